@@ -1,0 +1,110 @@
+package geo
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Report is one weak-signal report as submitted: a point, a time, a carrier
+// and what the device saw. Optional numbers are nil when not given.
+type Report struct {
+	ID         string    `json:"id"`
+	Lat        float64   `json:"lat"` // WGS 84 degrees
+	Lon        float64   `json:"lon"` // WGS 84 degrees
+	ObservedAt time.Time `json:"observed_at"`
+	Carrier    Carrier   `json:"carrier"`
+	Tech       Tech      `json:"tech,omitempty"`
+	// SignalDBm is RSRP for 4G/5G, RSCP for 3G and RSSI for 2G.
+	SignalDBm    *float64 `json:"signal_dbm,omitempty"`
+	DownloadMbps *float64 `json:"download_mbps,omitempty"`
+	UploadMbps   *float64 `json:"upload_mbps,omitempty"`
+	NoService    bool     `json:"no_service"`
+	Source       Source   `json:"source,omitempty"`
+	Reporter     string   `json:"reporter,omitempty"`
+	Note         string   `json:"note,omitempty"`
+}
+
+// Limits on report values.
+const (
+	MinSignalDBm = -140.0
+	MaxSignalDBm = -20.0
+	MaxSpeedMbps = 10000.0
+	// MaxClockSkew is how far in the future an observed_at may be, to
+	// allow for phones with a slightly wrong clock.
+	MaxClockSkew = 15 * time.Minute
+	MaxNoteLen   = 2000
+	MaxIDLen     = 128
+)
+
+// EarliestObservation is the earliest observed_at accepted.
+var EarliestObservation = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Validate checks every field of r against now and returns FieldErrors
+// naming each bad field ("lat: must be between -90 and 90"). It does not
+// check that the point is inside any area: points outside every area are
+// kept and counted as outside.
+func (r *Report) Validate(now time.Time) error {
+	var es FieldErrors
+	add := func(field, format string, args ...any) {
+		es = append(es, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	}
+	if len(r.ID) > MaxIDLen {
+		add("id", "longer than %d bytes", MaxIDLen)
+	}
+	switch {
+	case math.IsNaN(r.Lat) || math.IsInf(r.Lat, 0):
+		add("lat", "not a number")
+	case r.Lat < -90 || r.Lat > 90:
+		add("lat", "must be between -90 and 90")
+	}
+	switch {
+	case math.IsNaN(r.Lon) || math.IsInf(r.Lon, 0):
+		add("lon", "not a number")
+	case r.Lon < -180 || r.Lon > 180:
+		add("lon", "must be between -180 and 180")
+	}
+	switch {
+	case r.ObservedAt.IsZero():
+		add("observed_at", "required")
+	case r.ObservedAt.Before(EarliestObservation):
+		add("observed_at", "before %s", EarliestObservation.Format("2006-01-02"))
+	case !now.IsZero() && r.ObservedAt.After(now.Add(MaxClockSkew)):
+		add("observed_at", "in the future")
+	}
+	if r.Carrier == CarrierUnknown || r.Carrier == CarrierAll || r.Carrier > CarrierAll {
+		add("carrier", "required: one of viettel, vinaphone, mobifone, vietnamobile")
+	}
+	if r.Tech > Tech5G {
+		add("tech", "unknown technology")
+	}
+	if r.Source > SourceDriveTest {
+		add("source", "unknown source")
+	}
+	if v := r.SignalDBm; v != nil {
+		switch {
+		case math.IsNaN(*v) || math.IsInf(*v, 0):
+			add("signal_dbm", "not a number")
+		case *v < MinSignalDBm || *v > MaxSignalDBm:
+			add("signal_dbm", "must be between %g and %g", MinSignalDBm, MaxSignalDBm)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    *float64
+	}{{"download_mbps", r.DownloadMbps}, {"upload_mbps", r.UploadMbps}} {
+		if f.v == nil {
+			continue
+		}
+		switch {
+		case math.IsNaN(*f.v) || math.IsInf(*f.v, 0):
+			add(f.name, "not a number")
+		case *f.v < 0 || *f.v > MaxSpeedMbps:
+			add(f.name, "must be between 0 and %g", MaxSpeedMbps)
+		}
+	}
+	if len(r.Note) > MaxNoteLen {
+		add("note", "longer than %d bytes", MaxNoteLen)
+	}
+	return es.Err()
+}

@@ -1,0 +1,19 @@
+module github.com/gapmap/gapmap
+
+go 1.26.8
+
+require (
+	github.com/gorilla/mux v1.8.1
+	github.com/paulmach/orb v0.14.0
+	github.com/tidwall/rtree v1.10.0
+	github.com/twpayne/go-geom v1.7.0
+	github.com/twpayne/go-shapefile v0.0.7
+	github.com/uber/h3-go/v4 v4.1.0
+)
+
+require (
+	github.com/tidwall/geoindex v1.7.0 // indirect
+	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
+	golang.org/x/net v0.49.0 // indirect
+	golang.org/x/text v0.33.0 // indirect
+)
