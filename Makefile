@@ -1,0 +1,41 @@
+# gapmap — finds where people cannot get a usable mobile signal.
+GO        ?= go
+BIN       := bin/gapmap
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+OUT       ?= out
+SEED      ?= 1
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1x
+export CGO_ENABLED := 1
+
+.PHONY: help run build test bench fuzz lint clean demo
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/gapmap
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gapmap
+
+run: build ## generate the synthetic demo province and analyse it into ./out
+	$(BIN) demo --out $(OUT)/demo --seed $(SEED)
+	$(BIN) analyze --areas $(OUT)/demo/areas.geojson --reports $(OUT)/demo/reports.csv --teams $(OUT)/demo/teams.csv --out $(OUT)/analysis
+	$(BIN) eval --truth $(OUT)/demo --holes $(OUT)/analysis/holes.geojson
+
+test: ## vet and run all tests (what CI runs)
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+bench: ## run the hot-path benchmarks at province sizes
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./geo/... ./data/...
+
+fuzz: ## fuzz the report readers (FUZZTIME=30s each)
+	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsCSV$$' -fuzztime $(FUZZTIME) ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsGeoJSON$$' -fuzztime $(FUZZTIME) ./data
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+clean: ## remove build output and generated data
+	rm -rf bin $(OUT)

@@ -1,0 +1,127 @@
+// Gapmap finds where people cannot get a usable mobile signal, and who can
+// help them.
+//
+// Usage:
+//
+//	gapmap analyze --areas FILE --reports FILE [--teams FILE] --out DIR [flags]
+//	gapmap demo    --out DIR [--seed N] [--areas FILE] [--reports N]
+//	gapmap eval    --truth DIR --holes FILE
+//	gapmap version
+//
+// analyze reads area boundaries (GeoJSON, Shapefile .shp or .zip), weak-signal
+// reports (CSV or GeoJSON) and community digital-technology teams, and
+// writes areas.geojson, holes.geojson, teams.geojson, cells.geojson,
+// gaps-<carrier>.{csv,geojson,kml} and summary.json into DIR.
+//
+// demo generates a synthetic province (clearly named as synthetic) with
+// towers, a radio propagation model, biased reports, teams and the ground
+// truth; eval scores holes.geojson against that truth.
+//
+// Run "gapmap <command> -h" for a command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "gapmap:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is a command-line mistake (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage: gapmap <command> [flags]
+
+commands:
+  analyze   score coverage gaps and team reach from areas, reports and teams
+  demo      generate a synthetic province with ground truth
+  eval      measure holes against a demo's ground truth
+  version   print the version
+`
+
+// run is the whole program; tests call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	logger := newLogger(getenv("GAPMAP_LOG_LEVEL"), getenv("GAPMAP_LOG_FORMAT"), stderr)
+	switch args[0] {
+	case "analyze", "analyse":
+		return runAnalyze(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return runEval(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "gapmap", version)
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+func newLogger(level, format string, w io.Writer) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil || level == "" {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gapmap "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args and turns flag mistakes into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

@@ -1,0 +1,491 @@
+package geo
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
+)
+
+// Input is what an analysis runs over.
+type Input struct {
+	// Areas are the boundaries (validated). Index, when non-nil, must
+	// have been built over exactly these areas.
+	Areas []Area
+	Index *Index
+	// Obs are the reports in compact form; Analyze reorders them
+	// (spatially) and fills in Area and FlagWeak.
+	Obs       []Obs
+	Reporters *Reporters
+	Teams     []Team
+	// Progress, when set, is told each stage as it starts.
+	Progress func(stage string)
+}
+
+// CellStat summarises one carrier's reports in one H3 cell.
+type CellStat struct {
+	Cell    uint64  `json:"-"`
+	Carrier Carrier `json:"carrier"`
+	Reports int     `json:"reports"`
+	Weak    int     `json:"weak"`
+	WeakLow float64 `json:"weak_low"`
+	// Reporters counts distinct named reporters (anonymous ones by day);
+	// Days counts distinct days with a report.
+	Reporters int `json:"reporters"`
+	Days      int `json:"days"`
+	// MedianSignalDBm is the median of the levels reported (NaN when
+	// none): a median, so one faulty phone does not move it.
+	MedianSignalDBm float64 `json:"median_signal_dbm"`
+	// Children is the number of finer (resolution + 1) cells with reports,
+	// the FCC-style spread check.
+	Children int `json:"children"`
+}
+
+// Result is the outcome of an analysis.
+type Result struct {
+	// Areas holds one score per input area, in input order, followed by
+	// roll-ups for parent codes that were not loaded as areas.
+	Areas   []AreaScore `json:"areas"`
+	Holes   []Hole      `json:"holes"`
+	Cells   []CellStat  `json:"cells"`
+	Teams   []TeamOut   `json:"teams"`
+	Summary Summary     `json:"summary"`
+	// ReportBias is the report bias used per carrier (estimated from
+	// drive tests when possible).
+	ReportBias map[string]float64 `json:"report_bias"`
+}
+
+// Analyze runs the whole engine: assignment, classification, cell
+// statistics, holes and dead zones, area scores with roll-ups, team reach,
+// action categories and priorities. It returns ctx.Err() if cancelled and
+// a FieldErrors (ErrInvalid) for an invalid configuration.
+func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	stage := func(s string) {
+		if in.Progress != nil {
+			in.Progress(s)
+		}
+	}
+	ix := in.Index
+	if ix == nil {
+		stage("index areas")
+		ix = NewIndex(in.Areas)
+	}
+	stage("assign reports to areas")
+	ix.Assign(in.Obs)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	obs := in.Obs
+	cfg.Rules.Classify(obs)
+	stage("hex cells")
+	cells := obsCells(obs, cfg.Holes.Res)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &Result{ReportBias: map[string]float64{}}
+	byCell := groupByCell(cells)
+	res.Cells = cellStats(obs, cells, cfg.CellRes, cfg.Holes.Res)
+
+	stage("holes")
+	field := buildField(obs, cells, cfg.Rules, cfg.Holes)
+	for s, c := range Carriers {
+		res.ReportBias[c.String()] = field.bias[s]
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res.Holes = detectHoles(field, obs, cells, byCell, cfg)
+
+	stage("score areas")
+	a := newAreaAccum(ix, in.Areas, cfg)
+	a.addObs(obs)
+	a.addHoles(res.Holes)
+	res.Teams = a.addTeams(in.Teams)
+	res.Areas = a.scores()
+	fillHoleAreas(res.Holes, ix, cfg)
+	rankHoles(res.Holes)
+	res.Summary = summarize(res, len(in.Areas), obs, len(in.Teams))
+	return res, ctx.Err()
+}
+
+// obsCells computes the evidence cell of every observation, in parallel.
+func obsCells(obs []Obs, res int) []uint64 {
+	cells := make([]uint64, len(obs))
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(obs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := 0; w < workers && w*chunk < len(obs); w++ {
+		lo, hi := w*chunk, min(len(obs), (w+1)*chunk)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				cells[i] = CellAt(obs[i].Lon, obs[i].Lat, res)
+			}
+		}()
+	}
+	wg.Wait()
+	return cells
+}
+
+// groupByCell maps each cell to the indexes of its observations.
+func groupByCell(cells []uint64) map[uint64][]int32 {
+	m := make(map[uint64][]int32)
+	for i, c := range cells {
+		m[c] = append(m[c], int32(i))
+	}
+	return m
+}
+
+// reporterKey identifies a reporter for the "distinct reporters" counts:
+// named reporters by name, anonymous ones by day (two anonymous reports on
+// one day may well be the same person).
+func reporterKey(o *Obs) uint64 {
+	if o.Reporter != 0 {
+		return uint64(o.Reporter)
+	}
+	return 1<<40 | uint64(o.At/86400)
+}
+
+// cellStats summarises reports per carrier per H3 cell at resolution res;
+// fine is the resolution of cells[i].
+func cellStats(obs []Obs, cells []uint64, res, fine int) []CellStat {
+	type key struct {
+		cell uint64
+		car  Carrier
+	}
+	type acc struct {
+		n, weak   int
+		reporters map[uint64]struct{}
+		days      map[int64]struct{}
+		children  map[uint64]struct{}
+		signals   []float32
+	}
+	m := map[key]*acc{}
+	for i := range obs {
+		o := &obs[i]
+		if carrierSlot(o.Carrier) < 0 {
+			continue
+		}
+		k := key{CellParent(cells[i], res), o.Carrier}
+		a := m[k]
+		if a == nil {
+			a = &acc{reporters: map[uint64]struct{}{}, days: map[int64]struct{}{}, children: map[uint64]struct{}{}}
+			m[k] = a
+		}
+		a.n++
+		if o.Flags&FlagWeak != 0 {
+			a.weak++
+		}
+		a.reporters[reporterKey(o)] = struct{}{}
+		a.days[o.At/86400] = struct{}{}
+		if res < fine {
+			a.children[CellParent(cells[i], res+1)] = struct{}{}
+		}
+		if o.HasSignal() {
+			a.signals = append(a.signals, o.SignalDBm)
+		}
+	}
+	out := make([]CellStat, 0, len(m))
+	for k, a := range m {
+		lo, _ := Wilson(a.weak, a.n)
+		out = append(out, CellStat{
+			Cell: k.cell, Carrier: k.car, Reports: a.n, Weak: a.weak, WeakLow: lo,
+			Reporters: len(a.reporters), Days: len(a.days), Children: len(a.children),
+			MedianSignalDBm: median32(a.signals),
+		})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Carrier != out[j].Carrier {
+			return out[i].Carrier < out[j].Carrier
+		}
+		return out[i].Cell < out[j].Cell
+	})
+	return out
+}
+
+// median32 returns the median of v (reordering it), NaN when empty.
+func median32(v []float32) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return float64(v[n/2])
+	}
+	return (float64(v[n/2-1]) + float64(v[n/2])) / 2
+}
+
+// detectHoles flags cells whose surroundings are estimated weak, groups
+// them into regions, keeps the regions with enough evidence, and does the
+// same for all-carrier dead zones.
+func detectHoles(f *hexField, obs []Obs, cells []uint64, byCell map[uint64][]int32, cfg Config) []Hole {
+	p := cfg.Holes
+	var holes []Hole
+	dead := map[uint64]bool{}
+	for j, cell := range f.cells {
+		weakCarriers, judged := 0, 0
+		for c := range nCarriers {
+			s, ok := f.weakShare(c, j)
+			if !ok {
+				continue
+			}
+			judged++
+			if s > p.Threshold {
+				weakCarriers++
+			}
+		}
+		if judged >= p.DeadMinCarriers && weakCarriers == judged {
+			dead[cell] = true
+		}
+	}
+	for s, car := range Carriers {
+		flagged := map[uint64]bool{}
+		for j, cell := range f.cells {
+			if v, ok := f.weakShare(s, j); ok && v > p.Threshold {
+				flagged[cell] = true
+			}
+		}
+		for _, comp := range components(flagged) {
+			if h, ok := buildHole(car, comp, obs, byCell, cfg, func(o *Obs) bool { return o.Carrier == car }); ok {
+				holes = append(holes, h)
+			}
+		}
+	}
+	for _, comp := range components(dead) {
+		carriers := map[Carrier]bool{}
+		for _, c := range comp {
+			for _, i := range byCell[c] {
+				if obs[i].Flags&FlagWeak != 0 {
+					carriers[obs[i].Carrier] = true
+				}
+			}
+		}
+		if len(carriers) < p.DeadMinCarriers {
+			continue
+		}
+		if h, ok := buildHole(CarrierAll, comp, obs, byCell, cfg, func(*Obs) bool { return true }); ok {
+			holes = append(holes, h)
+		}
+	}
+	return holes
+}
+
+// buildHole computes a candidate hole's evidence and figures and reports
+// whether it has enough evidence to be a hole.
+func buildHole(car Carrier, comp []uint64, obs []Obs, byCell map[uint64][]int32, cfg Config, match func(*Obs) bool) (Hole, bool) {
+	p := cfg.Holes
+	h := Hole{Carrier: car, Cells: len(comp), CellIDs: comp, MedianSignalDBm: math.NaN()}
+	reporters := map[uint64]struct{}{}
+	days := map[int64]struct{}{}
+	weakCells := 0
+	var signals []float32
+	var noService int
+	first, last := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, c := range comp {
+		cellWeak := false
+		for _, i := range byCell[c] {
+			o := &obs[i]
+			if !match(o) {
+				continue
+			}
+			h.Reports++
+			if o.HasSignal() {
+				signals = append(signals, o.SignalDBm)
+			}
+			if o.Flags&FlagWeak == 0 {
+				continue
+			}
+			h.Weak++
+			cellWeak = true
+			if o.Flags&FlagNoService != 0 || o.Tech == TechNone {
+				noService++
+			}
+			reporters[reporterKey(o)] = struct{}{}
+			days[o.At/86400] = struct{}{}
+			first, last = min(first, o.At), max(last, o.At)
+		}
+		if cellWeak {
+			weakCells++
+		}
+	}
+	h.Reporters = len(reporters)
+	if h.Weak < p.MinWeakReports || h.Reporters < p.MinReporters || len(days) < p.MinDays || weakCells < p.MinCells {
+		return h, false
+	}
+	h.ID = holeID(car, comp)
+	h.Geometry = CellsToMultiPolygon(comp)
+	for _, c := range comp {
+		h.AreaKm2 += CellAreaKm2(c)
+	}
+	h.Centroid = cellsCentroid(comp)
+	h.WeakShare = float64(h.Weak) / float64(h.Reports)
+	h.WeakLow, _ = Wilson(h.Weak, h.Reports)
+	h.MedianSignalDBm = median32(signals)
+	h.FirstObserved = time.Unix(first, 0).UTC()
+	h.LastObserved = time.Unix(last, 0).UTC()
+	// Severity: how bad service is inside, from three equal parts — the
+	// weak share's lower bound, the share of weak reports with no service
+	// at all, and how far the median level is below the 4G threshold
+	// (20 dB below counts fully; no levels counts as half).
+	depth := 0.5
+	if !math.IsNaN(h.MedianSignalDBm) {
+		depth = clamp01((cfg.Rules.RSRPMinDBm + 10 - h.MedianSignalDBm) / 30)
+	}
+	h.Severity = (h.WeakLow + float64(noService)/float64(h.Weak) + depth) / 3
+	// Confidence grows with independent evidence: weak reports and
+	// distinct reporters, each saturating.
+	h.Confidence = (1 - math.Exp(-float64(h.Weak)/8)) * (1 - math.Exp(-float64(h.Reporters)/3))
+	return h, true
+}
+
+func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
+
+// cellsCentroid is the area-weighted centre of a set of cells (planar in
+// degrees, which is exact enough at hole scale).
+func cellsCentroid(cells []uint64) orb.Point {
+	var x, y float64
+	for _, c := range cells {
+		p := CellCenter(c)
+		x += p[0]
+		y += p[1]
+	}
+	n := float64(len(cells))
+	return orb.Point{x / n, y / n}
+}
+
+// holeSamples returns sample points of a hole's cells, each standing for
+// an equal share of the cell's area: the centres of the seven children one
+// resolution finer, so area overlaps along boundaries are measured to
+// about a seventh of a cell.
+func holeSamples(cell uint64) [7]orb.Point {
+	res := CellResolution(cell)
+	var pts [7]orb.Point
+	base := cell&^(uint64(0xF)<<52) | uint64(res+1)<<52
+	shift := (15 - (res + 1)) * 3
+	for d := range uint64(7) {
+		child := base&^(uint64(7)<<shift) | d<<shift
+		pts[d] = CellCenter(child)
+	}
+	return pts
+}
+
+// fillHoleAreas lists, for every hole, the areas it touches and the
+// population and households affected: the area's people in proportion to
+// the share of its land inside the hole, times the carrier's subscriber
+// share (1 for dead zones).
+func fillHoleAreas(holes []Hole, ix *Index, cfg Config) {
+	land := make([]float64, ix.Len())
+	for i := range land {
+		land[i] = orbgeo.Area(ix.Area(i).Geometry) / 1e6
+	}
+	for hi := range holes {
+		h := &holes[hi]
+		km := map[int]float64{}
+		for _, c := range h.CellIDs {
+			a := CellAreaKm2(c) / 7
+			for _, p := range holeSamples(c) {
+				if i := ix.Locate(p[0], p[1]); i >= 0 {
+					km[i] += a
+				}
+			}
+		}
+		idx := make([]int, 0, len(km))
+		for i := range km {
+			idx = append(idx, i)
+		}
+		sort.Slice(idx, func(a, b int) bool {
+			if km[idx[a]] != km[idx[b]] {
+				return km[idx[a]] > km[idx[b]]
+			}
+			return ix.Area(idx[a]).Code < ix.Area(idx[b]).Code
+		})
+		share := cfg.share(h.Carrier)
+		h.Areas = h.Areas[:0]
+		h.Population, h.Households = 0, 0
+		for _, i := range idx {
+			ar := ix.Area(i)
+			h.Areas = append(h.Areas, AreaRef{Code: ar.Code, Name: ar.Name, Km2: km[i]})
+			if land[i] > 0 {
+				frac := math.Min(1, km[i]/land[i])
+				h.Population += float64(ar.Population) * frac * share
+				h.Households += float64(households(ar, cfg)) * frac * share
+			}
+		}
+		h.Priority = h.Households * h.Severity * h.Confidence
+	}
+}
+
+// households returns the area's households, estimated from population
+// when not given.
+func households(a *Area, cfg Config) int64 {
+	if a.Households > 0 {
+		return a.Households
+	}
+	return int64(math.Round(float64(a.Population) / cfg.HouseholdSize))
+}
+
+// rankHoles orders holes by carrier (dead zones last) then priority, and
+// numbers them within each carrier.
+func rankHoles(holes []Hole) {
+	sort.SliceStable(holes, func(i, j int) bool {
+		if holes[i].Carrier != holes[j].Carrier {
+			return holes[i].Carrier < holes[j].Carrier
+		}
+		if holes[i].Priority != holes[j].Priority {
+			return holes[i].Priority > holes[j].Priority
+		}
+		return holes[i].ID < holes[j].ID
+	})
+	rank := 0
+	for i := range holes {
+		if i == 0 || holes[i].Carrier != holes[i-1].Carrier {
+			rank = 0
+		}
+		rank++
+		holes[i].Rank = rank
+	}
+}
+
+func summarize(res *Result, areas int, obs []Obs, teams int) Summary {
+	s := Summary{Areas: areas, Reports: len(obs), Teams: teams,
+		Holes: map[string]int{}, HoleKm2: map[string]float64{}, Actions: map[Action]int{}}
+	first, last := int64(math.MaxInt64), int64(math.MinInt64)
+	for i := range obs {
+		if obs[i].Flags&FlagWeak != 0 {
+			s.Weak++
+		}
+		if obs[i].Area < 0 {
+			s.Outside++
+		}
+		first, last = min(first, obs[i].At), max(last, obs[i].At)
+	}
+	if len(obs) > 0 {
+		s.FirstObserved = time.Unix(first, 0).UTC()
+		s.LastObserved = time.Unix(last, 0).UTC()
+	}
+	for _, c := range append(slices.Clone(Carriers), CarrierAll) {
+		s.Holes[c.String()] = 0
+		s.HoleKm2[c.String()] = 0
+	}
+	for _, h := range res.Holes {
+		s.Holes[h.Carrier.String()]++
+		s.HoleKm2[h.Carrier.String()] += h.AreaKm2
+	}
+	for _, a := range res.Areas {
+		if a.Index >= 0 {
+			s.Actions[a.Action]++
+		}
+	}
+	return s
+}

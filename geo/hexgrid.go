@@ -1,0 +1,198 @@
+package geo
+
+import (
+	"math"
+	"sort"
+
+	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
+)
+
+// Hex cells are H3 indexes (uint64). Resolution 9 cells (≈0.105 km²,
+// ≈174 m edge) carry the evidence for holes; resolution 8 cells (≈0.737
+// km²) carry the per-carrier statistics, as in the FCC mobile challenge.
+
+// CellAt returns the H3 cell of (lon, lat) at resolution res.
+func CellAt(lon, lat float64, res int) uint64 {
+	return uint64(h3.LatLngToCell(h3.LatLng{Lat: lat, Lng: lon}, res))
+}
+
+// CellParent returns the ancestor of cell at resolution res (res must not
+// be finer than cell's). It is pure bit arithmetic on the index layout,
+// cheaper than a call into the H3 C library on the hot path.
+func CellParent(cell uint64, res int) uint64 {
+	cur := int(cell>>52) & 0xF
+	if res >= cur {
+		return cell
+	}
+	cell = cell&^(uint64(0xF)<<52) | uint64(res)<<52
+	for r := res + 1; r <= 15; r++ {
+		cell |= uint64(7) << ((15 - r) * 3)
+	}
+	return cell
+}
+
+// CellResolution returns the resolution of cell.
+func CellResolution(cell uint64) int { return int(cell>>52) & 0xF }
+
+// CellCenter returns the centre of cell as (lon, lat).
+func CellCenter(cell uint64) orb.Point {
+	ll := h3.CellToLatLng(h3.Cell(cell))
+	return orb.Point{ll.Lng, ll.Lat}
+}
+
+// CellBoundary returns the closed boundary ring of cell, counter-clockwise.
+func CellBoundary(cell uint64) orb.Ring {
+	b := h3.CellToBoundary(h3.Cell(cell))
+	r := make(orb.Ring, 0, len(b)+1)
+	for _, ll := range b {
+		r = append(r, orb.Point{ll.Lng, ll.Lat})
+	}
+	r = append(r, r[0])
+	return r
+}
+
+// CellAreaKm2 returns the exact area of cell in km².
+func CellAreaKm2(cell uint64) float64 { return h3.CellAreaKm2(h3.Cell(cell)) }
+
+// CellString formats cell as the usual 15-hex-digit H3 string.
+func CellString(cell uint64) string { return h3.Cell(cell).String() }
+
+// cellDisk returns the cells within grid distance k of cell, grouped by
+// distance (index 0 is the cell itself).
+func cellDisk(cell uint64, k int) [][]uint64 {
+	rings := h3.GridDiskDistances(h3.Cell(cell), k)
+	out := make([][]uint64, len(rings))
+	for d, ring := range rings {
+		out[d] = make([]uint64, 0, len(ring))
+		for _, c := range ring {
+			if c != 0 {
+				out[d] = append(out[d], uint64(c))
+			}
+		}
+	}
+	return out
+}
+
+// CellsToMultiPolygon returns the union of same-resolution cells as a
+// MultiPolygon: shared edges cancel and the remaining edges are chained
+// into rings (outer rings counter-clockwise, holes clockwise, as RFC 7946
+// asks). In a hexagonal grid every vertex joins three cells and any two of
+// them share an edge, so boundary rings never pinch and each boundary
+// vertex has exactly one outgoing edge.
+func CellsToMultiPolygon(cells []uint64) orb.MultiPolygon {
+	if len(cells) == 0 {
+		return nil
+	}
+	type key [2]int64
+	q := func(p orb.Point) key {
+		// 1e-9° ≈ 0.1 mm: merges the same vertex computed for two cells.
+		return key{int64(math.Round(p[0] * 1e9)), int64(math.Round(p[1] * 1e9))}
+	}
+	type edge struct{ a, b key }
+	pos := map[key]orb.Point{}
+	count := map[edge]int{}
+	var order []edge
+	for _, c := range cells {
+		r := CellBoundary(c)
+		for i := 0; i+1 < len(r); i++ {
+			a, b := q(r[i]), q(r[i+1])
+			if a == b {
+				continue
+			}
+			pos[a], pos[b] = r[i], r[i+1]
+			if count[edge{b, a}] > 0 {
+				count[edge{b, a}]--
+				continue
+			}
+			e := edge{a, b}
+			if count[e] == 0 {
+				order = append(order, e)
+			}
+			count[e]++
+		}
+	}
+	next := map[key]key{}
+	var starts []key
+	for _, e := range order {
+		if count[e] > 0 {
+			next[e.a] = e.b
+			starts = append(starts, e.a)
+		}
+	}
+	var outers, inners []orb.Ring
+	for _, s := range starts {
+		if _, ok := next[s]; !ok {
+			continue
+		}
+		ring := orb.Ring{pos[s]}
+		cur := s
+		for {
+			n, ok := next[cur]
+			if !ok {
+				break
+			}
+			delete(next, cur)
+			ring = append(ring, pos[n])
+			cur = n
+			if cur == s {
+				break
+			}
+		}
+		if len(ring) < 4 || ring[0] != ring[len(ring)-1] {
+			continue
+		}
+		if ringArea2(ring) > 0 {
+			outers = append(outers, ring)
+		} else {
+			inners = append(inners, ring)
+		}
+	}
+	// Largest outer first so output is stable and the main part leads.
+	sort.SliceStable(outers, func(i, j int) bool { return ringArea2(outers[i]) > ringArea2(outers[j]) })
+	mp := make(orb.MultiPolygon, len(outers))
+	for i, o := range outers {
+		mp[i] = orb.Polygon{o}
+	}
+	for _, h := range inners {
+		p := h[0]
+		// A hole belongs to the smallest outer ring containing it.
+		best, bestA := -1, math.Inf(1)
+		for i, o := range outers {
+			if a := ringArea2(o); a < bestA && ringContains(o, p[0]+0, p[1]+0, h) {
+				best, bestA = i, a
+			}
+		}
+		if best >= 0 {
+			mp[best] = append(mp[best], h)
+		}
+	}
+	return mp
+}
+
+// ringContains reports whether ring r contains hole h: h's vertices lie
+// on or inside r, so test the midpoint of h's first edge nudged inward.
+func ringContains(r orb.Ring, x, y float64, h orb.Ring) bool {
+	// The centroid of the hole's vertices is strictly inside r when h
+	// lies inside r (hex holes are convex enough locally); fall back to
+	// testing every vertex for robustness.
+	var cx, cy float64
+	for _, p := range h[:len(h)-1] {
+		cx += p[0]
+		cy += p[1]
+	}
+	n := float64(len(h) - 1)
+	return pointInRing(r, cx/n, cy/n) || pointInRing(r, x, y)
+}
+
+// pointInRing is the crossing-number test with the half-open rule.
+func pointInRing(r orb.Ring, x, y float64) bool {
+	in := false
+	for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+		xi, yi, xj, yj := r[i][0], r[i][1], r[j][0], r[j][1]
+		if (yi > y) != (yj > y) && x < (xj-xi)*(y-yi)/(yj-yi)+xi {
+			in = !in
+		}
+	}
+	return in
+}

@@ -1,0 +1,102 @@
+package geo
+
+import (
+	"math"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+	"github.com/uber/h3-go/v4"
+)
+
+func TestCellParentMatchesH3(t *testing.T) {
+	pts := []orb.Point{{106.4, 10.5}, {105.1, 9.2}, {-70.1, -33.4}, {0, 0}}
+	for _, p := range pts {
+		c := CellAt(p[0], p[1], 9)
+		for res := 0; res <= 9; res++ {
+			want := uint64(h3.Cell(c).Parent(res))
+			if got := CellParent(c, res); got != want {
+				t.Errorf("CellParent(%s, %d) = %x, want %x", CellString(c), res, got, want)
+			}
+		}
+	}
+}
+
+func TestHoleSamplesAreChildren(t *testing.T) {
+	c := CellAt(106.4, 10.5, 9)
+	kids := h3.Cell(c).Children(10)
+	want := map[uint64]bool{}
+	for _, k := range kids {
+		want[uint64(k)] = true
+	}
+	for _, p := range holeSamples(c) {
+		if got := CellAt(p[0], p[1], 10); !want[got] {
+			t.Errorf("sample %v lies in %s, not a child of %s", p, CellString(got), CellString(c))
+		}
+	}
+}
+
+func TestCellsToMultiPolygon(t *testing.T) {
+	center := CellAt(106.4, 10.5, 9)
+	disk := func(k int) []uint64 {
+		var out []uint64
+		for _, ring := range cellDisk(center, k) {
+			out = append(out, ring...)
+		}
+		return out
+	}
+	ring1 := cellDisk(center, 1)[1]
+	far := CellAt(106.6, 10.7, 9)
+	tests := []struct {
+		name       string
+		cells      []uint64
+		parts      int
+		holes      int
+		outerVerts int // vertices of the first outer ring (closing one included), 0 = don't check
+	}{
+		{"one cell", []uint64{center}, 1, 0, 7},
+		{"cell and its ring merge into one polygon", disk(1), 1, 0, 19},
+		{"ring without centre has a hole", ring1, 1, 1, 19},
+		{"two far cells are two parts", []uint64{center, far}, 2, 0, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mp := CellsToMultiPolygon(tc.cells)
+			if len(mp) != tc.parts {
+				t.Fatalf("parts = %d, want %d", len(mp), tc.parts)
+			}
+			holes := 0
+			for _, p := range mp {
+				holes += len(p) - 1
+			}
+			if holes != tc.holes {
+				t.Errorf("holes = %d, want %d", holes, tc.holes)
+			}
+			if tc.outerVerts > 0 && len(mp[0][0]) != tc.outerVerts {
+				t.Errorf("outer ring has %d positions, want %d", len(mp[0][0]), tc.outerVerts)
+			}
+			if err := ValidateMultiPolygon(mp); err != nil {
+				t.Errorf("union is invalid: %v", err)
+			}
+			// Planar area of the union equals the sum of the cells'.
+			var sum float64
+			for _, c := range tc.cells {
+				sum += planar.Area(orb.Polygon{CellBoundary(c)})
+			}
+			if got := planar.Area(mp); math.Abs(got-sum) > 1e-9*sum+1e-15 {
+				t.Errorf("area of union = %g, want sum of cells %g", got, sum)
+			}
+			// Outer rings counter-clockwise (positive), holes clockwise.
+			for _, p := range mp {
+				if ringArea2(p[0]) <= 0 {
+					t.Error("outer ring is not counter-clockwise")
+				}
+				for _, h := range p[1:] {
+					if ringArea2(h) >= 0 {
+						t.Error("hole ring is not clockwise")
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,323 @@
+package geo
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// HoleParams tune coverage-hole detection. The method is explained in the
+// README ("How holes are found"); the defaults were chosen on simulated
+// provinces (gapmap demo) and are documented there.
+type HoleParams struct {
+	// Res is the H3 resolution of the evidence grid (9: ≈0.105 km²).
+	Res int `json:"resolution"`
+	// Rings is how many rings of neighbouring cells lend evidence to a
+	// cell, and Bandwidth the Gaussian fall-off of that weight in rings.
+	Rings     int     `json:"rings"`
+	Bandwidth float64 `json:"bandwidth_rings"`
+	// ReportBias is how many times more likely someone with a weak signal
+	// is to report than someone with a good one. Weak evidence is divided
+	// by it so the estimate describes places, not complaints. When the
+	// data has enough drive tests (unbiased) it is estimated from them
+	// instead (EstimateBias).
+	ReportBias   float64 `json:"report_bias"`
+	EstimateBias bool    `json:"estimate_bias"`
+	// MinEvidence is the least kernel-weighted number of reports around a
+	// cell for it to be judged at all.
+	MinEvidence float64 `json:"min_evidence"`
+	// Threshold is the estimated weak share of a cell's surroundings above
+	// which the cell is in a hole.
+	Threshold float64 `json:"threshold"`
+	// A hole must rest on at least MinWeakReports weak reports, from
+	// MinReporters reporters (anonymous reports on different days count
+	// separately), on MinDays days, in MinCells distinct cells.
+	MinWeakReports int `json:"min_weak_reports"`
+	MinReporters   int `json:"min_reporters"`
+	MinDays        int `json:"min_days"`
+	MinCells       int `json:"min_cells"`
+	// DeadMinCarriers: a dead zone needs evidence from at least this many
+	// carriers, all weak.
+	DeadMinCarriers int `json:"dead_min_carriers"`
+	// Evidence weights (0–1) for reports that carry no level.
+	SignalSigmaDB         float64 `json:"signal_sigma_db"`
+	LegacyEvidence        float64 `json:"legacy_evidence"`
+	SlowEvidence          float64 `json:"slow_evidence"`
+	UnknownEvidence       float64 `json:"unknown_evidence"`
+	BareBroadbandEvidence float64 `json:"bare_broadband_evidence"`
+}
+
+// DefaultHoleParams returns the documented defaults.
+func DefaultHoleParams() HoleParams {
+	return HoleParams{
+		Res:                   9,
+		Rings:                 3,
+		Bandwidth:             1.2,
+		ReportBias:            4,
+		EstimateBias:          true,
+		MinEvidence:           1.5,
+		Threshold:             0.5,
+		MinWeakReports:        3,
+		MinReporters:          2,
+		MinDays:               2,
+		MinCells:              2,
+		DeadMinCarriers:       2,
+		SignalSigmaDB:         4,
+		LegacyEvidence:        0.95,
+		SlowEvidence:          0.8,
+		UnknownEvidence:       0.6,
+		BareBroadbandEvidence: 0.25,
+	}
+}
+
+// Validate checks the parameters.
+func (p HoleParams) Validate() error {
+	var es FieldErrors
+	bad := func(f, r string) { es = append(es, &FieldError{Field: f, Reason: r}) }
+	if p.Res < 6 || p.Res > 11 {
+		bad("resolution", "must be between 6 and 11")
+	}
+	if p.Rings < 0 || p.Rings > 8 {
+		bad("rings", "must be between 0 and 8")
+	}
+	if !(p.Bandwidth > 0) {
+		bad("bandwidth_rings", "must be positive")
+	}
+	if !(p.ReportBias >= 1 && p.ReportBias <= 100) {
+		bad("report_bias", "must be between 1 and 100")
+	}
+	if !(p.Threshold > 0 && p.Threshold < 1) {
+		bad("threshold", "must be between 0 and 1")
+	}
+	if !(p.SignalSigmaDB > 0) {
+		bad("signal_sigma_db", "must be positive")
+	}
+	for _, f := range []struct {
+		n string
+		v float64
+	}{{"legacy_evidence", p.LegacyEvidence}, {"slow_evidence", p.SlowEvidence}, {"unknown_evidence", p.UnknownEvidence}, {"bare_broadband_evidence", p.BareBroadbandEvidence}} {
+		if !(f.v >= 0 && f.v <= 1) {
+			bad(f.n, "must be between 0 and 1")
+		}
+	}
+	return es.Err()
+}
+
+// carrierSlot maps a carrier to 0..3 (−1 for others).
+func carrierSlot(c Carrier) int {
+	if c >= Viettel && c <= Vietnamobile {
+		return int(c - Viettel)
+	}
+	return -1
+}
+
+const nCarriers = 4
+
+// hexAcc accumulates evidence in one cell for one carrier: Weak and Good
+// are the summed evidence for and against (bias-corrected), N the number of
+// reports.
+type hexAcc struct{ weak, good, n float32 }
+
+// hexField is the evidence grid: the cells that have reports and the cells
+// near them, with raw and smoothed evidence per carrier.
+type hexField struct {
+	p      HoleParams
+	cells  []uint64         // all cells (data cells first)
+	idx    map[uint64]int32 // cell → position in cells
+	nData  int
+	raw    [nCarriers][]hexAcc // per data cell
+	smooth [nCarriers][]hexAcc // per cell
+	bias   [nCarriers]float64
+}
+
+// buildField bins observations into evidence cells and smooths them over
+// neighbouring cells. cells[i] is the evidence cell of obs[i].
+func buildField(obs []Obs, cells []uint64, r Rules, p HoleParams) *hexField {
+	f := &hexField{p: p, idx: map[uint64]int32{}}
+	for c := range nCarriers {
+		f.bias[c] = p.ReportBias
+	}
+	if p.EstimateBias {
+		for c := range nCarriers {
+			if k, ok := estimateBias(obs, cells, Carrier(c)+Viettel, r); ok {
+				f.bias[c] = k
+			}
+		}
+	}
+	// Data cells.
+	for i := range obs {
+		if carrierSlot(obs[i].Carrier) < 0 {
+			continue
+		}
+		if _, ok := f.idx[cells[i]]; !ok {
+			f.idx[cells[i]] = int32(len(f.cells))
+			f.cells = append(f.cells, cells[i])
+		}
+	}
+	f.nData = len(f.cells)
+	for c := range nCarriers {
+		f.raw[c] = make([]hexAcc, f.nData)
+	}
+	for i := range obs {
+		o := &obs[i]
+		s := carrierSlot(o.Carrier)
+		if s < 0 {
+			continue
+		}
+		e := p.evidence(r, o)
+		k := f.bias[s]
+		if o.Source == SourceDriveTest {
+			k = 1 // drive tests measure good and bad alike
+		}
+		a := &f.raw[s][f.idx[cells[i]]]
+		a.weak += float32(e / k)
+		a.good += float32(1 - e)
+		a.n++
+	}
+	// Neighbourhoods, computed in parallel: the H3 calls dominate.
+	disks := make([][][]uint64, f.nData)
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < f.nData; i += workers {
+				disks[i] = cellDisk(f.cells[i], p.Rings)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range f.nData {
+		for _, ring := range disks[i] {
+			for _, c := range ring {
+				if _, ok := f.idx[c]; !ok {
+					f.idx[c] = int32(len(f.cells))
+					f.cells = append(f.cells, c)
+				}
+			}
+		}
+	}
+	weights := make([]float32, p.Rings+1)
+	for d := range weights {
+		weights[d] = float32(math.Exp(-float64(d*d) / (2 * p.Bandwidth * p.Bandwidth)))
+	}
+	for c := range nCarriers {
+		f.smooth[c] = make([]hexAcc, len(f.cells))
+	}
+	for i := range f.nData {
+		for d, ring := range disks[i] {
+			w := weights[d]
+			for _, cell := range ring {
+				j := f.idx[cell]
+				for c := range nCarriers {
+					src := f.raw[c][i]
+					if src.n == 0 {
+						continue
+					}
+					dst := &f.smooth[c][j]
+					dst.weak += w * src.weak
+					dst.good += w * src.good
+					dst.n += w * src.n
+				}
+			}
+		}
+	}
+	return f
+}
+
+// weakShare is the smoothed, bias-corrected estimate that cell j is weak
+// for carrier slot c, and whether there is enough evidence to judge.
+func (f *hexField) weakShare(c, j int) (float64, bool) {
+	a := f.smooth[c][j]
+	if float64(a.n) < f.p.MinEvidence || a.weak+a.good <= 0 {
+		return 0, false
+	}
+	return float64(a.weak / (a.weak + a.good)), true
+}
+
+// estimateBias estimates, for one carrier, how much more often weak
+// places are reported than good ones, by comparing the weak odds of
+// ordinary reports with those of drive tests in the same resolution-8
+// cells (a Mantel–Haenszel odds ratio). It needs a fair number of drive
+// tests sharing cells with ordinary reports.
+func estimateBias(obs []Obs, cells []uint64, car Carrier, r Rules) (float64, bool) {
+	type tab struct{ a, b, c, d float64 } // ordinary weak/good, drive weak/good
+	t := map[uint64]*tab{}
+	for i := range obs {
+		o := &obs[i]
+		if o.Carrier != car {
+			continue
+		}
+		k := CellParent(cells[i], 8)
+		x := t[k]
+		if x == nil {
+			x = &tab{}
+			t[k] = x
+		}
+		weak := o.Flags&FlagWeak != 0
+		switch {
+		case o.Source == SourceDriveTest && weak:
+			x.c++
+		case o.Source == SourceDriveTest:
+			x.d++
+		case weak:
+			x.a++
+		default:
+			x.b++
+		}
+	}
+	var num, den, drives float64
+	for _, x := range t {
+		n := x.a + x.b + x.c + x.d
+		if x.a+x.b == 0 || x.c+x.d == 0 {
+			continue
+		}
+		drives += x.c + x.d
+		num += x.a * x.d / n
+		den += x.b * x.c / n
+	}
+	if drives < 200 || den == 0 || num == 0 {
+		return 0, false
+	}
+	return math.Min(20, math.Max(1, num/den)), true
+}
+
+// components groups flagged cells into connected regions (H3 neighbours).
+func components(flagged map[uint64]bool) [][]uint64 {
+	keys := make([]uint64, 0, len(flagged))
+	for c := range flagged {
+		keys = append(keys, c)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	seen := make(map[uint64]bool, len(keys))
+	var out [][]uint64
+	for _, start := range keys {
+		if seen[start] {
+			continue
+		}
+		comp := []uint64{start}
+		seen[start] = true
+		for q := 0; q < len(comp); q++ {
+			for _, ring := range cellDisk(comp[q], 1)[1:] {
+				for _, n := range ring {
+					if flagged[n] && !seen[n] {
+						seen[n] = true
+						comp = append(comp, n)
+					}
+				}
+			}
+		}
+		sort.Slice(comp, func(i, j int) bool { return comp[i] < comp[j] })
+		out = append(out, comp)
+	}
+	return out
+}
+
+// holeID derives a stable identifier from the carrier and the hole's
+// first cell (cells sorted by index).
+func holeID(c Carrier, cells []uint64) string {
+	return fmt.Sprintf("%s-%s", c, CellString(cells[0]))
+}

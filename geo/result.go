@@ -1,0 +1,173 @@
+package geo
+
+import (
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// Action says what an area needs most.
+type Action string
+
+// Action categories of an area.
+const (
+	// ActionCarrier: a coverage gap that only a carrier can close.
+	ActionCarrier Action = "carrier"
+	// ActionTeam: the signal is usable but the community team reaches too
+	// few households; the province can act without a carrier.
+	ActionTeam Action = "team"
+	// ActionBoth: a coverage gap and low team reach.
+	ActionBoth Action = "both"
+	// ActionOK: neither.
+	ActionOK Action = "ok"
+)
+
+// CarrierStats are one carrier's figures in an area or a hole.
+type CarrierStats struct {
+	Carrier Carrier `json:"carrier"`
+	Reports int     `json:"reports"`
+	Weak    int     `json:"weak"`
+	// WeakShare is Weak/Reports; WeakLow is its lower 95% Wilson bound,
+	// so 1 weak report of 1 is not "100% weak". Both 0 with no reports.
+	WeakShare float64 `json:"weak_share"`
+	WeakLow   float64 `json:"weak_low"`
+	// MedianSignalDBm is the median signal of reports that carried one
+	// (NaN when none; encoded as null).
+	MedianSignalDBm float64 `json:"median_signal_dbm"`
+	// HoleKm2 is the land of the area inside this carrier's holes, and
+	// HoleShare that as a share of the area's land.
+	HoleKm2   float64 `json:"hole_km2"`
+	HoleShare float64 `json:"hole_share"`
+}
+
+// TeamReach is the community digital-technology teams' presence in an area.
+type TeamReach struct {
+	Teams   int `json:"teams"`
+	Members int `json:"members"`
+	// MembersPer1000HH is members per 1,000 households (NaN when the
+	// households are unknown).
+	MembersPer1000HH float64 `json:"members_per_1000_households"`
+	// HouseholdsReached and ReachedShare: households the teams report
+	// having helped, and that as a share of the area's households.
+	HouseholdsReached int64   `json:"households_reached"`
+	ReachedShare      float64 `json:"reached_share"`
+	// NearestTeamKm is the distance from the area's centroid to the
+	// nearest team base, in any area (NaN when there are no teams).
+	NearestTeamKm float64 `json:"nearest_team_km"`
+	// Low is true when the reach is below the configured thresholds.
+	Low bool `json:"low"`
+}
+
+// AreaScore is everything the engine says about one area. Leaf areas are
+// the loaded boundaries; roll-ups aggregate them to their parents.
+type AreaScore struct {
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	ParentCode string `json:"parent_code,omitempty"`
+	Level      Level  `json:"level"`
+	// Index is the area's position in the input (−1 for roll-ups).
+	Index int `json:"-"`
+	// Children is the number of leaf areas a roll-up aggregates (0 for a
+	// leaf).
+	Children int `json:"children,omitempty"`
+
+	LandKm2    float64 `json:"land_km2"`
+	Population int64   `json:"population"`
+	// Households is the input's figure, or Population / HouseholdSize when
+	// the input has none (HouseholdsEstimated is then true).
+	Households          int64 `json:"households"`
+	HouseholdsEstimated bool  `json:"households_estimated,omitempty"`
+
+	Reports   int            `json:"reports"`
+	Weak      int            `json:"weak"`
+	WeakShare float64        `json:"weak_share"`
+	WeakLow   float64        `json:"weak_low"`
+	Carriers  []CarrierStats `json:"carriers"`
+
+	// HoleKm2/HoleShare: land inside any carrier's hole; DeadKm2/DeadShare:
+	// land inside all-carrier dead zones.
+	HoleKm2   float64 `json:"hole_km2"`
+	HoleShare float64 `json:"hole_share"`
+	DeadKm2   float64 `json:"dead_km2"`
+	DeadShare float64 `json:"dead_share"`
+	// PopulationAffected and HouseholdsAffected are the people and
+	// households living in dead zones plus, for each carrier's holes, that
+	// carrier's subscriber share of the people living there (see README).
+	PopulationAffected float64 `json:"population_affected"`
+	HouseholdsAffected float64 `json:"households_affected"`
+
+	Reach  TeamReach `json:"team_reach"`
+	Action Action    `json:"action"`
+	// Priority orders areas for action (higher first); Rank is 1 for the
+	// highest priority within the area's level.
+	Priority float64 `json:"priority"`
+	Rank     int     `json:"rank"`
+}
+
+// AreaRef names an area a hole touches.
+type AreaRef struct {
+	Code string  `json:"code"`
+	Name string  `json:"name"`
+	Km2  float64 `json:"km2"`
+}
+
+// Hole is a coverage hole of one carrier, or an all-carrier dead zone
+// (Carrier == CarrierAll): a spatially coherent region where reports show
+// the service is weak.
+type Hole struct {
+	// ID is stable for the same evidence: it is derived from the carrier
+	// and the hole's H3 cells.
+	ID       string           `json:"id"`
+	Carrier  Carrier          `json:"carrier"`
+	Geometry orb.MultiPolygon `json:"-"`
+	Centroid orb.Point        `json:"-"`
+	AreaKm2  float64          `json:"area_km2"`
+	// Cells is the number of resolution-9 H3 cells in the hole, CellIDs
+	// the cells themselves (sorted).
+	Cells   int       `json:"cells"`
+	CellIDs []uint64  `json:"-"`
+	Areas   []AreaRef `json:"areas"`
+
+	Population float64 `json:"population_affected"`
+	Households float64 `json:"households_affected"`
+
+	Reports         int       `json:"reports"`
+	Weak            int       `json:"weak_reports"`
+	Reporters       int       `json:"reporters"`
+	WeakShare       float64   `json:"weak_share"`
+	WeakLow         float64   `json:"weak_low"`
+	MedianSignalDBm float64   `json:"median_signal_dbm"`
+	FirstObserved   time.Time `json:"first_observed"`
+	LastObserved    time.Time `json:"last_observed"`
+
+	// Severity (0–1): how bad the service is inside; Confidence (0–1): how
+	// sure the evidence makes us; Priority = HouseholdsAffected × Severity
+	// × Confidence. Rank is 1 for the carrier's highest priority.
+	Severity   float64 `json:"severity"`
+	Confidence float64 `json:"confidence"`
+	Priority   float64 `json:"priority"`
+	Rank       int     `json:"rank"`
+}
+
+// TeamOut is a team with the area it was placed in.
+type TeamOut struct {
+	Team
+	// Area is the index of the area the team belongs to (−1 when its area
+	// code is unknown and its location is outside every area).
+	Area     int    `json:"-"`
+	AreaName string `json:"area_name"`
+}
+
+// Summary is the headline of an analysis.
+type Summary struct {
+	Areas         int                `json:"areas"`
+	Reports       int                `json:"reports"`
+	Weak          int                `json:"weak"`
+	Outside       int                `json:"outside"`
+	Teams         int                `json:"teams"`
+	Holes         map[string]int     `json:"holes"`
+	HoleKm2       map[string]float64 `json:"hole_km2"`
+	Actions       map[Action]int     `json:"actions"`
+	FirstObserved time.Time          `json:"first_observed"`
+	LastObserved  time.Time          `json:"last_observed"`
+}

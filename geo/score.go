@@ -1,0 +1,376 @@
+package geo
+
+import (
+	"math"
+	"sort"
+
+	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
+	"github.com/paulmach/orb/planar"
+)
+
+// areaNode accumulates one area's figures: an input area, or a roll-up
+// for a parent code that was not loaded.
+type areaNode struct {
+	code, name, parent, vintage string
+	level                       Level
+	index                       int // input index, −1 for roll-ups
+	up                          int // parent node, −1 for none
+	depth                       int
+	children                    int
+
+	land, hole, dead float64 // km²
+	carHole          [nCarriers]float64
+	pop, hh          int64
+	hhEst            bool
+	centroid         orb.Point
+	centroidW        float64
+
+	reports, weak int
+	car           [nCarriers]struct{ reports, weak int }
+	signals       [nCarriers][]float32
+
+	teams, members  int
+	reached         int64
+	reachedReported bool
+}
+
+type areaAccum struct {
+	ix    *Index
+	cfg   Config
+	nodes []areaNode
+	// leafNode maps an input area to its node (the same index).
+	byCode map[string]int // vintage + "\x00" + code → node
+	teamPts []orb.Point
+}
+
+func codeKey(vintage, code string) string { return vintage + "\x00" + code }
+
+func newAreaAccum(ix *Index, areas []Area, cfg Config) *areaAccum {
+	a := &areaAccum{ix: ix, cfg: cfg, byCode: map[string]int{}}
+	a.nodes = make([]areaNode, len(areas), len(areas)+16)
+	for i := range areas {
+		ar := &areas[i]
+		n := &a.nodes[i]
+		n.code, n.name, n.parent, n.vintage = ar.Code, ar.Name, ar.ParentCode, ar.Vintage
+		n.level, n.index, n.up = ar.Level, i, -1
+		n.land = orbgeo.Area(ar.Geometry) / 1e6
+		n.pop = ar.Population
+		n.hh = ar.Households
+		if n.hh == 0 && n.pop > 0 {
+			n.hh, n.hhEst = households(ar, cfg), true
+		}
+		c, _ := planar.CentroidArea(ar.Geometry)
+		n.centroid, n.centroidW = c, n.land
+		if _, dup := a.byCode[codeKey(ar.Vintage, ar.Code)]; !dup {
+			a.byCode[codeKey(ar.Vintage, ar.Code)] = i
+		}
+	}
+	// Link parents, creating roll-ups for codes that were not loaded.
+	for i := 0; i < len(a.nodes); i++ {
+		n := &a.nodes[i]
+		if n.parent == "" || n.parent == n.code {
+			continue
+		}
+		k := codeKey(n.vintage, n.parent)
+		p, ok := a.byCode[k]
+		if !ok {
+			p = len(a.nodes)
+			a.byCode[k] = p
+			lvl := LevelUnknown
+			if n.level != LevelUnknown && n.level < LevelProvince {
+				lvl = n.level + 1
+				if lvl == LevelDistrict && n.vintage != "" && n.vintage >= "2025" {
+					lvl = LevelProvince // two-level system since 1 July 2025
+				}
+			}
+			name := n.parent
+			if i < len(areas) {
+				name = parentName(&areas[i], lvl)
+			}
+			a.nodes = append(a.nodes, areaNode{code: n.parent, name: name, vintage: n.vintage, level: lvl, index: -1, up: -1})
+			n = &a.nodes[i]
+		}
+		n.up = p
+	}
+	// Depths, guarding against cycles in bad parent codes.
+	for i := range a.nodes {
+		d, j := 0, a.nodes[i].up
+		for j >= 0 && d <= len(a.nodes) {
+			d++
+			j = a.nodes[j].up
+		}
+		if d > len(a.nodes) {
+			a.nodes[i].up = -1
+			d = 0
+		}
+		a.nodes[i].depth = d
+	}
+	return a
+}
+
+// parentName names a roll-up from the child's properties when they carry
+// it (the 2025 commune files have province_name), else uses the code.
+func parentName(child *Area, lvl Level) string {
+	keys := []string{"parent_name"}
+	switch lvl {
+	case LevelProvince:
+		keys = append(keys, "province_name")
+	case LevelDistrict:
+		keys = append(keys, "district_name")
+	case LevelCommune:
+		keys = append(keys, "commune_name")
+	}
+	for _, k := range keys {
+		if s, ok := child.Props[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return child.ParentCode
+}
+
+func (a *areaAccum) addObs(obs []Obs) {
+	for i := range obs {
+		o := &obs[i]
+		if o.Area < 0 {
+			continue
+		}
+		n := &a.nodes[o.Area]
+		n.reports++
+		weak := o.Flags&FlagWeak != 0
+		if weak {
+			n.weak++
+		}
+		if s := carrierSlot(o.Carrier); s >= 0 {
+			n.car[s].reports++
+			if weak {
+				n.car[s].weak++
+			}
+			if o.HasSignal() {
+				n.signals[s] = append(n.signals[s], o.SignalDBm)
+			}
+		}
+	}
+}
+
+// addHoles measures how much of each area's land lies in holes, by the
+// centres of each hole cell's seven children.
+func (a *areaAccum) addHoles(holes []Hole) {
+	any := map[uint64]bool{}
+	for _, h := range holes {
+		s := carrierSlot(h.Carrier)
+		for _, c := range h.CellIDs {
+			if s < 0 {
+				a.sample(c, func(n *areaNode, km float64) { n.dead += km })
+				continue
+			}
+			a.sample(c, func(n *areaNode, km float64) { n.carHole[s] += km })
+			any[c] = true
+		}
+	}
+	for c := range any {
+		a.sample(c, func(n *areaNode, km float64) { n.hole += km })
+	}
+}
+
+func (a *areaAccum) sample(cell uint64, add func(*areaNode, float64)) {
+	km := CellAreaKm2(cell) / 7
+	for _, p := range holeSamples(cell) {
+		if i := a.ix.Locate(p[0], p[1]); i >= 0 {
+			add(&a.nodes[i], km)
+		}
+	}
+}
+
+// addTeams places each team in its area (by code, else by location) and
+// returns them with their area.
+func (a *areaAccum) addTeams(teams []Team) []TeamOut {
+	out := make([]TeamOut, len(teams))
+	for ti, t := range teams {
+		out[ti] = TeamOut{Team: t, Area: -1}
+		node := -1
+		if t.AreaCode != "" {
+			node = a.lookupCode(t.AreaCode)
+		}
+		if node < 0 && t.HasLocation {
+			node = a.ix.Locate(t.Lon, t.Lat)
+		}
+		if node >= 0 {
+			n := &a.nodes[node]
+			out[ti].AreaName = n.name
+			if n.index >= 0 {
+				out[ti].Area = n.index
+			}
+			if out[ti].AreaCode == "" {
+				out[ti].AreaCode = n.code
+			}
+			n.teams++
+			n.members += t.Members
+			n.reached += t.HouseholdsReached
+			if t.HouseholdsReached > 0 {
+				n.reachedReported = true
+			}
+		}
+		switch {
+		case t.HasLocation:
+			a.teamPts = append(a.teamPts, orb.Point{t.Lon, t.Lat})
+		case node >= 0:
+			a.teamPts = append(a.teamPts, a.nodes[node].centroid)
+		}
+	}
+	return out
+}
+
+// lookupCode finds a node by code in any vintage (teams carry no
+// vintage); the first loaded wins.
+func (a *areaAccum) lookupCode(code string) int {
+	best := -1
+	for i := range a.nodes {
+		if a.nodes[i].code == code {
+			if i, ok := a.byCode[codeKey(a.nodes[i].vintage, code)]; ok && (best < 0 || i < best) {
+				best = i
+			}
+		}
+	}
+	return best
+}
+
+// scores rolls figures up to parents and computes every score.
+func (a *areaAccum) scores() []AreaScore {
+	order := make([]int, len(a.nodes))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return a.nodes[order[i]].depth > a.nodes[order[j]].depth })
+	for _, i := range order {
+		n := &a.nodes[i]
+		if n.up < 0 {
+			continue
+		}
+		p := &a.nodes[n.up]
+		p.children++
+		p.reports += n.reports
+		p.weak += n.weak
+		for s := range nCarriers {
+			p.car[s].reports += n.car[s].reports
+			p.car[s].weak += n.car[s].weak
+			p.signals[s] = append(p.signals[s], n.signals[s]...)
+			p.carHole[s] += n.carHole[s]
+		}
+		p.hole += n.hole
+		p.dead += n.dead
+		p.teams += n.teams
+		p.members += n.members
+		p.reached += n.reached
+		p.reachedReported = p.reachedReported || n.reachedReported
+		if p.index < 0 {
+			p.land += n.land
+			p.pop += n.pop
+			p.hh += n.hh
+			p.hhEst = p.hhEst || n.hhEst
+			if n.centroidW > 0 {
+				w := p.centroidW + n.centroidW
+				p.centroid = orb.Point{
+					(p.centroid[0]*p.centroidW + n.centroid[0]*n.centroidW) / w,
+					(p.centroid[1]*p.centroidW + n.centroid[1]*n.centroidW) / w,
+				}
+				p.centroidW = w
+			}
+		}
+	}
+	tf := newTeamFinder(a.teamPts)
+	rp := a.cfg.Reach
+	out := make([]AreaScore, len(a.nodes))
+	for i := range a.nodes {
+		n := &a.nodes[i]
+		s := AreaScore{
+			Code: n.code, Name: n.name, ParentCode: n.parent, Level: n.level, Index: n.index,
+			Children: n.children, LandKm2: n.land, Population: n.pop, Households: n.hh,
+			HouseholdsEstimated: n.hhEst, Reports: n.reports, Weak: n.weak,
+			HoleKm2: math.Min(n.hole, n.land), DeadKm2: math.Min(n.dead, n.land),
+		}
+		if n.reports > 0 {
+			s.WeakShare = float64(n.weak) / float64(n.reports)
+		}
+		s.WeakLow, _ = Wilson(n.weak, n.reports)
+		if n.land > 0 {
+			s.HoleShare = s.HoleKm2 / n.land
+			s.DeadShare = s.DeadKm2 / n.land
+		}
+		affected := 0.0
+		s.Carriers = make([]CarrierStats, nCarriers)
+		for k, c := range Carriers {
+			cs := CarrierStats{Carrier: c, Reports: n.car[k].reports, Weak: n.car[k].weak,
+				MedianSignalDBm: median32(n.signals[k]), HoleKm2: math.Min(n.carHole[k], n.land)}
+			if cs.Reports > 0 {
+				cs.WeakShare = float64(cs.Weak) / float64(cs.Reports)
+			}
+			cs.WeakLow, _ = Wilson(cs.Weak, cs.Reports)
+			if n.land > 0 {
+				cs.HoleShare = cs.HoleKm2 / n.land
+			}
+			affected += a.cfg.share(c) * cs.HoleShare
+			s.Carriers[k] = cs
+		}
+		affected = math.Min(1, math.Max(affected, s.DeadShare))
+		s.PopulationAffected = float64(n.pop) * affected
+		s.HouseholdsAffected = float64(n.hh) * affected
+
+		r := TeamReach{Teams: n.teams, Members: n.members, HouseholdsReached: n.reached,
+			MembersPer1000HH: math.NaN(), ReachedShare: math.NaN()}
+		if n.hh > 0 {
+			r.MembersPer1000HH = float64(n.members) / float64(n.hh) * 1000
+			if n.reachedReported {
+				r.ReachedShare = math.Min(1, float64(n.reached)/float64(n.hh))
+			}
+		}
+		r.NearestTeamKm = tf.nearestKm(n.centroid)
+		r.Low = n.teams == 0 ||
+			(!math.IsNaN(r.MembersPer1000HH) && r.MembersPer1000HH < rp.MinMembersPer1000HH) ||
+			(!math.IsNaN(r.ReachedShare) && r.ReachedShare < rp.MinReachedShare) ||
+			(!math.IsNaN(r.NearestTeamKm) && r.NearestTeamKm > rp.MaxNearestKm)
+		s.Reach = r
+		gap := affected >= rp.GapShare
+		switch {
+		case gap && r.Low:
+			s.Action = ActionBoth
+		case gap:
+			s.Action = ActionCarrier
+		case r.Low:
+			s.Action = ActionTeam
+		default:
+			s.Action = ActionOK
+		}
+		// Priority: households without usable signal, plus a fifth of the
+		// households not yet reached where team reach is low — a household
+		// cut off from the network weighs five times one merely not yet
+		// visited.
+		s.Priority = s.HouseholdsAffected
+		if r.Low {
+			unreached := float64(n.hh)
+			if !math.IsNaN(r.ReachedShare) {
+				unreached *= 1 - r.ReachedShare
+			}
+			s.Priority += 0.2 * unreached
+		}
+		out[i] = s
+	}
+	// Rank within each level.
+	byLevel := map[Level][]int{}
+	for i := range out {
+		byLevel[out[i].Level] = append(byLevel[out[i].Level], i)
+	}
+	for _, idx := range byLevel {
+		sort.SliceStable(idx, func(x, y int) bool {
+			a, b := out[idx[x]], out[idx[y]]
+			if a.Priority != b.Priority {
+				return a.Priority > b.Priority
+			}
+			return a.Code < b.Code
+		})
+		for r, i := range idx {
+			out[i].Rank = r + 1
+		}
+	}
+	return out
+}
