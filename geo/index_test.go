@@ -1,0 +1,350 @@
+package geo
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/planar"
+)
+
+func TestIndexLocate(t *testing.T) {
+	// A square commune with a lake (inner ring), a two-part area (an island
+	// to the east), and a hamlet inside the commune's north-west corner.
+	withLake := orb.MultiPolygon{{
+		{{0, 0}, {4, 0}, {4, 4}, {0, 4}, {0, 0}},
+		{{1, 1}, {1, 2}, {2, 2}, {2, 1}, {1, 1}},
+	}}
+	twoParts := orb.MultiPolygon{
+		square(5, 0, 6, 1)[0],
+		square(7, 0, 8, 1)[0],
+	}
+	areas := []Area{
+		{Code: "C1", Level: LevelCommune, Geometry: withLake},
+		{Code: "C2", Level: LevelCommune, Geometry: twoParts},
+		{Code: "H1", Level: LevelHamlet, Geometry: square(0, 3, 1, 4)},
+	}
+	ix := NewIndex(areas)
+	tests := []struct {
+		name     string
+		lon, lat float64
+		want     string // "" = outside
+	}{
+		{"inside commune", 3, 3, "C1"},
+		{"in the lake", 1.5, 1.5, ""},
+		{"between lake and shore", 0.5, 1.5, "C1"},
+		{"in the hamlet, finest level wins", 0.5, 3.5, "H1"},
+		{"first part", 5.5, 0.5, "C2"},
+		{"second part", 7.5, 0.5, "C2"},
+		{"between the parts", 6.5, 0.5, ""},
+		{"far away", 100, 10, ""},
+		{"south of everything", 3, -1, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ix.Locate(tc.lon, tc.lat)
+			code := ""
+			if got >= 0 {
+				code = ix.Area(got).Code
+			}
+			if code != tc.want {
+				t.Errorf("Locate(%v, %v) = %q, want %q", tc.lon, tc.lat, code, tc.want)
+			}
+		})
+	}
+}
+
+func TestIndexSharedEdges(t *testing.T) {
+	// Two neighbours share the edge x = 1 (with a middle vertex) and a third
+	// shares the edge y = 1 with both; each point on a shared edge or
+	// vertex must belong to exactly one of them.
+	west := orb.MultiPolygon{{{{0, 0}, {1, 0}, {1, 0.5}, {1, 1}, {0, 1}, {0, 0}}}}
+	east := orb.MultiPolygon{{{{1, 0}, {2, 0}, {2, 1}, {1, 1}, {1, 0.5}, {1, 0}}}}
+	north := square(0, 1, 2, 2)
+	areas := []Area{{Code: "W", Geometry: west}, {Code: "E", Geometry: east}, {Code: "N", Geometry: north}}
+	ix := NewIndex(areas)
+	pts := []orb.Point{
+		{1, 0.25}, {1, 0.5}, {1, 0.75}, {1, 1}, // on x = 1
+		{0.5, 1}, {1.5, 1}, {0.1, 1}, // on y = 1
+		{1, 1.5},
+	}
+	for i := range 100 {
+		pts = append(pts, orb.Point{1, float64(i) / 100}, orb.Point{float64(i)/100*2 + 0.001, 1})
+	}
+	for _, p := range pts {
+		n := 0
+		for i := range areas {
+			if ix.Contains(i, p[0], p[1]) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("point %v is in %d areas, want exactly 1", p, n)
+		}
+		if ix.Locate(p[0], p[1]) < 0 {
+			t.Errorf("point %v not located", p)
+		}
+	}
+}
+
+func TestIndexSameLevelOverlap(t *testing.T) {
+	// Overlapping areas of one level: the smallest code wins, whatever the
+	// input order.
+	areas := []Area{{Code: "B", Geometry: square(0, 0, 2, 2)}, {Code: "A", Geometry: square(1, 1, 3, 3)}}
+	ix := NewIndex(areas)
+	if got := ix.Area(ix.Locate(1.5, 1.5)).Code; got != "A" {
+		t.Errorf("overlap goes to %q, want A", got)
+	}
+}
+
+func TestIndexEmpty(t *testing.T) {
+	ix := NewIndex(nil)
+	if got := ix.Locate(1, 1); got != -1 {
+		t.Errorf("Locate on empty index = %d", got)
+	}
+	obs := []Obs{{Lon: 1, Lat: 1}}
+	ix.Assign(obs)
+	if obs[0].Area != -1 {
+		t.Errorf("Area = %d, want -1", obs[0].Area)
+	}
+}
+
+// TestIndexMatchesPlanar compares Locate and Assign with orb's exact
+// point-in-polygon test on noisy polygons with thousands of vertices in
+// total and random points.
+func TestIndexMatchesPlanar(t *testing.T) {
+	areas := gridAreas(12, 9, 40, 106.0, 10.0, 0.02)
+	for i := range areas {
+		if err := areas[i].Validate(); err != nil {
+			t.Fatalf("fixture area %s invalid: %v", areas[i].Code, err)
+		}
+	}
+	checkAgainstPlanar(t, areas, 20000)
+}
+
+func TestIndexRealCommunes(t *testing.T) {
+	for _, f := range []string{"communes_2025_tay_ninh_80.geojson", "communes_2025_ca_mau_96.geojson"} {
+		t.Run(f, func(t *testing.T) {
+			areas := readCommunes(t, f)
+			checkAgainstPlanar(t, areas, 5000)
+		})
+	}
+}
+
+func checkAgainstPlanar(t *testing.T, areas []Area, n int) {
+	t.Helper()
+	ix := NewIndex(areas)
+	b := ix.Bound()
+	rng := rand.New(rand.NewPCG(7, 8))
+	obs := make([]Obs, n)
+	for i := range obs {
+		obs[i] = Obs{Lon: b.Min[0] + rng.Float64()*(b.Max[0]-b.Min[0]), Lat: b.Min[1] + rng.Float64()*(b.Max[1]-b.Min[1])}
+	}
+	ix.Assign(obs)
+	bounds := make([]orb.Bound, len(areas))
+	for j := range areas {
+		bounds[j] = areas[j].Geometry.Bound()
+	}
+	mismatches, inside := 0, 0
+	for i := range obs {
+		p := orb.Point{obs[i].Lon, obs[i].Lat}
+		want := -1
+		for j := range areas {
+			if bounds[j].Contains(p) && planar.MultiPolygonContains(areas[j].Geometry, p) {
+				want = j
+				break
+			}
+		}
+		if want >= 0 {
+			inside++
+		}
+		if got := ix.Locate(p[0], p[1]); got != want || int(obs[i].Area) != want {
+			mismatches++
+			if mismatches < 5 {
+				t.Errorf("point %v: Locate %d, Assign %d, planar %d", p, got, obs[i].Area, want)
+			}
+		}
+	}
+	if mismatches > 0 {
+		t.Errorf("%d of %d points disagree with planar", mismatches, n)
+	}
+	if inside == 0 {
+		t.Error("no point fell inside any area: the test checks nothing")
+	}
+}
+
+func TestIndexSearch(t *testing.T) {
+	areas := gridAreas(4, 4, 5, 0, 0, 1)
+	ix := NewIndex(areas)
+	var got []string
+	ix.Search(orb.Bound{Min: orb.Point{1.5, 1.5}, Max: orb.Point{1.6, 1.6}}, func(i int) bool {
+		got = append(got, ix.Area(i).Code)
+		return true
+	})
+	slices.Sort(got)
+	if !slices.Contains(got, "g1-1") {
+		t.Errorf("Search around (1.5,1.5) = %v, want it to include g1-1", got)
+	}
+	if len(got) > 4 {
+		t.Errorf("Search returned %d areas for a tiny window", len(got))
+	}
+}
+
+func TestHilbertAndRadix(t *testing.T) {
+	seen := map[uint32]bool{}
+	for x := uint32(0); x < 64; x++ {
+		for y := uint32(0); y < 64; y++ {
+			d := hilbert16(x<<10, y<<10)
+			if seen[d] {
+				t.Fatalf("hilbert16 not injective at %d,%d", x, y)
+			}
+			seen[d] = true
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	v := make([]uint64, 10000)
+	for i := range v {
+		v[i] = uint64(rng.Uint32())<<32 | uint64(i)
+	}
+	radixSortHigh32(v)
+	for i := 1; i < len(v); i++ {
+		if v[i]>>32 < v[i-1]>>32 || (v[i]>>32 == v[i-1]>>32 && uint32(v[i]) < uint32(v[i-1])) {
+			t.Fatalf("not sorted (stably) at %d", i)
+		}
+	}
+}
+
+// gridAreas returns nx × ny areas on a jittered grid of cells of size s
+// degrees from (x0, y0), each edge subdivided into perSide segments with
+// smooth noise shared by both neighbours, so neighbours share edges
+// exactly and each polygon has 4·perSide vertices.
+func gridAreas(nx, ny, perSide int, x0, y0, s float64) []Area {
+	corner := func(i, j int) orb.Point {
+		r := rand.New(rand.NewPCG(uint64(i)*7919+11, uint64(j)*104729+13))
+		return orb.Point{x0 + (float64(i)+(r.Float64()-0.5)*0.2)*s, y0 + (float64(j)+(r.Float64()-0.5)*0.2)*s}
+	}
+	// edge returns the points from a to b (exclusive of b), canonical
+	// direction, offset perpendicular by a tapered smooth noise.
+	edge := func(key uint64, a, b orb.Point) []orb.Point {
+		r := rand.New(rand.NewPCG(key, 99))
+		amp1, amp2 := (r.Float64()-0.5)*0.2*s, (r.Float64()-0.5)*0.08*s
+		ph := r.Float64() * 2 * math.Pi
+		dx, dy := b[0]-a[0], b[1]-a[1]
+		l := math.Hypot(dx, dy)
+		nxv, nyv := -dy/l, dx/l
+		pts := make([]orb.Point, 0, perSide)
+		for k := range perSide {
+			u := float64(k) / float64(perSide)
+			off := math.Sin(math.Pi*u) * (amp1 + amp2*math.Sin(4*math.Pi*u+ph))
+			pts = append(pts, orb.Point{a[0] + u*dx + off*nxv, a[1] + u*dy + off*nyv})
+		}
+		return pts
+	}
+	hEdge := func(i, j int) []orb.Point { // corner(i,j) → corner(i+1,j)
+		return edge(uint64(i)<<32|uint64(j)<<1, corner(i, j), corner(i+1, j))
+	}
+	vEdge := func(i, j int) []orb.Point { // corner(i,j) → corner(i,j+1)
+		return edge(uint64(i)<<32|uint64(j)<<1|1, corner(i, j), corner(i, j+1))
+	}
+	reversed := func(pts []orb.Point, end orb.Point) []orb.Point {
+		// pts runs start→end (exclusive of end); return end→start exclusive
+		// of start.
+		out := []orb.Point{end}
+		for k := len(pts) - 1; k >= 1; k-- {
+			out = append(out, pts[k])
+		}
+		return out
+	}
+	var areas []Area
+	for j := range ny {
+		for i := range nx {
+			var ring orb.Ring
+			ring = append(ring, hEdge(i, j)...)
+			ring = append(ring, vEdge(i+1, j)...)
+			ring = append(ring, reversed(hEdge(i, j+1), corner(i+1, j+1))...)
+			ring = append(ring, reversed(vEdge(i, j), corner(i, j+1))...)
+			ring = append(ring, ring[0])
+			areas = append(areas, Area{
+				Code: fmt.Sprintf("g%d-%d", i, j), Name: fmt.Sprintf("Ấp %d-%d", i, j),
+				Level: LevelHamlet, Population: 1000, Geometry: orb.MultiPolygon{{ring}},
+			})
+		}
+	}
+	return areas
+}
+
+// readCommunes loads a real 2025 commune file from ../shared/data,
+// skipping the test when it is absent.
+func readCommunes(tb testing.TB, name string) []Area {
+	tb.Helper()
+	b, err := os.ReadFile("../../shared/data/vn-communes-2025/" + name)
+	if err != nil {
+		tb.Skipf("real boundary data not available: %v", err)
+	}
+	fc, err := geojson.UnmarshalFeatureCollection(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var areas []Area
+	for _, f := range fc.Features {
+		a := Area{Code: fmt.Sprint(f.Properties["code"]), Name: fmt.Sprint(f.Properties["name"]), Level: LevelCommune}
+		switch g := f.Geometry.(type) {
+		case orb.Polygon:
+			a.Geometry = orb.MultiPolygon{g}
+		case orb.MultiPolygon:
+			a.Geometry = g
+		}
+		if p, ok := f.Properties["population"].(float64); ok {
+			a.Population = int64(p)
+		}
+		areas = append(areas, a)
+	}
+	return areas
+}
+
+// BenchmarkAssign measures assigning random reports to areas, Hilbert
+// sort included, at the sizes: 1,000 and 100,000 areas of about
+// 200 vertices each, 1M and 10M reports (the largest only without -short).
+func BenchmarkAssign(b *testing.B) {
+	for _, sz := range []struct{ areas, points int }{{1_000, 1_000_000}, {100_000, 10_000_000}} {
+		b.Run(fmt.Sprintf("areas=%d/reports=%d", sz.areas, sz.points), func(b *testing.B) {
+			if testing.Short() && sz.points > 1_000_000 {
+				b.Skip("large size skipped in -short")
+			}
+			side := int(math.Sqrt(float64(sz.areas)))
+			areas := gridAreas(side, sz.areas/side, 50, 105.0, 10.0, 1.0/float64(side))
+			ix := NewIndex(areas)
+			obs := randomObs(ix.Bound(), sz.points)
+			b.ResetTimer()
+			for range b.N {
+				ix.Assign(obs)
+			}
+			b.ReportMetric(float64(sz.points)*float64(b.N)/b.Elapsed().Seconds(), "reports/s")
+		})
+	}
+}
+
+// BenchmarkNewIndex measures preparing 100,000 areas of about 200
+// vertices.
+func BenchmarkNewIndex(b *testing.B) {
+	areas := gridAreas(316, 316, 50, 105.0, 10.0, 1.0/316)
+	b.ResetTimer()
+	for range b.N {
+		NewIndex(areas)
+	}
+	b.ReportMetric(float64(len(areas))*float64(b.N)/b.Elapsed().Seconds(), "areas/s")
+}
+
+func randomObs(bd orb.Bound, n int) []Obs {
+	rng := rand.New(rand.NewPCG(3, 4))
+	obs := make([]Obs, n)
+	for i := range obs {
+		obs[i] = Obs{Lon: bd.Min[0] + rng.Float64()*(bd.Max[0]-bd.Min[0]), Lat: bd.Min[1] + rng.Float64()*(bd.Max[1]-bd.Min[1]), Area: -1}
+	}
+	return obs
+}
