@@ -118,8 +118,8 @@ func (r Rules) Classify(obs []Obs) int {
 // Config is the engine's tunable configuration. The zero value is not
 // useful; start from DefaultConfig.
 type Config struct {
-	Rules Rules `json:"rules"`
-	Holes HoleParams `json:"holes"`
+	Rules Rules       `json:"rules"`
+	Holes HoleParams  `json:"holes"`
 	Reach ReachParams `json:"reach"`
 	// CellRes is the H3 resolution of the per-carrier cell statistics (8,
 	// ≈0.74 km², as in the FCC mobile challenge).

@@ -40,7 +40,7 @@ type areaAccum struct {
 	cfg   Config
 	nodes []areaNode
 	// leafNode maps an input area to its node (the same index).
-	byCode map[string]int // vintage + "\x00" + code → node
+	byCode  map[string]int // vintage + "\x00" + code → node
 	teamPts []orb.Point
 }
 
