@@ -3,10 +3,8 @@ package geo
 import (
 	"context"
 	"math"
-	"runtime"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -87,63 +85,49 @@ func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
 	obs := in.Obs
 	cfg.Rules.Classify(obs)
 	stage("hex cells")
-	cells := obsCells(obs, cfg.Holes.Res)
+	ci, err := newCellIndex(obs, cfg.CellRes, cfg.Holes.Res)
+	if err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	res := &Result{ReportBias: map[string]float64{}}
-	byCell := groupByCell(cells)
-	res.Cells = cellStats(obs, cells, cfg.CellRes, cfg.Holes.Res)
+	var tabs [nCarriers][]biasTable
+	res.Cells, tabs = ci.coarseStats(obs)
 
 	stage("holes")
-	field := buildField(obs, cells, cfg.Rules, cfg.Holes)
+	field := buildField(obs, ci, tabs, cfg.Rules, cfg.Holes)
 	for s, c := range Carriers {
 		res.ReportBias[c.String()] = field.bias[s]
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res.Holes = detectHoles(field, obs, cells, byCell, cfg)
+	res.Holes = detectHoles(field, obs, cfg)
+	info := holeCellInfo(res.Holes, ix)
+	for i := range res.Holes {
+		h := &res.Holes[i]
+		var x, y float64
+		for _, c := range h.CellIDs {
+			inf := info[c]
+			h.AreaKm2 += inf.km2
+			x += inf.centre[0]
+			y += inf.centre[1]
+		}
+		h.Centroid = orb.Point{x / float64(len(h.CellIDs)), y / float64(len(h.CellIDs))}
+	}
 
 	stage("score areas")
 	a := newAreaAccum(ix, in.Areas, cfg)
 	a.addObs(obs)
-	a.addHoles(res.Holes)
+	a.addHoles(res.Holes, info)
 	res.Teams = a.addTeams(in.Teams)
 	res.Areas = a.scores()
-	fillHoleAreas(res.Holes, ix, cfg)
+	fillHoleAreas(res.Holes, ix, info, cfg)
 	rankHoles(res.Holes)
 	res.Summary = summarize(res, len(in.Areas), obs, len(in.Teams))
 	return res, ctx.Err()
-}
-
-// obsCells computes the evidence cell of every observation, in parallel.
-func obsCells(obs []Obs, res int) []uint64 {
-	cells := make([]uint64, len(obs))
-	workers := runtime.GOMAXPROCS(0)
-	chunk := (len(obs) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := 0; w < workers && w*chunk < len(obs); w++ {
-		lo, hi := w*chunk, min(len(obs), (w+1)*chunk)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				cells[i] = CellAt(obs[i].Lon, obs[i].Lat, res)
-			}
-		}()
-	}
-	wg.Wait()
-	return cells
-}
-
-// groupByCell maps each cell to the indexes of its observations.
-func groupByCell(cells []uint64) map[uint64][]int32 {
-	m := make(map[uint64][]int32)
-	for i, c := range cells {
-		m[c] = append(m[c], int32(i))
-	}
-	return m
 }
 
 // reporterKey identifies a reporter for the "distinct reporters" counts:
@@ -154,63 +138,6 @@ func reporterKey(o *Obs) uint64 {
 		return uint64(o.Reporter)
 	}
 	return 1<<40 | uint64(o.At/86400)
-}
-
-// cellStats summarises reports per carrier per H3 cell at resolution res;
-// fine is the resolution of cells[i].
-func cellStats(obs []Obs, cells []uint64, res, fine int) []CellStat {
-	type key struct {
-		cell uint64
-		car  Carrier
-	}
-	type acc struct {
-		n, weak   int
-		reporters map[uint64]struct{}
-		days      map[int64]struct{}
-		children  map[uint64]struct{}
-		signals   []float32
-	}
-	m := map[key]*acc{}
-	for i := range obs {
-		o := &obs[i]
-		if carrierSlot(o.Carrier) < 0 {
-			continue
-		}
-		k := key{CellParent(cells[i], res), o.Carrier}
-		a := m[k]
-		if a == nil {
-			a = &acc{reporters: map[uint64]struct{}{}, days: map[int64]struct{}{}, children: map[uint64]struct{}{}}
-			m[k] = a
-		}
-		a.n++
-		if o.Flags&FlagWeak != 0 {
-			a.weak++
-		}
-		a.reporters[reporterKey(o)] = struct{}{}
-		a.days[o.At/86400] = struct{}{}
-		if res < fine {
-			a.children[CellParent(cells[i], res+1)] = struct{}{}
-		}
-		if o.HasSignal() {
-			a.signals = append(a.signals, o.SignalDBm)
-		}
-	}
-	out := make([]CellStat, 0, len(m))
-	for k, a := range m {
-		lo, _ := Wilson(a.weak, a.n)
-		out = append(out, CellStat{
-			Cell: k.cell, Carrier: k.car, Reports: a.n, Weak: a.weak, WeakLow: lo,
-			Reporters: len(a.reporters), Days: len(a.days), Children: len(a.children),
-			MedianSignalDBm: median32(a.signals),
-		})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Carrier != out[j].Carrier {
-			return out[i].Carrier < out[j].Carrier
-		}
-		return out[i].Cell < out[j].Cell
-	})
-	return out
 }
 
 // median32 returns the median of v (reordering it), NaN when empty.
@@ -229,7 +156,7 @@ func median32(v []float32) float64 {
 // detectHoles flags cells whose surroundings are estimated weak, groups
 // them into regions, keeps the regions with enough evidence, and does the
 // same for all-carrier dead zones.
-func detectHoles(f *hexField, obs []Obs, cells []uint64, byCell map[uint64][]int32, cfg Config) []Hole {
+func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
 	p := cfg.Holes
 	var holes []Hole
 	dead := map[uint64]bool{}
@@ -257,7 +184,7 @@ func detectHoles(f *hexField, obs []Obs, cells []uint64, byCell map[uint64][]int
 			}
 		}
 		for _, comp := range components(flagged) {
-			if h, ok := buildHole(car, comp, obs, byCell, cfg, func(o *Obs) bool { return o.Carrier == car }); ok {
+			if h, ok := buildHole(f, car, comp, obs, cfg); ok {
 				holes = append(holes, h)
 			}
 		}
@@ -265,16 +192,16 @@ func detectHoles(f *hexField, obs []Obs, cells []uint64, byCell map[uint64][]int
 	for _, comp := range components(dead) {
 		carriers := map[Carrier]bool{}
 		for _, c := range comp {
-			for _, i := range byCell[c] {
-				if obs[i].Flags&FlagWeak != 0 {
-					carriers[obs[i].Carrier] = true
+			f.each(c, CarrierAll, func(o *Obs) {
+				if o.Flags&FlagWeak != 0 {
+					carriers[o.Carrier] = true
 				}
-			}
+			})
 		}
 		if len(carriers) < p.DeadMinCarriers {
 			continue
 		}
-		if h, ok := buildHole(CarrierAll, comp, obs, byCell, cfg, func(*Obs) bool { return true }); ok {
+		if h, ok := buildHole(f, CarrierAll, comp, obs, cfg); ok {
 			holes = append(holes, h)
 		}
 	}
@@ -283,7 +210,7 @@ func detectHoles(f *hexField, obs []Obs, cells []uint64, byCell map[uint64][]int
 
 // buildHole computes a candidate hole's evidence and figures and reports
 // whether it has enough evidence to be a hole.
-func buildHole(car Carrier, comp []uint64, obs []Obs, byCell map[uint64][]int32, cfg Config, match func(*Obs) bool) (Hole, bool) {
+func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (Hole, bool) {
 	p := cfg.Holes
 	h := Hole{Carrier: car, Cells: len(comp), CellIDs: comp, MedianSignalDBm: math.NaN()}
 	reporters := map[uint64]struct{}{}
@@ -294,17 +221,13 @@ func buildHole(car Carrier, comp []uint64, obs []Obs, byCell map[uint64][]int32,
 	first, last := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, c := range comp {
 		cellWeak := false
-		for _, i := range byCell[c] {
-			o := &obs[i]
-			if !match(o) {
-				continue
-			}
+		f.each(c, car, func(o *Obs) {
 			h.Reports++
 			if o.HasSignal() {
 				signals = append(signals, o.SignalDBm)
 			}
 			if o.Flags&FlagWeak == 0 {
-				continue
+				return
 			}
 			h.Weak++
 			cellWeak = true
@@ -314,7 +237,7 @@ func buildHole(car Carrier, comp []uint64, obs []Obs, byCell map[uint64][]int32,
 			reporters[reporterKey(o)] = struct{}{}
 			days[o.At/86400] = struct{}{}
 			first, last = min(first, o.At), max(last, o.At)
-		}
+		})
 		if cellWeak {
 			weakCells++
 		}
@@ -325,10 +248,6 @@ func buildHole(car Carrier, comp []uint64, obs []Obs, byCell map[uint64][]int32,
 	}
 	h.ID = holeID(car, comp)
 	h.Geometry = CellsToMultiPolygon(comp)
-	for _, c := range comp {
-		h.AreaKm2 += CellAreaKm2(c)
-	}
-	h.Centroid = cellsCentroid(comp)
 	h.WeakShare = float64(h.Weak) / float64(h.Reports)
 	h.WeakLow, _ = Wilson(h.Weak, h.Reports)
 	h.MedianSignalDBm = median32(signals)
@@ -351,19 +270,6 @@ func buildHole(car Carrier, comp []uint64, obs []Obs, byCell map[uint64][]int32,
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 
-// cellsCentroid is the area-weighted centre of a set of cells (planar in
-// degrees, which is exact enough at hole scale).
-func cellsCentroid(cells []uint64) orb.Point {
-	var x, y float64
-	for _, c := range cells {
-		p := CellCenter(c)
-		x += p[0]
-		y += p[1]
-	}
-	n := float64(len(cells))
-	return orb.Point{x / n, y / n}
-}
-
 // holeSamples returns sample points of a hole's cells, each standing for
 // an equal share of the cell's area: the centres of the seven children one
 // resolution finer, so area overlaps along boundaries are measured to
@@ -384,7 +290,7 @@ func holeSamples(cell uint64) [7]orb.Point {
 // population and households affected: the area's people in proportion to
 // the share of its land inside the hole, times the carrier's subscriber
 // share (1 for dead zones).
-func fillHoleAreas(holes []Hole, ix *Index, cfg Config) {
+func fillHoleAreas(holes []Hole, ix *Index, info map[uint64]*cellInfo, cfg Config) {
 	land := make([]float64, ix.Len())
 	for i := range land {
 		land[i] = orbgeo.Area(ix.Area(i).Geometry) / 1e6
@@ -393,10 +299,10 @@ func fillHoleAreas(holes []Hole, ix *Index, cfg Config) {
 		h := &holes[hi]
 		km := map[int]float64{}
 		for _, c := range h.CellIDs {
-			a := CellAreaKm2(c) / 7
-			for _, p := range holeSamples(c) {
-				if i := ix.Locate(p[0], p[1]); i >= 0 {
-					km[i] += a
+			inf := info[c]
+			for _, i := range inf.in {
+				if i >= 0 {
+					km[int(i)] += inf.km2 / 7
 				}
 			}
 		}

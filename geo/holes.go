@@ -3,9 +3,7 @@ package geo
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
-	"sync"
 )
 
 // HoleParams tune coverage-hole detection. The method is explained in the
@@ -124,108 +122,132 @@ type hexAcc struct{ weak, good, n float32 }
 // near them, with raw and smoothed evidence per carrier.
 type hexField struct {
 	p      HoleParams
+	ci     *cellIndex
+	obs    []Obs
 	cells  []uint64         // all cells (data cells first)
 	idx    map[uint64]int32 // cell → position in cells
 	nData  int
+	spans  [][nCarriers]span   // per data cell: its keys in ci, per carrier
 	raw    [nCarriers][]hexAcc // per data cell
 	smooth [nCarriers][]hexAcc // per cell
 	bias   [nCarriers]float64
 }
 
 // buildField bins observations into evidence cells and smooths them over
-// neighbouring cells. cells[i] is the evidence cell of obs[i].
-func buildField(obs []Obs, cells []uint64, r Rules, p HoleParams) *hexField {
-	f := &hexField{p: p, idx: map[uint64]int32{}}
+// neighbouring cells. tabs are the per-cell tables for estimating the
+// report bias (see estimateBias).
+func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, p HoleParams) *hexField {
+	f := &hexField{p: p, ci: ci, obs: obs, idx: map[uint64]int32{}}
 	for c := range nCarriers {
 		f.bias[c] = p.ReportBias
-	}
-	if p.EstimateBias {
-		for c := range nCarriers {
-			if k, ok := estimateBias(obs, cells, Carrier(c)+Viettel, r); ok {
+		if p.EstimateBias {
+			if k, ok := estimateBias(tabs[c]); ok {
 				f.bias[c] = k
 			}
 		}
 	}
-	// Data cells.
-	for i := range obs {
-		if carrierSlot(obs[i].Carrier) < 0 {
-			continue
+	// Data cells, with the span of each carrier's observations.
+	runs(ci.keys, ci.fineGroup, func(lo, hi int) {
+		k := ci.keys[lo]
+		cell := ci.fineCell(k)
+		j, ok := f.idx[cell]
+		if !ok {
+			j = int32(len(f.cells))
+			f.idx[cell] = j
+			f.cells = append(f.cells, cell)
+			f.spans = append(f.spans, [nCarriers]span{})
 		}
-		if _, ok := f.idx[cells[i]]; !ok {
-			f.idx[cells[i]] = int32(len(f.cells))
-			f.cells = append(f.cells, cells[i])
-		}
-	}
+		f.spans[j][ci.slot(k)] = span{int32(lo), int32(hi)}
+	})
 	f.nData = len(f.cells)
 	for c := range nCarriers {
 		f.raw[c] = make([]hexAcc, f.nData)
 	}
-	for i := range obs {
-		o := &obs[i]
-		s := carrierSlot(o.Carrier)
-		if s < 0 {
-			continue
-		}
-		e := p.evidence(r, o)
-		k := f.bias[s]
-		if o.Source == SourceDriveTest {
-			k = 1 // drive tests measure good and bad alike
-		}
-		a := &f.raw[s][f.idx[cells[i]]]
-		a.weak += float32(e / k)
-		a.good += float32(1 - e)
-		a.n++
-	}
-	// Neighbourhoods, computed in parallel: the H3 calls dominate.
-	disks := make([][][]uint64, f.nData)
-	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < f.nData; i += workers {
-				disks[i] = cellDisk(f.cells[i], p.Rings)
-			}
-		}()
-	}
-	wg.Wait()
-	for i := range f.nData {
-		for _, ring := range disks[i] {
-			for _, c := range ring {
-				if _, ok := f.idx[c]; !ok {
-					f.idx[c] = int32(len(f.cells))
-					f.cells = append(f.cells, c)
+	parallel(f.nData, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			for s := range nCarriers {
+				sp := f.spans[j][s]
+				a := &f.raw[s][j]
+				for _, key := range ci.keys[sp.lo:sp.hi] {
+					o := &obs[ci.obs(key)]
+					e := p.evidence(r, o)
+					k := f.bias[s]
+					if o.Source == SourceDriveTest {
+						k = 1 // drive tests measure good and bad alike
+					}
+					a.weak += float32(e / k)
+					a.good += float32(1 - e)
+					a.n++
 				}
 			}
 		}
-	}
+	})
+	// Spread each data cell's evidence over its neighbourhood with Gaussian
+	// weights by ring. Neighbourhoods are computed in parallel a chunk at
+	// a time (the H3 calls dominate) and merged in order, so memory stays
+	// bounded and the result does not depend on scheduling.
 	weights := make([]float32, p.Rings+1)
 	for d := range weights {
 		weights[d] = float32(math.Exp(-float64(d*d) / (2 * p.Bandwidth * p.Bandwidth)))
 	}
 	for c := range nCarriers {
-		f.smooth[c] = make([]hexAcc, len(f.cells))
+		f.smooth[c] = make([]hexAcc, f.nData, f.nData*2)
 	}
-	for i := range f.nData {
-		for d, ring := range disks[i] {
-			w := weights[d]
-			for _, cell := range ring {
-				j := f.idx[cell]
-				for c := range nCarriers {
-					src := f.raw[c][i]
-					if src.n == 0 {
-						continue
+	const chunk = 8192
+	disks := make([][][]uint64, chunk)
+	for base := 0; base < f.nData; base += chunk {
+		n := min(chunk, f.nData-base)
+		parallel(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				disks[i] = cellDisk(f.cells[base+i], p.Rings)
+			}
+		})
+		for i := range n {
+			for d, ring := range disks[i] {
+				w := weights[d]
+				for _, cell := range ring {
+					j, ok := f.idx[cell]
+					if !ok {
+						j = int32(len(f.cells))
+						f.idx[cell] = j
+						f.cells = append(f.cells, cell)
+						for c := range nCarriers {
+							f.smooth[c] = append(f.smooth[c], hexAcc{})
+						}
 					}
-					dst := &f.smooth[c][j]
-					dst.weak += w * src.weak
-					dst.good += w * src.good
-					dst.n += w * src.n
+					for c := range nCarriers {
+						src := f.raw[c][base+i]
+						if src.n == 0 {
+							continue
+						}
+						dst := &f.smooth[c][j]
+						dst.weak += w * src.weak
+						dst.good += w * src.good
+						dst.n += w * src.n
+					}
 				}
 			}
+			disks[i] = nil
 		}
 	}
 	return f
+}
+
+// each calls fn for every observation of carrier car (CarrierAll: any
+// carrier) in data cell cell.
+func (f *hexField) each(cell uint64, car Carrier, fn func(*Obs)) {
+	j, ok := f.idx[cell]
+	if !ok || int(j) >= f.nData {
+		return
+	}
+	for s, sp := range f.spans[j] {
+		if car != CarrierAll && Carriers[s] != car {
+			continue
+		}
+		for _, k := range f.ci.keys[sp.lo:sp.hi] {
+			fn(&f.obs[f.ci.obs(k)])
+		}
+	}
 }
 
 // weakShare is the smoothed, bias-corrected estimate that cell j is weak
@@ -240,37 +262,12 @@ func (f *hexField) weakShare(c, j int) (float64, bool) {
 
 // estimateBias estimates, for one carrier, how much more often weak
 // places are reported than good ones, by comparing the weak odds of
-// ordinary reports with those of drive tests in the same resolution-8
-// cells (a Mantel–Haenszel odds ratio). It needs a fair number of drive
-// tests sharing cells with ordinary reports.
-func estimateBias(obs []Obs, cells []uint64, car Carrier, r Rules) (float64, bool) {
-	type tab struct{ a, b, c, d float64 } // ordinary weak/good, drive weak/good
-	t := map[uint64]*tab{}
-	for i := range obs {
-		o := &obs[i]
-		if o.Carrier != car {
-			continue
-		}
-		k := CellParent(cells[i], 8)
-		x := t[k]
-		if x == nil {
-			x = &tab{}
-			t[k] = x
-		}
-		weak := o.Flags&FlagWeak != 0
-		switch {
-		case o.Source == SourceDriveTest && weak:
-			x.c++
-		case o.Source == SourceDriveTest:
-			x.d++
-		case weak:
-			x.a++
-		default:
-			x.b++
-		}
-	}
+// ordinary reports with those of drive tests in the same coarse cells (a
+// Mantel–Haenszel odds ratio over the per-cell tables). It needs a fair
+// number of drive tests sharing cells with ordinary reports.
+func estimateBias(tabs []biasTable) (float64, bool) {
 	var num, den, drives float64
-	for _, x := range t {
+	for _, x := range tabs {
 		n := x.a + x.b + x.c + x.d
 		if x.a+x.b == 0 || x.c+x.d == 0 {
 			continue

@@ -130,6 +130,22 @@ func parentName(child *Area, lvl Level) string {
 }
 
 func (a *areaAccum) addObs(obs []Obs) {
+	// Count first so the signal lists are allocated once, at their size.
+	counts := make([][nCarriers]int32, len(a.nodes))
+	for i := range obs {
+		if o := &obs[i]; o.Area >= 0 && o.HasSignal() {
+			if s := carrierSlot(o.Carrier); s >= 0 {
+				counts[o.Area][s]++
+			}
+		}
+	}
+	for i := range counts {
+		for s, c := range counts[i] {
+			if c > 0 {
+				a.nodes[i].signals[s] = make([]float32, 0, c)
+			}
+		}
+	}
 	for i := range obs {
 		o := &obs[i]
 		if o.Area < 0 {
@@ -155,29 +171,28 @@ func (a *areaAccum) addObs(obs []Obs) {
 
 // addHoles measures how much of each area's land lies in holes, by the
 // centres of each hole cell's seven children.
-func (a *areaAccum) addHoles(holes []Hole) {
+func (a *areaAccum) addHoles(holes []Hole, info map[uint64]*cellInfo) {
 	any := map[uint64]bool{}
 	for _, h := range holes {
 		s := carrierSlot(h.Carrier)
 		for _, c := range h.CellIDs {
 			if s < 0 {
-				a.sample(c, func(n *areaNode, km float64) { n.dead += km })
+				a.sample(info[c], func(n *areaNode, km float64) { n.dead += km })
 				continue
 			}
-			a.sample(c, func(n *areaNode, km float64) { n.carHole[s] += km })
+			a.sample(info[c], func(n *areaNode, km float64) { n.carHole[s] += km })
 			any[c] = true
 		}
 	}
 	for c := range any {
-		a.sample(c, func(n *areaNode, km float64) { n.hole += km })
+		a.sample(info[c], func(n *areaNode, km float64) { n.hole += km })
 	}
 }
 
-func (a *areaAccum) sample(cell uint64, add func(*areaNode, float64)) {
-	km := CellAreaKm2(cell) / 7
-	for _, p := range holeSamples(cell) {
-		if i := a.ix.Locate(p[0], p[1]); i >= 0 {
-			add(&a.nodes[i], km)
+func (a *areaAccum) sample(inf *cellInfo, add func(*areaNode, float64)) {
+	for _, i := range inf.in {
+		if i >= 0 {
+			add(&a.nodes[i], inf.km2/7)
 		}
 	}
 }
