@@ -1,0 +1,53 @@
+package data
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/gapmap/gapmap/geo"
+)
+
+// readReportsCSV reads CSV reports from r into s (see ReadReports).
+func readReportsCSV(r io.Reader, s *reportSink) error {
+	t, err := openCSV(r)
+	if err != nil {
+		return fmt.Errorf("data: reports: %w", err)
+	}
+	idx, err := t.columns(reportFieldNames[:], reportFieldAliases)
+	if err == nil {
+		err = requireColumns(idx, reportFieldNames[:], requiredReportColumns)
+	}
+	if err != nil {
+		return fmt.Errorf("data: reports: header: %w", err)
+	}
+	p := newReportParser(s.opt.Now)
+	p.commaDecimal = t.semicolon
+	var vals [numReportFields]string
+	for {
+		rec, row, rowErr, err := t.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("data: reports: %w", err)
+		}
+		if rowErr == nil && len(rec) != len(t.header) {
+			rowErr = t.fieldCountError(len(rec))
+		}
+		if rowErr != nil {
+			if err := s.take(row, nil, geo.FieldErrors{rowErr}); err != nil {
+				return err
+			}
+			continue
+		}
+		for f, c := range idx {
+			if c >= 0 {
+				vals[f] = rec[c]
+			}
+		}
+		rep, es := p.parse(&vals, nil)
+		if err := s.take(row, rep, es); err != nil {
+			return err
+		}
+	}
+}
