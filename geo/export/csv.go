@@ -1,0 +1,86 @@
+package export
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+)
+
+// bom starts the CSV files so Excel reads them as UTF-8.
+const bom = "\uFEFF"
+
+var gapsHeader = []string{
+	"rank", "id", "carrier", "centroid_lat", "centroid_lon", "area_km2", "area_codes", "area_names",
+	"population_affected", "households_affected", "reports", "weak_reports", "reporters",
+	"weak_share", "weak_low", "median_signal_dbm", "first_observed", "last_observed",
+	"severity", "confidence", "priority",
+}
+
+// WriteGapsCSV writes holes, in the given order, as a CSV table for
+// spreadsheets: UTF-8 with a byte-order mark, CRLF line ends, the areas a
+// hole touches joined by "; ", unknown numbers as empty cells. Text cells
+// that a spreadsheet would take for a formula (starting with =, +, -, @,
+// tab or CR) get a leading apostrophe.
+func WriteGapsCSV(w io.Writer, holes []geo.Hole) error {
+	if _, err := io.WriteString(w, bom); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(gapsHeader); err != nil {
+		return err
+	}
+	row := make([]string, len(gapsHeader))
+	for i := range holes {
+		h := &holes[i]
+		codes, names := areaLists(h.Areas)
+		row = append(row[:0],
+			strconv.Itoa(h.Rank),
+			text(h.ID),
+			h.Carrier.String(),
+			formatNum(h.Centroid[1], precCoord),
+			formatNum(h.Centroid[0], precCoord),
+			formatNum(h.AreaKm2, precValue),
+			text(strings.Join(codes, "; ")),
+			text(strings.Join(names, "; ")),
+			formatNum(h.Population, precValue),
+			formatNum(h.Households, precValue),
+			strconv.Itoa(h.Reports),
+			strconv.Itoa(h.Weak),
+			strconv.Itoa(h.Reporters),
+			formatNum(h.WeakShare, precValue),
+			formatNum(h.WeakLow, precValue),
+			formatNum(h.MedianSignalDBm, precValue),
+			formatTime(h.FirstObserved),
+			formatTime(h.LastObserved),
+			formatNum(h.Severity, precValue),
+			formatNum(h.Confidence, precValue),
+			formatNum(h.Priority, precValue),
+		)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// text guards a text cell against spreadsheet formula injection.
+func text(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// formatTime is RFC 3339 in UTC, or "" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

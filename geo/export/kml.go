@@ -1,0 +1,122 @@
+package export
+
+import (
+	"encoding/xml"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/paulmach/orb"
+)
+
+// WriteGapsKML writes one carrier's holes as a KML 2.2 document for Google
+// Earth: a placemark per hole named "#<rank> <first area>", with its key
+// figures as ExtendedData and in the description.
+func WriteGapsKML(w io.Writer, carrier geo.Carrier, holes []geo.Hole) error {
+	k := newWriter(w)
+	k.str(xml.Header)
+	k.str(`<kml xmlns="http://www.opengis.net/kml/2.2">` + "\n<Document>\n")
+	k.element("name", "gapmap — "+carrier.Label()+" coverage gaps")
+	k.str(`<Style id="gap"><LineStyle><color>ff1400d2</color><width>1.5</width></LineStyle>` +
+		`<PolyStyle><color>661400d2</color></PolyStyle></Style>` + "\n")
+	for i := range holes {
+		k.placemark(&holes[i])
+		k.maybeFlush()
+	}
+	k.str("</Document>\n</kml>\n")
+	return k.flush()
+}
+
+// element writes <tag>text</tag> with text escaped.
+func (k *writer) element(tag, text string) {
+	k.str("<" + tag + ">")
+	xml.EscapeText(k, []byte(text)) // writing to k cannot fail
+	k.str("</" + tag + ">\n")
+}
+
+func (k *writer) placemark(h *geo.Hole) {
+	name := "#" + strconv.Itoa(h.Rank)
+	if len(h.Areas) > 0 {
+		name += " " + h.Areas[0].Name
+	}
+	_, names := areaLists(h.Areas)
+	figures := []struct{ key, label, value string }{
+		{"id", "ID", h.ID},
+		{"carrier", "Carrier", h.Carrier.Label()},
+		{"rank", "Rank", strconv.Itoa(h.Rank)},
+		{"priority", "Priority", formatNum(h.Priority, 2)},
+		{"households_affected", "Households affected", formatNum(h.Households, 1)},
+		{"population_affected", "People affected", formatNum(h.Population, 1)},
+		{"area_km2", "Area (km²)", formatNum(h.AreaKm2, 3)},
+		{"reports", "Reports", strconv.Itoa(h.Reports)},
+		{"weak_reports", "Weak reports", strconv.Itoa(h.Weak)},
+		{"reporters", "Reporters", strconv.Itoa(h.Reporters)},
+		{"weak_share", "Weak share", formatNum(h.WeakShare, 3)},
+		{"median_signal_dbm", "Median signal (dBm)", formatNum(h.MedianSignalDBm, 1)},
+		{"severity", "Severity", formatNum(h.Severity, 3)},
+		{"confidence", "Confidence", formatNum(h.Confidence, 3)},
+		{"first_observed", "First observed", formatTime(h.FirstObserved)},
+		{"last_observed", "Last observed", formatTime(h.LastObserved)},
+		{"areas", "Areas", strings.Join(names, "; ")},
+	}
+	k.str("<Placemark>\n")
+	k.element("name", name)
+	var desc string
+	for _, f := range figures {
+		if f.value == "" {
+			continue
+		}
+		if desc != "" {
+			desc += "\n"
+		}
+		desc += f.label + ": " + f.value
+	}
+	k.element("description", desc)
+	k.str("<styleUrl>#gap</styleUrl>\n<ExtendedData>\n")
+	for _, f := range figures {
+		k.str(`<Data name="` + f.key + `"><value>`)
+		xml.EscapeText(k, []byte(f.value))
+		k.str("</value></Data>\n")
+	}
+	k.str("</ExtendedData>\n")
+	switch len(h.Geometry) {
+	case 0:
+	case 1:
+		k.polygon(h.Geometry[0])
+	default:
+		k.str("<MultiGeometry>\n")
+		for _, p := range h.Geometry {
+			k.polygon(p)
+		}
+		k.str("</MultiGeometry>\n")
+	}
+	k.str("</Placemark>\n")
+}
+
+func (k *writer) polygon(p orb.Polygon) {
+	k.str("<Polygon>")
+	for i, r := range p {
+		if i == 0 {
+			k.str("<outerBoundaryIs>")
+		} else {
+			k.str("<innerBoundaryIs>")
+		}
+		k.str("<LinearRing><coordinates>")
+		for j, pt := range r {
+			if j > 0 {
+				k.buf = append(k.buf, ' ')
+			}
+			k.buf = appendNum(k.buf, pt[0], precCoord)
+			k.buf = append(k.buf, ',')
+			k.buf = appendNum(k.buf, pt[1], precCoord)
+		}
+		k.str("</coordinates></LinearRing>")
+		if i == 0 {
+			k.str("</outerBoundaryIs>")
+		} else {
+			k.str("</innerBoundaryIs>")
+		}
+	}
+	k.str("</Polygon>\n")
+}
