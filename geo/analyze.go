@@ -159,31 +159,35 @@ func median32(v []float32) float64 {
 func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
 	p := cfg.Holes
 	var holes []Hole
+	flagged := make([]map[uint64]bool, nCarriers)
+	for s := range nCarriers {
+		flagged[s] = f.flagged(s)
+	}
+	// A dead zone: a cell weak for every carrier that can be judged there,
+	// and judged for at least DeadMinCarriers.
 	dead := map[uint64]bool{}
-	for j, cell := range f.cells {
-		weakCarriers, judged := 0, 0
-		for c := range nCarriers {
-			s, ok := f.weakShare(c, j)
-			if !ok {
+	for s := range nCarriers {
+		for cell := range flagged[s] {
+			if dead[cell] {
 				continue
 			}
-			judged++
-			if s > p.Threshold {
-				weakCarriers++
+			judged, weak := 0, 0
+			for c := range nCarriers {
+				ok, w := f.judge(c, cell)
+				if ok {
+					judged++
+					if w {
+						weak++
+					}
+				}
 			}
-		}
-		if judged >= p.DeadMinCarriers && weakCarriers == judged {
-			dead[cell] = true
+			if judged >= p.DeadMinCarriers && weak == judged {
+				dead[cell] = true
+			}
 		}
 	}
 	for s, car := range Carriers {
-		flagged := map[uint64]bool{}
-		for j, cell := range f.cells {
-			if v, ok := f.weakShare(s, j); ok && v > p.Threshold {
-				flagged[cell] = true
-			}
-		}
-		for _, comp := range components(flagged) {
+		for _, comp := range components(flagged[s]) {
 			if h, ok := buildHole(f, car, comp, obs, cfg); ok {
 				holes = append(holes, h)
 			}

@@ -196,3 +196,13 @@ func pointInRing(r orb.Ring, x, y float64) bool {
 	}
 	return in
 }
+
+// cellChildren returns the children of cell at resolution res.
+func cellChildren(cell uint64, res int) []uint64 {
+	cs := h3.Cell(cell).Children(res)
+	out := make([]uint64, len(cs))
+	for i, c := range cs {
+		out[i] = uint64(c)
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package geo
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -10,12 +11,20 @@ import (
 // README ("How holes are found"); the defaults were chosen on simulated
 // provinces (gapmap demo) and are documented there.
 type HoleParams struct {
-	// Res is the H3 resolution of the evidence grid (9: ≈0.105 km²).
+	// Res is the H3 resolution of the evidence grid (10: ≈0.015 km², a
+	// cell about 130 m across).
 	Res int `json:"resolution"`
-	// Rings is how many rings of neighbouring cells lend evidence to a
-	// cell, and Bandwidth the Gaussian fall-off of that weight in rings.
-	Rings     int     `json:"rings"`
-	Bandwidth float64 `json:"bandwidth_rings"`
+	// Evidence is read at two scales. Near reports, a cell's estimate
+	// pools the reports within Rings rings of cells at Res, with Gaussian
+	// weights of Bandwidth rings; it is used when it rests on at least
+	// LocalMinReports (kernel-weighted) reports. Elsewhere the wide
+	// estimate is used: reports pooled into cells one resolution coarser
+	// and spread over WideRings rings of those with WideBandwidth.
+	Rings           int     `json:"rings"`
+	Bandwidth       float64 `json:"bandwidth_rings"`
+	LocalMinReports float64 `json:"local_min_reports"`
+	WideRings       int     `json:"wide_rings"`
+	WideBandwidth   float64 `json:"wide_bandwidth_rings"`
 	// ReportBias is how many times more likely someone with a weak signal
 	// is to report than someone with a good one. Weak evidence is divided
 	// by it so the estimate describes places, not complaints. When the
@@ -23,8 +32,8 @@ type HoleParams struct {
 	// instead (EstimateBias).
 	ReportBias   float64 `json:"report_bias"`
 	EstimateBias bool    `json:"estimate_bias"`
-	// MinEvidence is the least kernel-weighted number of reports around a
-	// cell for it to be judged at all.
+	// MinEvidence is the least kernel-weighted number of reports in the
+	// wide estimate for a cell to be judged at all.
 	MinEvidence float64 `json:"min_evidence"`
 	// Threshold is the estimated weak share of a cell's surroundings above
 	// which the cell is in a hole.
@@ -50,13 +59,16 @@ type HoleParams struct {
 // DefaultHoleParams returns the documented defaults.
 func DefaultHoleParams() HoleParams {
 	return HoleParams{
-		Res:                   9,
+		Res:                   10,
 		Rings:                 3,
-		Bandwidth:             1.2,
+		Bandwidth:             1.5,
+		LocalMinReports:       4,
+		WideRings:             2,
+		WideBandwidth:         1.2,
 		ReportBias:            4,
 		EstimateBias:          true,
-		MinEvidence:           1.5,
-		Threshold:             0.5,
+		MinEvidence:           1,
+		Threshold:             0.4,
 		MinWeakReports:        3,
 		MinReporters:          2,
 		MinDays:               2,
@@ -74,14 +86,26 @@ func DefaultHoleParams() HoleParams {
 func (p HoleParams) Validate() error {
 	var es FieldErrors
 	bad := func(f, r string) { es = append(es, &FieldError{Field: f, Reason: r}) }
-	if p.Res < 6 || p.Res > 11 {
-		bad("resolution", "must be between 6 and 11")
+	if p.Res < 7 || p.Res > 10 {
+		bad("resolution", "must be between 7 and 10")
 	}
 	if p.Rings < 0 || p.Rings > 8 {
 		bad("rings", "must be between 0 and 8")
 	}
+	if p.WideRings < 0 || p.WideRings > 8 {
+		bad("wide_rings", "must be between 0 and 8")
+	}
 	if !(p.Bandwidth > 0) {
 		bad("bandwidth_rings", "must be positive")
+	}
+	if !(p.WideBandwidth > 0) {
+		bad("wide_bandwidth_rings", "must be positive")
+	}
+	if !(p.LocalMinReports >= 0) {
+		bad("local_min_reports", "must not be negative")
+	}
+	if !(p.MinEvidence >= 0) {
+		bad("min_evidence", "must not be negative")
 	}
 	if !(p.ReportBias >= 1 && p.ReportBias <= 100) {
 		bad("report_bias", "must be between 1 and 100")
@@ -130,7 +154,9 @@ type hexField struct {
 	spans  [][nCarriers]span   // per data cell: its keys in ci, per carrier
 	raw    [nCarriers][]hexAcc // per data cell
 	smooth [nCarriers][]hexAcc // per cell
-	bias   [nCarriers]float64
+	// wide holds the wide-scale estimate per cell one resolution coarser.
+	wide map[uint64]*[nCarriers]hexAcc
+	bias [nCarriers]float64
 }
 
 // buildField bins observations into evidence cells and smooths them over
@@ -170,13 +196,17 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 				a := &f.raw[s][j]
 				for _, key := range ci.keys[sp.lo:sp.hi] {
 					o := &obs[ci.obs(key)]
+					// Inverse-probability weighting: a report whose sender
+					// experienced weak service was k times more likely to be
+					// sent, so it stands for 1/k of a place; drive tests
+					// sample good and bad alike.
 					e := p.evidence(r, o)
-					k := f.bias[s]
-					if o.Source == SourceDriveTest {
-						k = 1 // drive tests measure good and bad alike
+					w := 1.0
+					if o.Flags&FlagWeak != 0 && o.Source != SourceDriveTest {
+						w = 1 / f.bias[s]
 					}
-					a.weak += float32(e / k)
-					a.good += float32(1 - e)
+					a.weak += float32(w * e)
+					a.good += float32(w * (1 - e))
 					a.n++
 				}
 			}
@@ -230,7 +260,55 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 			disks[i] = nil
 		}
 	}
+	f.buildWide()
 	return f
+}
+
+// buildWide pools the data cells' evidence into their parents one
+// resolution coarser and spreads it over WideRings rings of parents.
+// Parents are visited in cell order so sums do not depend on map order.
+func (f *hexField) buildWide() {
+	p := f.p
+	par := map[uint64]*[nCarriers]hexAcc{}
+	var keys []uint64
+	for j := 0; j < f.nData; j++ {
+		pc := CellParent(f.cells[j], p.Res-1)
+		a := par[pc]
+		if a == nil {
+			a = &[nCarriers]hexAcc{}
+			par[pc] = a
+			keys = append(keys, pc)
+		}
+		for c := range nCarriers {
+			a[c].weak += f.raw[c][j].weak
+			a[c].good += f.raw[c][j].good
+			a[c].n += f.raw[c][j].n
+		}
+	}
+	slices.Sort(keys)
+	weights := make([]float32, p.WideRings+1)
+	for d := range weights {
+		weights[d] = float32(math.Exp(-float64(d*d) / (2 * p.WideBandwidth * p.WideBandwidth)))
+	}
+	f.wide = make(map[uint64]*[nCarriers]hexAcc, len(keys)*4)
+	for _, pc := range keys {
+		src := par[pc]
+		for d, ring := range cellDisk(pc, p.WideRings) {
+			w := weights[d]
+			for _, cell := range ring {
+				dst := f.wide[cell]
+				if dst == nil {
+					dst = &[nCarriers]hexAcc{}
+					f.wide[cell] = dst
+				}
+				for c := range nCarriers {
+					dst[c].weak += w * src[c].weak
+					dst[c].good += w * src[c].good
+					dst[c].n += w * src[c].n
+				}
+			}
+		}
+	}
 }
 
 // each calls fn for every observation of carrier car (CarrierAll: any
@@ -250,14 +328,48 @@ func (f *hexField) each(cell uint64, car Carrier, fn func(*Obs)) {
 	}
 }
 
-// weakShare is the smoothed, bias-corrected estimate that cell j is weak
-// for carrier slot c, and whether there is enough evidence to judge.
-func (f *hexField) weakShare(c, j int) (float64, bool) {
-	a := f.smooth[c][j]
-	if float64(a.n) < f.p.MinEvidence || a.weak+a.good <= 0 {
-		return 0, false
+// judge says whether cell (at the evidence resolution) can be judged for
+// carrier slot c and, if so, whether it is weak: the local estimate when
+// it rests on LocalMinReports reports, else the wide one when it rests on
+// MinEvidence.
+func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
+	share := func(a hexAcc) float64 { return float64(a.weak / (a.weak + a.good)) }
+	if j, ok := f.idx[cell]; ok {
+		if a := f.smooth[c][j]; float64(a.n) >= f.p.LocalMinReports && a.weak+a.good > 0 {
+			return true, share(a) > f.p.Threshold
+		}
 	}
-	return float64(a.weak / (a.weak + a.good)), true
+	if w := f.wide[CellParent(cell, f.p.Res-1)]; w != nil {
+		if a := w[c]; float64(a.n) >= f.p.MinEvidence && a.weak+a.good > 0 {
+			return true, share(a) > f.p.Threshold
+		}
+	}
+	return false, false
+}
+
+// flagged returns the cells judged weak for carrier slot c: local cells,
+// and the children of weak wide cells.
+func (f *hexField) flagged(c int) map[uint64]bool {
+	out := map[uint64]bool{}
+	for _, cell := range f.cells {
+		if ok, weak := f.judge(c, cell); ok && weak {
+			out[cell] = true
+		}
+	}
+	for pc, a := range f.wide {
+		if float64(a[c].n) < f.p.MinEvidence || a[c].weak+a[c].good <= 0 || float64(a[c].weak/(a[c].weak+a[c].good)) <= f.p.Threshold {
+			continue
+		}
+		for _, ch := range cellChildren(pc, f.p.Res) {
+			if out[ch] {
+				continue
+			}
+			if ok, weak := f.judge(c, ch); ok && weak {
+				out[ch] = true
+			}
+		}
+	}
+	return out
 }
 
 // estimateBias estimates, for one carrier, how much more often weak

@@ -58,7 +58,7 @@ func TestReadConfig(t *testing.T) {
 		wantErr string
 		check   func(Config) bool
 	}{
-		{"empty object keeps defaults", `{}`, "", func(c Config) bool { return c.Rules.RSRPMinDBm == -110 && c.Holes.Res == 9 }},
+		{"empty object keeps defaults", `{}`, "", func(c Config) bool { return c.Rules.RSRPMinDBm == -110 && c.Holes.Res == 10 }},
 		{"override one threshold", `{"rules":{"rsrp_min_dbm":-105}}`, "", func(c Config) bool {
 			return c.Rules.RSRPMinDBm == -105 && c.Rules.RSCPMinDBm == -100
 		}},

@@ -229,8 +229,8 @@ func (f *field) at(x, y float64) float64 {
 // shadow returns carrier c's shadowing in dB at (x, y) metres.
 func (m *model) shadow(c geo.Carrier, x, y float64) float64 {
 	s := int(c) // 1..4
-	common := 0.8*m.short[0].at(x, y) + 0.6*m.long[0].at(x, y)
-	own := 0.8*m.short[s].at(x, y) + 0.6*m.long[s].at(x, y)
+	common := 0.5*m.short[0].at(x, y) + 0.866*m.long[0].at(x, y)
+	own := 0.5*m.short[s].at(x, y) + 0.866*m.long[s].at(x, y)
 	return shadowSigmaDB * (math.Sqrt(commonShare)*common + math.Sqrt(1-commonShare)*own)
 }
 
