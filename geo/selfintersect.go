@@ -10,17 +10,38 @@ import (
 // that cross or touch, returning their indexes. Edges are swept in order of
 // their minimum x so a ring of n edges costs about O(n log n + k) for k
 // pairs overlapping in x, which keeps rings of thousands of vertices fast.
+//
+// Zero-length edges (a position repeated consecutively, common in real
+// boundary files) are skipped, and the edges on either side of one are
+// treated as adjacent. A ring that passes through the same vertex twice
+// (a figure 8 pinched at one point) is still reported: its non-adjacent
+// edges touch.
 func ringSelfIntersection(r orb.Ring) (int, int, bool) {
-	n := len(r) - 1 // number of edges
+	if len(r) < 4 {
+		return 0, 0, false
+	}
+	// c is r without repeated consecutive positions; orig[k] is the index
+	// in r of c's edge k, so the edges reported are r's.
+	c := make(orb.Ring, 0, len(r))
+	orig := make([]int, 0, len(r))
+	for i := 0; i+1 < len(r); i++ {
+		if r[i] == r[i+1] {
+			continue
+		}
+		c = append(c, r[i])
+		orig = append(orig, i)
+	}
+	n := len(c) // number of edges
 	if n < 3 {
 		return 0, 0, false
 	}
+	c = append(c, c[0])
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
 	}
-	minx := func(i int) float64 { return min(r[i][0], r[i+1][0]) }
-	maxx := func(i int) float64 { return max(r[i][0], r[i+1][0]) }
+	minx := func(i int) float64 { return min(c[i][0], c[i+1][0]) }
+	maxx := func(i int) float64 { return max(c[i][0], c[i+1][0]) }
 	sort.Slice(order, func(a, b int) bool { return minx(order[a]) < minx(order[b]) })
 	active := make([]int, 0, 64)
 	for _, e := range order {
@@ -40,13 +61,13 @@ func ringSelfIntersection(r orb.Ring) (int, int, bool) {
 			if j == i+1 || (i == 0 && j == n-1) {
 				// Adjacent edges share a vertex; they only matter if they
 				// fold back over each other.
-				if collinearOverlap(r, i, j) {
-					return i, j, true
+				if collinearOverlap(c, i, j) {
+					return orig[i], orig[j], true
 				}
 				continue
 			}
-			if segmentsIntersect(r[i], r[i+1], r[j], r[j+1]) {
-				return i, j, true
+			if segmentsIntersect(c[i], c[i+1], c[j], c[j+1]) {
+				return orig[i], orig[j], true
 			}
 		}
 		active = append(active, e)
