@@ -106,6 +106,12 @@ func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
 	}
 	res.Holes = detectHoles(field, obs, cfg)
 	info := holeCellInfo(res.Holes, ix)
+	parallel(len(res.Holes), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			h := &res.Holes[i]
+			h.Geometry = cellsToMultiPolygon(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
+		}
+	})
 	for i := range res.Holes {
 		h := &res.Holes[i]
 		var x, y float64
@@ -160,9 +166,7 @@ func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
 	p := cfg.Holes
 	var holes []Hole
 	flagged := make([]map[uint64]bool, nCarriers)
-	for s := range nCarriers {
-		flagged[s] = f.flagged(s)
-	}
+	each(nCarriers, func(s int) { flagged[s] = f.flagged(s) })
 	// A dead zone: a cell weak for every carrier that can be judged there,
 	// and judged for at least DeadMinCarriers.
 	dead := map[uint64]bool{}
@@ -186,12 +190,19 @@ func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
 			}
 		}
 	}
-	for s, car := range Carriers {
+	// Carriers are independent: find their holes concurrently, then
+	// concatenate in carrier order so the result does not depend on
+	// scheduling.
+	per := make([][]Hole, nCarriers)
+	each(nCarriers, func(s int) {
 		for _, comp := range components(flagged[s]) {
-			if h, ok := buildHole(f, car, comp, obs, cfg); ok {
-				holes = append(holes, h)
+			if h, ok := buildHole(f, Carriers[s], comp, obs, cfg); ok {
+				per[s] = append(per[s], h)
 			}
 		}
+	})
+	for _, hs := range per {
+		holes = append(holes, hs...)
 	}
 	for _, comp := range components(dead) {
 		carriers := map[Carrier]bool{}
@@ -251,7 +262,6 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 		return h, false
 	}
 	h.ID = holeID(car, comp)
-	h.Geometry = CellsToMultiPolygon(comp)
 	h.WeakShare = float64(h.Weak) / float64(h.Reports)
 	h.WeakLow, _ = Wilson(h.Weak, h.Reports)
 	h.MedianSignalDBm = median32(signals)
@@ -273,22 +283,6 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
-
-// holeSamples returns sample points of a hole's cells, each standing for
-// an equal share of the cell's area: the centres of the seven children one
-// resolution finer, so area overlaps along boundaries are measured to
-// about a seventh of a cell.
-func holeSamples(cell uint64) [7]orb.Point {
-	res := CellResolution(cell)
-	var pts [7]orb.Point
-	base := cell&^(uint64(0xF)<<52) | uint64(res+1)<<52
-	shift := (15 - (res + 1)) * 3
-	for d := range uint64(7) {
-		child := base&^(uint64(7)<<shift) | d<<shift
-		pts[d] = CellCenter(child)
-	}
-	return pts
-}
 
 // fillHoleAreas lists, for every hole, the areas it touches and the
 // population and households affected: the area's people in proportion to

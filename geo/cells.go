@@ -190,13 +190,48 @@ func popcount8(x uint8) int {
 	return n
 }
 
-// cellInfo is what the scoring needs about a cell in a hole: its area, its
-// centre, and the areas containing the centres of its seven children (each
-// standing for a seventh of the cell; -1 outside every area).
+// cellInfo is what the scoring needs about a cell in a hole: its
+// boundary, area and centre, and the areas containing seven sample points
+// that each stand for about a seventh of the cell (-1 outside every
+// area): the centre and the points halfway from it to each vertex.
 type cellInfo struct {
+	ring   orb.Ring
 	km2    float64
 	centre orb.Point
 	in     [7]int32
+}
+
+// earthRadiusKm is the mean Earth radius (IUGG).
+const earthRadiusKm = 6371.0088
+
+// newCellInfo derives a cell's figures from its boundary with one call
+// into H3; the area is the boundary's area in a local equirectangular
+// projection, within 0.1% of the spherical area at these sizes.
+func newCellInfo(c uint64, ix *Index) cellInfo {
+	ring := CellBoundary(c)
+	n := len(ring) - 1 // closed ring
+	var cx, cy float64
+	for _, p := range ring[:n] {
+		cx += p[0]
+		cy += p[1]
+	}
+	cx, cy = cx/float64(n), cy/float64(n)
+	k := math.Pi / 180 * earthRadiusKm
+	kx := k * math.Cos(cy*math.Pi/180)
+	var a2 float64
+	for i := 0; i < n; i++ {
+		p, q := ring[i], ring[i+1]
+		a2 += ((p[0]-cx)*kx)*((q[1]-cy)*k) - ((q[0]-cx)*kx)*((p[1]-cy)*k)
+	}
+	inf := cellInfo{ring: ring, km2: math.Abs(a2) / 2, centre: orb.Point{cx, cy}}
+	inf.in[0] = int32(ix.Locate(cx, cy))
+	for i := 0; i < 6 && i < n; i++ {
+		inf.in[i+1] = int32(ix.Locate((cx+ring[i][0])/2, (cy+ring[i][1])/2))
+	}
+	if n == 5 { // a pentagon: the seventh sample is the centre again
+		inf.in[6] = inf.in[0]
+	}
+	return inf
 }
 
 // holeCellInfo computes cellInfo for every cell of every hole, once per
@@ -215,14 +250,7 @@ func holeCellInfo(holes []Hole, ix *Index) map[uint64]*cellInfo {
 	infos := make([]cellInfo, len(cells))
 	parallel(len(cells), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			c := cells[i]
-			inf := &infos[i]
-			inf.km2 = CellAreaKm2(c)
-			pts := holeSamples(c)
-			inf.centre = pts[0]
-			for j, p := range pts {
-				inf.in[j] = int32(ix.Locate(p[0], p[1]))
-			}
+			infos[i] = newCellInfo(cells[i], ix)
 		}
 	})
 	for i, c := range cells {

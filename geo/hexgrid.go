@@ -81,6 +81,12 @@ func cellDisk(cell uint64, k int) [][]uint64 {
 // them share an edge, so boundary rings never pinch and each boundary
 // vertex has exactly one outgoing edge.
 func CellsToMultiPolygon(cells []uint64) orb.MultiPolygon {
+	return cellsToMultiPolygon(cells, CellBoundary)
+}
+
+// cellsToMultiPolygon is CellsToMultiPolygon with the cell boundaries
+// looked up by boundary (computed once elsewhere).
+func cellsToMultiPolygon(cells []uint64, boundary func(uint64) orb.Ring) orb.MultiPolygon {
 	if len(cells) == 0 {
 		return nil
 	}
@@ -94,7 +100,7 @@ func CellsToMultiPolygon(cells []uint64) orb.MultiPolygon {
 	count := map[edge]int{}
 	var order []edge
 	for _, c := range cells {
-		r := CellBoundary(c)
+		r := boundary(c)
 		for i := 0; i+1 < len(r); i++ {
 			a, b := q(r[i]), q(r[i+1])
 			if a == b {
@@ -197,12 +203,30 @@ func pointInRing(r orb.Ring, x, y float64) bool {
 	return in
 }
 
-// cellChildren returns the children of cell at resolution res.
+// cellChildren returns the seven children of a hexagonal cell one
+// resolution finer (res must be the cell's resolution + 1), without a call
+// into H3: a child is the parent with the next digit set to 0–6. A
+// pentagon has no child with digit 1; it is left out.
 func cellChildren(cell uint64, res int) []uint64 {
-	cs := h3.Cell(cell).Children(res)
-	out := make([]uint64, len(cs))
-	for i, c := range cs {
-		out[i] = uint64(c)
+	if CellResolution(cell)+1 != res {
+		cs := h3.Cell(cell).Children(res)
+		out := make([]uint64, len(cs))
+		for i, c := range cs {
+			out[i] = uint64(c)
+		}
+		return out
+	}
+	shift := uint(3 * (15 - res))
+	base := cell&^(0xF<<52)&^(7<<shift) | uint64(res)<<52
+	out := make([]uint64, 0, 7)
+	// Only a cell whose digits are all 0 can be a pentagon.
+	pr := uint(res - 1)
+	pent := cell>>(3*(15-pr))&(1<<(3*pr)-1) == 0 && h3.Cell(cell).IsPentagon()
+	for d := uint64(0); d < 7; d++ {
+		if d == 1 && pent {
+			continue
+		}
+		out = append(out, base|d<<shift)
 	}
 	return out
 }

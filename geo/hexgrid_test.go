@@ -22,16 +22,29 @@ func TestCellParentMatchesH3(t *testing.T) {
 	}
 }
 
-func TestHoleSamplesAreChildren(t *testing.T) {
-	c := CellAt(106.4, 10.5, 9)
-	kids := h3.Cell(c).Children(10)
-	want := map[uint64]bool{}
-	for _, k := range kids {
-		want[uint64(k)] = true
+func TestNewCellInfo(t *testing.T) {
+	// One area covering the whole neighbourhood, so every sample is in it.
+	sq := orb.Ring{{106, 10}, {107, 10}, {107, 11}, {106, 11}, {106, 10}}
+	ix := NewIndex([]Area{{Code: "A", Geometry: orb.MultiPolygon{{sq}}}})
+	for _, res := range []int{8, 9, 10} {
+		c := CellAt(106.4, 10.5, res)
+		inf := newCellInfo(c, ix)
+		if want := CellAreaKm2(c); math.Abs(inf.km2-want)/want > 0.002 {
+			t.Errorf("res %d: area %.6f km², H3 says %.6f", res, inf.km2, want)
+		}
+		if got := CellAt(inf.centre[0], inf.centre[1], res); got != c {
+			t.Errorf("res %d: centre %v lies in %s, not %s", res, inf.centre, CellString(got), CellString(c))
+		}
+		for k, a := range inf.in {
+			if a != 0 {
+				t.Errorf("res %d: sample %d in area %d, want 0", res, k, a)
+			}
+		}
 	}
-	for _, p := range holeSamples(c) {
-		if got := CellAt(p[0], p[1], 10); !want[got] {
-			t.Errorf("sample %v lies in %s, not a child of %s", p, CellString(got), CellString(c))
+	out := newCellInfo(CellAt(105.5, 10.5, 9), ix)
+	for k, a := range out.in {
+		if a != -1 {
+			t.Errorf("cell outside every area: sample %d in area %d, want -1", k, a)
 		}
 	}
 }
@@ -98,5 +111,23 @@ func TestCellsToMultiPolygon(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCellChildrenMatchesH3(t *testing.T) {
+	for _, p := range []orb.Point{{106.4, 10.5}, {105.1, 9.2}, {-70.1, -33.4}} {
+		for res := 7; res <= 10; res++ {
+			c := CellAt(p[0], p[1], res)
+			got := cellChildren(c, res+1)
+			want := h3.Cell(c).Children(res + 1)
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d children, H3 has %d", CellString(c), len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != uint64(want[i]) {
+					t.Errorf("%s child %d: %s, H3 says %s", CellString(c), i, CellString(got[i]), want[i])
+				}
+			}
+		}
 	}
 }

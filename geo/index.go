@@ -490,3 +490,18 @@ func (p *prepared) crossings(x, y float64) bool {
 	}
 	return in
 }
+
+// each runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines and waits.
+func each(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
