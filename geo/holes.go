@@ -14,17 +14,22 @@ type HoleParams struct {
 	// Res is the H3 resolution of the evidence grid (10: ≈0.015 km², a
 	// cell about 130 m across).
 	Res int `json:"resolution"`
-	// Evidence is read at two scales. Near reports, a cell's estimate
-	// pools the reports within Rings rings of cells at Res, with Gaussian
-	// weights of Bandwidth rings; it is used when it rests on at least
-	// LocalMinReports (kernel-weighted) reports. Elsewhere the wide
-	// estimate is used: reports pooled into cells one resolution coarser
-	// and spread over WideRings rings of those with WideBandwidth.
+	// Evidence is read at several scales, finest first. Near reports, a
+	// cell's estimate pools the reports within Rings rings of cells at
+	// Res, with Gaussian weights of Bandwidth rings; it is used when it
+	// rests on at least LocalMinReports (kernel-weighted) reports.
+	// Elsewhere a wide estimate is used: reports pooled into cells one
+	// resolution coarser and spread over WideRings rings of those with
+	// WideBandwidth, again if it rests on LocalMinReports; then two
+	// resolutions coarser, and so on for WideLevels levels, the last
+	// needing only MinEvidence. Sparse evidence thus still counts, over a
+	// wider neighbourhood, while dense evidence keeps sharp edges.
 	Rings           int     `json:"rings"`
 	Bandwidth       float64 `json:"bandwidth_rings"`
 	LocalMinReports float64 `json:"local_min_reports"`
 	WideRings       int     `json:"wide_rings"`
 	WideBandwidth   float64 `json:"wide_bandwidth_rings"`
+	WideLevels      int     `json:"wide_levels"`
 	// ReportBias is how many times more likely someone with a weak signal
 	// is to report than someone with a good one. Weak evidence is divided
 	// by it so the estimate describes places, not complaints. When the
@@ -65,6 +70,7 @@ func DefaultHoleParams() HoleParams {
 		LocalMinReports:       4,
 		WideRings:             2,
 		WideBandwidth:         1.2,
+		WideLevels:            2,
 		ReportBias:            4,
 		EstimateBias:          true,
 		MinEvidence:           1,
@@ -91,6 +97,9 @@ func (p HoleParams) Validate() error {
 	}
 	if p.Rings < 0 || p.Rings > 8 {
 		bad("rings", "must be between 0 and 8")
+	}
+	if p.WideLevels < 0 || p.WideLevels > 3 || p.Res-p.WideLevels < 5 {
+		bad("wide_levels", "must be between 0 and 3, and resolution minus wide_levels at least 5")
 	}
 	if p.WideRings < 0 || p.WideRings > 8 {
 		bad("wide_rings", "must be between 0 and 8")
@@ -154,8 +163,9 @@ type hexField struct {
 	spans  [][nCarriers]span   // per data cell: its keys in ci, per carrier
 	raw    [nCarriers][]hexAcc // per data cell
 	smooth [nCarriers][]hexAcc // per cell
-	// wide holds the wide-scale estimate per cell one resolution coarser.
-	wide map[uint64]*[nCarriers]hexAcc
+	// wide[k] holds the wide-scale estimate per cell k+1 resolutions
+	// coarser than Res.
+	wide []map[uint64]*[nCarriers]hexAcc
 	bias [nCarriers]float64
 }
 
@@ -264,51 +274,120 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 	return f
 }
 
-// buildWide pools the data cells' evidence into their parents one
-// resolution coarser and spreads it over WideRings rings of parents.
-// Parents are visited in cell order so sums do not depend on map order.
+// buildWide pools the data cells' evidence into their ancestors 1 …
+// WideLevels resolutions coarser and spreads it over WideRings rings at
+// each level. Cells are visited in order so sums do not depend on map
+// order.
 func (f *hexField) buildWide() {
 	p := f.p
-	par := map[uint64]*[nCarriers]hexAcc{}
-	var keys []uint64
-	for j := 0; j < f.nData; j++ {
-		pc := CellParent(f.cells[j], p.Res-1)
-		a := par[pc]
-		if a == nil {
-			a = &[nCarriers]hexAcc{}
-			par[pc] = a
-			keys = append(keys, pc)
-		}
-		for c := range nCarriers {
-			a[c].weak += f.raw[c][j].weak
-			a[c].good += f.raw[c][j].good
-			a[c].n += f.raw[c][j].n
-		}
-	}
-	slices.Sort(keys)
 	weights := make([]float32, p.WideRings+1)
 	for d := range weights {
 		weights[d] = float32(math.Exp(-float64(d*d) / (2 * p.WideBandwidth * p.WideBandwidth)))
 	}
-	f.wide = make(map[uint64]*[nCarriers]hexAcc, len(keys)*4)
-	for _, pc := range keys {
-		src := par[pc]
-		for d, ring := range cellDisk(pc, p.WideRings) {
-			w := weights[d]
-			for _, cell := range ring {
-				dst := f.wide[cell]
-				if dst == nil {
-					dst = &[nCarriers]hexAcc{}
-					f.wide[cell] = dst
-				}
-				for c := range nCarriers {
-					dst[c].weak += w * src[c].weak
-					dst[c].good += w * src[c].good
-					dst[c].n += w * src[c].n
+	f.wide = make([]map[uint64]*[nCarriers]hexAcc, p.WideLevels)
+	for k := range p.WideLevels {
+		res := p.Res - 1 - k
+		par := map[uint64]*[nCarriers]hexAcc{}
+		var keys []uint64
+		for j := 0; j < f.nData; j++ {
+			pc := CellParent(f.cells[j], res)
+			a := par[pc]
+			if a == nil {
+				a = &[nCarriers]hexAcc{}
+				par[pc] = a
+				keys = append(keys, pc)
+			}
+			for c := range nCarriers {
+				a[c].weak += f.raw[c][j].weak
+				a[c].good += f.raw[c][j].good
+				a[c].n += f.raw[c][j].n
+			}
+		}
+		slices.Sort(keys)
+		wide := make(map[uint64]*[nCarriers]hexAcc, len(keys)*4)
+		for _, pc := range keys {
+			src := par[pc]
+			for d, ring := range cellDisk(pc, p.WideRings) {
+				w := weights[d]
+				for _, cell := range ring {
+					dst := wide[cell]
+					if dst == nil {
+						dst = &[nCarriers]hexAcc{}
+						wide[cell] = dst
+					}
+					for c := range nCarriers {
+						dst[c].weak += w * src[c].weak
+						dst[c].good += w * src[c].good
+						dst[c].n += w * src[c].n
+					}
 				}
 			}
 		}
+		f.wide[k] = wide
 	}
+}
+
+// judge says whether cell (at the evidence resolution) can be judged for
+// carrier slot c and, if so, whether it is weak, from the finest scale
+// with enough evidence: LocalMinReports at every scale but the coarsest,
+// MinEvidence there.
+func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
+	last := len(f.wide)
+	enough := func(a hexAcc, level int) bool {
+		min := f.p.LocalMinReports
+		if level == last {
+			min = f.p.MinEvidence
+		}
+		return float64(a.n) >= min && a.weak+a.good > 0
+	}
+	share := func(a hexAcc) float64 { return float64(a.weak / (a.weak + a.good)) }
+	if j, ok := f.idx[cell]; ok {
+		if a := f.smooth[c][j]; enough(a, 0) {
+			return true, share(a) > f.p.Threshold
+		}
+	}
+	for k, wide := range f.wide {
+		if w := wide[CellParent(cell, f.p.Res-1-k)]; w != nil && enough(w[c], k+1) {
+			return true, share(w[c]) > f.p.Threshold
+		}
+	}
+	return false, false
+}
+
+// flagged returns the cells judged weak for carrier slot c: local cells,
+// and the descendants of weak wide cells at every level.
+func (f *hexField) flagged(c int) map[uint64]bool {
+	out := map[uint64]bool{}
+	for _, cell := range f.cells {
+		if ok, weak := f.judge(c, cell); ok && weak {
+			out[cell] = true
+		}
+	}
+	var desc func(cell uint64, res int)
+	desc = func(cell uint64, res int) {
+		for _, ch := range cellChildren(cell, res+1) {
+			if res+1 < f.p.Res {
+				desc(ch, res+1)
+				continue
+			}
+			if out[ch] {
+				continue
+			}
+			if ok, weak := f.judge(c, ch); ok && weak {
+				out[ch] = true
+			}
+		}
+	}
+	for k, wide := range f.wide {
+		res := f.p.Res - 1 - k
+		for pc, a := range wide {
+			if a[c].n <= 0 || a[c].weak+a[c].good <= 0 || float64(a[c].weak/(a[c].weak+a[c].good)) <= f.p.Threshold {
+				continue
+			}
+			desc(pc, res)
+		}
+	}
+	return out
 }
 
 // each calls fn for every observation of carrier car (CarrierAll: any
@@ -326,50 +405,6 @@ func (f *hexField) each(cell uint64, car Carrier, fn func(*Obs)) {
 			fn(&f.obs[f.ci.obs(k)])
 		}
 	}
-}
-
-// judge says whether cell (at the evidence resolution) can be judged for
-// carrier slot c and, if so, whether it is weak: the local estimate when
-// it rests on LocalMinReports reports, else the wide one when it rests on
-// MinEvidence.
-func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
-	share := func(a hexAcc) float64 { return float64(a.weak / (a.weak + a.good)) }
-	if j, ok := f.idx[cell]; ok {
-		if a := f.smooth[c][j]; float64(a.n) >= f.p.LocalMinReports && a.weak+a.good > 0 {
-			return true, share(a) > f.p.Threshold
-		}
-	}
-	if w := f.wide[CellParent(cell, f.p.Res-1)]; w != nil {
-		if a := w[c]; float64(a.n) >= f.p.MinEvidence && a.weak+a.good > 0 {
-			return true, share(a) > f.p.Threshold
-		}
-	}
-	return false, false
-}
-
-// flagged returns the cells judged weak for carrier slot c: local cells,
-// and the children of weak wide cells.
-func (f *hexField) flagged(c int) map[uint64]bool {
-	out := map[uint64]bool{}
-	for _, cell := range f.cells {
-		if ok, weak := f.judge(c, cell); ok && weak {
-			out[cell] = true
-		}
-	}
-	for pc, a := range f.wide {
-		if float64(a[c].n) < f.p.MinEvidence || a[c].weak+a[c].good <= 0 || float64(a[c].weak/(a[c].weak+a[c].good)) <= f.p.Threshold {
-			continue
-		}
-		for _, ch := range cellChildren(pc, f.p.Res) {
-			if out[ch] {
-				continue
-			}
-			if ok, weak := f.judge(c, ch); ok && weak {
-				out[ch] = true
-			}
-		}
-	}
-	return out
 }
 
 // estimateBias estimates, for one carrier, how much more often weak
