@@ -26,8 +26,11 @@ test: ## vet and run all tests (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-bench: ## run the hot-path benchmarks at province sizes
+bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M demo reports
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./geo/... ./data/...
+	$(BIN) demo --out $(OUT)/bench --seed $(SEED) --reports 1000000
+	/usr/bin/env time -f '%e s wall, %M KB peak RSS' $(BIN) analyze --quiet --areas $(OUT)/bench/areas.geojson --reports $(OUT)/bench/reports.csv --teams $(OUT)/bench/teams.csv --out $(OUT)/bench-analysis
+	$(BIN) eval --truth $(OUT)/bench --holes $(OUT)/bench-analysis/holes.geojson
 
 fuzz: ## fuzz the report readers (FUZZTIME=30s each)
 	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsCSV$$' -fuzztime $(FUZZTIME) ./data
