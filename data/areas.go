@@ -303,9 +303,8 @@ func lonLatRange(mp orb.MultiPolygon) bool {
 }
 
 // normalizeRings drops repeated consecutive positions (the 2025 commune
-// files have them where coordinates were rounded to 6 decimals; they are
-// valid OGC rings but look like touching edges to a self-intersection
-// test) and reverses, in place, outer rings that run clockwise and holes
+// files have them where coordinates were rounded to 6 decimals) and
+// reverses, in place, outer rings that run clockwise and holes
 // that run counter-clockwise: shapefiles use the opposite winding, many
 // GeoJSON files ignore it, and writers downstream emit RFC 7946. No vertex
 // is moved and unclosed rings stay unclosed.
@@ -313,8 +312,8 @@ func normalizeRings(mp orb.MultiPolygon) orb.MultiPolygon {
 	for _, p := range mp {
 		for i, r := range p {
 			r = dedupRing(r)
-			a := ringArea2(r)
-			if (i == 0 && a < 0) || (i > 0 && a > 0) {
+			o := r.Orientation()
+			if (i == 0 && o == orb.CW) || (i > 0 && o == orb.CCW) {
 				r.Reverse()
 			}
 			p[i] = r
@@ -335,16 +334,6 @@ func dedupRing(r orb.Ring) orb.Ring {
 		}
 	}
 	return out
-}
-
-// ringArea2 is twice the signed planar area of r, positive when r runs
-// counter-clockwise.
-func ringArea2(r orb.Ring) float64 {
-	var s float64
-	for i := 0; i+1 < len(r); i++ {
-		s += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
-	}
-	return s
 }
 
 // propLookup finds properties by name: exactly, then ignoring case, then

@@ -159,43 +159,13 @@ func newField(rng *rand.Rand, x0, y0, x1, y1, corrM float64) *field {
 		d := float64(i - rad)
 		k[i] = math.Exp(-d * d / (2 * sigma * sigma))
 	}
+	// Separable blur: rows into tmp, then columns back into f.v.
 	tmp := make([]float32, len(f.v))
 	for y := 0; y < f.h; y++ {
-		row := f.v[y*f.w : (y+1)*f.w]
-		for x := 0; x < f.w; x++ {
-			var s float64
-			for t := -rad; t <= rad; t++ {
-				xx := x + t
-				if xx < 0 {
-					xx = -xx
-				} else if xx >= f.w {
-					xx = 2*f.w - 2 - xx
-				}
-				if xx < 0 || xx >= f.w {
-					continue
-				}
-				s += k[t+rad] * float64(row[xx])
-			}
-			tmp[y*f.w+x] = float32(s)
-		}
+		blur1D(k, f.w, func(x int) float32 { return f.v[y*f.w+x] }, func(x int, v float32) { tmp[y*f.w+x] = v })
 	}
 	for x := 0; x < f.w; x++ {
-		for y := 0; y < f.h; y++ {
-			var s float64
-			for t := -rad; t <= rad; t++ {
-				yy := y + t
-				if yy < 0 {
-					yy = -yy
-				} else if yy >= f.h {
-					yy = 2*f.h - 2 - yy
-				}
-				if yy < 0 || yy >= f.h {
-					continue
-				}
-				s += k[t+rad] * float64(tmp[yy*f.w+x])
-			}
-			f.v[y*f.w+x] = float32(s)
-		}
+		blur1D(k, f.h, func(y int) float32 { return tmp[y*f.w+x] }, func(y int, v float32) { f.v[y*f.w+x] = v })
 	}
 	var sum, sum2 float64
 	for _, v := range f.v {
@@ -209,6 +179,28 @@ func newField(rng *rand.Rand, x0, y0, x1, y1, corrM float64) *field {
 		f.v[i] = float32((float64(v) - mean) / sd)
 	}
 	return f
+}
+
+// blur1D convolves a line of n values with the symmetric kernel k,
+// reflecting at the ends.
+func blur1D(k []float64, n int, get func(int) float32, set func(int, float32)) {
+	rad := len(k) / 2
+	for x := 0; x < n; x++ {
+		var s float64
+		for t := -rad; t <= rad; t++ {
+			xx := x + t
+			if xx < 0 {
+				xx = -xx
+			} else if xx >= n {
+				xx = 2*n - 2 - xx
+			}
+			if xx < 0 || xx >= n {
+				continue
+			}
+			s += k[t+rad] * float64(get(xx))
+		}
+		set(x, float32(s))
+	}
 }
 
 func (f *field) at(x, y float64) float64 {
