@@ -142,8 +142,12 @@ func (m *model) reports(rng, drng *rand.Rand) {
 		o := r.ToObs(nil)
 		return rules.IsWeak(&o)
 	}
+	// Drive tests first: they may yield fewer points than planned (roads
+	// cross water), and ordinary reports make up the rest, so there are
+	// exactly n reports.
+	drive := m.driveTests(drng, nDrive, when)
 	out := make([]geo.Report, 0, n+4)
-	for len(out) < n-nDrive {
+	for len(out) < n-len(drive) {
 		x, y, area := m.home(rng)
 		u := rng.Float64()
 		sm := sourceModels[len(sourceModels)-1]
@@ -185,8 +189,7 @@ func (m *model) reports(rng, drng *rand.Rand) {
 		}
 		out = append(out, batch...)
 	}
-	out = out[:min(len(out), n-nDrive)]
-	out = append(out, m.driveTests(drng, nDrive, when)...)
+	out = append(out[:n-len(drive)], drive...)
 	for i := range out {
 		out[i].ID = fmt.Sprintf("sim-%07d", i+1)
 	}

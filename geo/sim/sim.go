@@ -36,8 +36,8 @@ type Options struct {
 	// Months of reports ending at End; 0 means 6.
 	Months int
 	// End is when the reporting period ends; zero means
-	// 2026-10-31T00:00:00+07:00 (fixed so output never depends on the
-	// clock).
+	// 2026-07-01T00:00:00+07:00 (fixed so output never depends on the
+	// clock, and in the past so readers do not reject it as future).
 	End time.Time
 	// ReportBias is how many times more likely a user in a weak spot is to
 	// report than one with good signal; 0 means 6.
@@ -75,7 +75,7 @@ type World struct {
 var ict = time.FixedZone("+07", 7*3600)
 
 // DefaultEnd is the end of the reporting period when Options.End is zero.
-var DefaultEnd = time.Date(2026, 10, 31, 0, 0, 0, 0, ict)
+var DefaultEnd = time.Date(2026, 7, 1, 0, 0, 0, 0, ict)
 
 // Metres per degree on the WGS 84 ellipsoid near the equator (close enough
 // for Vietnam's latitudes at the scale of a province).

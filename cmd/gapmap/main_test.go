@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the program with args and an empty environment, returning
+// its error, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (error, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	getenv := func(string) string { return "" }
+	err := run(context.Background(), args, getenv, &stdout, &stderr)
+	return err, stdout.String(), stderr.String()
+}
+
+func mustRun(t *testing.T, args ...string) (string, string) {
+	t.Helper()
+	err, stdout, stderr := runCLI(t, args...)
+	if err != nil {
+		t.Fatalf("gapmap %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var carrierNames = []string{"viettel", "vinaphone", "mobifone", "vietnamobile"}
+
+func TestDemoAnalyzeEval(t *testing.T) {
+	tmp := t.TempDir()
+	demo1 := filepath.Join(tmp, "demo1")
+	demo2 := filepath.Join(tmp, "demo2")
+	out := filepath.Join(tmp, "out")
+
+	mustRun(t, "demo", "--out", demo1, "--seed", "5", "--reports", "4000")
+	mustRun(t, "demo", "--out", demo2, "--seed", "5", "--reports", "4000")
+	if a, b := readFile(t, filepath.Join(demo1, "reports.csv")), readFile(t, filepath.Join(demo2, "reports.csv")); !bytes.Equal(a, b) {
+		t.Errorf("demo with the same seed wrote different reports.csv (%d vs %d bytes)", len(a), len(b))
+	}
+
+	mustRun(t, "analyze",
+		"--areas", filepath.Join(demo1, "areas.geojson"),
+		"--reports", filepath.Join(demo1, "reports.csv"),
+		"--teams", filepath.Join(demo1, "teams.csv"),
+		"--out", out, "--quiet")
+
+	want := []string{"areas.geojson", "holes.geojson", "teams.geojson", "cells.geojson", "summary.json", "rejected.csv"}
+	for _, c := range carrierNames {
+		for _, ext := range []string{"csv", "geojson", "kml"} {
+			want = append(want, "gaps-"+c+"."+ext)
+		}
+	}
+	for _, name := range want {
+		st, err := os.Stat(filepath.Join(out, name))
+		if err != nil {
+			t.Errorf("missing output: %v", err)
+			continue
+		}
+		if st.Size() == 0 {
+			t.Errorf("%s is empty", name)
+		}
+	}
+	for _, c := range carrierNames {
+		name := "gaps-" + c + ".csv"
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			continue // reported above
+		}
+		if !bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
+			t.Errorf("%s does not start with the UTF-8 BOM: % x", name, b[:min(len(b), 3)])
+		}
+	}
+
+	var summary struct {
+		Read struct {
+			Reports struct {
+				Accepted int `json:"accepted"`
+			} `json:"reports"`
+		} `json:"read"`
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(out, "summary.json")), &summary); err != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	// Every row the demo wrote must be accepted.
+	rows := bytes.Count(readFile(t, filepath.Join(demo1, "reports.csv")), []byte("\n")) - 1
+	if got := summary.Read.Reports.Accepted; got != rows {
+		t.Errorf("summary.json read.reports.accepted = %d, want %d (rows of reports.csv)", got, rows)
+	}
+	if got := summary.Read.Reports.Accepted; got != 4000 {
+		t.Errorf("read.reports.accepted = %d, want the 4000 reports asked of demo", got)
+	}
+
+	stdout, _ := mustRun(t, "eval", "--truth", demo1, "--holes", filepath.Join(out, "holes.geojson"))
+	lines := map[string]bool{}
+	for _, l := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[strings.ToLower(f[0])] = true
+		}
+	}
+	for _, c := range append(append([]string{}, carrierNames...), "all") {
+		if !lines[c] {
+			t.Errorf("eval output has no line for %q:\n%s", c, stdout)
+		}
+	}
+}
+
+func TestAnalyzeBadRows(t *testing.T) {
+	out := t.TempDir()
+	_, stderr := mustRun(t, "analyze",
+		"--areas", filepath.Join("testdata", "areas.geojson"),
+		"--reports", filepath.Join("testdata", "reports.csv"),
+		"--out", out, "--quiet")
+
+	for _, field := range []string{"lat:", "carrier:"} {
+		if !strings.Contains(stderr, field) {
+			t.Errorf("stderr does not name field %q:\n%s", field, stderr)
+		}
+	}
+
+	f, err := os.Open(filepath.Join(out, "rejected.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("rejected.csv: %v", err)
+	}
+	if len(recs) == 0 {
+		t.Fatal("rejected.csv is empty")
+	}
+	rows := recs[1:]
+	if len(rows) != 3 {
+		t.Errorf("rejected.csv has %d data rows, want 3: %q", len(rows), rows)
+	}
+	count := map[string]int{}
+	fields := map[string]bool{}
+	for _, r := range rows {
+		count[r[0]]++
+		fields[r[0]+"."+r[3]] = true
+	}
+	if count["areas"] != 1 || count["reports"] != 2 {
+		t.Errorf("rejected.csv rows by input = %v, want areas 1, reports 2", count)
+	}
+	for _, k := range []string{"areas.geometry", "reports.lat", "reports.carrier"} {
+		if !fields[k] {
+			t.Errorf("rejected.csv has no %s row: %q", k, rows)
+		}
+	}
+
+	areas := readFile(t, filepath.Join(out, "areas.geojson"))
+	for _, name := range []string{"Ấp Phú Hòa", "Khóm 3"} {
+		if !bytes.Contains(areas, []byte(name)) {
+			t.Errorf("areas.geojson does not contain %q byte for byte", name)
+		}
+	}
+	if bytes.Contains(areas, []byte("Vòng hở")) {
+		t.Errorf("areas.geojson contains the rejected area")
+	}
+}
+
+func TestAnalyzeUnusableInput(t *testing.T) {
+	out := t.TempDir()
+	reports := filepath.Join("testdata", "reports.csv")
+
+	t.Run("missing areas flag", func(t *testing.T) {
+		err, _, _ := runCLI(t, "analyze", "--reports", reports, "--out", out)
+		if err == nil {
+			t.Fatal("no error")
+		}
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("error %v (%T) is not a usage error", err, err)
+		}
+		if got := exitCode(err); got != 2 {
+			t.Errorf("exitCode = %d, want 2", got)
+		}
+	})
+
+	t.Run("no usable areas", func(t *testing.T) {
+		err, _, _ := runCLI(t, "analyze", "--areas", filepath.Join("testdata", "areas_invalid.geojson"),
+			"--reports", reports, "--out", out, "--quiet")
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if got := exitCode(err); got != 1 {
+			t.Errorf("exitCode = %d, want 1", got)
+		}
+		if !strings.Contains(err.Error(), "no usable areas") {
+			t.Errorf("error %q does not mention no usable areas", err)
+		}
+	})
+
+	t.Run("nonexistent reports", func(t *testing.T) {
+		err, _, _ := runCLI(t, "analyze", "--areas", filepath.Join("testdata", "areas.geojson"),
+			"--reports", filepath.Join(t.TempDir(), "nope.csv"), "--out", out, "--quiet")
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if got := exitCode(err); got != 1 {
+			t.Errorf("exitCode = %d, want 1", got)
+		}
+	})
+}
+
+func TestUnknownCommand(t *testing.T) {
+	err, stdout, stderr := runCLI(t, "frobnicate")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if got := exitCode(err); got != 2 {
+		t.Errorf("exitCode = %d, want 2", got)
+	}
+	if !strings.Contains(err.Error(), "frobnicate") {
+		t.Errorf("error %q does not name the command", err)
+	}
+	if !strings.Contains(stderr, "usage:") {
+		t.Errorf("stderr has no usage:\n%s", stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want empty", stdout)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		err, stdout, _ := runCLI(t, arg)
+		if err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		if want := "gapmap " + version + "\n"; stdout != want {
+			t.Errorf("%s: stdout = %q, want %q", arg, stdout, want)
+		}
+	}
+}
