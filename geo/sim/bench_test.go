@@ -1,0 +1,62 @@
+package sim_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/sim"
+)
+
+// BenchmarkAnalyzeDemo runs the whole engine on the simulated province
+// (1,200 km², 192 hamlets) with 1M reports, as `gapmap analyze` would,
+// and reports reports/s and the peak live heap per report (including the
+// 48-byte observations, measured after a collection at each stage
+// boundary). Generating the province is not timed.
+func BenchmarkAnalyzeDemo(b *testing.B) {
+	for _, n := range []int{1_000_000} {
+		b.Run(fmt.Sprintf("reports=%d", n), func(b *testing.B) {
+			w, err := sim.Generate(sim.Options{Seed: 1, Reports: n})
+			if err != nil {
+				b.Fatal(err)
+			}
+			rs := geo.NewReporters()
+			base := make([]geo.Obs, len(w.Reports))
+			for i := range w.Reports {
+				base[i] = w.Reports[i].ToObs(rs)
+			}
+			w.Reports = nil
+			ix := geo.NewIndex(w.Areas)
+			obs := make([]geo.Obs, n)
+			var peak uint64
+			b.StopTimer()
+			b.ResetTimer()
+			for range b.N {
+				copy(obs, base)
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				before := ms.HeapAlloc - uint64(n)*48
+				live := func(string) {
+					b.StopTimer()
+					runtime.GC()
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapAlloc-before)
+					b.StartTimer()
+				}
+				b.StartTimer()
+				res, err := geo.Analyze(context.Background(), geo.Input{Areas: w.Areas, Index: ix, Obs: obs, Reporters: rs, Teams: w.Teams, Progress: live}, geo.DefaultConfig())
+				live("end")
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.KeepAlive(res)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "reports/s")
+			b.ReportMetric(float64(peak)/float64(n), "live-heap-B/report")
+		})
+	}
+}
