@@ -177,16 +177,17 @@ func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
 			}
 			judged, weak := 0, 0
 			for c := range nCarriers {
-				ok, w := f.judge(c, cell)
-				if ok {
+				if v, ok := f.share(c, cell); ok {
 					judged++
-					if w {
+					if v > p.DeadThreshold {
 						weak++
 					}
 				}
 			}
 			if judged >= p.DeadMinCarriers && weak == judged {
-				dead[cell] = true
+				if v, ok := f.pooledShare(cell); p.DeadPooled == 0 || (ok && v > p.DeadPooled) {
+					dead[cell] = true
+				}
 			}
 		}
 	}

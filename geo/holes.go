@@ -51,8 +51,11 @@ type HoleParams struct {
 	MinDays        int `json:"min_days"`
 	MinCells       int `json:"min_cells"`
 	// DeadMinCarriers: a dead zone needs evidence from at least this many
-	// carriers, all weak.
-	DeadMinCarriers int `json:"dead_min_carriers"`
+	// carriers, all with a weak share above DeadThreshold, in a cell that
+	// is in some carrier's hole.
+	DeadMinCarriers int     `json:"dead_min_carriers"`
+	DeadThreshold   float64 `json:"dead_threshold"`
+	DeadPooled      float64 `json:"dead_pooled_threshold"`
 	// Evidence weights (0–1) for reports that carry no level.
 	SignalSigmaDB         float64 `json:"signal_sigma_db"`
 	LegacyEvidence        float64 `json:"legacy_evidence"`
@@ -80,6 +83,8 @@ func DefaultHoleParams() HoleParams {
 		MinDays:               2,
 		MinCells:              2,
 		DeadMinCarriers:       2,
+		DeadThreshold:         0.25,
+		DeadPooled:            0.55,
 		SignalSigmaDB:         4,
 		LegacyEvidence:        0.95,
 		SlowEvidence:          0.8,
@@ -121,6 +126,9 @@ func (p HoleParams) Validate() error {
 	}
 	if !(p.Threshold > 0 && p.Threshold < 1) {
 		bad("threshold", "must be between 0 and 1")
+	}
+	if !(p.DeadThreshold > 0 && p.DeadThreshold < 1) {
+		bad("dead_threshold", "must be between 0 and 1")
 	}
 	if !(p.SignalSigmaDB > 0) {
 		bad("signal_sigma_db", "must be positive")
@@ -332,6 +340,35 @@ func (f *hexField) buildWide() {
 // with enough evidence: LocalMinReports at every scale but the coarsest,
 // MinEvidence there.
 func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
+	share, ok := f.share(c, cell)
+	return ok, ok && share > f.p.Threshold
+}
+
+// share is the estimated weak share of cell for carrier slot c from the
+// finest scale with enough evidence, and whether there is one.
+func (f *hexField) share(c int, cell uint64) (float64, bool) {
+	return f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc { return a[c] })
+}
+
+// pooledShare is the estimated weak share of cell over all carriers'
+// reports together (how likely a report of any carrier there says weak),
+// from the finest scale where the pooled evidence is enough.
+func (f *hexField) pooledShare(cell uint64) (float64, bool) {
+	return f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc {
+		var s hexAcc
+		for c := range a {
+			s.weak += a[c].weak
+			s.good += a[c].good
+			s.n += a[c].n
+		}
+		return s
+	})
+}
+
+// shareOf reads the accumulator pick selects from the finest scale with
+// enough evidence: LocalMinReports at every scale but the coarsest,
+// MinEvidence there.
+func (f *hexField) shareOf(cell uint64, pick func(*[nCarriers]hexAcc) hexAcc) (float64, bool) {
 	last := len(f.wide)
 	enough := func(a hexAcc, level int) bool {
 		min := f.p.LocalMinReports
@@ -342,16 +379,22 @@ func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
 	}
 	share := func(a hexAcc) float64 { return float64(a.weak / (a.weak + a.good)) }
 	if j, ok := f.idx[cell]; ok {
-		if a := f.smooth[c][j]; enough(a, 0) {
-			return true, share(a) > f.p.Threshold
+		var local [nCarriers]hexAcc
+		for c := range nCarriers {
+			local[c] = f.smooth[c][j]
+		}
+		if a := pick(&local); enough(a, 0) {
+			return share(a), true
 		}
 	}
 	for k, wide := range f.wide {
-		if w := wide[CellParent(cell, f.p.Res-1-k)]; w != nil && enough(w[c], k+1) {
-			return true, share(w[c]) > f.p.Threshold
+		if w := wide[CellParent(cell, f.p.Res-1-k)]; w != nil {
+			if a := pick(w); enough(a, k+1) {
+				return share(a), true
+			}
 		}
 	}
-	return false, false
+	return 0, false
 }
 
 // flagged returns the cells judged weak for carrier slot c: local cells,
