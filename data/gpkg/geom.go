@@ -1,0 +1,306 @@
+package gpkg
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/paulmach/orb"
+	"github.com/twpayne/go-geom"
+	"github.com/twpayne/go-geom/encoding/wkb"
+)
+
+// This file is the one place that converts between orb (gapmap's geometry)
+// and go-geom (which encodes WKB), and that reads and writes GeoPackage
+// geometry blobs (GeoPackage 1.3 §2.1.3: a "GP" header, then ISO WKB).
+
+// srsWGS84 is the srs_id of every geometry gapmap stores (EPSG:4326, lon/lat).
+const srsWGS84 = 4326
+
+// Header flag bits (GeoPackage 1.3 Table 3).
+const (
+	flagLittleEndian = 1 << 0
+	flagEnvelopeXY   = 1 << 1 // envelope contents indicator 1: [minx, maxx, miny, maxy]
+	flagEmpty        = 1 << 4
+	flagExtended     = 1 << 5
+)
+
+// envelopeSizes maps the envelope contents indicator (flags bits 1–3) to the
+// envelope's length in bytes.
+var envelopeSizes = [...]int{0, 32, 48, 48, 64}
+
+// encodeGeom encodes g as a GeoPackage geometry blob in srs 4326 with an
+// [minx, maxx, miny, maxy] envelope, or with the empty flag and no envelope
+// when g has no positions.
+func encodeGeom(g orb.Geometry) ([]byte, error) {
+	t, err := toGeom(g)
+	if err != nil {
+		return nil, err
+	}
+	body, err := wkb.Marshal(t, binary.LittleEndian)
+	if err != nil {
+		return nil, fmt.Errorf("gpkg: encode geometry: %w", err)
+	}
+	empty := isEmpty(g)
+	n := 8
+	if !empty {
+		n += 32
+	}
+	b := make([]byte, n, n+len(body))
+	b[0], b[1], b[2] = 'G', 'P', 0
+	if empty {
+		b[3] = flagLittleEndian | flagEmpty
+	} else {
+		b[3] = flagLittleEndian | flagEnvelopeXY
+	}
+	binary.LittleEndian.PutUint32(b[4:], uint32(int32(srsWGS84)))
+	if !empty {
+		bd := g.Bound()
+		for i, v := range []float64{bd.Min[0], bd.Max[0], bd.Min[1], bd.Max[1]} {
+			binary.LittleEndian.PutUint64(b[8+8*i:], math.Float64bits(v))
+		}
+	}
+	return append(b, body...), nil
+}
+
+// header is the parsed GeoPackage binary header.
+type header struct {
+	srsID int32
+	empty bool
+	// env is [minx, maxx, miny, maxy]; hasEnv is false when the blob has no
+	// envelope.
+	env    [4]float64
+	hasEnv bool
+	size   int // bytes of header and envelope: the WKB starts here
+}
+
+func parseHeader(b []byte) (header, error) {
+	var h header
+	if len(b) < 8 || b[0] != 'G' || b[1] != 'P' {
+		return h, errors.New("gpkg: geometry blob does not start with GP")
+	}
+	if b[2] != 0 {
+		return h, fmt.Errorf("gpkg: geometry blob version %d, want 0", b[2])
+	}
+	flags := b[3]
+	if flags&flagExtended != 0 {
+		return h, errors.New("gpkg: extended geometry blobs are not supported")
+	}
+	var bo binary.ByteOrder = binary.BigEndian
+	if flags&flagLittleEndian != 0 {
+		bo = binary.LittleEndian
+	}
+	ind := int(flags>>1) & 7
+	if ind >= len(envelopeSizes) {
+		return h, fmt.Errorf("gpkg: bad envelope indicator %d", ind)
+	}
+	h.size = 8 + envelopeSizes[ind]
+	if len(b) < h.size {
+		return h, errors.New("gpkg: geometry blob too short")
+	}
+	h.srsID = int32(bo.Uint32(b[4:]))
+	h.empty = flags&flagEmpty != 0
+	if ind > 0 {
+		h.hasEnv = true
+		for i := range h.env {
+			h.env[i] = math.Float64frombits(bo.Uint64(b[8+8*i:]))
+		}
+	}
+	return h, nil
+}
+
+// decodeGeom decodes a GeoPackage geometry blob into an orb geometry.
+func decodeGeom(b []byte) (orb.Geometry, error) {
+	h, err := parseHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	if h.srsID != srsWGS84 {
+		return nil, fmt.Errorf("gpkg: geometry srs_id %d, want %d", h.srsID, srsWGS84)
+	}
+	t, err := wkb.Unmarshal(b[h.size:])
+	if err != nil {
+		return nil, fmt.Errorf("gpkg: decode geometry: %w", err)
+	}
+	return fromGeom(t)
+}
+
+// envelope returns the blob's [minx, maxx, miny, maxy], reading the header
+// when it has one and decoding the geometry otherwise; ok is false for an
+// empty geometry.
+func envelope(b []byte) (env [4]float64, ok bool, err error) {
+	h, err := parseHeader(b)
+	if err != nil {
+		return env, false, err
+	}
+	if h.empty {
+		return env, false, nil
+	}
+	if h.hasEnv {
+		return h.env, true, nil
+	}
+	g, err := decodeGeom(b)
+	if err != nil {
+		return env, false, err
+	}
+	if isEmpty(g) {
+		return env, false, nil
+	}
+	bd := g.Bound()
+	return [4]float64{bd.Min[0], bd.Max[0], bd.Min[1], bd.Max[1]}, true, nil
+}
+
+// isEmpty reports whether g has no positions.
+func isEmpty(g orb.Geometry) bool {
+	switch g := g.(type) {
+	case nil:
+		return true
+	case orb.Point:
+		return false
+	case orb.MultiPoint:
+		return len(g) == 0
+	case orb.LineString:
+		return len(g) == 0
+	case orb.MultiLineString:
+		for _, l := range g {
+			if len(l) > 0 {
+				return false
+			}
+		}
+		return true
+	case orb.Ring:
+		return len(g) == 0
+	case orb.Polygon:
+		return len(g) == 0 || len(g[0]) == 0
+	case orb.MultiPolygon:
+		for _, p := range g {
+			if !isEmpty(p) {
+				return false
+			}
+		}
+		return true
+	case orb.Collection:
+		for _, c := range g {
+			if !isEmpty(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// toGeom converts an orb geometry (lon, lat) to go-geom (x = lon, y = lat).
+func toGeom(g orb.Geometry) (geom.T, error) {
+	coords := func(ps []orb.Point) []geom.Coord {
+		cs := make([]geom.Coord, len(ps))
+		for i, p := range ps {
+			cs[i] = geom.Coord{p[0], p[1]}
+		}
+		return cs
+	}
+	rings := func(p orb.Polygon) [][]geom.Coord {
+		rs := make([][]geom.Coord, len(p))
+		for i, r := range p {
+			rs[i] = coords(r)
+		}
+		return rs
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		return geom.NewPointFlat(geom.XY, []float64{g[0], g[1]}), nil
+	case orb.MultiPoint:
+		return geom.NewMultiPoint(geom.XY).SetCoords(coords(g))
+	case orb.LineString:
+		return geom.NewLineString(geom.XY).SetCoords(coords(g))
+	case orb.MultiLineString:
+		ls := make([][]geom.Coord, len(g))
+		for i, l := range g {
+			ls[i] = coords(l)
+		}
+		return geom.NewMultiLineString(geom.XY).SetCoords(ls)
+	case orb.Ring:
+		return geom.NewPolygon(geom.XY).SetCoords([][]geom.Coord{coords(g)})
+	case orb.Polygon:
+		return geom.NewPolygon(geom.XY).SetCoords(rings(g))
+	case orb.MultiPolygon:
+		ps := make([][][]geom.Coord, len(g))
+		for i, p := range g {
+			ps[i] = rings(p)
+		}
+		return geom.NewMultiPolygon(geom.XY).SetCoords(ps)
+	case orb.Collection:
+		c := geom.NewGeometryCollection()
+		for _, m := range g {
+			t, err := toGeom(m)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.Push(t); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
+	case orb.Bound:
+		return toGeom(g.ToPolygon())
+	}
+	return nil, fmt.Errorf("gpkg: unsupported geometry type %T", g)
+}
+
+// fromGeom converts a 2D go-geom geometry to orb; Z and M are dropped.
+func fromGeom(t geom.T) (orb.Geometry, error) {
+	pt := func(c geom.Coord) orb.Point { return orb.Point{c.X(), c.Y()} }
+	line := func(cs []geom.Coord) []orb.Point {
+		ps := make([]orb.Point, len(cs))
+		for i, c := range cs {
+			ps[i] = pt(c)
+		}
+		return ps
+	}
+	poly := func(rs [][]geom.Coord) orb.Polygon {
+		p := make(orb.Polygon, len(rs))
+		for i, r := range rs {
+			p[i] = orb.Ring(line(r))
+		}
+		return p
+	}
+	switch t := t.(type) {
+	case *geom.Point:
+		if t.Empty() {
+			return orb.MultiPoint{}, nil
+		}
+		return pt(t.Coords()), nil
+	case *geom.MultiPoint:
+		return orb.MultiPoint(line(t.Coords())), nil
+	case *geom.LineString:
+		return orb.LineString(line(t.Coords())), nil
+	case *geom.MultiLineString:
+		cs := t.Coords()
+		m := make(orb.MultiLineString, len(cs))
+		for i, l := range cs {
+			m[i] = orb.LineString(line(l))
+		}
+		return m, nil
+	case *geom.Polygon:
+		return poly(t.Coords()), nil
+	case *geom.MultiPolygon:
+		cs := t.Coords()
+		m := make(orb.MultiPolygon, len(cs))
+		for i, p := range cs {
+			m[i] = poly(p)
+		}
+		return m, nil
+	case *geom.GeometryCollection:
+		c := make(orb.Collection, 0, t.NumGeoms())
+		for _, g := range t.Geoms() {
+			o, err := fromGeom(g)
+			if err != nil {
+				return nil, err
+			}
+			c = append(c, o)
+		}
+		return c, nil
+	}
+	return nil, fmt.Errorf("gpkg: unsupported geometry type %T", t)
+}

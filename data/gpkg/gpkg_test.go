@@ -1,0 +1,461 @@
+package gpkg
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/paulmach/orb"
+)
+
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "gapmap.gpkg")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func square(x, y, d float64) orb.Ring {
+	return orb.Ring{{x, y}, {x + d, y}, {x + d, y + d}, {x, y + d}, {x, y}}
+}
+
+// withHole is two parts, the first with a hole.
+var withHole = orb.MultiPolygon{
+	{square(105.8, 21.0, 0.1), square(105.82, 21.02, 0.02)},
+	{square(106.0, 21.2, 0.05)},
+}
+
+func TestGeomRoundTrip(t *testing.T) {
+	for _, g := range []orb.Geometry{
+		orb.Point{105.8342, 21.0278},
+		orb.MultiPolygon{{square(105.8, 21.0, 0.1)}},
+		withHole,
+		orb.MultiPoint{{1, 2}, {3, 4}},
+		orb.LineString{{1, 2}, {3, 4}},
+		orb.Polygon{square(0, 0, 1)},
+	} {
+		b, err := encodeGeom(g)
+		if err != nil {
+			t.Fatalf("%T: %v", g, err)
+		}
+		if string(b[:2]) != "GP" || b[2] != 0 || b[3] != 0x03 {
+			t.Errorf("%T: header % x, want GP 00 03", g, b[:4])
+		}
+		got, err := decodeGeom(b)
+		if err != nil {
+			t.Fatalf("%T: %v", g, err)
+		}
+		if !reflect.DeepEqual(got, g) {
+			t.Errorf("%T: got %v, want %v", g, got, g)
+		}
+		env, ok, err := envelope(b)
+		bd := g.Bound()
+		if err != nil || !ok || env != [4]float64{bd.Min[0], bd.Max[0], bd.Min[1], bd.Max[1]} {
+			t.Errorf("%T: envelope %v %v %v, want %v", g, env, ok, err, bd)
+		}
+	}
+	b, err := encodeGeom(orb.MultiPolygon{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[3]&flagEmpty == 0 {
+		t.Errorf("empty multipolygon: flags %02x lack the empty bit", b[3])
+	}
+	if g, err := decodeGeom(b); err != nil || !isEmpty(g) {
+		t.Errorf("empty multipolygon decoded as %v, %v", g, err)
+	}
+	if _, err := decodeGeom([]byte("XP\x00\x01....")); err == nil {
+		t.Error("bad magic decoded without error")
+	}
+}
+
+func TestOpenMigrateReopen(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	count := func(s *Store) (n int) {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM gapmap_migrations`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(s); n != len(migrations) {
+		t.Fatalf("%d migrations applied, want %d", n, len(migrations))
+	}
+	s.Close()
+	for i := 0; i < 2; i++ {
+		s2, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("reopen %d: %v", i, err)
+		}
+		if n := count(s2); n != len(migrations) {
+			t.Errorf("reopen %d: %d migrations, want %d", i, n, len(migrations))
+		}
+		var app, uv int64
+		var jm string
+		s2.db.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app)
+		s2.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&uv)
+		s2.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&jm)
+		if app != 0x47504B47 || uv != 10300 || jm != "wal" {
+			t.Errorf("application_id %#x, user_version %d, journal_mode %s", app, uv, jm)
+		}
+		var sync, fk int
+		s2.db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync)
+		s2.db.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk)
+		if sync != 2 || fk != 1 {
+			t.Errorf("synchronous %d (want 2 FULL), foreign_keys %d", sync, fk)
+		}
+		s2.Close()
+	}
+}
+
+func vnAreas(vintage string) []geo.Area {
+	return []geo.Area{
+		{Code: "001", Name: "Ấp Phú Hòa Đông", ParentCode: "X01", Level: geo.LevelHamlet, Vintage: vintage,
+			Population: 1234, Households: 321, Geometry: withHole,
+			Props: map[string]any{"ghi_chú": "Thôn Đồng Tâm – xã Hưng Yên", "n": 3.0}},
+		{Code: "002", Name: "Khóm Mỹ Thới", Level: geo.LevelCommune, Vintage: vintage,
+			Geometry: orb.MultiPolygon{{square(105.9, 21.1, 0.05)}}},
+	}
+}
+
+func TestAreasRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	want := vnAreas("2025")
+	if err := s.ReplaceAreas(ctx, "2025", want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Areas(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("areas:\n got %#v\nwant %#v", got, want)
+	}
+	if got[0].Name != "Ấp Phú Hòa Đông" || !bytes.Equal([]byte(got[0].Name), []byte(want[0].Name)) {
+		t.Errorf("name %q", got[0].Name)
+	}
+	var minx, maxx, miny, maxy float64
+	if err := s.db.QueryRowContext(ctx, `SELECT min_x, max_x, min_y, max_y FROM gpkg_contents WHERE table_name = 'areas'`).
+		Scan(&minx, &maxx, &miny, &maxy); err != nil {
+		t.Fatal(err)
+	}
+	if minx != 105.8 || maxx != 106.05 || miny != 21.0 || maxy != 21.25 {
+		t.Errorf("bounds %v %v %v %v", minx, maxx, miny, maxy)
+	}
+	var n int
+	s.db.QueryRowContext(ctx, `SELECT count(*) FROM rtree_areas_geom WHERE minx <= 105.85 AND maxx >= 105.85`).Scan(&n)
+	if n != 1 {
+		t.Errorf("rtree query found %d areas, want 1", n)
+	}
+}
+
+func TestReplaceAreasFailureKeepsPrevious(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if err := s.ReplaceAreas(ctx, "2025", vnAreas("2025")); err != nil {
+		t.Fatal(err)
+	}
+	bad := vnAreas("2025")
+	bad[1].Code = bad[0].Code
+	bad = append(bad, geo.Area{Code: "003", Geometry: withHole})
+	err := s.ReplaceAreas(ctx, "2025", bad)
+	if !errors.Is(err, geo.ErrConflict) {
+		t.Fatalf("duplicate code: err %v, want ErrConflict", err)
+	}
+	got, err := s.Areas(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, vnAreas("2025")) {
+		t.Errorf("areas changed after failed replace: %+v", got)
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+func TestReportsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	ict := time.FixedZone("", 7*3600)
+	want := []geo.Report{
+		{ID: "a1", Lat: 21.0278, Lon: 105.8342, ObservedAt: time.Date(2025, 7, 3, 14, 5, 6, 123000000, ict),
+			Carrier: geo.Viettel, Tech: geo.Tech4G, SignalDBm: ptr(-117.5), DownloadMbps: ptr(0.8), UploadMbps: ptr(0),
+			Source: geo.SourceTeam, Reporter: "Tổ CNS ấp 3", Note: "Mất sóng gần nhà văn hóa"},
+		{ID: "a2", Lat: 10.5, Lon: 106.5, ObservedAt: time.Date(2025, 7, 4, 8, 0, 0, 0, ict),
+			Carrier: geo.MobiFone, NoService: true},
+	}
+	n, err := s.AddReports(ctx, want)
+	if err != nil || n != 2 {
+		t.Fatalf("AddReports: %d, %v", n, err)
+	}
+	var got []geo.Report
+	if err := s.EachReport(ctx, func(r *geo.Report) error { got = append(got, *r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d reports, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if !g.ObservedAt.Equal(w.ObservedAt) {
+			t.Errorf("%s: observed_at %v, want %v", w.ID, g.ObservedAt, w.ObservedAt)
+		}
+		if _, off := g.ObservedAt.Zone(); off != 7*3600 {
+			t.Errorf("%s: offset %d, want +07:00", w.ID, off)
+		}
+		g.ObservedAt, w.ObservedAt = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("report %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+	var raw string
+	s.db.QueryRowContext(ctx, `SELECT observed_at FROM reports WHERE id = 'a1'`).Scan(&raw)
+	if raw != "2025-07-03T14:05:06.123+07:00" {
+		t.Errorf("observed_at stored as %q", raw)
+	}
+	r, err := s.Report(ctx, "a2")
+	if err != nil || r.SignalDBm != nil || r.DownloadMbps != nil || !r.NoService {
+		t.Errorf("Report(a2) = %+v, %v", r, err)
+	}
+	if _, err := s.Report(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Report(nope): %v, want ErrNotFound", err)
+	}
+	// A duplicate ID rolls back the whole batch.
+	n, err = s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}, want[0]})
+	if !errors.Is(err, geo.ErrConflict) || n != 0 {
+		t.Errorf("duplicate batch: %d, %v", n, err)
+	}
+	if _, nr, _, _, _ := s.Counts(ctx); nr != 2 {
+		t.Errorf("%d reports after failed batch, want 2", nr)
+	}
+	// Generated IDs.
+	if _, err := s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}}); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	s.db.QueryRowContext(ctx, `SELECT id FROM reports ORDER BY fid DESC LIMIT 1`).Scan(&id)
+	if !regexp.MustCompile(`^r-[0-9a-f]{16}$`).MatchString(id) {
+		t.Errorf("generated id %q", id)
+	}
+}
+
+func TestAddReportIdempotent(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	r := geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.VinaPhone}
+	first, created, err := s.AddReport(ctx, r, "key-1")
+	if err != nil || !created || first.ID == "" {
+		t.Fatalf("first: %+v %v %v", first, created, err)
+	}
+	again, created, err := s.AddReport(ctx, r, "key-1")
+	if err != nil || created || again.ID != first.ID {
+		t.Fatalf("again: id %q created %v err %v, want id %q", again.ID, created, err, first.ID)
+	}
+	// A retry that repeats the ID as well as the key is not a conflict.
+	again, created, err = s.AddReport(ctx, first, "key-1")
+	if err != nil || created || again.ID != first.ID {
+		t.Fatalf("retry with id: %+v %v %v", again, created, err)
+	}
+	// The same ID under another key is.
+	if _, _, err := s.AddReport(ctx, first, "key-2"); !errors.Is(err, geo.ErrConflict) {
+		t.Errorf("same id, other key: %v, want ErrConflict", err)
+	}
+
+	const racers = 8
+	ids := make([]string, racers)
+	var nCreated int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := 0; i < racers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			got, c, err := s.AddReport(ctx, r, "race")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			ids[i] = got.ID
+			if c {
+				nCreated++
+			}
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	if nCreated != 1 {
+		t.Errorf("%d racers created a report, want 1", nCreated)
+	}
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Errorf("racers got ids %v, want all equal", ids)
+			break
+		}
+	}
+	var n int
+	s.db.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE idempotency_key = 'race'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d rows with key race, want 1", n)
+	}
+}
+
+func TestDurableAndValidFile(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	stored, _, err := s.AddReport(ctx, geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.Viettel}, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second store on the same file, while the first is open, sees it.
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, err := s2.Report(ctx, stored.ID); err != nil {
+		t.Errorf("second connection: %v", err)
+	}
+	var check string
+	if err := s2.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check: %q %v", check, err)
+	}
+	var fkErrs int
+	rows, err := s2.db.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		fkErrs++
+	}
+	rows.Close()
+	if fkErrs != 0 {
+		t.Errorf("foreign_key_check: %d violations", fkErrs)
+	}
+	var app int64
+	s2.db.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app)
+	if app != 0x47504B47 {
+		t.Errorf("application_id %#x", app)
+	}
+}
+
+func fill(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.ReplaceAreas(ctx, "2025", vnAreas("2025")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddReports(ctx, []geo.Report{
+		{ID: "r1", Lat: 21.01, Lon: 105.81, ObservedAt: time.Now(), Carrier: geo.Viettel, SignalDBm: ptr(-120)},
+		{ID: "r2", Lat: 21.03, Lon: 105.85, ObservedAt: time.Now(), Carrier: geo.MobiFone, NoService: true},
+		{ID: "r3", Lat: 21.05, Lon: 105.86, ObservedAt: time.Now(), Carrier: geo.VinaPhone},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceTeams(ctx, []geo.Team{
+		{ID: "t1", Name: "Tổ công nghệ số ấp Phú Hòa", AreaCode: "001", Members: 7, HouseholdsReached: 120, Lat: 21.01, Lon: 105.81, HasLocation: true},
+		{ID: "t2", Name: "Tổ CNS khóm 2", AreaCode: "002", Members: 5},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	nan := 0.0
+	nan = nan / nan
+	if err := s.ReplaceHoles(ctx, []geo.Hole{{ID: "h1", Carrier: geo.Viettel, Geometry: withHole, AreaKm2: 12.5,
+		Rank: 1, Priority: 3, Severity: 0.5, Confidence: 0.7, MedianSignalDBm: nan,
+		Areas: []geo.AreaRef{{Code: "001"}}, FirstObserved: time.Now(), LastObserved: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTeamsHolesCounts(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	fill(t, s)
+	ts, err := s.Teams(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 || ts[0].Name != "Tổ công nghệ số ấp Phú Hòa" || !ts[0].HasLocation || ts[1].HasLocation || ts[0].Lat != 21.01 {
+		t.Errorf("teams %+v", ts)
+	}
+	a, r, tm, h, err := s.Counts(ctx)
+	if err != nil || a != 2 || r != 3 || tm != 2 || h != 1 {
+		t.Errorf("counts %d %d %d %d %v", a, r, tm, h, err)
+	}
+	var median any = "unset"
+	s.db.QueryRowContext(ctx, `SELECT median_signal_dbm FROM holes`).Scan(&median)
+	if median != nil {
+		t.Errorf("NaN median stored as %v, want NULL", median)
+	}
+}
+
+func TestGDALReadsFile(t *testing.T) {
+	ogrinfo, err := exec.LookPath("ogrinfo")
+	if err != nil {
+		t.Skip("ogrinfo not on PATH (apt-get install gdal-bin); GeoPackage not validated by GDAL")
+	}
+	s, path := openTemp(t)
+	fill(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(ogrinfo, "-ro", "-so", "-al", path)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ogrinfo: %v\n%s\n%s", err, stderr.String(), stdout.String())
+	}
+	out := stdout.String()
+	if e := stderr.String(); strings.Contains(e, "ERROR") || strings.Contains(e, "Warning") {
+		t.Errorf("ogrinfo stderr:\n%s", e)
+	}
+	for _, l := range []struct {
+		name, geom string
+		n          int
+	}{{"areas", "Multi Polygon", 2}, {"reports", "Point", 3}, {"teams", "Point", 2}, {"holes", "Multi Polygon", 1}} {
+		re := regexp.MustCompile(fmt.Sprintf(`(?m)^Layer name: %s\n(?:.*\n)*?Geometry: %s\nFeature Count: %d\n`, l.name, l.geom, l.n))
+		if !re.MatchString(out) {
+			t.Errorf("ogrinfo output lacks layer %s (%s, %d features)", l.name, l.geom, l.n)
+		}
+	}
+	if t.Failed() {
+		t.Logf("ogrinfo output:\n%s", out)
+	}
+
+	// Read every feature, so GDAL parses every geometry blob.
+	stdout.Reset()
+	stderr.Reset()
+	cmd = exec.Command(ogrinfo, "-ro", "-al", path)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ogrinfo -al: %v\n%s", err, stderr.String())
+	}
+	if e := stderr.String(); strings.Contains(e, "ERROR") || strings.Contains(e, "Warning") {
+		t.Errorf("ogrinfo -al stderr:\n%s", e)
+	}
+	for _, want := range []string{
+		"MULTIPOLYGON (((105.8 21.0,105.9 21.0,105.9 21.1,105.8 21.1,105.8 21.0),(105.82 21.02,",
+		"name (String) = Ấp Phú Hòa Đông",
+		"POINT (105.81 21.01)",
+		"median_signal_dbm (Real) = (null)",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("ogrinfo -al output lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package gpkg
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/paulmach/orb"
+)
+
+const reportColumns = `geom, id, observed_at, carrier, tech, signal_dbm, download_mbps,
+  upload_mbps, no_service, source, reporter, note`
+
+const insertReport = `INSERT INTO reports (` + reportColumns + `, received_at, idempotency_key)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// AddReports stores rs in one transaction and returns how many it added.
+// A report without an ID gets a generated one ("r-" and 16 hex digits).
+// An ID already stored, or given twice, is a conflict (geo.ErrConflict)
+// and nothing is added.
+func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (added int, err error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	received := time.Now().UTC().Format(time.RFC3339Nano)
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, insertReport)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		var b orb.Bound
+		for i := range rs {
+			r := rs[i]
+			if r.ID == "" {
+				if r.ID, err = newID(); err != nil {
+					return err
+				}
+			}
+			args, err := reportArgs(&r)
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, append(args, received, nil)...); err != nil {
+				if isUnique(err) {
+					return fmt.Errorf("report %q: duplicate id: %w", r.ID, geo.ErrConflict)
+				}
+				return fmt.Errorf("report %q: %w", r.ID, err)
+			}
+			p := orb.Point{r.Lon, r.Lat}
+			if i == 0 {
+				b = p.Bound()
+			} else {
+				b = b.Extend(p)
+			}
+		}
+		return extendBounds(ctx, tx, "reports", b)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("gpkg: add reports: %w", err)
+	}
+	return len(rs), nil
+}
+
+// AddReport stores r and has committed it durably when it returns. A
+// report without an ID gets a generated one. When idempotencyKey is not
+// empty and a report was already stored with it, AddReport stores nothing
+// and returns that report with created false; concurrent calls with the
+// same key store one row. An ID already stored under another key is a
+// conflict (geo.ErrConflict).
+func (s *Store) AddReport(ctx context.Context, r geo.Report, idempotencyKey string) (stored geo.Report, created bool, err error) {
+	if r.ID == "" {
+		if r.ID, err = newID(); err != nil {
+			return geo.Report{}, false, fmt.Errorf("gpkg: add report: %w", err)
+		}
+	}
+	args, err := reportArgs(&r)
+	if err != nil {
+		return geo.Report{}, false, fmt.Errorf("gpkg: add report %q: %w", r.ID, err)
+	}
+	args = append(args, time.Now().UTC().Format(time.RFC3339Nano), nullString(idempotencyKey))
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		q := insertReport
+		if idempotencyKey != "" {
+			q += ` ON CONFLICT (idempotency_key) DO NOTHING`
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("duplicate id: %w", geo.ErrConflict)
+			}
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			row := tx.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE idempotency_key = ?`, idempotencyKey)
+			stored, err = scanReport(row)
+			return err
+		}
+		created = true
+		stored = r
+		p := orb.Point{r.Lon, r.Lat}
+		return extendBounds(ctx, tx, "reports", p.Bound())
+	})
+	if err != nil {
+		return geo.Report{}, false, fmt.Errorf("gpkg: add report %q: %w", r.ID, err)
+	}
+	return stored, created, nil
+}
+
+// Report returns the report with the given ID, or ErrNotFound.
+func (s *Store) Report(ctx context.Context, id string) (geo.Report, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE id = ?`, id)
+	r, err := scanReport(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return geo.Report{}, fmt.Errorf("gpkg: report %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return geo.Report{}, fmt.Errorf("gpkg: report %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// EachReport calls fn with each report in insertion (fid) order, stopping
+// at fn's first error, which it returns. The report is reused between
+// calls. fn must not call the Store: the rows hold its only connection.
+func (s *Store) EachReport(ctx context.Context, fn func(*geo.Report) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports ORDER BY fid`)
+	if err != nil {
+		return fmt.Errorf("gpkg: reports: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return fmt.Errorf("gpkg: reports: %w", err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("gpkg: reports: %w", err)
+	}
+	return nil
+}
+
+// reportArgs are the values of reportColumns for r.
+func reportArgs(r *geo.Report) ([]any, error) {
+	g, err := encodeGeom(orb.Point{r.Lon, r.Lat})
+	if err != nil {
+		return nil, err
+	}
+	return []any{g, r.ID, r.ObservedAt.Format(time.RFC3339Nano), nullString(r.Carrier.String()),
+		nullString(r.Tech.String()), nullFloat(r.SignalDBm), nullFloat(r.DownloadMbps),
+		nullFloat(r.UploadMbps), r.NoService, nullString(r.Source.String()),
+		nullString(r.Reporter), nullString(r.Note)}, nil
+}
+
+// scanReport reads the reportColumns of one row.
+func scanReport(row interface{ Scan(...any) error }) (geo.Report, error) {
+	var (
+		r                                geo.Report
+		g                                []byte
+		observed                         string
+		carrier, tech, source, rep, note sql.NullString
+		signal, down, up                 sql.NullFloat64
+		noService                        sql.NullBool
+	)
+	if err := row.Scan(&g, &r.ID, &observed, &carrier, &tech, &signal, &down, &up,
+		&noService, &source, &rep, &note); err != nil {
+		return r, err
+	}
+	og, err := decodeGeom(g)
+	if err != nil {
+		return r, fmt.Errorf("report %q: %w", r.ID, err)
+	}
+	p, ok := og.(orb.Point)
+	if !ok {
+		return r, fmt.Errorf("report %q: geometry is %s, want Point", r.ID, og.GeoJSONType())
+	}
+	r.Lon, r.Lat = p[0], p[1]
+	if r.ObservedAt, err = time.Parse(time.RFC3339Nano, observed); err != nil {
+		return r, fmt.Errorf("report %q: observed_at: %w", r.ID, err)
+	}
+	if carrier.Valid {
+		if r.Carrier, err = geo.ParseCarrier(carrier.String); err != nil {
+			return r, fmt.Errorf("report %q: carrier: %w", r.ID, err)
+		}
+	}
+	if r.Tech, err = geo.ParseTech(tech.String); err != nil {
+		return r, fmt.Errorf("report %q: tech: %w", r.ID, err)
+	}
+	if r.Source, err = geo.ParseSource(source.String); err != nil {
+		return r, fmt.Errorf("report %q: source: %w", r.ID, err)
+	}
+	r.SignalDBm, r.DownloadMbps, r.UploadMbps = floatPtr(signal), floatPtr(down), floatPtr(up)
+	r.NoService = noService.Bool
+	r.Reporter, r.Note = rep.String, note.String
+	return r, nil
+}
+
+// newID returns "r-" and 16 random hex digits.
+func newID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "r-" + hex.EncodeToString(b[:]), nil
+}
+
+func nullFloat(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func floatPtr(f sql.NullFloat64) *float64 {
+	if !f.Valid {
+		return nil
+	}
+	v := f.Float64
+	return &v
+}

@@ -1,0 +1,190 @@
+package gpkg
+
+import "strings"
+
+// migrations are applied in order, each in its own transaction; migration i
+// (0-based) has version i+1 in gapmap_migrations. Never edit one that has
+// shipped: append a new one.
+var migrations = []string{
+	// 1: GeoPackage 1.3 core tables (spec §1.1.2, §1.1.3, §2.1.5) and
+	// gapmap's four feature tables.
+	`
+CREATE TABLE gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL PRIMARY KEY,
+  organization TEXT NOT NULL,
+  organization_coordsys_id INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  description TEXT
+);
+INSERT INTO gpkg_spatial_ref_sys VALUES
+  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+  ('WGS 84 geodetic', 4326, 'EPSG', 4326,
+   'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]',
+   'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+
+CREATE TABLE gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY,
+  data_type TEXT NOT NULL,
+  identifier TEXT UNIQUE,
+  description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE,
+  min_y DOUBLE,
+  max_x DOUBLE,
+  max_y DOUBLE,
+  srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id)
+);
+
+CREATE TABLE gpkg_geometry_columns (
+  table_name TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  geometry_type_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL,
+  z TINYINT NOT NULL,
+  m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id)
+);
+
+CREATE TABLE areas (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  geom MULTIPOLYGON,
+  vintage TEXT NOT NULL,
+  code TEXT NOT NULL,
+  name TEXT,
+  parent_code TEXT,
+  level TEXT,
+  population INTEGER,
+  households INTEGER,
+  props TEXT,
+  UNIQUE (vintage, code)
+);
+
+CREATE TABLE reports (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  geom POINT,
+  id TEXT NOT NULL UNIQUE,
+  observed_at TEXT NOT NULL,
+  carrier TEXT,
+  tech TEXT,
+  signal_dbm REAL,
+  download_mbps REAL,
+  upload_mbps REAL,
+  no_service INTEGER,
+  source TEXT,
+  reporter TEXT,
+  note TEXT,
+  received_at TEXT,
+  idempotency_key TEXT UNIQUE
+);
+
+CREATE TABLE teams (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  geom POINT,
+  id TEXT UNIQUE,
+  name TEXT,
+  area_code TEXT,
+  members INTEGER,
+  households_reached INTEGER
+);
+
+CREATE TABLE holes (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  geom MULTIPOLYGON,
+  id TEXT UNIQUE,
+  carrier TEXT,
+  rank INTEGER,
+  priority REAL,
+  severity REAL,
+  confidence REAL,
+  area_km2 REAL,
+  population_affected REAL,
+  households_affected REAL,
+  reports INTEGER,
+  weak_reports INTEGER,
+  weak_share REAL,
+  median_signal_dbm REAL,
+  first_observed TEXT,
+  last_observed TEXT,
+  area_codes TEXT
+);
+
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES
+  ('areas', 'features', 'areas', 'Administrative and community areas (hamlets, communes)', 4326),
+  ('reports', 'features', 'reports', 'Weak-signal reports', 4326),
+  ('teams', 'features', 'teams', 'Community digital-technology teams', 4326),
+  ('holes', 'features', 'holes', 'Coverage holes and all-carrier dead zones', 4326);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
+  ('gapmap_migrations', 'attributes', 'gapmap_migrations', 'Schema migrations applied by gapmap');
+
+INSERT INTO gpkg_geometry_columns VALUES
+  ('areas', 'geom', 'MULTIPOLYGON', 4326, 0, 0),
+  ('reports', 'geom', 'POINT', 4326, 0, 0),
+  ('teams', 'geom', 'POINT', 4326, 0, 0),
+  ('holes', 'geom', 'MULTIPOLYGON', 4326, 0, 0);
+`,
+	// 2: R-tree spatial indexes (GeoPackage 1.3 extension F.3,
+	// gpkg_rtree_index). The triggers call ST_MinX etc., which Open
+	// registers with the driver (GDAL and QGIS register their own).
+	`
+CREATE TABLE gpkg_extensions (
+  table_name TEXT,
+  column_name TEXT,
+  extension_name TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name)
+);
+` + rtreeSQL("areas") + rtreeSQL("reports") + rtreeSQL("teams") + rtreeSQL("holes"),
+}
+
+// rtreeSQL is the gpkg_rtree_index extension for column geom of table t,
+// as given in GeoPackage 1.3 Annex F.3 with <i> = fid and <c> = geom.
+func rtreeSQL(t string) string {
+	return strings.NewReplacer("<t>", t).Replace(`
+INSERT INTO gpkg_extensions VALUES ('<t>', 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only');
+CREATE VIRTUAL TABLE rtree_<t>_geom USING rtree(id, minx, maxx, miny, maxy);
+INSERT OR REPLACE INTO rtree_<t>_geom
+  SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom) FROM <t>
+  WHERE geom NOT NULL AND NOT ST_IsEmpty(geom);
+CREATE TRIGGER rtree_<t>_geom_insert AFTER INSERT ON <t>
+  WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  INSERT OR REPLACE INTO rtree_<t>_geom VALUES (
+    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER rtree_<t>_geom_update1 AFTER UPDATE OF geom ON <t>
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  INSERT OR REPLACE INTO rtree_<t>_geom VALUES (
+    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER rtree_<t>_geom_update2 AFTER UPDATE OF geom ON <t>
+  WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM rtree_<t>_geom WHERE id = OLD.fid;
+END;
+CREATE TRIGGER rtree_<t>_geom_update3 AFTER UPDATE ON <t>
+  WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM rtree_<t>_geom WHERE id = OLD.fid;
+  INSERT OR REPLACE INTO rtree_<t>_geom VALUES (
+    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER rtree_<t>_geom_update4 AFTER UPDATE ON <t>
+  WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM rtree_<t>_geom WHERE id IN (OLD.fid, NEW.fid);
+END;
+CREATE TRIGGER rtree_<t>_geom_delete AFTER DELETE ON <t>
+  WHEN OLD.geom NOT NULL
+BEGIN
+  DELETE FROM rtree_<t>_geom WHERE id = OLD.fid;
+END;
+`)
+}
