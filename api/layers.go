@@ -1,0 +1,272 @@
+package api
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/export"
+	"github.com/paulmach/orb"
+)
+
+// MaxLimit is the most features a layer request returns.
+const MaxLimit = 10000
+
+// layerQuery is a layer request's filter.
+type layerQuery struct {
+	bbox     *orb.Bound
+	carrier  geo.Carrier // CarrierUnknown: any
+	tech     geo.Tech
+	hasTech  bool
+	from, to time.Time
+	level    geo.Level
+	limit    int
+}
+
+func defaultLayerQuery() layerQuery { return layerQuery{limit: MaxLimit} }
+
+// parseLayerQuery validates the query of a request for layer and returns
+// the field at fault and why when it is wrong.
+func parseLayerQuery(layer string, q url.Values) (lq layerQuery, field, reason string) {
+	lq = defaultLayerQuery()
+	if v := q.Get("bbox"); q.Has("bbox") {
+		b, reason := parseBBox(v)
+		if reason != "" {
+			return lq, "bbox", reason
+		}
+		lq.bbox = &b
+	}
+	if q.Has("carrier") {
+		c, err := geo.ParseCarrier(q.Get("carrier"))
+		if err != nil {
+			return lq, "carrier", err.Error()
+		}
+		if c == geo.CarrierAll && layer != "holes" {
+			return lq, "carrier", `"all" applies to the holes layer only`
+		}
+		lq.carrier = c
+	}
+	if q.Has("tech") {
+		t, err := geo.ParseTech(q.Get("tech"))
+		if err != nil {
+			return lq, "tech", err.Error()
+		}
+		lq.tech, lq.hasTech = t, true
+	}
+	for _, k := range []string{"from", "to"} {
+		if !q.Has(k) {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, q.Get(k))
+		if err != nil {
+			return lq, k, "not an RFC 3339 time such as 2025-07-01T00:00:00+07:00"
+		}
+		if k == "from" {
+			lq.from = t
+		} else {
+			lq.to = t
+		}
+	}
+	if !lq.from.IsZero() && !lq.to.IsZero() && lq.to.Before(lq.from) {
+		return lq, "to", "before from"
+	}
+	if q.Has("level") {
+		l, err := geo.ParseLevel(q.Get("level"))
+		if err != nil {
+			return lq, "level", err.Error()
+		}
+		lq.level = l
+	}
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || n < 1 || n > MaxLimit {
+			return lq, "limit", "must be an integer from 1 to " + strconv.Itoa(MaxLimit)
+		}
+		lq.limit = n
+	}
+	return lq, "", ""
+}
+
+// parseBBox parses minLon,minLat,maxLon,maxLat.
+func parseBBox(s string) (orb.Bound, string) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return orb.Bound{}, "want four numbers: minLon,minLat,maxLon,maxLat"
+	}
+	var v [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return orb.Bound{}, "want four finite numbers: minLon,minLat,maxLon,maxLat"
+		}
+		v[i] = f
+	}
+	switch {
+	case v[0] < -180 || v[2] > 180 || v[0] > 180 || v[2] < -180:
+		return orb.Bound{}, "longitudes must be between -180 and 180"
+	case v[1] < -90 || v[3] > 90 || v[1] > 90 || v[3] < -90:
+		return orb.Bound{}, "latitudes must be between -90 and 90"
+	case v[0] > v[2] || v[1] > v[3]:
+		return orb.Bound{}, "minimum greater than maximum"
+	}
+	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, ""
+}
+
+func (s *Server) handleLayer(layer string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st := s.cur.load()
+		w.Header().Set("Content-Type", "application/geo+json")
+		if r.URL.RawQuery == "" {
+			b := st.layers[layer]
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+			w.Write(b)
+			return
+		}
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			fieldProblem(w, "query", "malformed query string")
+			return
+		}
+		lq, field, reason := parseLayerQuery(layer, q)
+		if field != "" {
+			fieldProblem(w, field, reason)
+			return
+		}
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := s.writeLayer(bw, st, layer, lq); err != nil {
+			s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
+			return
+		}
+		bw.Flush()
+	}
+}
+
+// writeLayer writes the features of layer that match q.
+func (s *Server) writeLayer(w io.Writer, st *state, layer string, q layerQuery) error {
+	res := st.result
+	switch layer {
+	case "areas":
+		var scores []geo.AreaScore
+		for _, sc := range res.Areas {
+			if len(scores) >= q.limit {
+				break
+			}
+			if sc.Index < 0 || (q.level != geo.LevelUnknown && sc.Level != q.level) {
+				continue
+			}
+			if q.bbox != nil && !s.areas[sc.Index].Geometry.Bound().Intersects(*q.bbox) {
+				continue
+			}
+			scores = append(scores, sc)
+		}
+		return export.WriteAreasGeoJSON(w, s.areas, scores)
+	case "holes":
+		var holes []geo.Hole
+		for _, h := range res.Holes {
+			if len(holes) >= q.limit {
+				break
+			}
+			if q.carrier != geo.CarrierUnknown && h.Carrier != q.carrier {
+				continue
+			}
+			if q.bbox != nil && !h.Geometry.Bound().Intersects(*q.bbox) {
+				continue
+			}
+			holes = append(holes, h)
+		}
+		return export.WriteHolesGeoJSON(w, holes)
+	case "teams":
+		var teams []geo.TeamOut
+		for _, t := range res.Teams {
+			if len(teams) >= q.limit {
+				break
+			}
+			if q.bbox != nil && !(t.HasLocation && q.bbox.Contains(orb.Point{t.Lon, t.Lat})) {
+				continue
+			}
+			teams = append(teams, t)
+		}
+		return export.WriteTeamsGeoJSON(w, teams)
+	case "reports":
+		return writeReportsGeoJSON(w, st.ids, st.obs, q)
+	}
+	panic("api: unknown layer " + layer)
+}
+
+// writeReportsGeoJSON writes the reports matching q, newest submitted
+// first, as Point features. Reporters are never written.
+func writeReportsGeoJSON(w io.Writer, ids []string, obs []geo.Obs, q layerQuery) error {
+	var from, to int64 = math.MinInt64, math.MaxInt64
+	if !q.from.IsZero() {
+		from = q.from.Unix()
+	}
+	if !q.to.IsZero() {
+		to = q.to.Unix()
+	}
+	b := make([]byte, 0, 64<<10)
+	b = append(b, `{"type":"FeatureCollection","features":[`...)
+	n := 0
+	for i := len(obs) - 1; i >= 0 && n < q.limit; i-- {
+		o := &obs[i]
+		if o.At < from || o.At > to ||
+			(q.carrier != geo.CarrierUnknown && o.Carrier != q.carrier) ||
+			(q.hasTech && o.Tech != q.tech) ||
+			(q.bbox != nil && !q.bbox.Contains(orb.Point{o.Lon, o.Lat})) {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		id, _ := json.Marshal(ids[i])
+		b = append(b, "\n"+`{"type":"Feature","id":`...)
+		b = append(b, id...)
+		b = append(b, `,"geometry":{"type":"Point","coordinates":[`...)
+		b = strconv.AppendFloat(b, o.Lon, 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, o.Lat, 'f', -1, 64)
+		b = append(b, `]},"properties":{"id":`...)
+		b = append(b, id...)
+		b = append(b, `,"observed_at":"`...)
+		b = time.Unix(o.At, 0).UTC().AppendFormat(b, time.RFC3339)
+		b = append(b, `","carrier":"`...)
+		b = append(b, o.Carrier.String()...)
+		b = append(b, `","tech":"`...)
+		b = append(b, o.Tech.String()...)
+		b = append(b, `","signal_dbm":`...)
+		b = appendFloat32(b, o.SignalDBm)
+		b = append(b, `,"download_mbps":`...)
+		b = appendFloat32(b, o.DownMbps)
+		b = append(b, `,"no_service":`...)
+		b = strconv.AppendBool(b, o.Flags&geo.FlagNoService != 0)
+		b = append(b, `,"source":"`...)
+		b = append(b, o.Source.String()...)
+		b = append(b, `","weak":`...)
+		b = strconv.AppendBool(b, o.Flags&geo.FlagWeak != 0)
+		b = append(b, "}}"...)
+		if len(b) > 60<<10 {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+	}
+	b = append(b, "\n]}\n"...)
+	_, err := w.Write(b)
+	return err
+}
+
+// appendFloat32 appends v as a JSON number, or null when it is NaN.
+func appendFloat32(b []byte, v float32) []byte {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, float64(v), 'f', -1, 32)
+}

@@ -1,0 +1,248 @@
+// Package api is gapmap's HTTP interface: map layers, area details, gap
+// exports, and report submission and import, over an in-memory analysis
+// state that is refreshed in the background after writes.
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gapmap/gapmap/data/gpkg"
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gorilla/mux"
+)
+
+// DefaultMaxBodyBytes is the default limit on a request body.
+const DefaultMaxBodyBytes = 10 << 20
+
+// Options configure a Server. The zero value is usable.
+type Options struct {
+	// Logger receives the request log and errors; nil discards them.
+	Logger *slog.Logger
+	// Config is the engine configuration; the zero value means
+	// geo.DefaultConfig().
+	Config geo.Config
+	// MaxBodyBytes limits request bodies (default 10 MiB).
+	MaxBodyBytes int64
+	// Now is the clock reports are validated against (default time.Now).
+	Now func() time.Time
+}
+
+// Server serves the API over a store and an in-memory analysis state.
+type Server struct {
+	store   *gpkg.Store
+	log     *slog.Logger
+	cfg     geo.Config
+	maxBody int64
+	now     func() time.Time
+	metrics *metrics
+	handler http.Handler
+	router  *mux.Router
+
+	// Loaded once: the areas do not change while the server runs.
+	areas     []geo.Area
+	areaByCod map[string]int
+	index     *geo.Index
+	teams     []geo.Team
+
+	// mu guards the reports held in memory. They are append-only: a
+	// prefix handed to an analysis or a state is never modified.
+	mu        sync.Mutex
+	ids       []string
+	obs       []geo.Obs // insertion order; Area and FlagWeak set
+	reporters *geo.Reporters
+
+	cur analysisState
+	sch scheduler
+}
+
+// New loads the areas, reports and teams from store, runs an initial
+// analysis and returns a Server ready to serve.
+func New(ctx context.Context, store *gpkg.Store, opt Options) (*Server, error) {
+	s := &Server{
+		store:     store,
+		log:       opt.Logger,
+		cfg:       opt.Config,
+		maxBody:   opt.MaxBodyBytes,
+		now:       opt.Now,
+		metrics:   newMetrics(),
+		reporters: geo.NewReporters(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.CellRes == 0 {
+		s.cfg = geo.DefaultConfig()
+	}
+	if err := s.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("api: config: %w", err)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	if s.areas, err = store.Areas(ctx); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	s.areaByCod = make(map[string]int, len(s.areas))
+	for i := range s.areas {
+		s.areaByCod[s.areas[i].Code] = i
+	}
+	s.index = geo.NewIndex(s.areas)
+	if s.teams, err = store.Teams(ctx); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	err = store.EachReport(ctx, func(r *geo.Report) error {
+		s.ids = append(s.ids, r.ID)
+		s.obs = append(s.obs, s.toObs(r))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	s.sch.init(s)
+	if err := s.analyze(ctx); err != nil {
+		return nil, fmt.Errorf("api: initial analysis: %w", err)
+	}
+	s.handler = s.routesHandler()
+	return s, nil
+}
+
+// toObs converts r to its compact form, placed in its area and classified.
+// The caller holds mu or owns s exclusively.
+func (s *Server) toObs(r *geo.Report) geo.Obs {
+	o := r.ToObs(s.reporters)
+	o.Area = int32(s.index.Locate(o.Lon, o.Lat))
+	if s.cfg.Rules.IsWeak(&o) {
+		o.Flags |= geo.FlagWeak
+	}
+	return o
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops the background analysis and waits for it to end. It does
+// not close the store.
+func (s *Server) Close() { s.sch.close() }
+
+func (s *Server) routesHandler() http.Handler {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+	})
+	r.Use(routeName)
+	add := func(method, path string, h http.HandlerFunc) {
+		r.HandleFunc(path, h).Methods(method)
+	}
+	add("GET", "/healthz", s.handleHealth)
+	add("GET", "/metrics", s.handleMetrics)
+	add("GET", "/api/v1/openapi.json", s.handleOpenAPI)
+	for _, l := range []string{"areas", "holes", "reports", "teams"} {
+		add("GET", "/api/v1/layers/"+l, s.handleLayer(l))
+	}
+	add("GET", "/api/v1/areas/{code}", s.handleArea)
+	add("GET", "/api/v1/gaps", s.handleGaps)
+	add("POST", "/api/v1/reports/import", s.handleImport)
+	add("POST", "/api/v1/reports", s.handlePostReport)
+	add("GET", "/api/v1/reports/{id}", s.handleGetReport)
+	s.router = r
+	return s.logRequests(s.recoverPanics(withPrincipal(r)))
+}
+
+// reqInfo carries what inner handlers learn back to the outer middleware.
+type reqInfo struct{ route string }
+
+type reqInfoKey struct{}
+
+// routeName records the matched route's path template for logs and
+// metrics.
+func routeName(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ri, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
+			if rt := mux.CurrentRoute(r); rt != nil {
+				if t, err := rt.GetPathTemplate(); err == nil {
+					ri.route = t
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs each request and counts it in the metrics.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{route: "unmatched"}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri)))
+		d := time.Since(start)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.metrics.observe(ri.route, sw.status, d)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("duration", d))
+	})
+}
+
+// recoverPanics turns a panic in a handler (a bug) into a logged 500.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "panic", slog.Any("panic", v),
+				slog.String("path", r.URL.Path), slog.String("stack", string(debug.Stack())))
+			if sw, ok := w.(*statusWriter); !ok || sw.status == 0 {
+				writeProblem(w, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"status":"ok"}` + "\n"))
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+)
+
+// state is one analysis and everything served from it. It is immutable
+// once published.
+type state struct {
+	// ids and obs are the reports the analysis ran over, in insertion
+	// order (a prefix of the server's).
+	ids    []string
+	obs    []geo.Obs
+	result *geo.Result
+	// layers holds each layer's GeoJSON for a request without a query,
+	// built once per analysis.
+	layers map[string][]byte
+	took   time.Duration
+}
+
+// analysisState holds the current state; readers load it without locks.
+type analysisState struct{ p atomic.Pointer[state] }
+
+func (a *analysisState) load() *state   { return a.p.Load() }
+func (a *analysisState) store(s *state) { a.p.Store(s) }
+
+// analyze runs the engine over the reports held now and publishes the
+// new state.
+func (s *Server) analyze(ctx context.Context) error {
+	s.mu.Lock()
+	n := len(s.obs)
+	ids, obs := s.ids[:n:n], s.obs[:n:n]
+	s.mu.Unlock()
+
+	start := time.Now()
+	// Analyze reorders and rewrites its input, so it gets a copy. The
+	// reporter table is not passed: handlers add to it concurrently and
+	// the engine needs only the indexes already in each Obs.
+	in := geo.Input{Areas: s.areas, Index: s.index, Obs: slices.Clone(obs), Teams: s.teams}
+	res, err := geo.Analyze(ctx, in, s.cfg)
+	if err != nil {
+		return err
+	}
+	st := &state{ids: ids, obs: obs, result: res, layers: map[string][]byte{}}
+	for _, l := range []string{"areas", "holes", "reports", "teams"} {
+		var b bytes.Buffer
+		if err := s.writeLayer(&b, st, l, defaultLayerQuery()); err != nil {
+			return fmt.Errorf("layer %s: %w", l, err)
+		}
+		st.layers[l] = b.Bytes()
+	}
+	st.took = time.Since(start)
+	s.cur.store(st)
+	s.metrics.analysisNanos.Store(int64(st.took))
+	s.log.Info("analysis", slog.Int("reports", n), slog.Int("holes", len(res.Holes)), slog.Duration("took", st.took))
+	return nil
+}
+
+// scheduler runs analyses in one background goroutine, coalescing
+// requests that arrive while one runs into a single further run.
+type scheduler struct {
+	s       *Server
+	ctx     context.Context
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	idle    *sync.Cond
+	running bool
+	pending bool
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+func (c *scheduler) init(s *Server) {
+	c.s = s
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.idle = sync.NewCond(&c.mu)
+}
+
+// schedule asks for an analysis of the reports held now.
+func (c *scheduler) schedule() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.running {
+		c.pending = true
+		return
+	}
+	c.running = true
+	c.wg.Add(1)
+	go c.loop()
+}
+
+func (c *scheduler) loop() {
+	defer c.wg.Done()
+	for {
+		if err := c.s.analyze(c.ctx); err != nil && c.ctx.Err() == nil {
+			c.s.log.Error("analysis failed", slog.Any("err", err))
+		}
+		c.mu.Lock()
+		if !c.pending || c.closed {
+			c.running, c.pending = false, false
+			c.idle.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		c.pending = false
+		c.mu.Unlock()
+	}
+}
+
+// wait blocks until no analysis is running or pending.
+func (c *scheduler) wait() {
+	c.mu.Lock()
+	for c.running {
+		c.idle.Wait()
+	}
+	c.mu.Unlock()
+}
+
+func (c *scheduler) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+}
+
+// WaitIdle waits until no analysis is running or pending, so that the
+// state reflects every write accepted before the call.
+func (s *Server) WaitIdle() { s.sch.wait() }
