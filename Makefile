@@ -17,7 +17,10 @@ help: ## list the targets
 build: ## build bin/gapmap
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gapmap
 
-run: build ## generate the synthetic demo province and analyse it into ./out
+run: build ## start the service on http://127.0.0.1:8080 (an empty store gets the demo province)
+	$(BIN) serve
+
+demo: build ## generate the synthetic demo province, analyse it into ./out and score it against the truth
 	$(BIN) demo --out $(OUT)/demo --seed $(SEED)
 	$(BIN) analyze --areas $(OUT)/demo/areas.geojson --reports $(OUT)/demo/reports.csv --teams $(OUT)/demo/teams.csv --out $(OUT)/analysis
 	$(BIN) eval --truth $(OUT)/demo --holes $(OUT)/analysis/holes.geojson

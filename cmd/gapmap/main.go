@@ -3,6 +3,8 @@
 //
 // Usage:
 //
+//	gapmap serve   [--addr 127.0.0.1:8080] [--db gapmap.gpkg] [--empty]
+//	gapmap import  areas|reports|teams [--db gapmap.gpkg] FILE
 //	gapmap analyze --areas FILE --reports FILE [--teams FILE] --out DIR [flags]
 //	gapmap demo    --out DIR [--seed N] [--areas FILE] [--reports N]
 //	gapmap eval    --truth DIR --holes FILE
@@ -62,6 +64,8 @@ func exitCode(err error) int {
 const usage = `usage: gapmap <command> [flags]
 
 commands:
+  serve     run the web service over a GeoPackage store (seeds a demo province when empty)
+  import    load areas, reports or teams into the store
   analyze   score coverage gaps and team reach from areas, reports and teams
   demo      generate a synthetic province with ground truth
   eval      measure holes against a demo's ground truth
@@ -78,6 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "analyze", "analyse":
 		return runAnalyze(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "eval":

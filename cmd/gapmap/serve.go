@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gapmap/gapmap/api"
+	"github.com/gapmap/gapmap/data/gpkg"
+	"github.com/gapmap/gapmap/geo/sim"
+)
+
+// Defaults of gapmap serve.
+const (
+	defaultAddr = "127.0.0.1:8080"
+	defaultDB   = "gapmap.gpkg"
+)
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("serve", stderr)
+	addr := fs.String("addr", envOr(getenv, "GAPMAP_ADDR", defaultAddr), "listen address (env GAPMAP_ADDR)")
+	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store, created if missing (env GAPMAP_DB)")
+	empty := fs.Bool("empty", false, "do not seed an empty store with the synthetic demo province")
+	seed := fs.Int64("seed", 1, "seed of the demo province put in an empty store")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, err := gpkg.Open(ctx, *db)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", *db, err)
+	}
+	defer store.Close()
+	if !*empty {
+		if err := seedDemo(ctx, store, *seed, logger); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	srv, err := api.New(ctx, store, api.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	logger.Info("analysis loaded", "duration_ms", time.Since(start).Milliseconds())
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "gapmap serving %s on http://%s/ (store %s)\n", version, ln.Addr(), *db)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Finish the requests in flight (a report being stored is committed
+	// before its reply), then stop.
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// seedDemo puts the synthetic demo province (areas, reports, teams) in a
+// store that has no areas and no reports, so a fresh install shows a
+// populated map.
+func seedDemo(ctx context.Context, store *gpkg.Store, seed int64, logger *slog.Logger) error {
+	areas, reports, _, _, err := store.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	if areas > 0 || reports > 0 {
+		return nil
+	}
+	start := time.Now()
+	w, err := sim.Generate(sim.Options{Seed: seed})
+	if err != nil {
+		return err
+	}
+	if err := store.ReplaceAreas(ctx, w.Areas[0].Vintage, w.Areas); err != nil {
+		return fmt.Errorf("seed demo areas: %w", err)
+	}
+	if _, err := store.AddReports(ctx, w.Reports); err != nil {
+		return fmt.Errorf("seed demo reports: %w", err)
+	}
+	if err := store.ReplaceTeams(ctx, w.Teams); err != nil {
+		return fmt.Errorf("seed demo teams: %w", err)
+	}
+	logger.Info("empty store seeded with the synthetic demo province (mô phỏng)",
+		"areas", len(w.Areas), "reports", len(w.Reports), "teams", len(w.Teams), "duration_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
