@@ -237,8 +237,9 @@ func (m *model) buildFields(rng *rand.Rand) {
 // Settlements
 
 // settle gives every area a population (when the input has none), and
-// places its villages: 1–6 clusters where most people live, the rest
-// scattered along canals and roads (uniform over the area).
+// places its villages: clusters where most people live (one per 1,500
+// people or 4.5 km², whichever is more), the rest scattered along canals
+// and roads (uniform over the area).
 func (m *model) settle(rng *rand.Rand) {
 	areas := m.w.Areas
 	m.clusters = make([][]cluster, len(areas))
@@ -258,7 +259,10 @@ func (m *model) settle(rng *rand.Rand) {
 		}
 		dens := float64(a.Population) / max(km2, 0.01)
 		m.dense[i] = dens > 2500
-		k := 1 + min(5, int(float64(a.Population)/1500))
+		// Villages: one per 1,500 people, and at least one per 4.5 km² of
+		// land (Long An had 996 hamlets over about 4,500 km²), so large
+		// communes have their people spread over many hamlets.
+		k := min(80, max(1+int(float64(a.Population)/1500), int(math.Round(km2/4.5))))
 		for c := 0; c < k; c++ {
 			x, y, ok := m.uniformIn(rng, i, 200)
 			if !ok {
