@@ -59,6 +59,7 @@ type Server struct {
 
 	cur analysisState
 	sch scheduler
+	ogc ogcCache // OGC API - Features documents of the current state
 }
 
 // New loads the areas, reports and teams from store, runs an initial
@@ -157,6 +158,7 @@ func (s *Server) routesHandler() http.Handler {
 	add("POST", "/api/v1/reports/import", s.handleImport)
 	add("POST", "/api/v1/reports", s.handlePostReport)
 	add("GET", "/api/v1/reports/{id}", s.handleGetReport)
+	s.registerOGCRoutes(r)
 	s.router = r
 	return s.logRequests(s.recoverPanics(withPrincipal(r)))
 }

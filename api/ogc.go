@@ -1,0 +1,649 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/export"
+	"github.com/gorilla/mux"
+	"github.com/paulmach/orb"
+)
+
+// OGC API - Features - Part 1: Core, under /ogc, after pg_featureserv.
+//
+// The four collections are the map layers. Their features are serialised
+// once per analysis state (on the first OGC request that sees the state),
+// one []byte per feature, so a page of items is a slice and a join.
+//
+// Choices where the standard leaves room:
+//   - limit defaults to 100; a limit outside 1..10000 or a negative offset
+//     is a 400 rather than being clamped.
+//   - f=json and f=geojson are accepted (both give the one encoding each
+//     resource has); any other f is a 400.
+//   - datetime filters reports by observed_at and holes by the overlap of
+//     [first_observed, last_observed]; areas and teams have no time and
+//     ignore it (it is still validated).
+//   - reports are listed in insertion order (oldest first), so that pages
+//     stay put while reports are added; the reports layer lists newest
+//     first.
+//   - links are absolute, built from the request's Host (and
+//     X-Forwarded-Proto, when a proxy sets it).
+
+const (
+	ogcDefaultLimit = 100
+	ogcCRS84        = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+	ogcTRS          = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+	mimeGeoJSON     = "application/geo+json"
+	mimeJSON        = "application/json"
+	mimeOpenAPI     = "application/vnd.oai.openapi+json;version=3.0"
+)
+
+var ogcConformance = []string{
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+}
+
+// ogcCollectionInfo describes a collection; the order is the listing's.
+var ogcCollectionInfo = []struct{ id, title, description string }{
+	{"areas", "Areas", "Hamlets and other areas with their weak-signal scores, holes, team reach and priority"},
+	{"holes", "Coverage holes", "Coverage holes per carrier, and dead zones (carrier \"all\"), ranked by priority"},
+	{"reports", "Signal reports", "Signal reports as points; the reporter is never shown"},
+	{"teams", "Digital technology teams", "Community digital technology teams at their base"},
+}
+
+// ogcFeature is one feature of a collection.
+type ogcFeature struct {
+	id      string
+	bound   orb.Bound // CRS84
+	hasGeom bool
+	// from and to are the feature's time span in Unix seconds (reports:
+	// from == to); meaningful when the collection is timed.
+	from, to int64
+	json     []byte // {"type":"Feature","id":...}
+}
+
+// ogcCollection is one collection's features for one state.
+type ogcCollection struct {
+	id, title, description string
+	timed                  bool
+	features               []ogcFeature
+	byID                   map[string]int
+	bbox                   orb.Bound
+	hasBBox                bool
+	first, last            int64 // time extent when timed and non-empty
+}
+
+// ogcCatalog is every collection built from one state.
+type ogcCatalog struct {
+	st   *state
+	cols map[string]*ogcCollection
+}
+
+// ogcCache holds the catalog of the latest state it was asked for.
+type ogcCache struct {
+	mu sync.Mutex
+	p  atomic.Pointer[ogcCatalog]
+}
+
+// ogcCatalog returns the catalog of the current state, building it the
+// first time the state is seen.
+func (s *Server) ogcCatalog() (*ogcCatalog, error) {
+	st := s.cur.load()
+	if c := s.ogc.p.Load(); c != nil && c.st == st {
+		return c, nil
+	}
+	s.ogc.mu.Lock()
+	defer s.ogc.mu.Unlock()
+	if c := s.ogc.p.Load(); c != nil && c.st == st {
+		return c, nil
+	}
+	c, err := s.buildOGCCatalog(st)
+	if err != nil {
+		return nil, err
+	}
+	s.ogc.p.Store(c)
+	return c, nil
+}
+
+func (s *Server) buildOGCCatalog(st *state) (*ogcCatalog, error) {
+	c := &ogcCatalog{st: st, cols: map[string]*ogcCollection{}}
+	res := st.result
+	for _, info := range ogcCollectionInfo {
+		col := &ogcCollection{id: info.id, title: info.title, description: info.description}
+		var buf bytes.Buffer
+		var err error
+		var ids []string
+		switch info.id {
+		case "areas":
+			var scores []geo.AreaScore
+			for _, sc := range res.Areas {
+				if sc.Index < 0 {
+					continue
+				}
+				scores = append(scores, sc)
+				ids = append(ids, sc.Code)
+				col.features = append(col.features, ogcFeature{id: sc.Code,
+					bound: s.areas[sc.Index].Geometry.Bound(), hasGeom: true})
+			}
+			err = export.WriteAreasGeoJSON(&buf, s.areas, scores)
+		case "holes":
+			col.timed = true
+			for _, h := range res.Holes {
+				ids = append(ids, h.ID)
+				col.features = append(col.features, ogcFeature{id: h.ID, bound: h.Geometry.Bound(), hasGeom: true,
+					from: unixOr(h.FirstObserved, math.MinInt64), to: unixOr(h.LastObserved, math.MaxInt64)})
+			}
+			err = export.WriteHolesGeoJSON(&buf, res.Holes)
+		case "teams":
+			for _, t := range res.Teams {
+				ids = append(ids, t.ID)
+				f := ogcFeature{id: t.ID}
+				if t.HasLocation {
+					f.bound, f.hasGeom = orb.Point{t.Lon, t.Lat}.Bound(), true
+				}
+				col.features = append(col.features, f)
+			}
+			err = export.WriteTeamsGeoJSON(&buf, res.Teams)
+		case "reports":
+			col.timed = true
+			// One report at a time, oldest first: writeReportsGeoJSON
+			// lists newest first and already writes the feature id.
+			col.features = make([]ogcFeature, 0, len(st.obs))
+			for i := range st.obs {
+				o := &st.obs[i]
+				var b bytes.Buffer
+				if err := writeReportsGeoJSON(&b, st.ids[i:i+1], st.obs[i:i+1], defaultLayerQuery()); err != nil {
+					return nil, err
+				}
+				lines := featureLines(b.Bytes())
+				if len(lines) != 1 {
+					return nil, fmt.Errorf("api: ogc: report %q: %d features written", st.ids[i], len(lines))
+				}
+				col.features = append(col.features, ogcFeature{id: st.ids[i],
+					bound: orb.Point{o.Lon, o.Lat}.Bound(), hasGeom: true, from: o.At, to: o.At,
+					json: lines[0]})
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("api: ogc: %s: %w", info.id, err)
+		}
+		if ids != nil {
+			lines := featureLines(buf.Bytes())
+			if len(lines) != len(ids) {
+				return nil, fmt.Errorf("api: ogc: %s: %d features written for %d items", info.id, len(lines), len(ids))
+			}
+			for i, l := range lines {
+				if col.features[i].json, err = withFeatureID(l, ids[i]); err != nil {
+					return nil, fmt.Errorf("api: ogc: %s: %w", info.id, err)
+				}
+			}
+		}
+		col.byID = make(map[string]int, len(col.features))
+		col.first, col.last = math.MaxInt64, math.MinInt64
+		for i := range col.features {
+			f := &col.features[i]
+			col.byID[f.id] = i
+			if f.hasGeom {
+				if col.hasBBox {
+					col.bbox = col.bbox.Union(f.bound)
+				} else {
+					col.bbox, col.hasBBox = f.bound, true
+				}
+			}
+			if f.from != math.MinInt64 {
+				col.first = min(col.first, f.from)
+			}
+			if f.to != math.MaxInt64 {
+				col.last = max(col.last, f.to)
+			}
+		}
+		c.cols[info.id] = col
+	}
+	return c, nil
+}
+
+func unixOr(t time.Time, def int64) int64 {
+	if t.IsZero() {
+		return def
+	}
+	return t.Unix()
+}
+
+// featureLines splits a FeatureCollection written one feature a line (as
+// geo/export and writeReportsGeoJSON write them) into its features. JSON
+// strings there never hold a raw newline.
+func featureLines(fc []byte) [][]byte {
+	var out [][]byte
+	for l := range bytes.Lines(fc) {
+		l = bytes.TrimRight(l, "\n")
+		l = bytes.TrimSuffix(l, []byte(","))
+		if bytes.HasPrefix(l, []byte(`{"type":"Feature"`)) {
+			out = append(out, bytes.Clone(l))
+		}
+	}
+	return out
+}
+
+// withFeatureID gives a feature written without one its id.
+func withFeatureID(f []byte, id string) ([]byte, error) {
+	const head = `{"type":"Feature",`
+	if !bytes.HasPrefix(f, []byte(head)) {
+		return nil, errors.New("unexpected feature encoding")
+	}
+	q, _ := json.Marshal(id)
+	b := make([]byte, 0, len(f)+len(q)+6)
+	b = append(b, head...)
+	b = append(b, `"id":`...)
+	b = append(b, q...)
+	b = append(b, ',')
+	return append(b, f[len(head):]...), nil
+}
+
+// registerOGCRoutes adds the OGC API - Features routes under /ogc.
+func (s *Server) registerOGCRoutes(r *mux.Router) {
+	r.HandleFunc("/ogc", s.handleOGCLanding).Methods("GET")
+	r.HandleFunc("/ogc/conformance", s.handleOGCConformance).Methods("GET")
+	r.HandleFunc("/ogc/collections", s.handleOGCCollections).Methods("GET")
+	r.HandleFunc("/ogc/collections/{collectionId}", s.handleOGCCollection).Methods("GET")
+	r.HandleFunc("/ogc/collections/{collectionId}/items", s.handleOGCItems).Methods("GET")
+	r.HandleFunc("/ogc/collections/{collectionId}/items/{featureId}", s.handleOGCItem).Methods("GET")
+}
+
+// ogcLink is a link of an OGC document.
+type ogcLink struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+// ogcBase is the absolute URL of /ogc for r.
+func ogcBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host + "/ogc"
+}
+
+// checkFormat checks the f parameter; it writes a problem and returns
+// false when it is not one of ours.
+func checkFormat(w http.ResponseWriter, q url.Values) bool {
+	if !q.Has("f") {
+		return true
+	}
+	switch q.Get("f") {
+	case "json", "geojson":
+		return true
+	}
+	fieldProblem(w, "f", "must be json or geojson")
+	return false
+}
+
+// ogcQuery parses the request's query, writing a problem when it is malformed.
+func ogcQuery(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		fieldProblem(w, "query", "malformed query string")
+		return nil, false
+	}
+	return q, checkFormat(w, q)
+}
+
+func writeJSONType(w http.ResponseWriter, ctype string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Write(append(b, '\n'))
+}
+
+func (s *Server) handleOGCLanding(w http.ResponseWriter, r *http.Request) {
+	if _, ok := ogcQuery(w, r); !ok {
+		return
+	}
+	base := ogcBase(r)
+	root := strings.TrimSuffix(base, "/ogc")
+	writeJSONType(w, mimeJSON, struct {
+		Title       string    `json:"title"`
+		Description string    `json:"description"`
+		Links       []ogcLink `json:"links"`
+	}{
+		Title:       "gapmap",
+		Description: "Weak mobile-signal areas, coverage holes, signal reports and digital technology teams as OGC API - Features",
+		Links: []ogcLink{
+			{Href: base, Rel: "self", Type: mimeJSON, Title: "This document"},
+			{Href: root + "/api/v1/openapi.json", Rel: "service-desc", Type: mimeOpenAPI, Title: "The API definition"},
+			{Href: base + "/conformance", Rel: "conformance", Type: mimeJSON, Title: "Conformance classes"},
+			{Href: base + "/collections", Rel: "data", Type: mimeJSON, Title: "Collections"},
+		},
+	})
+}
+
+func (s *Server) handleOGCConformance(w http.ResponseWriter, r *http.Request) {
+	if _, ok := ogcQuery(w, r); !ok {
+		return
+	}
+	writeJSONType(w, mimeJSON, struct {
+		ConformsTo []string `json:"conformsTo"`
+	}{ogcConformance})
+}
+
+// ogcCollectionDoc is a collection's description.
+type ogcCollectionDoc struct {
+	ID          string     `json:"id"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Extent      *ogcExtent `json:"extent,omitempty"`
+	ItemType    string     `json:"itemType"`
+	CRS         []string   `json:"crs"`
+	Links       []ogcLink  `json:"links"`
+}
+
+type ogcExtent struct {
+	Spatial *struct {
+		BBox [][4]float64 `json:"bbox"`
+		CRS  string       `json:"crs"`
+	} `json:"spatial,omitempty"`
+	Temporal *struct {
+		Interval [][2]*string `json:"interval"`
+		TRS      string       `json:"trs"`
+	} `json:"temporal,omitempty"`
+}
+
+func (c *ogcCollection) doc(base string) ogcCollectionDoc {
+	href := base + "/collections/" + url.PathEscape(c.id)
+	d := ogcCollectionDoc{ID: c.id, Title: c.title, Description: c.description, ItemType: "feature",
+		CRS: []string{ogcCRS84},
+		Links: []ogcLink{
+			{Href: href, Rel: "self", Type: mimeJSON, Title: "This collection"},
+			{Href: href + "/items", Rel: "items", Type: mimeGeoJSON, Title: c.title},
+		}}
+	var ext ogcExtent
+	if c.hasBBox {
+		ext.Spatial = &struct {
+			BBox [][4]float64 `json:"bbox"`
+			CRS  string       `json:"crs"`
+		}{[][4]float64{{c.bbox.Min[0], c.bbox.Min[1], c.bbox.Max[0], c.bbox.Max[1]}}, ogcCRS84}
+	}
+	if c.timed && c.first <= c.last {
+		a := time.Unix(c.first, 0).UTC().Format(time.RFC3339)
+		b := time.Unix(c.last, 0).UTC().Format(time.RFC3339)
+		ext.Temporal = &struct {
+			Interval [][2]*string `json:"interval"`
+			TRS      string       `json:"trs"`
+		}{[][2]*string{{&a, &b}}, ogcTRS}
+	}
+	if ext.Spatial != nil || ext.Temporal != nil {
+		d.Extent = &ext
+	}
+	return d
+}
+
+func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) {
+	if _, ok := ogcQuery(w, r); !ok {
+		return
+	}
+	cat, err := s.ogcCatalog()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	base := ogcBase(r)
+	out := struct {
+		Links       []ogcLink          `json:"links"`
+		Collections []ogcCollectionDoc `json:"collections"`
+	}{Links: []ogcLink{{Href: base + "/collections", Rel: "self", Type: mimeJSON, Title: "This document"}}}
+	for _, info := range ogcCollectionInfo {
+		out.Collections = append(out.Collections, cat.cols[info.id].doc(base))
+	}
+	writeJSONType(w, mimeJSON, out)
+}
+
+// ogcCollectionOf finds the request's collection, writing a problem when
+// there is none.
+func (s *Server) ogcCollectionOf(w http.ResponseWriter, r *http.Request) *ogcCollection {
+	cat, err := s.ogcCatalog()
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil
+	}
+	id := mux.Vars(r)["collectionId"]
+	c := cat.cols[id]
+	if c == nil {
+		writeProblem(w, http.StatusNotFound, "no collection "+strconv.Quote(id))
+	}
+	return c
+}
+
+func (s *Server) handleOGCCollection(w http.ResponseWriter, r *http.Request) {
+	if _, ok := ogcQuery(w, r); !ok {
+		return
+	}
+	if c := s.ogcCollectionOf(w, r); c != nil {
+		writeJSONType(w, mimeJSON, c.doc(ogcBase(r)))
+	}
+}
+
+// itemsQuery is an items request's paging and filter.
+type itemsQuery struct {
+	limit, offset int
+	bbox          *orb.Bound
+	from, to      int64 // Unix seconds, inclusive; MinInt64/MaxInt64 when open
+	hasTime       bool
+}
+
+// parseItemsQuery validates q and returns the field at fault and why when
+// it is wrong. Unknown parameters are ignored.
+func parseItemsQuery(q url.Values) (iq itemsQuery, field, reason string) {
+	iq = itemsQuery{limit: ogcDefaultLimit, from: math.MinInt64, to: math.MaxInt64}
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || n < 1 || n > MaxLimit {
+			return iq, "limit", "must be an integer from 1 to " + strconv.Itoa(MaxLimit)
+		}
+		iq.limit = n
+	}
+	if q.Has("offset") {
+		n, err := strconv.Atoi(q.Get("offset"))
+		if err != nil || n < 0 {
+			return iq, "offset", "must be an integer of 0 or more"
+		}
+		iq.offset = n
+	}
+	if q.Has("bbox") {
+		b, reason := parseBBox(q.Get("bbox"))
+		if reason != "" {
+			return iq, "bbox", reason
+		}
+		iq.bbox = &b
+	}
+	if q.Has("datetime") {
+		from, to, reason := parseDatetime(q.Get("datetime"))
+		if reason != "" {
+			return iq, "datetime", reason
+		}
+		iq.from, iq.to, iq.hasTime = from, to, true
+	}
+	return iq, "", ""
+}
+
+// parseDatetime parses an RFC 3339 instant or an interval "a/b" whose
+// ends may be open (".." or empty) into inclusive bounds in whole Unix
+// seconds, the precision of observed_at: a start is rounded up and an end
+// down, so an instant with a fraction of a second matches nothing.
+func parseDatetime(v string) (from, to int64, reason string) {
+	const want = "want an RFC 3339 time such as 2025-07-01T00:00:00Z, or an interval start/end with .. for an open end"
+	parts := strings.Split(v, "/")
+	switch {
+	case len(parts) == 1 && !isOpen(v):
+		parts = append(parts, v)
+	case len(parts) != 2 || isOpen(parts[0]) && isOpen(parts[1]):
+		return 0, 0, want
+	}
+	from, to = math.MinInt64, math.MaxInt64
+	var ta, tb time.Time
+	var err error
+	if !isOpen(parts[0]) {
+		if ta, err = time.Parse(time.RFC3339Nano, parts[0]); err != nil {
+			return 0, 0, want
+		}
+		from = ta.Unix()
+		if ta.Nanosecond() != 0 {
+			from++
+		}
+	}
+	if !isOpen(parts[1]) {
+		if tb, err = time.Parse(time.RFC3339Nano, parts[1]); err != nil {
+			return 0, 0, want
+		}
+		to = tb.Unix()
+	}
+	if !ta.IsZero() && !tb.IsZero() && tb.Before(ta) {
+		return 0, 0, "interval ends before it starts"
+	}
+	return from, to, ""
+}
+
+func isOpen(s string) bool { return s == "" || s == ".." }
+
+// match reports whether f passes q's filters.
+func (c *ogcCollection) match(f *ogcFeature, q *itemsQuery) bool {
+	if q.bbox != nil && (!f.hasGeom || !f.bound.Intersects(*q.bbox)) {
+		return false
+	}
+	if q.hasTime && c.timed && (f.to < q.from || f.from > q.to) {
+		return false
+	}
+	return true
+}
+
+func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
+	q, ok := ogcQuery(w, r)
+	if !ok {
+		return
+	}
+	iq, field, reason := parseItemsQuery(q)
+	if field != "" {
+		fieldProblem(w, field, reason)
+		return
+	}
+	c := s.ogcCollectionOf(w, r)
+	if c == nil {
+		return
+	}
+	matched := 0
+	page := make([][]byte, 0, min(iq.limit, len(c.features)))
+	for i := range c.features {
+		f := &c.features[i]
+		if !c.match(f, &iq) {
+			continue
+		}
+		if matched >= iq.offset && len(page) < iq.limit {
+			page = append(page, f.json)
+		}
+		matched++
+	}
+	self := ogcBase(r) + "/collections/" + url.PathEscape(c.id) + "/items"
+	links := []ogcLink{{Href: pageHref(self, q, iq.offset, iq.limit), Rel: "self", Type: mimeGeoJSON, Title: "This document"}}
+	if iq.offset+len(page) < matched {
+		links = append(links, ogcLink{Href: pageHref(self, q, iq.offset+iq.limit, iq.limit), Rel: "next", Type: mimeGeoJSON, Title: "Next page"})
+	}
+	if iq.offset > 0 {
+		links = append(links, ogcLink{Href: pageHref(self, q, max(0, iq.offset-iq.limit), iq.limit), Rel: "prev", Type: mimeGeoJSON, Title: "Previous page"})
+	}
+	lb, err := json.Marshal(links)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n := 256 + len(lb)
+	for _, f := range page {
+		n += len(f) + 2
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"type":"FeatureCollection","numberMatched":`...)
+	b = strconv.AppendInt(b, int64(matched), 10)
+	b = append(b, `,"numberReturned":`...)
+	b = strconv.AppendInt(b, int64(len(page)), 10)
+	b = append(b, `,"timeStamp":"`...)
+	b = time.Now().UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","links":`...)
+	b = append(b, lb...)
+	b = append(b, `,"features":[`...)
+	for i, f := range page {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+		b = append(b, f...)
+	}
+	b = append(b, "\n]}\n"...)
+	w.Header().Set("Content-Type", mimeGeoJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
+}
+
+// pageHref is self with q's parameters and the given offset and limit.
+func pageHref(self string, q url.Values, offset, limit int) string {
+	v := make(url.Values, len(q)+2)
+	for k, vs := range q {
+		v[k] = slices.Clone(vs)
+	}
+	v.Set("offset", strconv.Itoa(offset))
+	v.Set("limit", strconv.Itoa(limit))
+	return self + "?" + v.Encode()
+}
+
+func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) {
+	if _, ok := ogcQuery(w, r); !ok {
+		return
+	}
+	c := s.ogcCollectionOf(w, r)
+	if c == nil {
+		return
+	}
+	id := mux.Vars(r)["featureId"]
+	i, ok := c.byID[id]
+	if !ok {
+		writeProblem(w, http.StatusNotFound, "no feature "+strconv.Quote(id)+" in "+c.id)
+		return
+	}
+	col := ogcBase(r) + "/collections/" + url.PathEscape(c.id)
+	lb, err := json.Marshal([]ogcLink{
+		{Href: col + "/items/" + url.PathEscape(id), Rel: "self", Type: mimeGeoJSON, Title: "This feature"},
+		{Href: col, Rel: "collection", Type: mimeJSON, Title: c.title},
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f := c.features[i].json
+	// The feature ends with its closing brace; the links go before it.
+	b := make([]byte, 0, len(f)+len(lb)+16)
+	b = append(b, f[:len(f)-1]...)
+	b = append(b, `,"links":`...)
+	b = append(b, lb...)
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", mimeGeoJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
+}
