@@ -14,7 +14,11 @@ type HoleParams struct {
 	// Res is the H3 resolution of the evidence grid (10: ≈0.015 km², a
 	// cell about 130 m across).
 	Res int `json:"resolution"`
-	// Evidence is read at several scales, finest first. Near reports, a
+	// Evidence is read at several scales, finest first. Where reports are
+	// dense (FineMinReports within FineRings rings, Gaussian weights of
+	// FineBandwidth) that narrow neighbourhood decides, against
+	// FineThreshold: dense evidence needs little pooling, so edges stay
+	// sharp and the estimate is little diluted. Otherwise, near reports, a
 	// cell's estimate pools the reports within Rings rings of cells at
 	// Res, with Gaussian weights of Bandwidth rings; it is used when it
 	// rests on at least LocalMinReports (kernel-weighted) reports.
@@ -25,6 +29,10 @@ type HoleParams struct {
 	// needing only MinEvidence. Sparse evidence thus still counts, over a
 	// wider neighbourhood, while dense evidence keeps sharp edges.
 	Rings           int     `json:"rings"`
+	FineRings       int     `json:"fine_rings"`
+	FineBandwidth   float64 `json:"fine_bandwidth_rings"`
+	FineMinReports  float64 `json:"fine_min_reports"`
+	FineThreshold   float64 `json:"fine_threshold"`
 	Bandwidth       float64 `json:"bandwidth_rings"`
 	LocalMinReports float64 `json:"local_min_reports"`
 	WideRings       int     `json:"wide_rings"`
@@ -69,6 +77,10 @@ func DefaultHoleParams() HoleParams {
 	return HoleParams{
 		Res:                   10,
 		Rings:                 3,
+		FineRings:             1,
+		FineBandwidth:         0.8,
+		FineMinReports:        4,
+		FineThreshold:         0.45,
 		Bandwidth:             1.5,
 		LocalMinReports:       1,
 		WideRings:             2,
@@ -106,6 +118,15 @@ func (p HoleParams) Validate() error {
 	if p.WideLevels < 0 || p.WideLevels > 3 || p.Res-p.WideLevels < 5 {
 		bad("wide_levels", "must be between 0 and 3, and resolution minus wide_levels at least 5")
 	}
+	if p.FineRings < 0 || p.FineRings > p.Rings {
+		bad("fine_rings", "must be between 0 and rings")
+	}
+	if !(p.FineBandwidth > 0) {
+		bad("fine_bandwidth_rings", "must be positive")
+	}
+	if !(p.FineMinReports >= 0) {
+		bad("fine_min_reports", "must not be negative")
+	}
 	if p.WideRings < 0 || p.WideRings > 8 {
 		bad("wide_rings", "must be between 0 and 8")
 	}
@@ -126,6 +147,9 @@ func (p HoleParams) Validate() error {
 	}
 	if !(p.Threshold > 0 && p.Threshold < 1) {
 		bad("threshold", "must be between 0 and 1")
+	}
+	if !(p.FineThreshold > 0 && p.FineThreshold < 1) {
+		bad("fine_threshold", "must be between 0 and 1")
 	}
 	if !(p.DeadThreshold > 0 && p.DeadThreshold < 1) {
 		bad("dead_threshold", "must be between 0 and 1")
@@ -171,6 +195,7 @@ type hexField struct {
 	spans  [][nCarriers]span   // per data cell: its keys in ci, per carrier
 	raw    [nCarriers][]hexAcc // per data cell
 	smooth [nCarriers][]hexAcc // per cell
+	fine   [nCarriers][]hexAcc // per cell, the narrow kernel
 	// wide[k] holds the wide-scale estimate per cell k+1 resolutions
 	// coarser than Res.
 	wide []map[uint64]*[nCarriers]hexAcc
@@ -238,8 +263,13 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 	for d := range weights {
 		weights[d] = float32(math.Exp(-float64(d*d) / (2 * p.Bandwidth * p.Bandwidth)))
 	}
+	fineWeights := make([]float32, p.FineRings+1)
+	for d := range fineWeights {
+		fineWeights[d] = float32(math.Exp(-float64(d*d) / (2 * p.FineBandwidth * p.FineBandwidth)))
+	}
 	for c := range nCarriers {
 		f.smooth[c] = make([]hexAcc, f.nData, f.nData*2)
+		f.fine[c] = make([]hexAcc, f.nData, f.nData*2)
 	}
 	const chunk = 8192
 	disks := make([][][]uint64, chunk)
@@ -261,6 +291,7 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 						f.cells = append(f.cells, cell)
 						for c := range nCarriers {
 							f.smooth[c] = append(f.smooth[c], hexAcc{})
+							f.fine[c] = append(f.fine[c], hexAcc{})
 						}
 					}
 					for c := range nCarriers {
@@ -272,6 +303,13 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 						dst.weak += w * src.weak
 						dst.good += w * src.good
 						dst.n += w * src.n
+						if d <= p.FineRings {
+							fw := fineWeights[d]
+							dst := &f.fine[c][j]
+							dst.weak += fw * src.weak
+							dst.good += fw * src.good
+							dst.n += fw * src.n
+						}
 					}
 				}
 			}
@@ -340,21 +378,22 @@ func (f *hexField) buildWide() {
 // with enough evidence: LocalMinReports at every scale but the coarsest,
 // MinEvidence there.
 func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
-	share, ok := f.share(c, cell)
-	return ok, ok && share > f.p.Threshold
+	share, thr, ok := f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc { return a[c] })
+	return ok, ok && share > thr
 }
 
 // share is the estimated weak share of cell for carrier slot c from the
 // finest scale with enough evidence, and whether there is one.
 func (f *hexField) share(c int, cell uint64) (float64, bool) {
-	return f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc { return a[c] })
+	v, _, ok := f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc { return a[c] })
+	return v, ok
 }
 
 // pooledShare is the estimated weak share of cell over all carriers'
 // reports together (how likely a report of any carrier there says weak),
 // from the finest scale where the pooled evidence is enough.
 func (f *hexField) pooledShare(cell uint64) (float64, bool) {
-	return f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc {
+	v, _, ok := f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc {
 		var s hexAcc
 		for c := range a {
 			s.weak += a[c].weak
@@ -363,12 +402,13 @@ func (f *hexField) pooledShare(cell uint64) (float64, bool) {
 		}
 		return s
 	})
+	return v, ok
 }
 
 // shareOf reads the accumulator pick selects from the finest scale with
 // enough evidence: LocalMinReports at every scale but the coarsest,
 // MinEvidence there.
-func (f *hexField) shareOf(cell uint64, pick func(*[nCarriers]hexAcc) hexAcc) (float64, bool) {
+func (f *hexField) shareOf(cell uint64, pick func(*[nCarriers]hexAcc) hexAcc) (share float64, threshold float64, ok bool) {
 	last := len(f.wide)
 	enough := func(a hexAcc, level int) bool {
 		min := f.p.LocalMinReports
@@ -377,24 +417,28 @@ func (f *hexField) shareOf(cell uint64, pick func(*[nCarriers]hexAcc) hexAcc) (f
 		}
 		return float64(a.n) >= min && a.weak+a.good > 0
 	}
-	share := func(a hexAcc) float64 { return float64(a.weak / (a.weak + a.good)) }
+	ratio := func(a hexAcc) float64 { return float64(a.weak / (a.weak + a.good)) }
 	if j, ok := f.idx[cell]; ok {
-		var local [nCarriers]hexAcc
+		var fine, local [nCarriers]hexAcc
 		for c := range nCarriers {
+			fine[c] = f.fine[c][j]
 			local[c] = f.smooth[c][j]
 		}
+		if a := pick(&fine); float64(a.n) >= f.p.FineMinReports && a.weak+a.good > 0 {
+			return ratio(a), f.p.FineThreshold, true
+		}
 		if a := pick(&local); enough(a, 0) {
-			return share(a), true
+			return ratio(a), f.p.Threshold, true
 		}
 	}
 	for k, wide := range f.wide {
 		if w := wide[CellParent(cell, f.p.Res-1-k)]; w != nil {
 			if a := pick(w); enough(a, k+1) {
-				return share(a), true
+				return ratio(a), f.p.Threshold, true
 			}
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // flagged returns the cells judged weak for carrier slot c: local cells,
