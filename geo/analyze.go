@@ -231,7 +231,10 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 	h := Hole{Carrier: car, Cells: len(comp), CellIDs: comp, MedianSignalDBm: math.NaN()}
 	reporters := map[uint64]struct{}{}
 	days := map[int64]struct{}{}
-	weakCells := 0
+	// Spread is checked FCC-style on resolution-9 cells (or the evidence
+	// resolution when coarser): weak reports must come from several.
+	spreadRes := min(9, p.Res)
+	weakCells := map[uint64]struct{}{}
 	var signals []float32
 	var noService int
 	first, last := int64(math.MaxInt64), int64(math.MinInt64)
@@ -255,11 +258,11 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 			first, last = min(first, o.At), max(last, o.At)
 		})
 		if cellWeak {
-			weakCells++
+			weakCells[CellParent(c, spreadRes)] = struct{}{}
 		}
 	}
 	h.Reporters = len(reporters)
-	if h.Weak < p.MinWeakReports || h.Reporters < p.MinReporters || len(days) < p.MinDays || weakCells < p.MinCells {
+	if h.Weak < p.MinWeakReports || h.Reporters < p.MinReporters || len(days) < p.MinDays || len(weakCells) < p.MinCells {
 		return h, false
 	}
 	h.ID = holeID(car, comp)

@@ -53,7 +53,8 @@ type HoleParams struct {
 	Threshold float64 `json:"threshold"`
 	// A hole must rest on at least MinWeakReports weak reports, from
 	// MinReporters reporters (anonymous reports on different days count
-	// separately), on MinDays days, in MinCells distinct cells.
+	// separately), on MinDays days, in MinCells distinct resolution-9 cells
+	// (the FCC mobile challenge's spread check).
 	MinWeakReports int `json:"min_weak_reports"`
 	MinReporters   int `json:"min_reporters"`
 	MinDays        int `json:"min_days"`
