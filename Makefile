@@ -36,8 +36,8 @@ bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M d
 	$(BIN) eval --truth $(OUT)/bench --holes $(OUT)/bench-analysis/holes.geojson
 
 fuzz: ## fuzz the report readers (FUZZTIME=30s each)
-	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsCSV$$' -fuzztime $(FUZZTIME) ./data
-	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsGeoJSON$$' -fuzztime $(FUZZTIME) ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsCSV$$' -fuzztime $(FUZZTIME) ./geo/ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsGeoJSON$$' -fuzztime $(FUZZTIME) ./geo/ingest
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -11,10 +11,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gapmap/gapmap/data"
-	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
+	"github.com/gapmap/gapmap/geo/ingest"
 	"github.com/gorilla/mux"
 )
 
@@ -251,7 +250,7 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	rep, err := s.store.Report(r.Context(), id)
-	if errors.Is(err, gpkg.ErrNotFound) {
+	if errors.Is(err, geo.ErrNotFound) {
 		writeProblem(w, http.StatusNotFound, "no report with id "+strconv.Quote(id))
 		return
 	}
@@ -274,12 +273,12 @@ type importResult struct {
 const maxImportErrors = 1000
 
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
-	var f data.Format
+	var f ingest.Format
 	switch mediaType(r) {
 	case "text/csv":
-		f = data.FormatCSV
+		f = ingest.FormatCSV
 	case "application/geo+json":
-		f = data.FormatGeoJSON
+		f = ingest.FormatGeoJSON
 	default:
 		w.Header().Set("Accept-Post", "text/csv, application/geo+json")
 		writeProblem(w, http.StatusUnsupportedMediaType, "send text/csv or application/geo+json",
@@ -293,7 +292,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		rep geo.Report
 	}
 	var rows []row
-	sum, err := data.ReadReports(ctx, body, f, data.ReportOptions{Now: s.now(), MaxErrors: maxImportErrors},
+	sum, err := ingest.ReadReports(ctx, body, f, ingest.ReportOptions{Now: s.now(), MaxErrors: maxImportErrors},
 		func(n int, rep *geo.Report) error {
 			rows = append(rows, row{n, *rep})
 			return nil
@@ -325,7 +324,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 			dup := seen[rep.ID]
 			if !dup {
 				_, err := s.store.Report(ctx, rep.ID)
-				if err != nil && !errors.Is(err, gpkg.ErrNotFound) {
+				if err != nil && !errors.Is(err, geo.ErrNotFound) {
 					s.writeError(w, r, err)
 					return
 				}

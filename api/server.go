@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gorilla/mux"
 )
@@ -35,7 +34,7 @@ type Options struct {
 
 // Server serves the API over a store and an in-memory analysis state.
 type Server struct {
-	store   *gpkg.Store
+	store   geo.Store
 	log     *slog.Logger
 	cfg     geo.Config
 	maxBody int64
@@ -64,7 +63,7 @@ type Server struct {
 
 // New loads the areas, reports and teams from store, runs an initial
 // analysis and returns a Server ready to serve.
-func New(ctx context.Context, store *gpkg.Store, opt Options) (*Server, error) {
+func New(ctx context.Context, store geo.Store, opt Options) (*Server, error) {
 	s := &Server{
 		store:     store,
 		log:       opt.Logger,

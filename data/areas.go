@@ -1,9 +1,10 @@
 // Package data reads gapmap's input files: area boundaries (GeoJSON,
-// shapefile, zipped shapefile), weak-signal reports (CSV, GeoJSON) and
-// community digital-technology teams (CSV, GeoJSON), turning them into geo
-// values and per-row geo.FieldErrors.
+// shapefile, zipped shapefile) and community digital-technology teams (CSV,
+// GeoJSON), turning them into geo values and per-row geo.FieldErrors.
+// Weak-signal reports are decoded by package geo/ingest, whose CSV and
+// GeoJSON primitives these readers share.
 //
-// data imports geo and never api. go-geom appears only in shapefile.go,
+// data imports geo and geo/ingest, and never api. go-geom appears only in shapefile.go,
 // where shapefile geometries are converted to orb.
 package data
 

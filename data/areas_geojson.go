@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/gapmap/gapmap/geo/ingest"
 	"github.com/paulmach/orb"
 )
 
@@ -17,13 +18,13 @@ func readAreasGeoJSON(ctx context.Context, path string, b *areaBuilder) error {
 		return err
 	}
 	defer f.Close()
-	return streamFeatures(bufio.NewReaderSize(f, 1<<20), func(_ int, gf *geoFeature, ferr error) error {
+	return ingest.StreamFeatures(bufio.NewReaderSize(f, 1<<20), func(_ int, gf *ingest.Feature, ferr error) error {
 		var rf rawFeature
 		if ferr != nil {
 			rf.geomErr, rf.errField = ferr.Error(), "feature"
 			return b.add(ctx, rf)
 		}
-		if !isNull(gf.Properties) {
+		if !ingest.IsNull(gf.Properties) {
 			if err := json.Unmarshal(gf.Properties, &rf.props); err != nil {
 				rf.geomErr, rf.errField = "not a JSON object", "properties"
 			}
@@ -39,10 +40,10 @@ func readAreasGeoJSON(ctx context.Context, path string, b *areaBuilder) error {
 // MultiPolygon. The string is the reason it cannot, for a FieldError on
 // "geometry".
 func decodePolygonal(raw json.RawMessage) (orb.MultiPolygon, string) {
-	if isNull(raw) {
+	if ingest.IsNull(raw) {
 		return nil, "missing"
 	}
-	var g geoGeometry
+	var g ingest.Geometry
 	if err := json.Unmarshal(raw, &g); err != nil {
 		return nil, "not a GeoJSON geometry object"
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/ingest"
 )
 
 // Team fields, in the order of teamFieldNames.
@@ -75,27 +76,27 @@ type teamReader struct {
 }
 
 func (tr *teamReader) readCSV(r io.Reader) error {
-	t, err := openCSV(r)
+	t, err := ingest.OpenCSV(r)
 	if err != nil {
 		return err
 	}
-	idx, err := t.columns(teamFieldNames[:], teamFieldAliases)
+	idx, err := t.Columns(teamFieldNames[:], teamFieldAliases)
 	if err == nil {
-		err = requireColumns(idx, teamFieldNames[:], []int{tID})
+		err = ingest.RequireColumns(idx, teamFieldNames[:], []int{tID})
 	}
 	if err != nil {
 		return fmt.Errorf("header: %w", err)
 	}
 	for {
-		rec, row, rowErr, err := t.next()
+		rec, row, rowErr, err := t.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if rowErr == nil && len(rec) != len(t.header) {
-			rowErr = t.fieldCountError(len(rec))
+		if rowErr == nil && len(rec) != len(t.Header) {
+			rowErr = t.FieldCountError(len(rec))
 		}
 		if rowErr != nil {
 			rowErr.Row = row
@@ -108,21 +109,21 @@ func (tr *teamReader) readCSV(r io.Reader) error {
 				vals[f] = rec[c]
 			}
 		}
-		if err := tr.add(row, &vals, nil, t.semicolon); err != nil {
+		if err := tr.add(row, &vals, nil, t.Semicolon); err != nil {
 			return err
 		}
 	}
 }
 
 func (tr *teamReader) readGeoJSON(r io.Reader) error {
-	return streamFeatures(r, func(row int, f *geoFeature, ferr error) error {
+	return ingest.StreamFeatures(r, func(row int, f *ingest.Feature, ferr error) error {
 		if ferr != nil {
 			tr.errs = append(tr.errs, &geo.FieldError{Row: row, Field: "feature", Reason: ferr.Error()})
 			return nil
 		}
 		var lonLat *[2]float64
-		if !isNull(f.Geometry) {
-			ll, reason := decodePoint(f.Geometry)
+		if !ingest.IsNull(f.Geometry) {
+			ll, reason := ingest.DecodePoint(f.Geometry)
 			if reason != "" {
 				tr.errs = append(tr.errs, &geo.FieldError{Row: row, Field: "geometry", Reason: reason})
 				return nil
@@ -130,7 +131,7 @@ func (tr *teamReader) readGeoJSON(r io.Reader) error {
 			lonLat = &ll
 		}
 		var props map[string]json.RawMessage
-		if !isNull(f.Properties) {
+		if !ingest.IsNull(f.Properties) {
 			if err := json.Unmarshal(f.Properties, &props); err != nil {
 				tr.errs = append(tr.errs, &geo.FieldError{Row: row, Field: "properties", Reason: "not a JSON object"})
 				return nil
@@ -147,7 +148,7 @@ func (tr *teamReader) readGeoJSON(r io.Reader) error {
 		var vals [numTeamFields]string
 		var es geo.FieldErrors
 		for i, raw := range raws {
-			v, ok := jsonScalarText(raw)
+			v, ok := ingest.JSONScalarText(raw)
 			if !ok {
 				es = append(es, &geo.FieldError{Row: row, Field: teamFieldNames[i], Reason: "not a string or number"})
 			}
@@ -174,13 +175,13 @@ func (tr *teamReader) add(row int, vals *[numTeamFields]string, lonLat *[2]float
 	bad := func(f int, reason string) {
 		es = append(es, &geo.FieldError{Field: teamFieldNames[f], Reason: reason})
 	}
-	num := reportParser{commaDecimal: commaDecimal}
+	number := func(s string) (float64, bool, string) { return ingest.ParseNumber(s, commaDecimal) }
 	t := geo.Team{
 		ID:       strings.TrimSpace(vals[tID]),
 		Name:     strings.TrimSpace(vals[tName]),
 		AreaCode: strings.TrimSpace(vals[tAreaCode]),
 	}
-	if v, ok, reason := num.number(vals[tMembers]); reason != "" {
+	if v, ok, reason := number(vals[tMembers]); reason != "" {
 		bad(tMembers, reason)
 	} else if ok {
 		if v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
@@ -189,7 +190,7 @@ func (tr *teamReader) add(row int, vals *[numTeamFields]string, lonLat *[2]float
 			t.Members = int(v)
 		}
 	}
-	if v, ok, reason := num.number(vals[tHouseholds]); reason != "" {
+	if v, ok, reason := number(vals[tHouseholds]); reason != "" {
 		bad(tHouseholds, reason)
 	} else if ok {
 		if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
@@ -201,8 +202,8 @@ func (tr *teamReader) add(row int, vals *[numTeamFields]string, lonLat *[2]float
 	if lonLat != nil {
 		t.Lon, t.Lat, t.HasLocation = lonLat[0], lonLat[1], true
 	} else {
-		lat, latOK, latReason := num.number(vals[tLat])
-		lon, lonOK, lonReason := num.number(vals[tLon])
+		lat, latOK, latReason := number(vals[tLat])
+		lon, lonOK, lonReason := number(vals[tLon])
 		switch {
 		case latReason != "":
 			bad(tLat, latReason)

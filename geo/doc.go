@@ -6,5 +6,7 @@
 //
 // All coordinates are longitude/latitude on WGS 84 (EPSG:4326) in orb's
 // (lon, lat) order. Package geo does no I/O and imports no other gapmap
-// package; readers live in package data, HTTP in package api.
+// package; report decoders live in package geo/ingest, storage and the
+// other file readers in package data, HTTP in package api. The storage
+// contract the HTTP layer uses is the Store interface declared here.
 package geo

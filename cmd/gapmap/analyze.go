@@ -15,6 +15,7 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
+	"github.com/gapmap/gapmap/geo/ingest"
 )
 
 // maxShownErrors is how many input problems analyze prints; all of them
@@ -91,7 +92,7 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	if st, err := rf.Stat(); err == nil {
 		obs = make([]geo.Obs, 0, min(st.Size()/60, 20_000_000))
 	}
-	sum, err := data.ReadReports(ctx, bufio.NewReaderSize(rf, 1<<20), data.ReportFormat(*reportsPath), data.ReportOptions{
+	sum, err := ingest.ReadReports(ctx, bufio.NewReaderSize(rf, 1<<20), ingest.ReportFormat(*reportsPath), ingest.ReportOptions{
 		Now:      time.Now(),
 		Progress: func(read, accepted int) { prog.count("reports", read) },
 	}, func(_ int, r *geo.Report) error {
@@ -175,7 +176,7 @@ func showErrors(w io.Writer, what, path string, errs geo.FieldErrors, total int)
 
 // writeOutputs writes every output file, each atomically (to a temporary
 // file renamed into place) so a crash never leaves half a file.
-func writeOutputs(dir string, as *data.AreaSet, res *geo.Result, cfg geo.Config, sum data.ReadSummary, teamErrs geo.FieldErrors, in analyzeInputs) error {
+func writeOutputs(dir string, as *data.AreaSet, res *geo.Result, cfg geo.Config, sum ingest.ReadSummary, teamErrs geo.FieldErrors, in analyzeInputs) error {
 	files := []struct {
 		name  string
 		write func(io.Writer) error

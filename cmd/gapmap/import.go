@@ -11,6 +11,7 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/ingest"
 )
 
 // runImport loads areas, reports or teams into the store. Each load is one
@@ -77,7 +78,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		var rs []geo.Report
 		prog := newProgress(stderr, false)
 		prog.stage("read reports")
-		sum, err := data.ReadReports(ctx, bufio.NewReaderSize(f, 1<<20), data.ReportFormat(input), data.ReportOptions{
+		sum, err := ingest.ReadReports(ctx, bufio.NewReaderSize(f, 1<<20), ingest.ReportFormat(input), ingest.ReportOptions{
 			Progress: func(read, _ int) { prog.count("reports", read) },
 		}, func(_ int, r *geo.Report) error {
 			rs = append(rs, *r)

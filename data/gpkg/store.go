@@ -22,6 +22,9 @@ import (
 // ErrNotFound is returned when a record does not exist; it is geo.ErrNotFound.
 var ErrNotFound = geo.ErrNotFound
 
+// Store implements the storage contract the api package works against.
+var _ geo.Store = (*Store)(nil)
+
 // File header values (GeoPackage 1.3 §1.1.1.1.1): application_id is "GPKG"
 // and user_version is 10300 for version 1.3.0.
 const (

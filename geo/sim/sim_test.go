@@ -17,6 +17,7 @@ import (
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/ingest"
 	"github.com/gapmap/gapmap/geo/sim"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -490,8 +491,8 @@ func TestOutputsReadByGapmap(t *testing.T) {
 
 	t.Run("reports", func(t *testing.T) {
 		var got []*geo.Report
-		sum, err := data.ReadReports(ctx, bytes.NewReader(out["reports.csv"]), data.ReportFormat("reports.csv"),
-			data.ReportOptions{Now: sim.DefaultEnd.Add(24 * time.Hour)},
+		sum, err := ingest.ReadReports(ctx, bytes.NewReader(out["reports.csv"]), ingest.ReportFormat("reports.csv"),
+			ingest.ReportOptions{Now: sim.DefaultEnd.Add(24 * time.Hour)},
 			func(_ int, r *geo.Report) error { got = append(got, r); return nil })
 		if err != nil {
 			t.Fatalf("ReadReports: %v", err)

@@ -1,4 +1,4 @@
-package data
+package ingest
 
 import (
 	"bufio"
@@ -12,18 +12,18 @@ import (
 	"github.com/gapmap/gapmap/geo"
 )
 
-// csvTable is an open CSV file whose header has been read.
-type csvTable struct {
+// CSVTable is an open CSV file whose header has been read.
+type CSVTable struct {
 	r          *csv.Reader
-	header     []string // lower-cased, trimmed
+	Header     []string // lower-cased, trimmed
 	headerLine int
-	semicolon  bool
+	Semicolon  bool
 }
 
-// openCSV skips a UTF-8 byte order mark, picks the delimiter from the
+// OpenCSV skips a UTF-8 byte order mark, picks the delimiter from the
 // header line (semicolon when it has more semicolons than commas, as Excel
 // writes in locales with a decimal comma, else comma) and reads the header.
-func openCSV(r io.Reader) (*csvTable, error) {
+func OpenCSV(r io.Reader) (*CSVTable, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
@@ -43,9 +43,9 @@ func openCSV(r io.Reader) (*csvTable, error) {
 			break
 		}
 	}
-	t := &csvTable{r: csv.NewReader(br)}
+	t := &CSVTable{r: csv.NewReader(br)}
 	if bytes.Count(line, []byte(";")) > bytes.Count(line, []byte(",")) {
-		t.semicolon = true
+		t.Semicolon = true
 		t.r.Comma = ';'
 	}
 	t.r.FieldsPerRecord = -1
@@ -58,23 +58,23 @@ func openCSV(r io.Reader) (*csvTable, error) {
 		return nil, fmt.Errorf("header: %w", err)
 	}
 	t.headerLine, _ = t.r.FieldPos(0)
-	t.header = make([]string, len(header))
+	t.Header = make([]string, len(header))
 	for i, h := range header {
-		t.header[i] = strings.ToLower(strings.TrimSpace(h))
+		t.Header[i] = strings.ToLower(strings.TrimSpace(h))
 	}
 	return t, nil
 }
 
-// columns maps header columns to fields: idx[f] is the column of field f
+// Columns maps header columns to fields: idx[f] is the column of field f
 // or -1. names are the canonical names, aliases other accepted names. A
 // column naming a field twice is an error.
-func (t *csvTable) columns(names []string, aliases map[string]int) ([]int, error) {
+func (t *CSVTable) Columns(names []string, aliases map[string]int) ([]int, error) {
 	idx := make([]int, len(names))
 	for i := range idx {
 		idx[i] = -1
 	}
 	var es geo.FieldErrors
-	for col, h := range t.header {
+	for col, h := range t.Header {
 		f := -1
 		for i, n := range names {
 			if h == n {
@@ -96,9 +96,9 @@ func (t *csvTable) columns(names []string, aliases map[string]int) ([]int, error
 	return idx, es.Err()
 }
 
-// requireColumns returns a FieldError for each field in req that has no
+// RequireColumns returns a FieldError for each field in req that has no
 // column.
-func requireColumns(idx []int, names []string, req []int) error {
+func RequireColumns(idx []int, names []string, req []int) error {
 	var es geo.FieldErrors
 	for _, f := range req {
 		if idx[f] < 0 {
@@ -108,11 +108,11 @@ func requireColumns(idx []int, names []string, req []int) error {
 	return es.Err()
 }
 
-// next reads the next record. row is the record's start line counted from
+// Next reads the next record. row is the record's start line counted from
 // the header line (row 0). rowErr is set, with a nil record, for a record
 // that cannot be parsed but after which reading can go on; err ends
 // reading (io.EOF at the end).
-func (t *csvTable) next() (rec []string, row int, rowErr *geo.FieldError, err error) {
+func (t *CSVTable) Next() (rec []string, row int, rowErr *geo.FieldError, err error) {
 	rec, err = t.r.Read()
 	if err == nil {
 		line, _ := t.r.FieldPos(0)
@@ -125,7 +125,7 @@ func (t *csvTable) next() (rec []string, row int, rowErr *geo.FieldError, err er
 	return nil, 0, nil, err
 }
 
-// fieldCountError is the row error for a record of the wrong width.
-func (t *csvTable) fieldCountError(n int) *geo.FieldError {
-	return &geo.FieldError{Reason: fmt.Sprintf("has %d fields, header has %d", n, len(t.header))}
+// FieldCountError is the row error for a record of the wrong width.
+func (t *CSVTable) FieldCountError(n int) *geo.FieldError {
+	return &geo.FieldError{Reason: fmt.Sprintf("has %d fields, header has %d", n, len(t.Header))}
 }

@@ -1,4 +1,4 @@
-package data
+package ingest
 
 import (
 	"fmt"
@@ -9,30 +9,30 @@ import (
 
 // readReportsCSV reads CSV reports from r into s (see ReadReports).
 func readReportsCSV(r io.Reader, s *reportSink) error {
-	t, err := openCSV(r)
+	t, err := OpenCSV(r)
 	if err != nil {
-		return fmt.Errorf("data: reports: %w", err)
+		return fmt.Errorf("ingest: reports: %w", err)
 	}
-	idx, err := t.columns(reportFieldNames[:], reportFieldAliases)
+	idx, err := t.Columns(reportFieldNames[:], reportFieldAliases)
 	if err == nil {
-		err = requireColumns(idx, reportFieldNames[:], requiredReportColumns)
+		err = RequireColumns(idx, reportFieldNames[:], requiredReportColumns)
 	}
 	if err != nil {
-		return fmt.Errorf("data: reports: header: %w", err)
+		return fmt.Errorf("ingest: reports: header: %w", err)
 	}
 	p := newReportParser(s.opt.Now)
-	p.commaDecimal = t.semicolon
+	p.commaDecimal = t.Semicolon
 	var vals [numReportFields]string
 	for {
-		rec, row, rowErr, err := t.next()
+		rec, row, rowErr, err := t.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("data: reports: %w", err)
+			return fmt.Errorf("ingest: reports: %w", err)
 		}
-		if rowErr == nil && len(rec) != len(t.header) {
-			rowErr = t.fieldCountError(len(rec))
+		if rowErr == nil && len(rec) != len(t.Header) {
+			rowErr = t.FieldCountError(len(rec))
 		}
 		if rowErr != nil {
 			if err := s.take(row, nil, geo.FieldErrors{rowErr}); err != nil {

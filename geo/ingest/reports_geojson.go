@@ -1,4 +1,4 @@
-package data
+package ingest
 
 import (
 	"bytes"
@@ -32,18 +32,18 @@ type reportProps struct {
 // ReadReports).
 func readReportsGeoJSON(r io.Reader, s *reportSink) error {
 	p := newReportParser(s.opt.Now)
-	err := streamFeatures(r, func(row int, f *geoFeature, ferr error) error {
+	err := StreamFeatures(r, func(row int, f *Feature, ferr error) error {
 		if ferr != nil {
 			return s.take(row, nil, geo.FieldErrors{{Field: "feature", Reason: ferr.Error()}})
 		}
 		var es geo.FieldErrors
-		lonLat, reason := decodePoint(f.Geometry)
+		lonLat, reason := DecodePoint(f.Geometry)
 		if reason != "" {
 			es = append(es, &geo.FieldError{Field: "geometry", Reason: reason})
 		}
 		var props reportProps
 		var vals [numReportFields]string
-		if !isNull(f.Properties) {
+		if !IsNull(f.Properties) {
 			if err := json.Unmarshal(f.Properties, &props); err != nil {
 				es = append(es, &geo.FieldError{Field: "properties", Reason: "not a JSON object of strings, numbers and booleans"})
 			}
@@ -57,7 +57,7 @@ func readReportsGeoJSON(r io.Reader, s *reportSink) error {
 			{fUp, props.UploadMbps}, {fNoService, props.NoService}, {fSource, props.Source},
 			{fReporter, props.Reporter}, {fNote, props.Note},
 		} {
-			v, ok := jsonScalarText(c.raw)
+			v, ok := JSONScalarText(c.raw)
 			if !ok {
 				es = append(es, &geo.FieldError{Field: reportFieldNames[c.f], Reason: "not a string, number or boolean"})
 				continue
@@ -71,17 +71,17 @@ func readReportsGeoJSON(r io.Reader, s *reportSink) error {
 		return s.take(row, rep, pes)
 	})
 	if err != nil {
-		return fmt.Errorf("data: reports: %w", err)
+		return fmt.Errorf("ingest: reports: %w", err)
 	}
 	return nil
 }
 
-// decodePoint decodes a GeoJSON Point geometry into lon, lat.
-func decodePoint(raw json.RawMessage) ([2]float64, string) {
-	if isNull(raw) {
+// DecodePoint decodes a GeoJSON Point geometry into lon, lat.
+func DecodePoint(raw json.RawMessage) ([2]float64, string) {
+	if IsNull(raw) {
 		return [2]float64{}, "missing"
 	}
-	var g geoGeometry
+	var g Geometry
 	if err := json.Unmarshal(raw, &g); err != nil {
 		return [2]float64{}, "not a GeoJSON geometry object"
 	}
@@ -101,10 +101,10 @@ func decodePoint(raw json.RawMessage) ([2]float64, string) {
 	return [2]float64{c[0], c[1]}, ""
 }
 
-// jsonScalarText returns a JSON scalar as text: a string's contents, a
+// JSONScalarText returns a JSON scalar as text: a string's contents, a
 // number's digits, "true"/"false", "" for null or absent. ok is false for
 // objects, arrays and malformed strings.
-func jsonScalarText(raw json.RawMessage) (string, bool) {
+func JSONScalarText(raw json.RawMessage) (string, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return "", true

@@ -1,4 +1,4 @@
-package data
+package ingest
 
 import (
 	"context"
@@ -116,7 +116,7 @@ func ReadReports(ctx context.Context, r io.Reader, f Format, opt ReportOptions, 
 	case FormatGeoJSON:
 		err = readReportsGeoJSON(r, s)
 	default:
-		err = fmt.Errorf("data: unknown report format %d", f)
+		err = fmt.Errorf("ingest: unknown report format %d", f)
 	}
 	return s.sum, err
 }

@@ -1,4 +1,4 @@
-package data
+package ingest
 
 import (
 	"math"
@@ -157,14 +157,20 @@ func (p *reportParser) parse(vals *[numReportFields]string, lonLat *[2]float64) 
 	return r, es
 }
 
-// number parses an optional decimal number. ok is false when s is empty;
-// reason is set when s is not a finite number.
+// number parses an optional decimal number (see ParseNumber).
 func (p *reportParser) number(s string) (v float64, ok bool, reason string) {
+	return ParseNumber(s, p.commaDecimal)
+}
+
+// ParseNumber parses an optional decimal number. ok is false when s is
+// empty; reason is set when s is not a finite number. With commaDecimal (a
+// semicolon-delimited CSV file) a lone "," is the decimal separator.
+func ParseNumber(s string, commaDecimal bool) (v float64, ok bool, reason string) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, false, ""
 	}
-	if p.commaDecimal && strings.IndexByte(s, ',') >= 0 && strings.IndexByte(s, '.') < 0 {
+	if commaDecimal && strings.IndexByte(s, ',') >= 0 && strings.IndexByte(s, '.') < 0 {
 		s = strings.Replace(s, ",", ".", 1)
 	}
 	v, err := strconv.ParseFloat(s, 64)
@@ -341,4 +347,14 @@ func daysIn(month, year int) int {
 		return 30
 	}
 	return 31
+}
+
+// hasField reports whether es has an error for field.
+func hasField(es geo.FieldErrors, field string) bool {
+	for _, e := range es {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
 }

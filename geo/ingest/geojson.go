@@ -1,4 +1,4 @@
-package data
+package ingest
 
 import (
 	"bytes"
@@ -8,22 +8,22 @@ import (
 	"io"
 )
 
-// geoFeature is a GeoJSON feature with its parts left undecoded, so that
+// Feature is a GeoJSON feature with its parts left undecoded, so that
 // each reader decodes properties into what suits it.
-type geoFeature struct {
+type Feature struct {
 	Type       string          `json:"type"`
 	Geometry   json.RawMessage `json:"geometry"`
 	Properties json.RawMessage `json:"properties"`
 }
 
-// geoGeometry is a GeoJSON geometry with undecoded coordinates.
-type geoGeometry struct {
+// Geometry is a GeoJSON geometry with undecoded coordinates.
+type Geometry struct {
 	Type        string          `json:"type"`
 	Coordinates json.RawMessage `json:"coordinates"`
 }
 
-// isNull reports whether raw is absent or the JSON null.
-func isNull(raw json.RawMessage) bool {
+// IsNull reports whether raw is absent or the JSON null.
+func IsNull(raw json.RawMessage) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) == 0 || string(raw) == "null"
 }
@@ -32,13 +32,13 @@ func isNull(raw json.RawMessage) bool {
 // FeatureCollection or Feature.
 var errNotGeoJSON = errors.New("not a GeoJSON FeatureCollection or Feature")
 
-// streamFeatures decodes a GeoJSON FeatureCollection (or a single Feature)
+// StreamFeatures decodes a GeoJSON FeatureCollection (or a single Feature)
 // from r one feature at a time, so files far larger than memory stream.
 // fn gets the 1-based feature index, the feature, and a non-nil ferr when
 // this feature's JSON was well formed but of the wrong shape (the stream
 // goes on). A syntax error ends the stream with an error, as does an error
 // returned by fn.
-func streamFeatures(r io.Reader, fn func(i int, f *geoFeature, ferr error) error) error {
+func StreamFeatures(r io.Reader, fn func(i int, f *Feature, ferr error) error) error {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
@@ -82,7 +82,7 @@ func streamFeatures(r io.Reader, fn func(i int, f *geoFeature, ferr error) error
 			sawArray = true
 			for dec.More() {
 				n++
-				var f geoFeature
+				var f Feature
 				err := dec.Decode(&f)
 				var te *json.UnmarshalTypeError
 				switch {
@@ -120,7 +120,7 @@ func streamFeatures(r io.Reader, fn func(i int, f *geoFeature, ferr error) error
 	case "FeatureCollection":
 		return nil
 	case "Feature":
-		f := &geoFeature{Type: typ, Geometry: single["geometry"], Properties: single["properties"]}
+		f := &Feature{Type: typ, Geometry: single["geometry"], Properties: single["properties"]}
 		return fn(1, f, nil)
 	case "":
 		if sawArray {

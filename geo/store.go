@@ -1,0 +1,44 @@
+package geo
+
+import "context"
+
+// Store is the storage contract the HTTP layer works against: the areas and
+// teams loaded once at start, and the reports, read back in full and added
+// one at a time or in batches. Package data/gpkg implements it over a
+// GeoPackage file. Implementations are safe for concurrent use.
+//
+// Errors that are the caller's fault match ErrInvalid, ErrNotFound or
+// ErrConflict under errors.Is.
+type Store interface {
+	// Areas returns every area of every vintage, in insertion order.
+	Areas(ctx context.Context) ([]Area, error)
+
+	// Teams returns all teams in insertion order.
+	Teams(ctx context.Context) ([]Team, error)
+
+	// EachReport calls fn with each stored report in insertion order,
+	// stopping at fn's first error, which it returns. The *Report may be
+	// reused between calls, so fn must copy what it keeps, and fn must not
+	// call the Store.
+	EachReport(ctx context.Context, fn func(*Report) error) error
+
+	// Report returns the report with the given ID; an unknown ID is an
+	// error matching ErrNotFound.
+	Report(ctx context.Context, id string) (Report, error)
+
+	// AddReport stores r, and has committed it durably when it returns
+	// without error. A report without an ID gets a generated one ("r-" and
+	// 16 hex digits). When idempotencyKey is not empty and a report was
+	// already stored under that key, AddReport stores nothing and returns
+	// that report with created false; concurrent calls with the same key
+	// store one report. An ID already stored (under another key, or none)
+	// is an error matching ErrConflict.
+	AddReport(ctx context.Context, r Report, idempotencyKey string) (stored Report, created bool, err error)
+
+	// AddReports stores rs in one transaction, durably committed when it
+	// returns without error, and returns how many it added. Reports without
+	// an ID get generated ones, which are not returned. An ID already
+	// stored, or given twice in rs, is an error matching ErrConflict, and
+	// then nothing is added.
+	AddReports(ctx context.Context, rs []Report) (int, error)
+}
