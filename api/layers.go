@@ -28,9 +28,11 @@ type layerQuery struct {
 	from, to time.Time
 	level    geo.Level
 	limit    int
+	// zoom is the web-map zoom the features are for (−1: full detail).
+	zoom int
 }
 
-func defaultLayerQuery() layerQuery { return layerQuery{limit: MaxLimit} }
+func defaultLayerQuery() layerQuery { return layerQuery{limit: MaxLimit, zoom: -1} }
 
 // parseLayerQuery validates the query of a request for layer and returns
 // the field at fault and why when it is wrong.
@@ -83,6 +85,13 @@ func parseLayerQuery(layer string, q url.Values) (lq layerQuery, field, reason s
 			return lq, "level", err.Error()
 		}
 		lq.level = l
+	}
+	if q.Has("zoom") {
+		z, err := strconv.Atoi(q.Get("zoom"))
+		if err != nil || z < 0 || z > 24 {
+			return lq, "zoom", "must be an integer from 0 to 24"
+		}
+		lq.zoom = z
 	}
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
@@ -140,6 +149,18 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 			return
 		}
 		bw := bufio.NewWriterSize(w, 64<<10)
+		if layer != "reports" {
+			c, err := s.ogcCatalog()
+			if err == nil {
+				err = s.writeLayerFeatures(bw, c, layer, lq)
+			}
+			if err != nil {
+				s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
+				return
+			}
+			bw.Flush()
+			return
+		}
 		if err := s.writeLayer(bw, st, layer, lq); err != nil {
 			s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
 			return

@@ -90,6 +90,9 @@ type ogcCollection struct {
 type ogcCatalog struct {
 	st   *state
 	cols map[string]*ogcCollection
+	// simplified caches per-zoom simplified features (see zoom.go).
+	mu         sync.Mutex
+	simplified map[string][]ogcFeature
 }
 
 // ogcCache holds the catalog of the latest state it was asked for.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -51,15 +52,31 @@ func (s *Server) analyze(ctx context.Context) error {
 		return err
 	}
 	st := &state{ids: ids, obs: obs, result: res, layers: map[string][]byte{}}
+	// Every feature is encoded once, here; whole layers, bbox windows and
+	// OGC pages are then joins of those bytes.
+	cat, err := s.buildOGCCatalog(st)
+	if err != nil {
+		return err
+	}
 	for _, l := range []string{"areas", "holes", "reports", "teams"} {
 		var b bytes.Buffer
-		if err := s.writeLayer(&b, st, l, defaultLayerQuery()); err != nil {
+		bw := bufio.NewWriter(&b)
+		if l == "reports" {
+			err = s.writeLayer(bw, st, l, defaultLayerQuery())
+		} else {
+			err = s.writeLayerFeatures(bw, cat, l, defaultLayerQuery())
+		}
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
 			return fmt.Errorf("layer %s: %w", l, err)
 		}
 		st.layers[l] = b.Bytes()
 	}
 	st.took = time.Since(start)
 	s.cur.store(st)
+	s.ogc.p.Store(cat)
 	s.metrics.analysisNanos.Store(int64(st.took))
 	s.log.Info("analysis", slog.Int("reports", n), slog.Int("holes", len(res.Holes)), slog.Duration("took", st.took))
 	return nil

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"math"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+func circle(cx, cy, r float64, n int, cw bool) orb.Ring {
+	ring := make(orb.Ring, 0, n+1)
+	for i := 0; i < n; i++ {
+		a := 2 * math.Pi * float64(i) / float64(n)
+		if cw {
+			a = -a
+		}
+		ring = append(ring, orb.Point{cx + r*math.Cos(a), cy + r*math.Sin(a)})
+	}
+	return append(ring, ring[0])
+}
+
+func TestSimplifyMultiPolygon(t *testing.T) {
+	big := orb.Polygon{circle(105, 10, 0.05, 2000, false), circle(105, 10, 0.01, 400, true)}
+	tiny := orb.Polygon{circle(105.2, 10, 0.00001, 50, false)}
+	mp := orb.MultiPolygon{big, tiny}
+	tests := []struct {
+		name            string
+		tol             float64
+		parts, maxVerts int
+	}{
+		{"zoom 6 keeps the big ring and drops the tiny part", zoomTolerance(6), 1, 100},
+		{"zoom 12 keeps more detail", zoomTolerance(12), 1, 2000},
+		{"no tolerance keeps everything", 0, 2, 2501},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := simplifyMultiPolygon(mp, tc.tol)
+			if len(got) != tc.parts {
+				t.Fatalf("%d parts, want %d", len(got), tc.parts)
+			}
+			verts := 0
+			for _, p := range got {
+				for _, r := range p {
+					if len(r) < 4 || r[0] != r[len(r)-1] {
+						t.Errorf("ring of %d points, closed %v", len(r), r[0] == r[len(r)-1])
+					}
+					verts += len(r)
+				}
+			}
+			if verts > tc.maxVerts {
+				t.Errorf("%d vertices, want at most %d", verts, tc.maxVerts)
+			}
+		})
+	}
+	if len(mp[0][0]) != 2001 {
+		t.Errorf("input modified: outer ring has %d points", len(mp[0][0]))
+	}
+	if got := simplifyMultiPolygon(orb.MultiPolygon{tiny}, 1); len(got) != 1 || len(got[0][0]) != 51 {
+		t.Errorf("a geometry that collapses entirely must be kept as it was")
+	}
+}
+
+func TestLayerZoom(t *testing.T) {
+	e := newEnv(t, Options{})
+	full := parseFC(t, e.get("/api/v1/layers/areas?limit=10000").body)
+	for _, z := range []string{"0", "6", "12", "15", "24"} {
+		r := e.get("/api/v1/layers/areas?zoom=" + z)
+		if r.status != 200 {
+			t.Fatalf("zoom %s: status %d", z, r.status)
+		}
+		fc := parseFC(t, r.body)
+		if len(fc.Features) != len(full.Features) {
+			t.Errorf("zoom %s: %d features, want %d", z, len(fc.Features), len(full.Features))
+		}
+		for _, f := range fc.Features {
+			if _, ok := f.Geometry.(orb.Polygon); !ok {
+				if _, ok := f.Geometry.(orb.MultiPolygon); !ok {
+					t.Errorf("zoom %s: feature %v has geometry %T", z, f.ID, f.Geometry)
+				}
+			}
+		}
+	}
+	if fc := parseFC(t, e.get("/api/v1/layers/holes?zoom=8").body); fc == nil {
+		t.Error("holes at zoom 8 did not parse")
+	}
+	for _, bad := range []string{"-1", "25", "x", "1.5"} {
+		wantProblem(t, e.get("/api/v1/layers/areas?zoom="+bad), 400, "zoom")
+	}
+}
