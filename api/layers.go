@@ -132,10 +132,9 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st := s.cur.load()
 		w.Header().Set("Content-Type", "application/geo+json")
+		w.Header().Set("Vary", "Accept-Encoding")
 		if r.URL.RawQuery == "" {
-			b := st.layers[layer]
-			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-			w.Write(b)
+			serveWhole(w, r, st, layer)
 			return
 		}
 		q, err := url.ParseQuery(r.URL.RawQuery)
@@ -151,6 +150,11 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 		bw := bufio.NewWriterSize(w, 64<<10)
 		if layer != "reports" {
 			c, err := s.ogcCatalog()
+			if err == nil && c.st == st && lq.coversAll(c.cols[layer]) {
+				// A window over the whole layer: the prepared bytes.
+				serveWhole(w, r, st, layer)
+				return
+			}
 			if err == nil {
 				err = s.writeLayerFeatures(bw, c, layer, lq)
 			}
@@ -167,6 +171,59 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 		}
 		bw.Flush()
 	}
+}
+
+// coversAll reports whether q asks for every feature of col at full
+// detail: no filter but a bbox containing them all.
+func (q layerQuery) coversAll(col *ogcCollection) bool {
+	d := defaultLayerQuery()
+	d.bbox = q.bbox
+	if q != d || len(col.features) > q.limit {
+		return false
+	}
+	if q.bbox == nil {
+		return true
+	}
+	if !col.hasBBox {
+		return false
+	}
+	for _, f := range col.features {
+		if !f.hasGeom {
+			return false
+		}
+	}
+	return q.bbox.Contains(col.bbox.Min) && q.bbox.Contains(col.bbox.Max)
+}
+
+// serveWhole writes a whole layer from the bytes prepared for the state,
+// compressed when the client accepts gzip.
+func serveWhole(w http.ResponseWriter, r *http.Request, st *state, layer string) {
+	b := st.layers[layer]
+	if gz := st.gz[layer]; gz != nil && acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		b = gz
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+				continue
+			}
+			if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
+				if f, err := strconv.ParseFloat(q, 64); err == nil && f == 0 {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // writeLayer writes the features of layer that match q.

@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"log/slog"
@@ -25,7 +26,9 @@ type state struct {
 	// layers holds each layer's GeoJSON for a request without a query,
 	// built once per analysis.
 	layers map[string][]byte
-	took   time.Duration
+	// gz holds the same, gzip-compressed, for clients that accept it.
+	gz   map[string][]byte
+	took time.Duration
 }
 
 // analysisState holds the current state; readers load it without locks.
@@ -51,7 +54,7 @@ func (s *Server) analyze(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st := &state{ids: ids, obs: obs, result: res, layers: map[string][]byte{}}
+	st := &state{ids: ids, obs: obs, result: res, layers: map[string][]byte{}, gz: map[string][]byte{}}
 	// Every feature is encoded once, here; whole layers, bbox windows and
 	// OGC pages are then joins of those bytes.
 	cat, err := s.buildOGCCatalog(st)
@@ -73,6 +76,13 @@ func (s *Server) analyze(ctx context.Context) error {
 			return fmt.Errorf("layer %s: %w", l, err)
 		}
 		st.layers[l] = b.Bytes()
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+		zw.Write(st.layers[l])
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("layer %s: %w", l, err)
+		}
+		st.gz[l] = z.Bytes()
 	}
 	st.took = time.Since(start)
 	s.cur.store(st)

@@ -1,7 +1,11 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"math"
+	"net/http"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -85,5 +89,57 @@ func TestLayerZoom(t *testing.T) {
 	}
 	for _, bad := range []string{"-1", "25", "x", "1.5"} {
 		wantProblem(t, e.get("/api/v1/layers/areas?zoom="+bad), 400, "zoom")
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	tests := []struct {
+		header string
+		want   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"deflate, gzip;q=0.8", true},
+		{"GZIP", true},
+		{"gzip;q=0", false},
+		{"br", false},
+		{"x-gzip", false},
+	}
+	for _, tc := range tests {
+		r, _ := http.NewRequest("GET", "/", nil)
+		if tc.header != "" {
+			r.Header.Set("Accept-Encoding", tc.header)
+		}
+		if got := acceptsGzip(r); got != tc.want {
+			t.Errorf("Accept-Encoding %q: %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
+
+// TestWholeLayerGzip: a whole layer, asked for without a query or with a
+// bbox around everything, comes pre-compressed to clients that accept
+// gzip, and decompresses to the plain body.
+func TestWholeLayerGzip(t *testing.T) {
+	e := newEnv(t, Options{})
+	plain := e.do("GET", "/api/v1/layers/areas", "", nil, "Accept-Encoding", "identity")
+	if plain.header.Get("Content-Encoding") != "" {
+		t.Fatalf("identity request got Content-Encoding %q", plain.header.Get("Content-Encoding"))
+	}
+	for _, path := range []string{"/api/v1/layers/areas", "/api/v1/layers/areas?bbox=-180,-90,180,90"} {
+		z := e.do("GET", path, "", nil, "Accept-Encoding", "gzip")
+		if z.header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: Content-Encoding %q, want gzip", path, z.header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(z.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, plain.body) {
+			t.Errorf("%s: gzip body differs from the plain one", path)
+		}
 	}
 }
