@@ -9,12 +9,33 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 export CGO_ENABLED := 1
 
-.PHONY: help run build test bench fuzz lint clean demo
+.PHONY: help run build test web web-test bench fuzz lint clean demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-build: ## build bin/gapmap
+# Leaflet and its plugins, pinned in web/package-lock.json, copied into the
+# git-ignored folder that web/embed.go embeds.
+VENDOR := web/static/vendor
+VENDOR_FILES := \
+	web/node_modules/leaflet/dist/leaflet.js \
+	web/node_modules/leaflet/dist/leaflet.css \
+	web/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+	web/node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	web/node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css
+
+web: web/node_modules/.package-lock.json ## copy Leaflet and its plugins from npm into web/static/vendor
+	mkdir -p $(VENDOR)/images
+	cp $(VENDOR_FILES) $(VENDOR)/
+	cp web/node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+
+# npm writes node_modules/.package-lock.json on install: reinstall only
+# when the folder is missing or the lockfile is newer.
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	npm ci --prefix web --no-audit --no-fund
+	touch $@
+
+build: web ## build bin/gapmap (with the map page)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gapmap
 
 run: build ## start the service on http://127.0.0.1:8080 (an empty store gets the demo province)
@@ -25,9 +46,13 @@ demo: build ## generate the synthetic demo province, analyse it into ./out and s
 	$(BIN) analyze --areas $(OUT)/demo/areas.geojson --reports $(OUT)/demo/reports.csv --teams $(OUT)/demo/teams.csv --out $(OUT)/analysis
 	$(BIN) eval --truth $(OUT)/demo --holes $(OUT)/analysis/holes.geojson
 
-test: ## vet and run all tests (what CI runs)
+test: web ## vet and run all tests, then the browser tests (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(MAKE) web-test
+
+web-test: build ## run the page's tests in headless Chromium against bin/gapmap
+	GAPMAP_BIN=$(CURDIR)/$(BIN) node --test web/test/
 
 bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M demo reports
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./geo/... ./data/...
@@ -43,5 +68,6 @@ lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-clean: ## remove build output and generated data
-	rm -rf bin $(OUT)
+clean: ## remove build output, generated data and the vendored web files
+	rm -rf bin $(OUT) web/node_modules
+	find $(VENDOR) -mindepth 1 ! -name .keep -delete

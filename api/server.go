@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -30,6 +31,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Now is the clock reports are validated against (default time.Now).
 	Now func() time.Time
+	// Web is the map page served at / (see package web); nil serves the
+	// API only.
+	Web fs.FS
 }
 
 // Server serves the API over a store and an in-memory analysis state.
@@ -39,6 +43,7 @@ type Server struct {
 	cfg     geo.Config
 	maxBody int64
 	now     func() time.Time
+	web     fs.FS
 	metrics *metrics
 	handler http.Handler
 	router  *mux.Router
@@ -70,6 +75,7 @@ func New(ctx context.Context, store geo.Store, opt Options) (*Server, error) {
 		cfg:       opt.Config,
 		maxBody:   opt.MaxBodyBytes,
 		now:       opt.Now,
+		web:       opt.Web,
 		metrics:   newMetrics(),
 		reporters: geo.NewReporters(),
 	}
@@ -158,6 +164,7 @@ func (s *Server) routesHandler() http.Handler {
 	add("POST", "/api/v1/reports", s.handlePostReport)
 	add("GET", "/api/v1/reports/{id}", s.handleGetReport)
 	s.registerOGCRoutes(r)
+	s.registerWebRoutes(r) // last: the page's catch-all must not shadow the API
 	s.router = r
 	return s.logRequests(s.recoverPanics(withPrincipal(r)))
 }

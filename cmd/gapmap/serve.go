@@ -13,6 +13,7 @@ import (
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo/sim"
+	"github.com/gapmap/gapmap/web"
 )
 
 // Defaults of gapmap serve.
@@ -41,7 +42,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	start := time.Now()
-	srv, err := api.New(ctx, store, api.Options{Logger: logger})
+	srv, err := api.New(ctx, store, api.Options{Logger: logger, Web: web.FS()})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,122 @@
+// Texts in Vietnamese (the default) and English, and locale-aware number
+// and date formatting through Intl (vi-VN, en-GB).
+
+const dict = {
+  vi: {
+    title: 'Vùng lõm sóng', menu: 'Bộ lọc và lớp', search: 'Tìm ấp, khu phố…', report_btn: 'Báo cáo sóng yếu',
+    filters: 'Bộ lọc', carrier: 'Nhà mạng', any_carrier: 'Tất cả nhà mạng', tech: 'Công nghệ', any_tech: 'Mọi công nghệ',
+    tech_none: 'Không có sóng', from: 'Từ ngày', to: 'Đến ngày', layers: 'Lớp bản đồ', l_areas: 'Ấp, khu phố',
+    l_holes: 'Vùng lõm sóng', l_reports: 'Báo cáo', l_teams: 'Tổ công nghệ số', metric: 'Tô màu ấp theo',
+    m_dead: 'Tỉ lệ vùng không sóng', m_hole: 'Tỉ lệ vùng lõm (mọi nhà mạng)', m_reach: 'Tỉ lệ hộ được tổ hỗ trợ',
+    m_action: 'Việc cần làm', downloads: 'Tải danh sách vùng lõm', status: 'Trạng thái', all_carriers: 'Không sóng (mọi mạng)',
+    report_title: 'Báo cáo sóng yếu', where: 'Vị trí', tap_hint: 'Chạm vào bản đồ để chọn vị trí, hoặc:',
+    use_location: 'Dùng vị trí của tôi', choose: '— chọn —', no_service: 'Hoàn toàn không có sóng',
+    signal: 'Cường độ sóng (dBm)', speed: 'Tốc độ (Mbps)', down: 'Tải xuống', up: 'Tải lên', speed_test: 'Đo tốc độ',
+    source: 'Người báo cáo là', src_staff: 'Cán bộ xã', src_team: 'Tổ công nghệ số', src_app: 'Người dân',
+    reporter: 'Tên hoặc số điện thoại (không bắt buộc)', note: 'Ghi chú', submit: 'Gửi báo cáo',
+    queue_title: 'Báo cáo của máy này', online: 'Đang có mạng', offline: 'Mất mạng: báo cáo được lưu và sẽ gửi khi có mạng',
+    q_queued: 'chờ gửi', q_sent: 'đã gửi', q_rejected: 'bị từ chối', saved_queued: 'Đã lưu, sẽ gửi khi có mạng.',
+    sent_ok: 'Đã gửi. Cảm ơn!', rejected: 'Máy chủ từ chối báo cáo, xem lỗi bên dưới từng ô.', need_location: 'Hãy chọn vị trí trên bản đồ.',
+    locating: 'Đang lấy vị trí…', accuracy: 'độ chính xác ±{m} m', geo_fail: 'Không lấy được vị trí: {e}',
+    speed_running: 'Đang đo…', speed_done: 'Tải xuống {d} Mbps, tải lên {u} Mbps', speed_fail: 'Không đo được: {e}',
+    loading: 'đang tải…', ready: '{a} ấp, {h} vùng lõm, {r} báo cáo, {t} tổ', load_fail: 'lỗi tải {l}: {e}',
+    reports: 'Báo cáo', weak: 'Sóng yếu', weak_share: 'Tỉ lệ yếu', median: 'Trung vị dBm', hole_share: 'Tỉ lệ lõm',
+    team_reach: 'Tổ công nghệ số', teams: 'Số tổ', members: 'Thành viên', reached: 'Hộ được hỗ trợ',
+    nearest: 'Tổ gần nhất (km)', action: 'Việc cần làm', rank: 'Xếp hạng ưu tiên', households: 'Số hộ',
+    population: 'Dân số', dead_share: 'Tỉ lệ không sóng', monthly: 'Báo cáo theo tháng (phần tô đậm: sóng yếu)',
+    a_ok: 'Ổn', a_team: 'Tăng tổ công nghệ số', a_carrier: 'Đề nghị nhà mạng phủ sóng', a_both: 'Cả hai',
+    hole: 'Vùng lõm sóng', reporters: 'Người báo cáo', first_seen: 'Lần đầu', last_seen: 'Lần cuối',
+    area_km2: 'Diện tích (km²)', hh_affected: 'Hộ bị ảnh hưởng', areas_in: 'Thuộc', severity: 'Mức độ',
+    no_data: 'chưa có dữ liệu', members_n: '{n} thành viên', no_results: 'Không tìm thấy', observed: 'Thời điểm',
+    lang: 'EN',
+  },
+  en: {
+    title: 'Weak-signal areas', menu: 'Filters and layers', search: 'Find a hamlet…', report_btn: 'Report weak signal',
+    filters: 'Filters', carrier: 'Carrier', any_carrier: 'All carriers', tech: 'Technology', any_tech: 'Any technology',
+    tech_none: 'No service', from: 'From', to: 'To', layers: 'Layers', l_areas: 'Hamlets', l_holes: 'Coverage gaps',
+    l_reports: 'Reports', l_teams: 'Digital teams', metric: 'Colour hamlets by', m_dead: 'Dead-zone share',
+    m_hole: 'Gap share (any carrier)', m_reach: 'Households reached by teams', m_action: 'Action',
+    downloads: 'Download gap lists', status: 'Status', all_carriers: 'Dead zones (all carriers)',
+    report_title: 'Report weak signal', where: 'Location', tap_hint: 'Tap the map to place the report, or:',
+    use_location: 'Use my location', choose: '— choose —', no_service: 'No signal at all', signal: 'Signal (dBm)',
+    speed: 'Speed (Mbps)', down: 'Download', up: 'Upload', speed_test: 'Run speed test', source: 'Reported by',
+    src_staff: 'Commune staff', src_team: 'Digital team', src_app: 'Resident', reporter: 'Name or phone (optional)',
+    note: 'Note', submit: 'Send report', queue_title: 'Reports from this device', online: 'Online',
+    offline: 'Offline: reports are saved and sent when the connection returns', q_queued: 'waiting',
+    q_sent: 'sent', q_rejected: 'rejected', saved_queued: 'Saved; it will be sent when online.',
+    sent_ok: 'Sent. Thank you!', rejected: 'The server rejected the report; see the messages by each field.',
+    need_location: 'Choose a location on the map.', locating: 'Locating…', accuracy: 'accuracy ±{m} m',
+    geo_fail: 'No location: {e}', speed_running: 'Measuring…', speed_done: 'Download {d} Mbps, upload {u} Mbps',
+    speed_fail: 'Speed test failed: {e}', loading: 'loading…', ready: '{a} hamlets, {h} gaps, {r} reports, {t} teams',
+    load_fail: 'failed to load {l}: {e}', reports: 'Reports', weak: 'Weak', weak_share: 'Weak share',
+    median: 'Median dBm', hole_share: 'Gap share', team_reach: 'Digital teams', teams: 'Teams', members: 'Members',
+    reached: 'Households reached', nearest: 'Nearest team (km)', action: 'Action', rank: 'Priority rank',
+    households: 'Households', population: 'Population', dead_share: 'Dead-zone share',
+    monthly: 'Reports per month (dark: weak)', a_ok: 'OK', a_team: 'More digital teams', a_carrier: 'Ask the carrier to cover',
+    a_both: 'Both', hole: 'Coverage gap', reporters: 'Reporters', first_seen: 'First seen', last_seen: 'Last seen',
+    area_km2: 'Area (km²)', hh_affected: 'Households affected', areas_in: 'In', severity: 'Severity',
+    no_data: 'no data yet', members_n: '{n} members', no_results: 'Nothing found', observed: 'Observed',
+    lang: 'VI',
+  },
+};
+
+let lang = (() => {
+  try { return localStorage.getItem('gapmap.lang') === 'en' ? 'en' : 'vi'; } catch { return 'vi'; }
+})();
+const listeners = [];
+
+export function getLang() { return lang; }
+function locale() { return lang === 'en' ? 'en-GB' : 'vi-VN'; }
+
+// t returns the text for key with {name} placeholders filled from args.
+export function t(key, args = {}) {
+  const s = dict[lang][key] ?? dict.vi[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (_, k) => (k in args ? args[k] : ''));
+}
+
+export function setLang(l) {
+  lang = l === 'en' ? 'en' : 'vi';
+  try { localStorage.setItem('gapmap.lang', lang); } catch { /* private mode */ }
+  apply();
+  for (const f of listeners) f(lang);
+}
+
+export function onLangChange(f) { listeners.push(f); }
+
+// apply writes the texts into elements marked data-i18n (text),
+// data-i18n-ph (placeholder) and data-i18n-title (title).
+export function apply(root = document) {
+  document.documentElement.lang = lang;
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-ph]')) el.placeholder = t(el.dataset.i18nPh);
+  for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+}
+
+export function fmtNum(v, digits = 0) {
+  if (v == null || Number.isNaN(v)) return '—';
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(v);
+}
+
+export function fmtPct(v) {
+  if (v == null || Number.isNaN(v)) return '—';
+  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(v);
+}
+
+export function fmtDate(iso, withTime = false) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  const o = withTime ? { dateStyle: 'short', timeStyle: 'short' } : { dateStyle: 'medium' };
+  return new Intl.DateTimeFormat(locale(), { ...o, timeZone: 'Asia/Ho_Chi_Minh' }).format(d);
+}
+
+export function fmtMonth(ym) {
+  const d = new Date(ym + '-01T00:00:00Z');
+  return new Intl.DateTimeFormat(locale(), { month: 'short', timeZone: 'UTC' }).format(d);
+}
+
+// fold makes a name comparable without diacritics or case: NFD, strip the
+// combining marks, đ→d ("Ấp Mẫu 3" → "ap mau 3").
+export function fold(s) {
+  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[đĐ]/g, 'd').toLowerCase().replace(/\s+/g, ' ').trim();
+}
