@@ -55,7 +55,7 @@ web-test: build ## run the page's tests in headless Chromium against bin/gapmap
 	GAPMAP_BIN=$(CURDIR)/$(BIN) node --test web/test/
 
 bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M demo reports
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./geo/... ./data/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./geo/... ./data/... ./api/
 	$(BIN) demo --out $(OUT)/bench --seed $(SEED) --reports 1000000
 	/usr/bin/env time -f '%e s wall, %M KB peak RSS' $(BIN) analyze --quiet --areas $(OUT)/bench/areas.geojson --reports $(OUT)/bench/reports.csv --teams $(OUT)/bench/teams.csv --out $(OUT)/bench-analysis
 	$(BIN) eval --truth $(OUT)/bench --holes $(OUT)/bench-analysis/holes.geojson

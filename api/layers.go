@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
@@ -147,7 +148,9 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 			fieldProblem(w, field, reason)
 			return
 		}
-		bw := bufio.NewWriterSize(w, 64<<10)
+		bw := writerPool.Get().(*bufio.Writer)
+		bw.Reset(w)
+		defer func() { bw.Reset(nil); writerPool.Put(bw) }()
 		if layer != "reports" {
 			c, err := s.ogcCatalog()
 			if err == nil && c.st == st && lq.coversAll(c.cols[layer]) {
@@ -173,6 +176,9 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 	}
 }
 
+// writerPool recycles the buffered writers of layer responses.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
 // coversAll reports whether q asks for every feature of col at full
 // detail: no filter but a bbox containing them all.
 func (q layerQuery) coversAll(col *ogcCollection) bool {
@@ -184,13 +190,8 @@ func (q layerQuery) coversAll(col *ogcCollection) bool {
 	if q.bbox == nil {
 		return true
 	}
-	if !col.hasBBox {
+	if !col.hasBBox || !col.allGeom {
 		return false
-	}
-	for _, f := range col.features {
-		if !f.hasGeom {
-			return false
-		}
 	}
 	return q.bbox.Contains(col.bbox.Min) && q.bbox.Contains(col.bbox.Max)
 }

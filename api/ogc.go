@@ -19,6 +19,7 @@ import (
 	"github.com/gapmap/gapmap/geo/export"
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
 )
 
 // OGC API - Features - Part 1: Core, under /ogc, after pg_featureserv.
@@ -83,7 +84,13 @@ type ogcCollection struct {
 	byID                   map[string]int
 	bbox                   orb.Bound
 	hasBBox                bool
-	first, last            int64 // time extent when timed and non-empty
+	// allGeom is true when every feature has a geometry.
+	allGeom bool
+	// tree indexes the features' bounds for window queries.
+	tree rtree.RTreeG[int32]
+	// leaf maps an areas feature to its position in the result's Areas.
+	leaf        []int
+	first, last int64 // time extent when timed and non-empty
 }
 
 // ogcCatalog is every collection built from one state.
@@ -192,6 +199,21 @@ func (s *Server) buildOGCCatalog(st *state) (*ogcCatalog, error) {
 				if col.features[i].json, err = withFeatureID(l, ids[i]); err != nil {
 					return nil, fmt.Errorf("api: ogc: %s: %w", info.id, err)
 				}
+			}
+		}
+		if info.id == "areas" {
+			for i, sc := range res.Areas {
+				if sc.Index >= 0 {
+					col.leaf = append(col.leaf, i)
+				}
+			}
+		}
+		col.allGeom = true
+		for i := range col.features {
+			if f := &col.features[i]; f.hasGeom {
+				col.tree.Insert(f.bound.Min, f.bound.Max, int32(i))
+			} else {
+				col.allGeom = false
 			}
 		}
 		col.byID = make(map[string]int, len(col.features))

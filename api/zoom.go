@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
@@ -136,41 +137,51 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 		return err
 	}
 	res := c.st.result
-	var leaf []int // areas: result index of each leaf feature
-	if layer == "areas" {
-		leaf = make([]int, 0, len(feats))
-		for i, sc := range res.Areas {
-			if sc.Index >= 0 {
-				leaf = append(leaf, i)
-			}
-		}
+	col := c.cols[layer]
+	// With a window, the R-tree finds the candidates; they are visited in
+	// feature order so output does not depend on the tree.
+	var cand []int32
+	if q.bbox != nil {
+		col.tree.Search(q.bbox.Min, q.bbox.Max, func(_, _ [2]float64, i int32) bool {
+			cand = append(cand, i)
+			return true
+		})
+		slices.Sort(cand)
 	}
 	w.WriteString(`{"type":"FeatureCollection","features":[`)
 	n := 0
-	for i := range feats {
-		if n >= q.limit {
-			break
-		}
-		f := &feats[i]
-		if q.bbox != nil && (!f.hasGeom || !f.bound.Intersects(*q.bbox)) {
-			continue
-		}
+	write := func(i int) {
 		switch layer {
 		case "areas":
-			if q.level != geo.LevelUnknown && res.Areas[leaf[i]].Level != q.level {
-				continue
+			if q.level != geo.LevelUnknown && res.Areas[col.leaf[i]].Level != q.level {
+				return
 			}
 		case "holes":
 			if q.carrier != geo.CarrierUnknown && res.Holes[i].Carrier != q.carrier {
-				continue
+				return
 			}
 		}
 		if n > 0 {
 			w.WriteByte(',')
 		}
 		w.WriteByte('\n')
-		w.Write(f.json)
+		w.Write(feats[i].json)
 		n++
+	}
+	if q.bbox != nil {
+		for _, i := range cand {
+			if n >= q.limit {
+				break
+			}
+			write(int(i))
+		}
+	} else {
+		for i := range feats {
+			if n >= q.limit {
+				break
+			}
+			write(i)
+		}
 	}
 	w.WriteString("\n]}\n")
 	return nil
