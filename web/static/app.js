@@ -107,6 +107,9 @@ function layerURL(name) {
     if (state.to) p.set('to', `${state.to}T23:59:59+07:00`);
   }
   if (name === 'reports') p.set('limit', REPORTS_LIMIT);
+  // Outlines simplified to about a pixel at this zoom keep a whole-province
+  // view small.
+  if (name === 'areas' || name === 'holes') p.set('zoom', Math.round(map.getZoom()));
   return `${API}layers/${name}?${p}`;
 }
 
