@@ -45,6 +45,28 @@ func cityAreas(n int, x0, y0, deg float64) []geo.Area {
 	return areas
 }
 
+// The city of the load benchmarks: 100 × 100 hamlets from (x0, y0).
+const x0, y0, side = 106.6, 10.7, 0.2
+
+// newCityServer returns a server over a store holding the city.
+func newCityServer(b *testing.B) *Server {
+	ctx := context.Background()
+	st, err := gpkg.Open(ctx, filepath.Join(b.TempDir(), "city.gpkg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := st.ReplaceAreas(ctx, "bench", cityAreas(100, x0, y0, side)); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(ctx, st, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	return srv
+}
+
 // load runs requests from conc concurrent clients until total have been
 // made, and returns the rate and the 50th and 99th percentile latencies.
 func load(b *testing.B, base string, conc, total int, path func(*rand.Rand) string) (rps float64, p50, p99 time.Duration) {
@@ -97,21 +119,7 @@ func load(b *testing.B, base string, conc, total int, path func(*rand.Rand) stri
 // and random tile-sized windows (zoom 15, about 1.2 km). Each run makes a
 // fixed number of requests and stops by itself.
 func BenchmarkLayerWindows(b *testing.B) {
-	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(b.TempDir(), "city.gpkg"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	const x0, y0, side = 106.6, 10.7, 0.2
-	if err := st.ReplaceAreas(ctx, "bench", cityAreas(100, x0, y0, side)); err != nil {
-		b.Fatal(err)
-	}
-	srv, err := New(ctx, st, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
+	srv := newCityServer(b)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	tile := 360 / math.Exp2(15)
@@ -148,21 +156,7 @@ func BenchmarkLayerWindows(b *testing.B) {
 // BenchmarkLayerWindowHandler is the server's own cost of one random
 // tile-sized window over 10,000 hamlets, without the network.
 func BenchmarkLayerWindowHandler(b *testing.B) {
-	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(b.TempDir(), "city.gpkg"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	const x0, y0, side = 106.6, 10.7, 0.2
-	if err := st.ReplaceAreas(ctx, "bench", cityAreas(100, x0, y0, side)); err != nil {
-		b.Fatal(err)
-	}
-	srv, err := New(ctx, st, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
+	srv := newCityServer(b)
 	h := srv.Handler()
 	tile := 360 / math.Exp2(15)
 	rng := rand.New(rand.NewPCG(1, 2))
