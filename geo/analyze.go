@@ -112,6 +112,9 @@ func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
 			h.Geometry = cellsToMultiPolygon(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
 		}
 	})
+	for _, inf := range info {
+		inf.ring = nil // the geometries are built; free the boundaries
+	}
 	for i := range res.Holes {
 		h := &res.Holes[i]
 		var x, y float64
