@@ -166,65 +166,84 @@ func median32(v []float32) float64 {
 // them into regions, keeps the regions with enough evidence, and does the
 // same for all-carrier dead zones.
 func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
-	p := cfg.Holes
-	var holes []Hole
-	flagged := make([]map[uint64]bool, nCarriers)
-	each(nCarriers, func(s int) { flagged[s] = f.flagged(s) })
-	// A dead zone: a cell weak for every carrier that can be judged there,
-	// and judged for at least DeadMinCarriers.
-	dead := map[uint64]bool{}
-	for s := range nCarriers {
-		for cell := range flagged[s] {
-			if dead[cell] {
-				continue
-			}
-			judged, weak := 0, 0
-			for c := range nCarriers {
-				if v, ok := f.share(c, cell); ok {
-					judged++
-					if v > p.DeadThreshold {
-						weak++
-					}
-				}
-			}
-			if judged >= p.DeadMinCarriers && weak == judged {
-				if v, ok := f.pooledShare(cell); p.DeadPooled == 0 || (ok && v > p.DeadPooled) {
-					dead[cell] = true
-				}
-			}
-		}
-	}
+	flagged, dead := flagAll(f, cfg.Holes)
 	// Carriers are independent: find their holes concurrently, then
 	// concatenate in carrier order so the result does not depend on
 	// scheduling.
-	per := make([][]Hole, nCarriers)
-	each(nCarriers, func(s int) {
-		for _, comp := range components(flagged[s]) {
-			if h, ok := buildHole(f, Carriers[s], comp, obs, cfg); ok {
+	per := make([][]Hole, nCarriers+1)
+	each(nCarriers+1, func(s int) {
+		set := dead
+		if s < nCarriers {
+			set = flagged[s]
+		}
+		for _, comp := range components(set) {
+			if h, ok := componentHole(f, s, comp, obs, cfg); ok {
 				per[s] = append(per[s], h)
 			}
 		}
 	})
+	var holes []Hole
 	for _, hs := range per {
 		holes = append(holes, hs...)
 	}
-	for _, comp := range components(dead) {
-		carriers := map[Carrier]bool{}
-		for _, c := range comp {
-			f.each(c, CarrierAll, func(o *Obs) {
-				if o.Flags&FlagWeak != 0 {
-					carriers[o.Carrier] = true
-				}
-			})
-		}
-		if len(carriers) < p.DeadMinCarriers {
-			continue
-		}
-		if h, ok := buildHole(f, CarrierAll, comp, obs, cfg); ok {
-			holes = append(holes, h)
+	return holes
+}
+
+// flagAll returns, per carrier slot, the cells judged weak, and the
+// dead-zone cells.
+func flagAll(f *hexField, p HoleParams) ([nCarriers]map[uint64]bool, map[uint64]bool) {
+	var flagged [nCarriers]map[uint64]bool
+	each(nCarriers, func(s int) { flagged[s] = f.flagged(s) })
+	dead := map[uint64]bool{}
+	for s := range nCarriers {
+		for cell := range flagged[s] {
+			if !dead[cell] && f.isDead(cell, p) {
+				dead[cell] = true
+			}
 		}
 	}
-	return holes
+	return flagged, dead
+}
+
+// isDead reports whether a cell in some carrier's hole is a dead zone:
+// weak for every carrier that can be judged there (at least
+// DeadMinCarriers of them), and weak over all carriers' reports pooled.
+func (f *hexField) isDead(cell uint64, p HoleParams) bool {
+	judged, weak := 0, 0
+	for c := range nCarriers {
+		if v, ok := f.share(c, cell); ok {
+			judged++
+			if v > p.DeadThreshold {
+				weak++
+			}
+		}
+	}
+	if judged < p.DeadMinCarriers || weak != judged {
+		return false
+	}
+	v, ok := f.pooledShare(cell)
+	return p.DeadPooled == 0 || (ok && v > p.DeadPooled)
+}
+
+// componentHole makes a hole of a connected group of flagged cells of
+// carrier slot s (nCarriers: dead zones) when its evidence is enough; a
+// dead zone also needs weak reports from DeadMinCarriers carriers.
+func componentHole(f *hexField, s int, comp []uint64, obs []Obs, cfg Config) (Hole, bool) {
+	if s < nCarriers {
+		return buildHole(f, Carriers[s], comp, obs, cfg)
+	}
+	carriers := map[Carrier]bool{}
+	for _, c := range comp {
+		f.each(c, CarrierAll, func(o *Obs) {
+			if o.Flags&FlagWeak != 0 {
+				carriers[o.Carrier] = true
+			}
+		})
+	}
+	if len(carriers) < cfg.Holes.DeadMinCarriers {
+		return Hole{}, false
+	}
+	return buildHole(f, CarrierAll, comp, obs, cfg)
 }
 
 // buildHole computes a candidate hole's evidence and figures and reports

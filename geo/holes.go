@@ -201,6 +201,11 @@ type hexField struct {
 	// coarser than Res.
 	wide []map[uint64]*[nCarriers]hexAcc
 	bias [nCarriers]float64
+	// extra lists, per cell, the observations added after the field was
+	// built (see Live), which the cell index does not hold.
+	extra map[uint64][]int32
+	// Kernel weights by ring: local, fine and wide.
+	weights, fineWeights, wideWeights []float32
 }
 
 // buildField bins observations into evidence cells and smooths them over
@@ -260,14 +265,10 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 	// weights by ring. Neighbourhoods are computed in parallel a chunk at
 	// a time (the H3 calls dominate) and merged in order, so memory stays
 	// bounded and the result does not depend on scheduling.
-	weights := make([]float32, p.Rings+1)
-	for d := range weights {
-		weights[d] = float32(math.Exp(-float64(d*d) / (2 * p.Bandwidth * p.Bandwidth)))
-	}
-	fineWeights := make([]float32, p.FineRings+1)
-	for d := range fineWeights {
-		fineWeights[d] = float32(math.Exp(-float64(d*d) / (2 * p.FineBandwidth * p.FineBandwidth)))
-	}
+	f.weights = gaussian(p.Rings, p.Bandwidth)
+	f.fineWeights = gaussian(p.FineRings, p.FineBandwidth)
+	f.wideWeights = gaussian(p.WideRings, p.WideBandwidth)
+	weights, fineWeights := f.weights, f.fineWeights
 	for c := range nCarriers {
 		f.smooth[c] = make([]hexAcc, f.nData, f.nData*2)
 		f.fine[c] = make([]hexAcc, f.nData, f.nData*2)
@@ -321,16 +322,23 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 	return f
 }
 
+// gaussian returns Gaussian weights for rings 0…rings with the given
+// bandwidth in rings.
+func gaussian(rings int, bw float64) []float32 {
+	w := make([]float32, rings+1)
+	for d := range w {
+		w[d] = float32(math.Exp(-float64(d*d) / (2 * bw * bw)))
+	}
+	return w
+}
+
 // buildWide pools the data cells' evidence into their ancestors 1 …
 // WideLevels resolutions coarser and spreads it over WideRings rings at
 // each level. Cells are visited in order so sums do not depend on map
 // order.
 func (f *hexField) buildWide() {
 	p := f.p
-	weights := make([]float32, p.WideRings+1)
-	for d := range weights {
-		weights[d] = float32(math.Exp(-float64(d*d) / (2 * p.WideBandwidth * p.WideBandwidth)))
-	}
+	weights := f.wideWeights
 	f.wide = make([]map[uint64]*[nCarriers]hexAcc, p.WideLevels)
 	for k := range p.WideLevels {
 		res := p.Res - 1 - k
@@ -481,16 +489,19 @@ func (f *hexField) flagged(c int) map[uint64]bool {
 // each calls fn for every observation of carrier car (CarrierAll: any
 // carrier) in data cell cell.
 func (f *hexField) each(cell uint64, car Carrier, fn func(*Obs)) {
-	j, ok := f.idx[cell]
-	if !ok || int(j) >= f.nData {
-		return
-	}
-	for s, sp := range f.spans[j] {
-		if car != CarrierAll && Carriers[s] != car {
-			continue
+	if j, ok := f.idx[cell]; ok && int(j) < f.nData {
+		for s, sp := range f.spans[j] {
+			if car != CarrierAll && Carriers[s] != car {
+				continue
+			}
+			for _, k := range f.ci.keys[sp.lo:sp.hi] {
+				fn(&f.obs[f.ci.obs(k)])
+			}
 		}
-		for _, k := range f.ci.keys[sp.lo:sp.hi] {
-			fn(&f.obs[f.ci.obs(k)])
+	}
+	for _, i := range f.extra[cell] {
+		if o := &f.obs[i]; car == CarrierAll || o.Carrier == car {
+			fn(o)
 		}
 	}
 }
