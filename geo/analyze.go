@@ -106,25 +106,9 @@ func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
 	}
 	res.Holes = detectHoles(field, obs, cfg)
 	info := holeCellInfo(res.Holes, ix)
-	parallel(len(res.Holes), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			h := &res.Holes[i]
-			h.Geometry = cellsToMultiPolygon(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
-		}
-	})
+	shapeHoles(res.Holes, info)
 	for _, inf := range info {
 		inf.ring = nil // the geometries are built; free the boundaries
-	}
-	for i := range res.Holes {
-		h := &res.Holes[i]
-		var x, y float64
-		for _, c := range h.CellIDs {
-			inf := info[c]
-			h.AreaKm2 += inf.km2
-			x += inf.centre[0]
-			y += inf.centre[1]
-		}
-		h.Centroid = orb.Point{x / float64(len(h.CellIDs)), y / float64(len(h.CellIDs))}
 	}
 
 	stage("score areas")
@@ -133,10 +117,39 @@ func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
 	a.addHoles(res.Holes, info)
 	res.Teams = a.addTeams(in.Teams)
 	res.Areas = a.scores()
-	fillHoleAreas(res.Holes, ix, info, cfg)
+	fillHoleAreas(res.Holes, ix, info, cfg, areaLand(ix))
 	rankHoles(res.Holes)
 	res.Summary = summarize(res, len(in.Areas), obs, len(in.Teams))
 	return res, ctx.Err()
+}
+
+// areaLand returns each area's land in km² (its polygons' geodesic area).
+func areaLand(ix *Index) []float64 {
+	land := make([]float64, ix.Len())
+	for i := range land {
+		land[i] = orbgeo.Area(ix.Area(i).Geometry) / 1e6
+	}
+	return land
+}
+
+// shapeHoles gives each hole its geometry (the union of its cells),
+// area and centroid, from the cells' information.
+func shapeHoles(holes []Hole, info map[uint64]*cellInfo) {
+	parallel(len(holes), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			h := &holes[i]
+			h.Geometry = cellsToMultiPolygon(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
+			var x, y float64
+			h.AreaKm2 = 0
+			for _, c := range h.CellIDs {
+				inf := info[c]
+				h.AreaKm2 += inf.km2
+				x += inf.centre[0]
+				y += inf.centre[1]
+			}
+			h.Centroid = orb.Point{x / float64(len(h.CellIDs)), y / float64(len(h.CellIDs))}
+		}
+	})
 }
 
 // reporterKey identifies a reporter for the "distinct reporters" counts:
@@ -314,11 +327,7 @@ func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 // population and households affected: the area's people in proportion to
 // the share of its land inside the hole, times the carrier's subscriber
 // share (1 for dead zones).
-func fillHoleAreas(holes []Hole, ix *Index, info map[uint64]*cellInfo, cfg Config) {
-	land := make([]float64, ix.Len())
-	for i := range land {
-		land[i] = orbgeo.Area(ix.Area(i).Geometry) / 1e6
-	}
+func fillHoleAreas(holes []Hole, ix *Index, info map[uint64]*cellInfo, cfg Config, land []float64) {
 	for hi := range holes {
 		h := &holes[hi]
 		km := map[int]float64{}

@@ -238,6 +238,12 @@ func newCellInfo(c uint64, ix *Index) cellInfo {
 // cell, in parallel.
 func holeCellInfo(holes []Hole, ix *Index) map[uint64]*cellInfo {
 	m := map[uint64]*cellInfo{}
+	addCellInfo(m, holes, ix)
+	return m
+}
+
+// addCellInfo adds to m the cells of holes it does not hold yet.
+func addCellInfo(m map[uint64]*cellInfo, holes []Hole, ix *Index) {
 	var cells []uint64
 	for _, h := range holes {
 		for _, c := range h.CellIDs {
@@ -256,5 +262,4 @@ func holeCellInfo(holes []Hole, ix *Index) map[uint64]*cellInfo {
 	for i, c := range cells {
 		m[c] = &infos[i]
 	}
-	return m
 }

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/paulmach/orb"
@@ -42,12 +43,14 @@ type areaAccum struct {
 	// leafNode maps an input area to its node (the same index).
 	byCode  map[string]int // vintage + "\x00" + code → node
 	teamPts []orb.Point
+	// cover counts, per hole cell, the carrier holes covering it.
+	cover map[uint64]int32
 }
 
 func codeKey(vintage, code string) string { return vintage + "\x00" + code }
 
 func newAreaAccum(ix *Index, areas []Area, cfg Config) *areaAccum {
-	a := &areaAccum{ix: ix, cfg: cfg, byCode: map[string]int{}}
+	a := &areaAccum{ix: ix, cfg: cfg, byCode: map[string]int{}, cover: map[uint64]int32{}}
 	a.nodes = make([]areaNode, len(areas), len(areas)+16)
 	for i := range areas {
 		ar := &areas[i]
@@ -172,20 +175,53 @@ func (a *areaAccum) addObs(obs []Obs) {
 // addHoles measures how much of each area's land lies in holes, by the
 // centres of each hole cell's seven children.
 func (a *areaAccum) addHoles(holes []Hole, info map[uint64]*cellInfo) {
-	any := map[uint64]bool{}
-	for _, h := range holes {
-		s := carrierSlot(h.Carrier)
-		for _, c := range h.CellIDs {
-			if s < 0 {
-				a.sample(info[c], func(n *areaNode, km float64) { n.dead += km })
-				continue
-			}
-			a.sample(info[c], func(n *areaNode, km float64) { n.carHole[s] += km })
-			any[c] = true
+	for i := range holes {
+		a.addHole(&holes[i], info, 1)
+	}
+}
+
+// addHole adds (sign 1) or removes (sign −1) one hole's land. Land in any
+// carrier's hole counts once however many carriers' holes cover it: cover
+// counts them per cell.
+func (a *areaAccum) addHole(h *Hole, info map[uint64]*cellInfo, sign float64) {
+	s := carrierSlot(h.Carrier)
+	for _, c := range h.CellIDs {
+		inf := info[c]
+		if s < 0 {
+			a.sample(inf, func(n *areaNode, km float64) { n.dead += sign * km })
+			continue
+		}
+		a.sample(inf, func(n *areaNode, km float64) { n.carHole[s] += sign * km })
+		before := a.cover[c]
+		a.cover[c] += int32(sign)
+		if (before == 0) != (a.cover[c] == 0) {
+			a.sample(inf, func(n *areaNode, km float64) { n.hole += sign * km })
+		}
+		if a.cover[c] == 0 {
+			delete(a.cover, c)
 		}
 	}
-	for c := range any {
-		a.sample(info[c], func(n *areaNode, km float64) { n.hole += km })
+}
+
+// addOne counts one more observation (see addObs).
+func (a *areaAccum) addOne(o *Obs) {
+	if o.Area < 0 {
+		return
+	}
+	n := &a.nodes[o.Area]
+	n.reports++
+	weak := o.Flags&FlagWeak != 0
+	if weak {
+		n.weak++
+	}
+	if s := carrierSlot(o.Carrier); s >= 0 {
+		n.car[s].reports++
+		if weak {
+			n.car[s].weak++
+		}
+		if o.HasSignal() {
+			n.signals[s] = append(n.signals[s], o.SignalDBm)
+		}
 	}
 }
 
@@ -250,19 +286,29 @@ func (a *areaAccum) lookupCode(code string) int {
 	return best
 }
 
-// scores rolls figures up to parents and computes every score.
+// scores rolls figures up to parents and computes every score. It works
+// on a copy, so the accumulator can take more observations and holes and
+// be scored again.
 func (a *areaAccum) scores() []AreaScore {
-	order := make([]int, len(a.nodes))
+	nodes := slices.Clone(a.nodes)
+	for i := range nodes {
+		for s := range nCarriers {
+			// Appends during the roll-up must not write into the
+			// accumulator's own arrays.
+			nodes[i].signals[s] = slices.Clip(nodes[i].signals[s])
+		}
+	}
+	order := make([]int, len(nodes))
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(i, j int) bool { return a.nodes[order[i]].depth > a.nodes[order[j]].depth })
+	sort.SliceStable(order, func(i, j int) bool { return nodes[order[i]].depth > nodes[order[j]].depth })
 	for _, i := range order {
-		n := &a.nodes[i]
+		n := &nodes[i]
 		if n.up < 0 {
 			continue
 		}
-		p := &a.nodes[n.up]
+		p := &nodes[n.up]
 		p.children++
 		p.reports += n.reports
 		p.weak += n.weak
@@ -295,9 +341,9 @@ func (a *areaAccum) scores() []AreaScore {
 	}
 	tf := newTeamFinder(a.teamPts)
 	rp := a.cfg.Reach
-	out := make([]AreaScore, len(a.nodes))
-	for i := range a.nodes {
-		n := &a.nodes[i]
+	out := make([]AreaScore, len(nodes))
+	for i := range nodes {
+		n := &nodes[i]
 		s := AreaScore{
 			Code: n.code, Name: n.name, ParentCode: n.parent, Level: n.level, Index: n.index,
 			Children: n.children, LandKm2: n.land, Population: n.pop, Households: n.hh,
