@@ -135,19 +135,32 @@ func areaLand(ix *Index) []float64 {
 // shapeHoles gives each hole its geometry (the union of its cells),
 // area and centroid, from the cells' information.
 func shapeHoles(holes []Hole, info map[uint64]*cellInfo) {
+	measureHoles(holes, info)
+	outlineHoles(holes, info)
+}
+
+// measureHoles sets each hole's area and centroid.
+func measureHoles(holes []Hole, info map[uint64]*cellInfo) {
+	for i := range holes {
+		h := &holes[i]
+		var x, y float64
+		h.AreaKm2 = 0
+		for _, c := range h.CellIDs {
+			inf := info[c]
+			h.AreaKm2 += inf.km2
+			x += inf.centre[0]
+			y += inf.centre[1]
+		}
+		h.Centroid = orb.Point{x / float64(len(h.CellIDs)), y / float64(len(h.CellIDs))}
+	}
+}
+
+// outlineHoles sets each hole's geometry, in parallel.
+func outlineHoles(holes []Hole, info map[uint64]*cellInfo) {
 	parallel(len(holes), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			h := &holes[i]
 			h.Geometry = cellsToMultiPolygon(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
-			var x, y float64
-			h.AreaKm2 = 0
-			for _, c := range h.CellIDs {
-				inf := info[c]
-				h.AreaKm2 += inf.km2
-				x += inf.centre[0]
-				y += inf.centre[1]
-			}
-			h.Centroid = orb.Point{x / float64(len(h.CellIDs)), y / float64(len(h.CellIDs))}
 		}
 	})
 }

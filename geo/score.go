@@ -184,22 +184,27 @@ func (a *areaAccum) addHoles(holes []Hole, info map[uint64]*cellInfo) {
 // carrier's hole counts once however many carriers' holes cover it: cover
 // counts them per cell.
 func (a *areaAccum) addHole(h *Hole, info map[uint64]*cellInfo, sign float64) {
-	s := carrierSlot(h.Carrier)
+	s := slotOf(h.Carrier)
 	for _, c := range h.CellIDs {
-		inf := info[c]
-		if s < 0 {
-			a.sample(inf, func(n *areaNode, km float64) { n.dead += sign * km })
-			continue
-		}
-		a.sample(inf, func(n *areaNode, km float64) { n.carHole[s] += sign * km })
-		before := a.cover[c]
-		a.cover[c] += int32(sign)
-		if (before == 0) != (a.cover[c] == 0) {
-			a.sample(inf, func(n *areaNode, km float64) { n.hole += sign * km })
-		}
-		if a.cover[c] == 0 {
-			delete(a.cover, c)
-		}
+		a.addCell(s, c, info[c], sign)
+	}
+}
+
+// addCell adds (sign 1) or removes (sign −1) one hole cell of carrier
+// slot s (nCarriers: a dead zone).
+func (a *areaAccum) addCell(s int, c uint64, inf *cellInfo, sign float64) {
+	if s == nCarriers {
+		a.sample(inf, func(n *areaNode, km float64) { n.dead += sign * km })
+		return
+	}
+	a.sample(inf, func(n *areaNode, km float64) { n.carHole[s] += sign * km })
+	before := a.cover[c]
+	a.cover[c] += int32(sign)
+	if (before == 0) != (a.cover[c] == 0) {
+		a.sample(inf, func(n *areaNode, km float64) { n.hole += sign * km })
+	}
+	if a.cover[c] == 0 {
+		delete(a.cover, c)
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/sim"
@@ -59,4 +61,43 @@ func BenchmarkAnalyzeDemo(b *testing.B) {
 			b.ReportMetric(float64(peak)/float64(n), "live-heap-B/report")
 		})
 	}
+}
+
+// BenchmarkLiveAdd measures taking one report into a Live analysis of the
+// simulated province (60,000 reports): evidence, judgement and holes
+// around it, and the area counts. Result (scores for all areas) is
+// measured separately.
+func BenchmarkLiveAdd(b *testing.B) {
+	w, err := sim.Generate(sim.Options{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	more, err := sim.Generate(sim.Options{Seed: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs := geo.NewReporters()
+	obs := make([]geo.Obs, len(w.Reports))
+	for i := range w.Reports {
+		obs[i] = w.Reports[i].ToObs(rs)
+	}
+	live, err := geo.NewLive(context.Background(), geo.Input{Areas: w.Areas, Obs: obs, Teams: w.Teams}, geo.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("add", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		for i := range b.N {
+			t0 := time.Now()
+			live.Add(&more.Reports[i%len(more.Reports)], rs)
+			lat = append(lat, time.Since(t0))
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	})
+	b.Run("result", func(b *testing.B) {
+		for range b.N {
+			live.Result()
+		}
+	})
 }

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/gapmap/gapmap/geo"
@@ -47,6 +48,65 @@ func TestEngineAccuracy(t *testing.T) {
 		}
 		if s.F1 <= naive[i].F1 {
 			t.Errorf("%s: F1 %.3f does not beat the naive baseline's %.3f", s.Carrier, s.F1, naive[i].F1)
+		}
+	}
+}
+
+// TestLiveMatchesAnalyzeOnProvince: a Live built from the simulated
+// province's reports but the last 300, then given those one by one, finds
+// the same holes and dead zones as Analyze over all of them.
+func TestLiveMatchesAnalyzeOnProvince(t *testing.T) {
+	w := defaultWorld(t)
+	cfg := geo.DefaultConfig()
+	cfg.Holes.EstimateBias = false // the bias is fixed when a Live is built
+	const late = 300
+	rs := geo.NewReporters()
+	n := len(w.Reports) - late
+	obs := make([]geo.Obs, n)
+	for i := range obs {
+		obs[i] = w.Reports[i].ToObs(rs)
+	}
+	live, err := geo.NewLive(context.Background(), geo.Input{Areas: w.Areas, Obs: obs}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := n; i < len(w.Reports); i++ {
+		live.Add(&w.Reports[i], rs)
+	}
+	got := live.Result()
+	all := make([]geo.Obs, len(w.Reports))
+	rs2 := geo.NewReporters()
+	for i := range all {
+		all[i] = w.Reports[i].ToObs(rs2)
+	}
+	want, err := geo.Analyze(context.Background(), geo.Input{Areas: w.Areas, Obs: all}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range append(append([]geo.Carrier{}, geo.Carriers...), geo.CarrierAll) {
+		var gk, wk float64
+		gn, wn := 0, 0
+		for _, h := range got.Holes {
+			if h.Carrier == c {
+				gk += h.AreaKm2
+				gn++
+			}
+		}
+		for _, h := range want.Holes {
+			if h.Carrier == c {
+				wk += h.AreaKm2
+				wn++
+			}
+		}
+		t.Logf("%-12s live %3d holes %7.2f km², batch %3d holes %7.2f km²", c, gn, gk, wn, wk)
+		if math.Abs(gk-wk) > 0.01*wk+0.05 || gn != wn {
+			t.Errorf("%s: live %d holes %.2f km², batch %d holes %.2f km²", c, gn, gk, wn, wk)
+		}
+	}
+	for i := range want.Areas {
+		if got.Areas[i].Reports != want.Areas[i].Reports || math.Abs(got.Areas[i].DeadShare-want.Areas[i].DeadShare) > 1e-6 {
+			t.Errorf("area %s: live %d reports dead share %.4f, batch %d %.4f", want.Areas[i].Code,
+				got.Areas[i].Reports, got.Areas[i].DeadShare, want.Areas[i].Reports, want.Areas[i].DeadShare)
 		}
 	}
 }

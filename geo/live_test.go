@@ -1,0 +1,90 @@
+package geo
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+)
+
+// TestLiveMatchesAnalyze builds a Live from most reports, adds the rest
+// one at a time, and compares it with Analyze over all of them: area
+// counts must be equal, and the holes of every carrier and the dead zones
+// the same cells (up to float rounding at the threshold).
+func TestLiveMatchesAnalyze(t *testing.T) {
+	areas := gridAreas(8, 8, 12, 105.8, 10.2, 0.3/8)
+	all := provinceObs(20000, 105.8, 10.2, 0.3)
+	cfg := DefaultConfig()
+	cfg.Holes.EstimateBias = false // the bias is fixed when a Live is built
+	const late = 400
+	first := slices.Clone(all[:len(all)-late])
+	live, err := NewLive(context.Background(), Input{Areas: areas, Obs: first}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range all[len(all)-late:] {
+		live.mu.Lock()
+		live.add(o)
+		live.mu.Unlock()
+	}
+	got := live.Result()
+	want, err := Analyze(context.Background(), Input{Areas: areas, Obs: slices.Clone(all)}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Areas) != len(want.Areas) {
+		t.Fatalf("%d area scores, want %d", len(got.Areas), len(want.Areas))
+	}
+	for i := range want.Areas {
+		g, w := got.Areas[i], want.Areas[i]
+		if g.Code != w.Code || g.Reports != w.Reports || g.Weak != w.Weak {
+			t.Errorf("area %s: %d reports %d weak, want %s %d %d", g.Code, g.Reports, g.Weak, w.Code, w.Reports, w.Weak)
+		}
+		for k := range w.Carriers {
+			if g.Carriers[k].Reports != w.Carriers[k].Reports || g.Carriers[k].Weak != w.Carriers[k].Weak {
+				t.Errorf("area %s %s: counts differ", g.Code, w.Carriers[k].Carrier)
+			}
+		}
+	}
+	if got.Summary.Reports != len(all) {
+		t.Errorf("summary: %d reports, want %d", got.Summary.Reports, len(all))
+	}
+	cells := func(r *Result, c Carrier) map[uint64]bool {
+		m := map[uint64]bool{}
+		for _, h := range r.Holes {
+			if h.Carrier == c {
+				for _, id := range h.CellIDs {
+					m[id] = true
+				}
+			}
+		}
+		return m
+	}
+	for _, c := range append(slices.Clone(Carriers), CarrierAll) {
+		g, w := cells(got, c), cells(want, c)
+		diff := 0
+		for id := range g {
+			if !w[id] {
+				diff++
+			}
+		}
+		for id := range w {
+			if !g[id] {
+				diff++
+			}
+		}
+		t.Logf("%s: %d hole cells live, %d batch, %d differ", c, len(g), len(w), diff)
+		if len(w) == 0 && c != CarrierAll {
+			t.Errorf("%s: the batch found no holes; the test data should have some", c)
+		}
+		if float64(diff) > math.Max(2, 0.01*float64(len(w))) {
+			t.Errorf("%s: %d of %d hole cells differ", c, diff, len(w))
+		}
+	}
+	gh, wh := got.Summary.Holes, want.Summary.Holes
+	for k, v := range wh {
+		if d := gh[k] - v; d < -1 || d > 1 {
+			t.Errorf("%s: %d holes live, %d batch", k, gh[k], v)
+		}
+	}
+}
