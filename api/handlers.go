@@ -239,11 +239,7 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.accepted.Add(1)
-	s.mu.Lock()
-	s.ids = append(s.ids, stored.ID)
-	s.obs = append(s.obs, s.toObs(&stored))
-	s.mu.Unlock()
-	s.sch.schedule()
+	s.accept(stored)
 	writeJSON(w, http.StatusCreated, newReportOut(&stored))
 }
 
@@ -356,13 +352,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	s.metrics.accepted.Add(uint64(res.Accepted))
 	s.metrics.rejected.Add(uint64(res.Rejected))
 	if len(good) > 0 {
-		s.mu.Lock()
-		for i := range good {
-			s.ids = append(s.ids, good[i].ID)
-			s.obs = append(s.obs, s.toObs(&good[i]))
-		}
-		s.mu.Unlock()
-		s.sch.schedule()
+		s.accept(good...)
 	}
 	if res.Errors == nil {
 		res.Errors = []fieldError{}

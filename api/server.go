@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
@@ -60,6 +62,10 @@ type Server struct {
 	ids       []string
 	obs       []geo.Obs // insertion order; Area and FlagWeak set
 	reporters *geo.Reporters
+	// live is the analysis every accepted report goes into; replaced (under
+	// mu) when a bulk import asks for a rebuild.
+	live    *geo.Live
+	rebuild atomic.Bool
 
 	cur analysisState
 	sch scheduler
@@ -114,12 +120,45 @@ func New(ctx context.Context, store geo.Store, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
+	if s.live, err = geo.NewLive(ctx, s.liveInput(len(s.obs)), s.cfg); err != nil {
+		return nil, fmt.Errorf("api: initial analysis: %w", err)
+	}
 	s.sch.init(s)
 	if err := s.analyze(ctx); err != nil {
 		return nil, fmt.Errorf("api: initial analysis: %w", err)
 	}
 	s.handler = s.routesHandler()
 	return s, nil
+}
+
+// liveInput is the engine's input over the first n reports held. The
+// caller holds mu or owns s exclusively.
+func (s *Server) liveInput(n int) geo.Input {
+	return geo.Input{Areas: s.areas, Index: s.index, Obs: slices.Clone(s.obs[:n]), Teams: s.teams}
+}
+
+// accept holds a stored report in memory and puts it into the live
+// analysis.
+func (s *Server) accept(rs ...geo.Report) {
+	s.mu.Lock()
+	obs := make([]geo.Obs, len(rs))
+	for i := range rs {
+		obs[i] = s.toObs(&rs[i])
+		s.ids = append(s.ids, rs[i].ID)
+		s.obs = append(s.obs, obs[i])
+	}
+	live := s.live
+	s.mu.Unlock()
+	if len(rs) > 1 {
+		// Many at once: one analysis from scratch is cheaper than taking
+		// them one by one.
+		s.rebuild.Store(true)
+	} else {
+		for _, o := range obs {
+			live.Add(o)
+		}
+	}
+	s.sch.schedule()
 }
 
 // toObs converts r to its compact form, placed in its area and classified.

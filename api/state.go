@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,23 +36,34 @@ type analysisState struct{ p atomic.Pointer[state] }
 func (a *analysisState) load() *state   { return a.p.Load() }
 func (a *analysisState) store(s *state) { a.p.Store(s) }
 
-// analyze runs the engine over the reports held now and publishes the
-// new state.
+// analyze publishes a new state from the live analysis, rebuilding that
+// from all reports first when a bulk import asked for it.
 func (s *Server) analyze(ctx context.Context) error {
+	start := time.Now()
+	if s.rebuild.Swap(false) {
+		s.mu.Lock()
+		n := len(s.obs)
+		in := s.liveInput(n)
+		s.mu.Unlock()
+		live, err := geo.NewLive(ctx, in, s.cfg)
+		if err != nil {
+			return err
+		}
+		// Reports accepted meanwhile went into the old analysis; replay
+		// them into the new one and swap, so none is lost or taken twice.
+		s.mu.Lock()
+		for _, o := range s.obs[n:] {
+			live.Add(o)
+		}
+		s.live = live
+		s.mu.Unlock()
+	}
 	s.mu.Lock()
 	n := len(s.obs)
 	ids, obs := s.ids[:n:n], s.obs[:n:n]
+	live := s.live
 	s.mu.Unlock()
-
-	start := time.Now()
-	// Analyze reorders and rewrites its input, so it gets a copy. The
-	// reporter table is not passed: handlers add to it concurrently and
-	// the engine needs only the indexes already in each Obs.
-	in := geo.Input{Areas: s.areas, Index: s.index, Obs: slices.Clone(obs), Teams: s.teams}
-	res, err := geo.Analyze(ctx, in, s.cfg)
-	if err != nil {
-		return err
-	}
+	res := live.Result()
 	st := &state{ids: ids, obs: obs, result: res, layers: map[string][]byte{}, gz: map[string][]byte{}}
 	// Every feature is encoded once, here; whole layers, bbox windows and
 	// OGC pages are then joins of those bytes.

@@ -137,10 +137,9 @@ func slotOf(c Carrier) int {
 	return carrierSlot(c)
 }
 
-// Add takes one more report. It reports whether any hole or dead zone
-// changed.
-func (l *Live) Add(r *Report, reporters *Reporters) bool {
-	o := r.ToObs(reporters)
+// Add takes one more report, in its compact form (see Report.ToObs). It
+// reports whether any hole or dead zone changed.
+func (l *Live) Add(o Obs) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.add(o)

@@ -23,9 +23,7 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range all[len(all)-late:] {
-		live.mu.Lock()
-		live.add(o)
-		live.mu.Unlock()
+		live.Add(o)
 	}
 	got := live.Result()
 	want, err := Analyze(context.Background(), Input{Areas: areas, Obs: slices.Clone(all)}, cfg)

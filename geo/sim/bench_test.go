@@ -89,7 +89,7 @@ func BenchmarkLiveAdd(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		for i := range b.N {
 			t0 := time.Now()
-			live.Add(&more.Reports[i%len(more.Reports)], rs)
+			live.Add(more.Reports[i%len(more.Reports)].ToObs(rs))
 			lat = append(lat, time.Since(t0))
 		}
 		slices.Sort(lat)

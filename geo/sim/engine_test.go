@@ -71,7 +71,7 @@ func TestLiveMatchesAnalyzeOnProvince(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := n; i < len(w.Reports); i++ {
-		live.Add(&w.Reports[i], rs)
+		live.Add(w.Reports[i].ToObs(rs))
 	}
 	got := live.Result()
 	all := make([]geo.Obs, len(w.Reports))
