@@ -304,32 +304,8 @@ func writeReportsGeoJSON(w io.Writer, ids []string, obs []geo.Obs, q layerQuery)
 			b = append(b, ',')
 		}
 		n++
-		id, _ := json.Marshal(ids[i])
-		b = append(b, "\n"+`{"type":"Feature","id":`...)
-		b = append(b, id...)
-		b = append(b, `,"geometry":{"type":"Point","coordinates":[`...)
-		b = strconv.AppendFloat(b, o.Lon, 'f', -1, 64)
-		b = append(b, ',')
-		b = strconv.AppendFloat(b, o.Lat, 'f', -1, 64)
-		b = append(b, `]},"properties":{"id":`...)
-		b = append(b, id...)
-		b = append(b, `,"observed_at":"`...)
-		b = time.Unix(o.At, 0).UTC().AppendFormat(b, time.RFC3339)
-		b = append(b, `","carrier":"`...)
-		b = append(b, o.Carrier.String()...)
-		b = append(b, `","tech":"`...)
-		b = append(b, o.Tech.String()...)
-		b = append(b, `","signal_dbm":`...)
-		b = appendFloat32(b, o.SignalDBm)
-		b = append(b, `,"download_mbps":`...)
-		b = appendFloat32(b, o.DownMbps)
-		b = append(b, `,"no_service":`...)
-		b = strconv.AppendBool(b, o.Flags&geo.FlagNoService != 0)
-		b = append(b, `,"source":"`...)
-		b = append(b, o.Source.String()...)
-		b = append(b, `","weak":`...)
-		b = strconv.AppendBool(b, o.Flags&geo.FlagWeak != 0)
-		b = append(b, "}}"...)
+		b = append(b, '\n')
+		b = appendReportFeature(b, ids[i], o)
 		if len(b) > 60<<10 {
 			if _, err := w.Write(b); err != nil {
 				return err
@@ -343,6 +319,37 @@ func writeReportsGeoJSON(w io.Writer, ids []string, obs []geo.Obs, q layerQuery)
 }
 
 // appendFloat32 appends v as a JSON number, or null when it is NaN.
+// appendReportFeature appends report id as a GeoJSON Feature. Reporters
+// are never written.
+func appendReportFeature(b []byte, idText string, o *geo.Obs) []byte {
+	id, _ := json.Marshal(idText)
+	b = append(b, `{"type":"Feature","id":`...)
+	b = append(b, id...)
+	b = append(b, `,"geometry":{"type":"Point","coordinates":[`...)
+	b = strconv.AppendFloat(b, o.Lon, 'f', -1, 64)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, o.Lat, 'f', -1, 64)
+	b = append(b, `]},"properties":{"id":`...)
+	b = append(b, id...)
+	b = append(b, `,"observed_at":"`...)
+	b = time.Unix(o.At, 0).UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","carrier":"`...)
+	b = append(b, o.Carrier.String()...)
+	b = append(b, `","tech":"`...)
+	b = append(b, o.Tech.String()...)
+	b = append(b, `","signal_dbm":`...)
+	b = appendFloat32(b, o.SignalDBm)
+	b = append(b, `,"download_mbps":`...)
+	b = appendFloat32(b, o.DownMbps)
+	b = append(b, `,"no_service":`...)
+	b = strconv.AppendBool(b, o.Flags&geo.FlagNoService != 0)
+	b = append(b, `,"source":"`...)
+	b = append(b, o.Source.String()...)
+	b = append(b, `","weak":`...)
+	b = strconv.AppendBool(b, o.Flags&geo.FlagWeak != 0)
+	return append(b, "}}"...)
+}
+
 func appendFloat32(b []byte, v float32) []byte {
 	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 		return append(b, "null"...)

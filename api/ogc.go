@@ -169,22 +169,16 @@ func (s *Server) buildOGCCatalog(st *state) (*ogcCatalog, error) {
 			err = export.WriteTeamsGeoJSON(&buf, res.Teams)
 		case "reports":
 			col.timed = true
-			// One report at a time, oldest first: writeReportsGeoJSON
-			// lists newest first and already writes the feature id.
-			col.features = make([]ogcFeature, 0, len(st.obs))
+			// Oldest first, each feature a slice of one buffer (when the
+			// buffer grows, earlier slices keep the old array alive).
+			buf := make([]byte, 0, len(st.obs)*300)
 			for i := range st.obs {
 				o := &st.obs[i]
-				var b bytes.Buffer
-				if err := writeReportsGeoJSON(&b, st.ids[i:i+1], st.obs[i:i+1], defaultLayerQuery()); err != nil {
-					return nil, err
-				}
-				lines := featureLines(b.Bytes())
-				if len(lines) != 1 {
-					return nil, fmt.Errorf("api: ogc: report %q: %d features written", st.ids[i], len(lines))
-				}
+				start := len(buf)
+				buf = appendReportFeature(buf, st.ids[i], o)
 				col.features = append(col.features, ogcFeature{id: st.ids[i],
 					bound: orb.Point{o.Lon, o.Lat}.Bound(), hasGeom: true, from: o.At, to: o.At,
-					json: lines[0]})
+					json: buf[start:len(buf):len(buf)]})
 			}
 		}
 		if err != nil {
