@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -544,6 +545,21 @@ func parseDatetime(v string) (from, to int64, reason string) {
 
 func isOpen(s string) bool { return s == "" || s == ".." }
 
+// wide reports whether window b covers a quarter or more of the
+// collection's extent, where scanning every feature beats searching the
+// R-tree and sorting what it finds.
+func (c *ogcCollection) wide(b orb.Bound) bool {
+	if !c.hasBBox {
+		return true
+	}
+	w := math.Min(b.Max[0], c.bbox.Max[0]) - math.Max(b.Min[0], c.bbox.Min[0])
+	h := math.Min(b.Max[1], c.bbox.Max[1]) - math.Max(b.Min[1], c.bbox.Min[1])
+	if w <= 0 || h <= 0 {
+		return false
+	}
+	return w*h >= 0.25*(c.bbox.Max[0]-c.bbox.Min[0])*(c.bbox.Max[1]-c.bbox.Min[1])
+}
+
 // match reports whether f passes q's filters.
 func (c *ogcCollection) match(f *ogcFeature, q *itemsQuery) bool {
 	if q.bbox != nil && (!f.hasGeom || !f.bound.Intersects(*q.bbox)) {
@@ -571,15 +587,32 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 	}
 	matched := 0
 	page := make([][]byte, 0, min(iq.limit, len(c.features)))
-	for i := range c.features {
+	visit := func(i int) {
 		f := &c.features[i]
 		if !c.match(f, &iq) {
-			continue
+			return
 		}
 		if matched >= iq.offset && len(page) < iq.limit {
 			page = append(page, f.json)
 		}
 		matched++
+	}
+	if iq.bbox != nil && !c.wide(*iq.bbox) {
+		// The R-tree finds the candidates; they are visited in feature
+		// order so pages are stable. A wide window scans instead.
+		var cand []int32
+		c.tree.Search(iq.bbox.Min, iq.bbox.Max, func(_, _ [2]float64, i int32) bool {
+			cand = append(cand, i)
+			return true
+		})
+		slices.Sort(cand)
+		for _, i := range cand {
+			visit(int(i))
+		}
+	} else {
+		for i := range c.features {
+			visit(i)
+		}
 	}
 	self := ogcBase(r) + "/collections/" + url.PathEscape(c.id) + "/items"
 	links := []ogcLink{{Href: pageHref(self, q, iq.offset, iq.limit), Rel: "self", Type: mimeGeoJSON, Title: "This document"}}
@@ -594,34 +627,31 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	n := 256 + len(lb)
-	for _, f := range page {
-		n += len(f) + 2
-	}
-	b := make([]byte, 0, n)
-	b = append(b, `{"type":"FeatureCollection","numberMatched":`...)
-	b = strconv.AppendInt(b, int64(matched), 10)
-	b = append(b, `,"numberReturned":`...)
-	b = strconv.AppendInt(b, int64(len(page)), 10)
-	b = append(b, `,"timeStamp":"`...)
-	b = time.Now().UTC().AppendFormat(b, time.RFC3339)
-	b = append(b, `","links":`...)
-	b = append(b, lb...)
-	b = append(b, `,"features":[`...)
+	w.Header().Set("Content-Type", mimeGeoJSON)
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(w)
+	defer func() { bw.Reset(nil); writerPool.Put(bw) }()
+	var num [20]byte
+	bw.WriteString(`{"type":"FeatureCollection","numberMatched":`)
+	bw.Write(strconv.AppendInt(num[:0], int64(matched), 10))
+	bw.WriteString(`,"numberReturned":`)
+	bw.Write(strconv.AppendInt(num[:0], int64(len(page)), 10))
+	bw.WriteString(`,"timeStamp":"`)
+	bw.Write(time.Now().UTC().AppendFormat(num[:0], time.RFC3339))
+	bw.WriteString(`","links":`)
+	bw.Write(lb)
+	bw.WriteString(`,"features":[`)
 	for i, f := range page {
 		if i > 0 {
-			b = append(b, ',')
+			bw.WriteByte(',')
 		}
-		b = append(b, '\n')
-		b = append(b, f...)
+		bw.WriteByte('\n')
+		bw.Write(f)
 	}
-	b = append(b, "\n]}\n"...)
-	w.Header().Set("Content-Type", mimeGeoJSON)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.Write(b)
+	bw.WriteString("\n]}\n")
+	bw.Flush()
 }
 
-// pageHref is self with q's parameters and the given offset and limit.
 func pageHref(self string, q url.Values, offset, limit int) string {
 	v := make(url.Values, len(q)+2)
 	for k, vs := range q {

@@ -138,10 +138,12 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 	}
 	res := c.st.result
 	col := c.cols[layer]
-	// With a window, the R-tree finds the candidates; they are visited in
-	// feature order so output does not depend on the tree.
+	// With a small window, the R-tree finds the candidates; they are
+	// visited in feature order so output does not depend on the tree. A
+	// wide window scans.
 	var cand []int32
-	if q.bbox != nil {
+	useTree := q.bbox != nil && !col.wide(*q.bbox)
+	if useTree {
 		col.tree.Search(q.bbox.Min, q.bbox.Max, func(_, _ [2]float64, i int32) bool {
 			cand = append(cand, i)
 			return true
@@ -168,7 +170,7 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 		w.Write(feats[i].json)
 		n++
 	}
-	if q.bbox != nil {
+	if useTree {
 		for _, i := range cand {
 			if n >= q.limit {
 				break
@@ -179,6 +181,9 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 		for i := range feats {
 			if n >= q.limit {
 				break
+			}
+			if q.bbox != nil && (!feats[i].hasGeom || !feats[i].bound.Intersects(*q.bbox)) {
+				continue
 			}
 			write(i)
 		}
