@@ -150,25 +150,7 @@ func (a *areaAccum) addObs(obs []Obs) {
 		}
 	}
 	for i := range obs {
-		o := &obs[i]
-		if o.Area < 0 {
-			continue
-		}
-		n := &a.nodes[o.Area]
-		n.reports++
-		weak := o.Flags&FlagWeak != 0
-		if weak {
-			n.weak++
-		}
-		if s := carrierSlot(o.Carrier); s >= 0 {
-			n.car[s].reports++
-			if weak {
-				n.car[s].weak++
-			}
-			if o.HasSignal() {
-				n.signals[s] = append(n.signals[s], o.SignalDBm)
-			}
-		}
+		a.addOne(&obs[i])
 	}
 }
 
