@@ -90,56 +90,69 @@ func cellsToMultiPolygon(cells []uint64, boundary func(uint64) orb.Ring) orb.Mul
 	if len(cells) == 0 {
 		return nil
 	}
+	// Vertices are interned to small integers (the same vertex computed
+	// for two cells is merged at 1e-9°, about 0.1 mm), so an edge is one
+	// uint64 and the bookkeeping uses the fast map paths and slices.
 	type key [2]int64
-	q := func(p orb.Point) key {
-		// 1e-9° ≈ 0.1 mm: merges the same vertex computed for two cells.
-		return key{int64(math.Round(p[0] * 1e9)), int64(math.Round(p[1] * 1e9))}
+	vid := make(map[key]int32, 2*len(cells)+6)
+	var pts []orb.Point
+	intern := func(p orb.Point) int32 {
+		k := key{int64(math.Round(p[0] * 1e9)), int64(math.Round(p[1] * 1e9))}
+		if id, ok := vid[k]; ok {
+			return id
+		}
+		id := int32(len(pts))
+		vid[k] = id
+		pts = append(pts, p)
+		return id
 	}
-	type edge struct{ a, b key }
-	pos := map[key]orb.Point{}
-	count := map[edge]int{}
-	var order []edge
+	edge := func(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
+	count := make(map[uint64]int32, 3*len(cells)+6)
+	var order []uint64
 	for _, c := range cells {
 		r := boundary(c)
 		for i := 0; i+1 < len(r); i++ {
-			a, b := q(r[i]), q(r[i+1])
+			a, b := intern(r[i]), intern(r[i+1])
 			if a == b {
 				continue
 			}
-			pos[a], pos[b] = r[i], r[i+1]
-			if count[edge{b, a}] > 0 {
-				count[edge{b, a}]--
+			if rev := edge(b, a); count[rev] > 0 {
+				count[rev]--
 				continue
 			}
-			e := edge{a, b}
+			e := edge(a, b)
 			if count[e] == 0 {
 				order = append(order, e)
 			}
 			count[e]++
 		}
 	}
-	next := map[key]key{}
-	var starts []key
+	next := make([]int32, len(pts))
+	for i := range next {
+		next[i] = -1
+	}
+	var starts []int32
 	for _, e := range order {
 		if count[e] > 0 {
-			next[e.a] = e.b
-			starts = append(starts, e.a)
+			a, b := int32(e>>32), int32(uint32(e))
+			next[a] = b
+			starts = append(starts, a)
 		}
 	}
 	var outers, inners []orb.Ring
 	for _, s := range starts {
-		if _, ok := next[s]; !ok {
+		if next[s] < 0 {
 			continue
 		}
-		ring := orb.Ring{pos[s]}
+		ring := orb.Ring{pts[s]}
 		cur := s
 		for {
-			n, ok := next[cur]
-			if !ok {
+			n := next[cur]
+			if n < 0 {
 				break
 			}
-			delete(next, cur)
-			ring = append(ring, pos[n])
+			next[cur] = -1
+			ring = append(ring, pts[n])
 			cur = n
 			if cur == s {
 				break
