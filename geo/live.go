@@ -40,7 +40,11 @@ type Live struct {
 	holes  map[int]*Hole
 	holeOf [nCarriers + 1]map[uint64]int
 	next   int
-	near   map[uint64][]uint64 // see neighbours
+	// pending lists, per slot, cells that changed sides since the last
+	// flush; refreshing, holes that took reports without changing shape.
+	pending    [nCarriers + 1][]uint64
+	refreshing [nCarriers + 1]map[int]bool
+	near       map[uint64][]uint64 // see neighbours
 }
 
 // NewLive analyses in like Analyze and keeps what it needs to take more
@@ -79,6 +83,7 @@ func NewLive(ctx context.Context, in Input, cfg Config) (*Live, error) {
 	l.flagged[nCarriers] = dead
 	for s := range l.holeOf {
 		l.holeOf[s] = map[uint64]int{}
+		l.refreshing[s] = map[int]bool{}
 	}
 	l.acc = newAreaAccum(ix, in.Areas, cfg)
 	l.acc.addObs(obs)
@@ -138,7 +143,8 @@ func slotOf(c Carrier) int {
 }
 
 // Add takes one more report, in its compact form (see Report.ToObs). It
-// reports whether any hole or dead zone changed.
+// reports whether any cell changed sides (in or out of a hole or dead
+// zone); the holes themselves are redrawn at the next Result.
 func (l *Live) Add(o Obs) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -164,14 +170,13 @@ func (l *Live) add(o Obs) bool {
 	l.f.add(&l.obs[i], s, cell, l.cfg.Rules)
 
 	// Re-judge every cell whose estimate the report can have moved, for
-	// its carrier and for dead zones; then rebuild the holes that hold or
-	// touch those cells.
+	// its carrier and for dead zones. The holes those cells hold or touch
+	// are rebuilt when a Result is asked for (flush), once for all the
+	// reports taken since.
 	affected := l.f.reach(cell)
 	changed := false
 	for _, slot := range []int{s, nCarriers} {
-		var seeds []uint64
-		stale := map[int]bool{}
-		flips := 0
+		flipped := false
 		for _, c := range affected {
 			var now bool
 			if slot < nCarriers {
@@ -179,44 +184,59 @@ func (l *Live) add(o Obs) bool {
 			} else {
 				now = l.anyFlagged(c) && l.f.isDead(c, l.cfg.Holes)
 			}
-			if now != l.flagged[slot][c] {
-				changed = true
-				flips++
-				if now {
-					l.flagged[slot][c] = true
-				} else {
-					delete(l.flagged[slot], c)
-				}
+			if now == l.flagged[slot][c] {
+				continue
 			}
+			changed, flipped = true, true
 			if now {
-				seeds = append(seeds, c)
+				l.flagged[slot][c] = true
+			} else {
+				delete(l.flagged[slot], c)
 			}
-			// A hole holding an affected cell may have shrunk, split or
-			// vanished, or its evidence changed.
+			l.pending[slot] = append(l.pending[slot], c)
+		}
+		if k, ok := l.holeOf[slot][cell]; ok && !flipped {
+			l.refreshing[slot][k] = true // same cells, new evidence
+		}
+	}
+	return changed
+}
+
+// flush rebuilds the holes around the cells that changed sides since the
+// last flush, and refreshes the evidence of holes that only took reports.
+// The caller holds mu.
+func (l *Live) flush() {
+	for slot := range l.pending {
+		cells := l.pending[slot]
+		stale := map[int]bool{}
+		for _, c := range cells {
+			// A cell that left a hole may have split it or emptied it.
 			if k, ok := l.holeOf[slot][c]; ok {
 				stale[k] = true
 			}
 		}
-		if flips == 0 {
-			// No cell changed sides: the holes keep their shape, and only
-			// the one holding the report has new evidence.
-			if k, ok := l.holeOf[slot][cell]; ok {
-				l.refresh(k, slot)
-			}
-			continue
-		}
+		seeds := slices.Clone(cells)
 		for k := range stale {
 			seeds = append(seeds, l.holes[k].CellIDs...)
 		}
 		comps := componentsFrom(seeds, l.flagged[slot], l.neighbours)
-		// A component may also have swallowed holes that held no affected
-		// cell (a new cell joining two holes): they go too.
+		// A component may also have swallowed other holes (a new cell
+		// joining two): they go too.
 		for _, comp := range comps {
 			for _, c := range comp {
 				if k, ok := l.holeOf[slot][c]; ok {
 					stale[k] = true
 				}
 			}
+		}
+		for k := range l.refreshing[slot] {
+			if _, ok := l.holes[k]; ok && !stale[k] {
+				l.refresh(k, slot)
+			}
+		}
+		l.pending[slot], l.refreshing[slot] = nil, map[int]bool{}
+		if len(stale) == 0 && len(comps) == 0 {
+			continue
 		}
 		keys := make([]int, 0, len(stale))
 		for k := range stale {
@@ -254,9 +274,7 @@ func (l *Live) add(o Obs) bool {
 		for _, c := range left {
 			l.acc.addCell(slot, c, l.info[c], -1)
 		}
-		changed = changed || len(keys) > 0 || len(holes) > 0
 	}
-	return changed
 }
 
 // refresh recomputes a hole's evidence and priority over the same cells.
@@ -297,6 +315,7 @@ func (l *Live) anyFlagged(c uint64) bool {
 func (l *Live) Result() *Result {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.flush()
 	res := &Result{Cells: l.cells, Teams: l.teams, ReportBias: l.bias}
 	res.Areas = l.acc.scores()
 	var todo []*Hole

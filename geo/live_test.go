@@ -22,8 +22,11 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range all[len(all)-late:] {
+	for i, o := range all[len(all)-late:] {
 		live.Add(o)
+		if i%37 == 0 {
+			live.Result() // holes are redrawn in between, too
+		}
 	}
 	got := live.Result()
 	want, err := Analyze(context.Background(), Input{Areas: areas, Obs: slices.Clone(all)}, cfg)

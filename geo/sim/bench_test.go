@@ -64,9 +64,10 @@ func BenchmarkAnalyzeDemo(b *testing.B) {
 }
 
 // BenchmarkLiveAdd measures taking one report into a Live analysis of the
-// simulated province (60,000 reports): evidence, judgement and holes
-// around it, and the area counts. Result (scores for all areas) is
-// measured separately.
+// simulated province (60,000 reports): the area counts, the evidence and
+// the judgement of the cells around it (add); a Result, which redraws the
+// holes those cells changed and scores every area (result); and both for
+// each report (add+result).
 func BenchmarkLiveAdd(b *testing.B) {
 	w, err := sim.Generate(sim.Options{Seed: 1})
 	if err != nil {
@@ -99,5 +100,18 @@ func BenchmarkLiveAdd(b *testing.B) {
 		for range b.N {
 			live.Result()
 		}
+	})
+	// One report, then fresh scores and holes with it: the latency of a
+	// report reaching the published analysis.
+	b.Run("add+result", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		for i := range b.N {
+			t0 := time.Now()
+			live.Add(more.Reports[(i+b.N)%len(more.Reports)].ToObs(rs))
+			live.Result()
+			lat = append(lat, time.Since(t0))
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	})
 }
