@@ -177,3 +177,26 @@ func TestAnalyzeOutsideKept(t *testing.T) {
 		t.Errorf("reports %d outside %d in area %d, want 3, 2, 1", res.Summary.Reports, res.Summary.Outside, res.Areas[0].Reports)
 	}
 }
+
+func TestMedian32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 200; n++ {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.IntN(20)) - 120 // many ties
+		}
+		s := slices.Clone(v)
+		slices.Sort(s)
+		want := math.NaN()
+		if n > 0 {
+			want = float64(s[n/2])
+			if n%2 == 0 {
+				want = (float64(s[n/2-1]) + float64(s[n/2])) / 2
+			}
+		}
+		got := median32(v)
+		if !(got == want || (math.IsNaN(got) && math.IsNaN(want))) {
+			t.Fatalf("n=%d: median %v, want %v", n, got, want)
+		}
+	}
+}
