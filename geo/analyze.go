@@ -262,12 +262,28 @@ func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
 func flagAll(f *hexField, p HoleParams) ([nCarriers]map[uint64]bool, map[uint64]bool) {
 	var flagged [nCarriers]map[uint64]bool
 	each(nCarriers, func(s int) { flagged[s] = f.flagged(s) })
-	dead := map[uint64]bool{}
+	// Dead zones lie inside some carrier's hole: test each such cell
+	// once, in parallel.
+	seen := map[uint64]bool{}
+	var cand []uint64
 	for s := range nCarriers {
 		for cell := range flagged[s] {
-			if !dead[cell] && f.isDead(cell, p) {
-				dead[cell] = true
+			if !seen[cell] {
+				seen[cell] = true
+				cand = append(cand, cell)
 			}
+		}
+	}
+	isDead := make([]bool, len(cand))
+	parallel(len(cand), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			isDead[i] = f.isDead(cand[i], p)
+		}
+	})
+	dead := map[uint64]bool{}
+	for i, c := range cand {
+		if isDead[i] {
+			dead[c] = true
 		}
 	}
 	return flagged, dead

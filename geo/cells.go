@@ -49,6 +49,11 @@ func newCellIndex(obs []Obs, coarse, fine int) (*cellIndex, error) {
 	}
 	keys := make([]uint64, len(obs))
 	parallel(len(obs), func(lo, hi int) {
+		// Reports of several carriers from one spot (a team testing every
+		// SIM) usually come together: reuse the cell of the one before.
+		var plon, plat float64
+		var pbits uint64
+		have := false
 		for i := lo; i < hi; i++ {
 			o := &obs[i]
 			s := carrierSlot(o.Carrier)
@@ -56,7 +61,11 @@ func newCellIndex(obs []Obs, coarse, fine int) (*cellIndex, error) {
 				keys[i] = math.MaxUint64
 				continue
 			}
-			bits := cellBits(CellAt(o.Lon, o.Lat, fine), fine)
+			if !have || o.Lon != plon || o.Lat != plat {
+				plon, plat, have = o.Lon, o.Lat, true
+				pbits = cellBits(CellAt(o.Lon, o.Lat, fine), fine)
+			}
+			bits := pbits
 			digits := bits & (1<<ci.fd - 1)
 			keys[i] = (bits>>ci.fd)<<(2+ci.fd+ci.idxBits) | uint64(s)<<(ci.fd+ci.idxBits) | digits<<ci.idxBits | uint64(i)
 		}
