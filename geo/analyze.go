@@ -64,46 +64,17 @@ type Result struct {
 // action categories and priorities. It returns ctx.Err() if cancelled and
 // a FieldErrors (ErrInvalid) for an invalid configuration.
 func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	stage := func(s string) {
 		if in.Progress != nil {
 			in.Progress(s)
 		}
 	}
-	ix := in.Index
-	if ix == nil {
-		stage("index areas")
-		ix = NewIndex(in.Areas)
-	}
-	stage("assign reports to areas")
-	ix.Assign(in.Obs)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	obs := in.Obs
-	cfg.Rules.Classify(obs)
-	stage("hex cells")
-	ci, err := newCellIndex(obs, cfg.CellRes, cfg.Holes.Res)
+	ix, cells, field, err := analyzeStart(ctx, in, cfg, stage)
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	res := &Result{ReportBias: map[string]float64{}}
-	var tabs [nCarriers][]biasTable
-	res.Cells, tabs = ci.coarseStats(obs)
-
-	stage("holes")
-	field := buildField(obs, ci, tabs, cfg.Rules, cfg.Holes)
-	for s, c := range Carriers {
-		res.ReportBias[c.String()] = field.bias[s]
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	obs := in.Obs
+	res := &Result{Cells: cells, ReportBias: field.biasByCarrier()}
 	res.Holes = detectHoles(field, obs, cfg)
 	info := holeCellInfo(res.Holes, ix)
 	shapeHoles(res.Holes, info)
@@ -130,6 +101,47 @@ func areaLand(ix *Index) []float64 {
 		land[i] = orbgeo.Area(ix.Area(i).Geometry) / 1e6
 	}
 	return land
+}
+
+// analyzeStart runs the stages Analyze and NewLive share: it indexes the areas
+// (unless in has an index), assigns and classifies the observations,
+// computes the per-carrier cell statistics and builds the evidence field.
+func analyzeStart(ctx context.Context, in Input, cfg Config, stage func(string)) (*Index, []CellStat, *hexField, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	ix := in.Index
+	if ix == nil {
+		stage("index areas")
+		ix = NewIndex(in.Areas)
+	}
+	stage("assign reports to areas")
+	ix.Assign(in.Obs)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	cfg.Rules.Classify(in.Obs)
+	stage("hex cells")
+	ci, err := newCellIndex(in.Obs, cfg.CellRes, cfg.Holes.Res)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	cells, tabs := ci.coarseStats(in.Obs)
+	stage("holes")
+	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes)
+	return ix, cells, field, ctx.Err()
+}
+
+// biasByCarrier is the report bias used per carrier, by carrier name.
+func (f *hexField) biasByCarrier() map[string]float64 {
+	m := map[string]float64{}
+	for s, c := range Carriers {
+		m[c.String()] = f.bias[s]
+	}
+	return m
 }
 
 // shapeHoles gives each hole its geometry (the union of its cells),

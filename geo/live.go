@@ -50,32 +50,14 @@ type Live struct {
 // NewLive analyses in like Analyze and keeps what it needs to take more
 // reports. It owns in.Obs from then on.
 func NewLive(ctx context.Context, in Input, cfg Config) (*Live, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	ix := in.Index
-	if ix == nil {
-		ix = NewIndex(in.Areas)
-	}
-	ix.Assign(in.Obs)
-	obs := in.Obs
-	cfg.Rules.Classify(obs)
-	ci, err := newCellIndex(obs, cfg.CellRes, cfg.Holes.Res)
+	ix, cells, f, err := analyzeStart(ctx, in, cfg, func(string) {})
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{cfg: cfg, ix: ix, areas: in.Areas, obs: obs, nTeam: len(in.Teams),
-		holes: map[int]*Hole{}, near: map[uint64][]uint64{}, bias: map[string]float64{}, land: areaLand(ix), info: map[uint64]*cellInfo{}}
-	var tabs [nCarriers][]biasTable
-	l.cells, tabs = ci.coarseStats(obs)
-	l.f = buildField(obs, ci, tabs, cfg.Rules, cfg.Holes)
+	obs := in.Obs
+	l := &Live{cfg: cfg, ix: ix, areas: in.Areas, obs: obs, nTeam: len(in.Teams), cells: cells, f: f,
+		holes: map[int]*Hole{}, near: map[uint64][]uint64{}, bias: f.biasByCarrier(), land: areaLand(ix), info: map[uint64]*cellInfo{}}
 	l.f.extra = map[uint64][]int32{}
-	for s, c := range Carriers {
-		l.bias[c.String()] = l.f.bias[s]
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	flagged, dead := flagAll(l.f, cfg.Holes)
 	for s := range nCarriers {
 		l.flagged[s] = flagged[s]
