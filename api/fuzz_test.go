@@ -63,13 +63,26 @@ func newFuzzHandler(f *testing.F) http.Handler {
 		f.Fatal(err)
 	}
 	f.Cleanup(srv.Close)
+	// Fuzzed requests are an admin's, so they reach the decoders.
+	if err := st.AddUser(ctx, geo.User{Name: "admin", Role: geo.RoleAdmin}); err != nil {
+		f.Fatal(err)
+	}
+	_, secret, err := api.CreateToken(ctx, st, "admin", "fuzz", fuzzNow)
+	if err != nil {
+		f.Fatal(err)
+	}
+	fuzzToken = secret
 	return srv.Handler()
 }
+
+// fuzzToken is an admin's API token.
+var fuzzToken string
 
 // serve sends one request to h and returns the recorded reply.
 func serve(h http.Handler, method, path, rawQuery, ctype string, body []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	req.URL.RawQuery = rawQuery
+	req.Header.Set("Authorization", "Bearer "+fuzzToken)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"bufio"
 	"bytes"
 	_ "embed"
@@ -109,6 +110,10 @@ func (s *Server) leavesUnder(score *geo.AreaScore) map[int32]bool {
 
 func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	p := PrincipalFrom(r.Context())
+	if !q.Has("carrier") && p.Role == geo.RoleCarrier {
+		q.Set("carrier", p.Carrier.String())
+	}
 	if !q.Has("carrier") {
 		fieldProblem(w, "carrier", "required: viettel, vinaphone, mobifone, vietnamobile or all")
 		return
@@ -116,6 +121,11 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 	c, err := geo.ParseCarrier(q.Get("carrier"))
 	if err != nil {
 		fieldProblem(w, "carrier", err.Error())
+		return
+	}
+	if !p.SeesCarrier(c) {
+		writeProblem(w, http.StatusForbidden, "a carrier reads its own gap list only",
+			fieldError{Field: "carrier", Reason: "must be " + p.Carrier.String()})
 		return
 	}
 	format := q.Get("format")
@@ -173,12 +183,26 @@ type reportOut struct {
 	NoService    bool        `json:"no_service"`
 	Source       geo.Source  `json:"source,omitempty"`
 	Note         string      `json:"note,omitempty"`
+	// Reporter is shown to admins and reviewers only.
+	Reporter string `json:"reporter,omitempty"`
 }
 
-func newReportOut(r *geo.Report) reportOut {
-	return reportOut{ID: r.ID, Lat: r.Lat, Lon: r.Lon, ObservedAt: r.ObservedAt.UTC(), Carrier: r.Carrier,
+// newReportOut is r as p may see it.
+func newReportOut(r *geo.Report, p *Principal) reportOut {
+	o := reportOut{ID: r.ID, Lat: r.Lat, Lon: r.Lon, ObservedAt: r.ObservedAt.UTC(), Carrier: r.Carrier,
 		Tech: r.Tech, SignalDBm: r.SignalDBm, DownloadMbps: r.DownloadMbps, UploadMbps: r.UploadMbps,
 		NoService: r.NoService, Source: r.Source, Note: r.Note}
+	if p.SeesReporters() {
+		o.Reporter = r.Reporter
+	}
+	return o
+}
+
+// outsideScope is the problem of a report placed outside the submitter's
+// scope.
+var outsideScope = []fieldError{
+	{Field: "lat", Reason: "outside your area scope"},
+	{Field: "lon", Reason: "outside your area scope"},
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -223,6 +247,15 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "invalid report: "+es.Error(), fieldErrors(es)...)
 		return
 	}
+	p := PrincipalFrom(r.Context())
+	if !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
+		s.metrics.rejected.Add(1)
+		writeProblem(w, http.StatusForbidden, "the report's place is outside your area scope", outsideScope...)
+		return
+	}
+	if rep.Reporter == "" {
+		rep.Reporter = p.User
+	}
 	stored, created, err := s.store.AddReport(r.Context(), rep, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		if errors.Is(err, geo.ErrConflict) {
@@ -235,17 +268,24 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", reportLocation(stored.ID))
 	if !created {
-		writeJSON(w, http.StatusOK, newReportOut(&stored))
+		writeJSON(w, http.StatusOK, newReportOut(&stored, p))
 		return
 	}
 	s.metrics.accepted.Add(1)
 	s.accept(stored)
-	writeJSON(w, http.StatusCreated, newReportOut(&stored))
+	s.audit(r, "report.create", stored.ID, "")
+	writeJSON(w, http.StatusCreated, newReportOut(&stored, p))
 }
 
 func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
+	p := PrincipalFrom(r.Context())
 	rep, err := s.store.Report(r.Context(), id)
+	if err == nil && !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
+		// Outside the reader's scope: as if it did not exist, so IDs
+		// cannot be probed.
+		err = geo.ErrNotFound
+	}
 	if errors.Is(err, geo.ErrNotFound) {
 		writeProblem(w, http.StatusNotFound, "no report with id "+strconv.Quote(id))
 		return
@@ -254,7 +294,7 @@ func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newReportOut(&rep))
+	writeJSON(w, http.StatusOK, newReportOut(&rep, p))
 }
 
 // importResult is the reply to an import.
@@ -312,8 +352,24 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	// here, since the store does not return the ones it generates.
 	seen := map[string]bool{}
 	good := make([]geo.Report, 0, len(rows))
+	p := PrincipalFrom(ctx)
+	reject := func(n int, es ...fieldError) {
+		res.Rejected++
+		for _, e := range es {
+			if len(res.Errors) < maxImportErrors {
+				e.Row = n
+				res.Errors = append(res.Errors, e)
+			} else {
+				res.Truncated = true
+			}
+		}
+	}
 	for _, rw := range rows {
 		rep := rw.rep
+		if !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
+			reject(rw.n, outsideScope...)
+			continue
+		}
 		if rep.ID == "" {
 			rep.ID = newReportID()
 		} else {
@@ -327,12 +383,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 				dup = err == nil
 			}
 			if dup {
-				res.Rejected++
-				if len(res.Errors) < maxImportErrors {
-					res.Errors = append(res.Errors, fieldError{Row: rw.n, Field: "id", Reason: "already used by another report"})
-				} else {
-					res.Truncated = true
-				}
+				reject(rw.n, fieldError{Field: "id", Reason: "already used by another report"})
 				continue
 			}
 		}
@@ -353,6 +404,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	s.metrics.rejected.Add(uint64(res.Rejected))
 	if len(good) > 0 {
 		s.accept(good...)
+		s.audit(r, "report.import", "", fmt.Sprintf("accepted=%d rejected=%d", res.Accepted, res.Rejected))
 	}
 	if res.Errors == nil {
 		res.Errors = []fieldError{}

@@ -31,6 +31,9 @@ type layerQuery struct {
 	limit    int
 	// zoom is the web-map zoom the features are for (−1: full detail).
 	zoom int
+	// reach, for the reports layer, is whose scope limits the reports
+	// (nil: none).
+	reach *Principal
 }
 
 func defaultLayerQuery() layerQuery { return layerQuery{limit: MaxLimit, zoom: -1} }
@@ -132,9 +135,13 @@ func parseBBox(s string) (orb.Bound, string) {
 func (s *Server) handleLayer(layer string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st := s.cur.load()
+		p := PrincipalFrom(r.Context())
+		// Staff see the reports of their scope, carriers the holes of
+		// their carrier: a filtered query, never the prepared whole layer.
+		narrowed := layer == "reports" && p.Role == geo.RoleStaff || layer == "holes" && p.Role == geo.RoleCarrier
 		w.Header().Set("Content-Type", "application/geo+json")
-		w.Header().Set("Vary", "Accept-Encoding")
-		if r.URL.RawQuery == "" {
+		w.Header().Set("Vary", "Accept-Encoding, Cookie, Authorization")
+		if r.URL.RawQuery == "" && !narrowed {
 			serveWhole(w, r, st, layer)
 			return
 		}
@@ -147,6 +154,17 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 		if field != "" {
 			fieldProblem(w, field, reason)
 			return
+		}
+		if layer == "holes" && p.Role == geo.RoleCarrier {
+			if lq.carrier != geo.CarrierUnknown && lq.carrier != p.Carrier {
+				writeProblem(w, http.StatusForbidden, "a carrier reads its own holes only",
+					fieldError{Field: "carrier", Reason: "must be " + p.Carrier.String()})
+				return
+			}
+			lq.carrier = p.Carrier
+		}
+		if layer == "reports" {
+			lq.reach = p
 		}
 		bw := writerPool.Get().(*bufio.Writer)
 		bw.Reset(w)
@@ -294,7 +312,7 @@ func writeReportsGeoJSON(w io.Writer, ids []string, obs []geo.Obs, q layerQuery)
 	n := 0
 	for i := len(obs) - 1; i >= 0 && n < q.limit; i-- {
 		o := &obs[i]
-		if o.At < from || o.At > to ||
+		if o.At < from || o.At > to || (q.reach != nil && !q.reach.Covers(o.Area)) ||
 			(q.carrier != geo.CarrierUnknown && o.Carrier != q.carrier) ||
 			(q.hasTech && o.Tech != q.tech) ||
 			(q.bbox != nil && !q.bbox.Contains(orb.Point{o.Lon, o.Lat})) {

@@ -75,6 +75,9 @@ type ogcFeature struct {
 	// from == to); meaningful when the collection is timed.
 	from, to int64
 	json     []byte // {"type":"Feature","id":...}
+	// key is what access is checked against: a report's area index, a
+	// hole's carrier.
+	key int32
 }
 
 // ogcCollection is one collection's features for one state.
@@ -154,7 +157,7 @@ func (s *Server) buildOGCCatalog(st *state) (*ogcCatalog, error) {
 			col.timed = true
 			for _, h := range res.Holes {
 				ids = append(ids, h.ID)
-				col.features = append(col.features, ogcFeature{id: h.ID, bound: h.Geometry.Bound(), hasGeom: true,
+				col.features = append(col.features, ogcFeature{id: h.ID, bound: h.Geometry.Bound(), hasGeom: true, key: int32(h.Carrier),
 					from: unixOr(h.FirstObserved, math.MinInt64), to: unixOr(h.LastObserved, math.MaxInt64)})
 			}
 			err = export.WriteHolesGeoJSON(&buf, res.Holes)
@@ -178,7 +181,7 @@ func (s *Server) buildOGCCatalog(st *state) (*ogcCatalog, error) {
 				start := len(buf)
 				buf = appendReportFeature(buf, st.ids[i], o)
 				col.features = append(col.features, ogcFeature{id: st.ids[i],
-					bound: orb.Point{o.Lon, o.Lat}.Bound(), hasGeom: true, from: o.At, to: o.At,
+					bound: orb.Point{o.Lon, o.Lat}.Bound(), hasGeom: true, from: o.At, to: o.At, key: o.Area,
 					json: buf[start:len(buf):len(buf)]})
 			}
 		}
@@ -272,14 +275,39 @@ func withFeatureID(f []byte, id string) ([]byte, error) {
 	return append(b, f[len(head):]...), nil
 }
 
-// registerOGCRoutes adds the OGC API - Features routes under /ogc.
-func (s *Server) registerOGCRoutes(r *mux.Router) {
-	r.HandleFunc("/ogc", s.handleOGCLanding).Methods("GET")
-	r.HandleFunc("/ogc/conformance", s.handleOGCConformance).Methods("GET")
-	r.HandleFunc("/ogc/collections", s.handleOGCCollections).Methods("GET")
-	r.HandleFunc("/ogc/collections/{collectionId}", s.handleOGCCollection).Methods("GET")
-	r.HandleFunc("/ogc/collections/{collectionId}/items", s.handleOGCItems).Methods("GET")
-	r.HandleFunc("/ogc/collections/{collectionId}/items/{featureId}", s.handleOGCItem).Methods("GET")
+// ogcRoutes are the OGC API - Features routes under /ogc. They are open
+// to all; the reports collection is checked per request (see
+// ogcCollectionOf) and its items, like the holes a carrier sees, are
+// filtered by the principal (see visible).
+func (s *Server) ogcRoutes() []route {
+	return []route{
+		{method: "GET", path: "/ogc", h: s.handleOGCLanding},
+		{method: "GET", path: "/ogc/conformance", h: s.handleOGCConformance},
+		{method: "GET", path: "/ogc/collections", h: s.handleOGCCollections},
+		{method: "GET", path: "/ogc/collections/{collectionId}", h: s.handleOGCCollection},
+		{method: "GET", path: "/ogc/collections/{collectionId}/items", h: s.handleOGCItems},
+		{method: "GET", path: "/ogc/collections/{collectionId}/items/{featureId}", h: s.handleOGCItem},
+	}
+}
+
+// ogcAccess is who may read a collection.
+func ogcAccess(id string) access {
+	if id == "reports" {
+		return rawReaders
+	}
+	return anyone
+}
+
+// visible reports whether p may see feature f of c: a staff user's
+// reports only inside the scope, a carrier's holes only its own.
+func (c *ogcCollection) visible(p *Principal, f *ogcFeature) bool {
+	switch c.id {
+	case "reports":
+		return p.Covers(f.key)
+	case "holes":
+		return p.SeesCarrier(geo.Carrier(f.key))
+	}
+	return true
 }
 
 // ogcLink is a link of an OGC document.
@@ -432,8 +460,11 @@ func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) {
 		Links       []ogcLink          `json:"links"`
 		Collections []ogcCollectionDoc `json:"collections"`
 	}{Links: []ogcLink{{Href: base + "/collections", Rel: "self", Type: mimeJSON, Title: "This document"}}}
+	p := PrincipalFrom(r.Context())
 	for _, info := range ogcCollectionInfo {
-		out.Collections = append(out.Collections, cat.cols[info.id].doc(base))
+		if ogcAccess(info.id).allows(p.Role) {
+			out.Collections = append(out.Collections, cat.cols[info.id].doc(base))
+		}
 	}
 	writeJSONType(w, mimeJSON, out)
 }
@@ -450,6 +481,10 @@ func (s *Server) ogcCollectionOf(w http.ResponseWriter, r *http.Request) *ogcCol
 	c := cat.cols[id]
 	if c == nil {
 		writeProblem(w, http.StatusNotFound, "no collection "+strconv.Quote(id))
+		return nil
+	}
+	if deny(w, PrincipalFrom(r.Context()), ogcAccess(id)) {
+		return nil
 	}
 	return c
 }
@@ -585,11 +620,12 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
+	p := PrincipalFrom(r.Context())
 	matched := 0
 	page := make([][]byte, 0, min(iq.limit, len(c.features)))
 	visit := func(i int) {
 		f := &c.features[i]
-		if !c.match(f, &iq) {
+		if !c.match(f, &iq) || !c.visible(p, f) {
 			return
 		}
 		if matched >= iq.offset && len(page) < iq.limit {
@@ -672,7 +708,7 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) {
 	}
 	id := mux.Vars(r)["featureId"]
 	i, ok := c.byID[id]
-	if !ok {
+	if !ok || !c.visible(PrincipalFrom(r.Context()), &c.features[i]) {
 		writeProblem(w, http.StatusNotFound, "no feature "+strconv.Quote(id)+" in "+c.id)
 		return
 	}

@@ -400,7 +400,8 @@ func TestOGCWithGDAL(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, ogrinfo, args...)
-		cmd.Env = append(cmd.Environ(), "GDAL_HTTP_TIMEOUT=30", "CPL_DEBUG=OFF")
+		cmd.Env = append(cmd.Environ(), "GDAL_HTTP_TIMEOUT=30", "CPL_DEBUG=OFF",
+			"GDAL_HTTP_HEADERS=Authorization: Bearer "+e.auth)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("ogrinfo %s: %v\n%s", strings.Join(args, " "), err, out)

@@ -2,25 +2,274 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
+	"errors"
 	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
 )
 
-// Principal is who a request acts for. It is empty (anonymous) until
-// accounts exist; the middleware that sets it is where authentication
-// will go.
-type Principal struct{}
+// Principal is who a request acts for: a signed-in user, through a
+// session cookie or an API token, or the public (the zero value).
+type Principal struct {
+	User    string
+	Role    geo.Role // "" for the public
+	Scope   []string // staff: area codes
+	Carrier geo.Carrier
+	Via     string // "session" or "token"
+
+	// covered marks the areas a staff scope covers, by area index.
+	covered []bool
+	// csrf is the session's CSRF token; tokenID the API token's ID.
+	csrf        string
+	sessionHash string
+	tokenID     string
+}
+
+// Anonymous reports whether p is the public.
+func (p *Principal) Anonymous() bool { return p.Role == "" }
+
+// Covers reports whether the area with index i (-1: none) is inside p's
+// reach for raw reports: every area for admins and reviewers, the scope's
+// areas for staff, none for carriers and the public.
+func (p *Principal) Covers(i int32) bool {
+	switch p.Role {
+	case geo.RoleAdmin, geo.RoleReviewer:
+		return true
+	case geo.RoleStaff:
+		return i >= 0 && int(i) < len(p.covered) && p.covered[i]
+	}
+	return false
+}
+
+// SeesCarrier reports whether p may read the holes and gap list of c.
+func (p *Principal) SeesCarrier(c geo.Carrier) bool {
+	return p.Role != geo.RoleCarrier || p.Carrier == c
+}
+
+// SeesReporters reports whether p may see who made a report.
+func (p *Principal) SeesReporters() bool {
+	return p.Role == geo.RoleAdmin || p.Role == geo.RoleReviewer
+}
 
 type principalKey struct{}
 
-// PrincipalFrom returns the request's principal and whether one was set.
-func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+// PrincipalFrom returns the request's principal; the public when the
+// request went through no authentication.
+func PrincipalFrom(ctx context.Context) *Principal {
+	if p, ok := ctx.Value(principalKey{}).(*Principal); ok {
+		return p
+	}
+	return &Principal{}
 }
 
-// withPrincipal puts the anonymous principal in every request's context.
-func withPrincipal(next http.Handler) http.Handler {
+// sessionCookie is the name of the session cookie.
+const sessionCookie = "gapmap_session"
+
+// csrfHeader carries the session's CSRF token on state-changing requests.
+const csrfHeader = "X-CSRF-Token"
+
+// tokenTouchEvery is how often a token's last-used time is written.
+const tokenTouchEvery = time.Minute
+
+// errUnauthenticated is a credential that was sent but is not valid.
+var errUnauthenticated = errors.New("api: invalid credentials")
+
+// authenticate finds the request's principal from its bearer token or
+// session cookie. A bad bearer token is refused at once; a stale session
+// cookie makes the request anonymous.
+func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, Principal{})))
+		p, err := s.principalOf(r)
+		if errors.Is(err, errUnauthenticated) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gapmap", error="invalid_token"`)
+			writeProblem(w, http.StatusUnauthorized, "the API token is unknown or revoked")
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+func (s *Server) principalOf(r *http.Request) (*Principal, error) {
+	ctx := r.Context()
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, _ := strings.Cut(h, " ")
+		tok = strings.TrimSpace(tok)
+		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			return nil, errUnauthenticated
+		}
+		t, err := s.store.TokenByHash(ctx, geo.HashSecret(tok))
+		if errors.Is(err, geo.ErrNotFound) || err == nil && !t.RevokedAt.IsZero() {
+			return nil, errUnauthenticated
+		}
+		if err != nil {
+			return nil, err
+		}
+		u, err := s.store.User(ctx, t.User)
+		if errors.Is(err, geo.ErrNotFound) {
+			return nil, errUnauthenticated
+		}
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		if now.Sub(t.LastUsedAt) >= tokenTouchEvery {
+			if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
+				return nil, err
+			}
+		}
+		p := s.principalFor(&u)
+		p.Via, p.tokenID = "token", t.ID
+		return p, nil
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return &Principal{}, nil
+	}
+	hash := geo.HashSecret(c.Value)
+	sess, err := s.store.Session(ctx, hash)
+	if errors.Is(err, geo.ErrNotFound) {
+		return &Principal{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(sess.ExpiresAt) {
+		return &Principal{}, nil
+	}
+	u, err := s.store.User(ctx, sess.User)
+	if errors.Is(err, geo.ErrNotFound) {
+		return &Principal{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := s.principalFor(&u)
+	p.Via, p.csrf, p.sessionHash = "session", sess.CSRF, hash
+	return p, nil
+}
+
+// principalFor builds the principal of user u, with its scope resolved
+// to areas (cached per scope).
+func (s *Server) principalFor(u *geo.User) *Principal {
+	p := &Principal{User: u.Name, Role: u.Role, Scope: u.Scope, Carrier: u.Carrier}
+	if u.Role == geo.RoleStaff {
+		key := strings.Join(u.Scope, "\x00")
+		if v, ok := s.scopes.Load(key); ok {
+			p.covered = v.([]bool)
+		} else {
+			p.covered, _ = geo.ScopeAreas(s.areas, u.Scope)
+			s.scopes.Store(key, p.covered)
+		}
+	}
+	return p
+}
+
+// checkCSRF reports whether a state-changing request made with a session
+// cookie carries the session's CSRF token. Requests with a bearer token
+// or none carry no ambient authority and pass.
+func checkCSRF(r *http.Request, p *Principal) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	if p.Via != "session" {
+		return true
+	}
+	got := r.Header.Get(csrfHeader)
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(p.csrf)) == 1
+}
+
+// access is who may call a route; handlers narrow it further by scope and
+// carrier.
+type access uint8
+
+const (
+	anyone        access = iota // the public too
+	signedIn                    // any signed-in user
+	rawReaders                  // admins, reviewers and staff (in scope)
+	reportWriters               // admins and staff (in scope)
+	gapReaders                  // admins, reviewers and carriers (their own)
+	reviewers                   // admins and reviewers
+	admins                      // admins only
+)
+
+var accessRoles = map[access][]geo.Role{
+	signedIn:      geo.Roles,
+	rawReaders:    {geo.RoleAdmin, geo.RoleReviewer, geo.RoleStaff},
+	reportWriters: {geo.RoleAdmin, geo.RoleStaff},
+	gapReaders:    {geo.RoleAdmin, geo.RoleReviewer, geo.RoleCarrier},
+	reviewers:     {geo.RoleAdmin, geo.RoleReviewer},
+	admins:        {geo.RoleAdmin},
+}
+
+// allows reports whether role may call a route of this access.
+func (a access) allows(role geo.Role) bool {
+	if a == anyone {
+		return true
+	}
+	for _, r := range accessRoles[a] {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// deny writes 401 for the public and 403 for a signed-in user, and
+// reports whether it did.
+func deny(w http.ResponseWriter, p *Principal, a access) bool {
+	if a.allows(p.Role) {
+		return false
+	}
+	if p.Anonymous() {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gapmap"`)
+		writeProblem(w, http.StatusUnauthorized, "sign in or send an API token to use this")
+		return true
+	}
+	writeProblem(w, http.StatusForbidden, "the "+string(p.Role)+" role may not use this")
+	return true
+}
+
+// guard wraps h with the route's access check and, for state-changing
+// requests made with a session, the CSRF check.
+func guard(a access, csrf bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := PrincipalFrom(r.Context())
+		if deny(w, p, a) {
+			return
+		}
+		if csrf && !checkCSRF(r, p) {
+			writeProblem(w, http.StatusForbidden, "missing or wrong "+csrfHeader+" header",
+				fieldError{Field: csrfHeader, Reason: "must be the csrf value of GET /api/v1/session"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers every response carries: a content
+// security policy without inline script, no MIME sniffing, no framing.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+		"img-src 'self' data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org; " +
+		"connect-src 'self'; worker-src 'self'; manifest-src 'self'; " +
+		"frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
 	})
 }

@@ -38,9 +38,16 @@ type Options struct {
 	Web fs.FS
 }
 
+// Store is what the server keeps its data in: reports, areas and teams,
+// and the accounts.
+type Store interface {
+	geo.Store
+	geo.Accounts
+}
+
 // Server serves the API over a store and an in-memory analysis state.
 type Server struct {
-	store   geo.Store
+	store   Store
 	log     *slog.Logger
 	cfg     geo.Config
 	maxBody int64
@@ -67,6 +74,13 @@ type Server struct {
 	live    *geo.Live
 	rebuild atomic.Bool
 
+	// rejected holds the IDs of reports a reviewer rejected; they are
+	// left out of the analysis. Guarded by mu.
+	rejected map[string]bool
+
+	scopes sync.Map // staff scope key → []bool covered areas
+	logins loginLimiter
+
 	cur analysisState
 	sch scheduler
 	ogc ogcCache // OGC API - Features documents of the current state
@@ -74,7 +88,7 @@ type Server struct {
 
 // New loads the areas, reports and teams from store, runs an initial
 // analysis and returns a Server ready to serve.
-func New(ctx context.Context, store geo.Store, opt Options) (*Server, error) {
+func New(ctx context.Context, store Store, opt Options) (*Server, error) {
 	s := &Server{
 		store:     store,
 		log:       opt.Logger,
@@ -84,6 +98,7 @@ func New(ctx context.Context, store geo.Store, opt Options) (*Server, error) {
 		web:       opt.Web,
 		metrics:   newMetrics(),
 		reporters: geo.NewReporters(),
+		rejected:  map[string]bool{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -120,6 +135,15 @@ func New(ctx context.Context, store geo.Store, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
+	rvs, err := store.Reviews(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	for _, rv := range rvs {
+		if rv.Status == geo.ReviewRejected {
+			s.rejected[rv.ReportID] = true
+		}
+	}
 	if s.live, err = geo.NewLive(ctx, s.liveInput(len(s.obs)), s.cfg); err != nil {
 		return nil, fmt.Errorf("api: initial analysis: %w", err)
 	}
@@ -131,10 +155,38 @@ func New(ctx context.Context, store geo.Store, opt Options) (*Server, error) {
 	return s, nil
 }
 
-// liveInput is the engine's input over the first n reports held. The
-// caller holds mu or owns s exclusively.
+// liveInput is the engine's input over the first n reports held, less
+// those a reviewer rejected. The caller holds mu or owns s exclusively.
 func (s *Server) liveInput(n int) geo.Input {
-	return geo.Input{Areas: s.areas, Index: s.index, Obs: slices.Clone(s.obs[:n]), Teams: s.teams}
+	obs := slices.Clone(s.obs[:n])
+	if len(s.rejected) > 0 {
+		k := 0
+		for i := range obs {
+			if !s.rejected[s.ids[i]] {
+				obs[k] = obs[i]
+				k++
+			}
+		}
+		obs = obs[:k]
+	}
+	return geo.Input{Areas: s.areas, Index: s.index, Obs: obs, Teams: s.teams}
+}
+
+// setRejected records whether report id is rejected and, when that
+// changes, has the analysis rebuilt without (or with) it.
+func (s *Server) setRejected(id string, rejected bool) {
+	s.mu.Lock()
+	changed := s.rejected[id] != rejected
+	if rejected {
+		s.rejected[id] = true
+	} else {
+		delete(s.rejected, id)
+	}
+	s.mu.Unlock()
+	if changed {
+		s.rebuild.Store(true)
+		s.sch.schedule()
+	}
 }
 
 // accept holds a stored report in memory and puts it into the live
@@ -188,24 +240,59 @@ func (s *Server) routesHandler() http.Handler {
 		writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
 	r.Use(routeName)
-	add := func(method, path string, h http.HandlerFunc) {
-		r.HandleFunc(path, h).Methods(method)
+	for _, rt := range s.routes() {
+		r.Handle(rt.path, guard(rt.access, !rt.noCSRF, rt.h)).Methods(rt.method)
 	}
-	add("GET", "/healthz", s.handleHealth)
-	add("GET", "/metrics", s.handleMetrics)
-	add("GET", "/api/v1/openapi.json", s.handleOpenAPI)
-	for _, l := range []string{"areas", "holes", "reports", "teams"} {
-		add("GET", "/api/v1/layers/"+l, s.handleLayer(l))
-	}
-	add("GET", "/api/v1/areas/{code}", s.handleArea)
-	add("GET", "/api/v1/gaps", s.handleGaps)
-	add("POST", "/api/v1/reports/import", s.handleImport)
-	add("POST", "/api/v1/reports", s.handlePostReport)
-	add("GET", "/api/v1/reports/{id}", s.handleGetReport)
-	s.registerOGCRoutes(r)
 	s.registerWebRoutes(r) // last: the page's catch-all must not shadow the API
 	s.router = r
-	return s.logRequests(s.recoverPanics(withPrincipal(r)))
+	// Cross-origin browser requests that change state are refused before
+	// anything else (Sec-Fetch-Site and Origin checks); the session's CSRF
+	// token is checked per route by guard.
+	cop := http.NewCrossOriginProtection()
+	return s.logRequests(s.recoverPanics(securityHeaders(cop.Handler(s.authenticate(r)))))
+}
+
+// route is one API route and who may call it.
+type route struct {
+	method, path string
+	access       access
+	// noCSRF exempts a state-changing route from the session CSRF check:
+	// sign-in (there is no session yet) and the speed test (it changes
+	// nothing).
+	noCSRF bool
+	h      http.HandlerFunc
+}
+
+// routes is every API route with its access rule. The authorization
+// matrix test walks the router and wants a row for each.
+func (s *Server) routes() []route {
+	rs := []route{
+		{method: "GET", path: "/healthz", h: s.handleHealth},
+		{method: "GET", path: "/metrics", h: s.handleMetrics},
+		{method: "GET", path: "/api/v1/openapi.json", h: s.handleOpenAPI},
+		{method: "GET", path: "/api/v1/areas/{code}", h: s.handleArea},
+		{method: "GET", path: "/api/v1/gaps", access: gapReaders, h: s.handleGaps},
+		{method: "POST", path: "/api/v1/reports/import", access: reportWriters, h: s.handleImport},
+		{method: "POST", path: "/api/v1/reports", access: reportWriters, h: s.handlePostReport},
+		{method: "GET", path: "/api/v1/reports/{id}", access: rawReaders, h: s.handleGetReport},
+		{method: "PUT", path: "/api/v1/reports/{id}/review", access: reviewers, h: s.handleReview},
+		{method: "GET", path: "/api/v1/session", h: s.handleSessionGet},
+		{method: "POST", path: "/api/v1/session", noCSRF: true, h: s.handleSessionCreate},
+		{method: "DELETE", path: "/api/v1/session", h: s.handleSessionDelete},
+		{method: "GET", path: "/api/v1/users", access: admins, h: s.handleUsers},
+		{method: "POST", path: "/api/v1/users", access: admins, h: s.handleUserCreate},
+		{method: "GET", path: "/api/v1/tokens", access: signedIn, h: s.handleTokens},
+		{method: "POST", path: "/api/v1/tokens", access: signedIn, h: s.handleTokenCreate},
+		{method: "DELETE", path: "/api/v1/tokens/{id}", access: signedIn, h: s.handleTokenRevoke},
+		{method: "GET", path: "/api/v1/audit", access: admins, h: s.handleAudit},
+		{method: "GET", path: "/api/v1/speedtest/download", h: s.handleSpeedDownload},
+		{method: "POST", path: "/api/v1/speedtest/upload", noCSRF: true, h: s.handleSpeedUpload},
+	}
+	for _, l := range []string{"areas", "holes", "teams"} {
+		rs = append(rs, route{method: "GET", path: "/api/v1/layers/" + l, h: s.handleLayer(l)})
+	}
+	rs = append(rs, route{method: "GET", path: "/api/v1/layers/reports", access: rawReaders, h: s.handleLayer("reports")})
+	return append(rs, s.ogcRoutes()...)
 }
 
 // reqInfo carries what inner handlers learn back to the outer middleware.

@@ -18,11 +18,9 @@ import (
 // MaxSpeedTestBytes bounds a speed-test download or upload (10 MiB).
 const MaxSpeedTestBytes = 10 << 20
 
-// registerWebRoutes adds the speed-test endpoints and, when the server
-// has a page (Options.Web), serves it at / with its static files.
+// registerWebRoutes serves the map page at / with its static files, when
+// the server has one (Options.Web).
 func (s *Server) registerWebRoutes(r *mux.Router) {
-	r.HandleFunc("/api/v1/speedtest/download", s.handleSpeedDownload).Methods("GET")
-	r.HandleFunc("/api/v1/speedtest/upload", s.handleSpeedUpload).Methods("POST")
 	if s.web == nil {
 		return
 	}

@@ -90,7 +90,7 @@ func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
 	res.Areas = a.scores()
 	fillHoleAreas(res.Holes, ix, info, cfg, areaLand(ix))
 	rankHoles(res.Holes)
-	res.Summary = summarize(res, len(in.Areas), obs, len(in.Teams))
+	res.Summary = summarize(res, len(in.Areas), newObsTally(obs), len(in.Teams))
 	return res, ctx.Err()
 }
 
@@ -479,22 +479,38 @@ func rankHoles(holes []Hole) {
 	}
 }
 
-func summarize(res *Result, areas int, obs []Obs, teams int) Summary {
-	s := Summary{Areas: areas, Reports: len(obs), Teams: teams,
-		Holes: map[string]int{}, HoleKm2: map[string]float64{}, Actions: map[Action]int{}}
-	first, last := int64(math.MaxInt64), int64(math.MinInt64)
+// obsTally is what the summary says about the observations, kept up to
+// date by a Live as reports arrive.
+type obsTally struct {
+	reports, weak, outside int
+	first, last            int64
+}
+
+func newObsTally(obs []Obs) obsTally {
+	t := obsTally{first: math.MaxInt64, last: math.MinInt64}
 	for i := range obs {
-		if obs[i].Flags&FlagWeak != 0 {
-			s.Weak++
-		}
-		if obs[i].Area < 0 {
-			s.Outside++
-		}
-		first, last = min(first, obs[i].At), max(last, obs[i].At)
+		t.add(&obs[i])
 	}
-	if len(obs) > 0 {
-		s.FirstObserved = time.Unix(first, 0).UTC()
-		s.LastObserved = time.Unix(last, 0).UTC()
+	return t
+}
+
+func (t *obsTally) add(o *Obs) {
+	t.reports++
+	if o.Flags&FlagWeak != 0 {
+		t.weak++
+	}
+	if o.Area < 0 {
+		t.outside++
+	}
+	t.first, t.last = min(t.first, o.At), max(t.last, o.At)
+}
+
+func summarize(res *Result, areas int, t obsTally, teams int) Summary {
+	s := Summary{Areas: areas, Reports: t.reports, Weak: t.weak, Outside: t.outside, Teams: teams,
+		Holes: map[string]int{}, HoleKm2: map[string]float64{}, Actions: map[Action]int{}}
+	if t.reports > 0 {
+		s.FirstObserved = time.Unix(t.first, 0).UTC()
+		s.LastObserved = time.Unix(t.last, 0).UTC()
 	}
 	for _, c := range append(slices.Clone(Carriers), CarrierAll) {
 		s.Holes[c.String()] = 0

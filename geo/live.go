@@ -26,6 +26,7 @@ type Live struct {
 	teams []TeamOut
 	nTeam int
 	obs   []Obs
+	tally obsTally
 	f     *hexField
 	acc   *areaAccum
 	info  map[uint64]*cellInfo
@@ -69,6 +70,8 @@ func NewLive(ctx context.Context, in Input, cfg Config) (*Live, error) {
 	}
 	l.acc = newAreaAccum(ix, in.Areas, cfg)
 	l.acc.addObs(obs)
+	l.acc.trackSignals()
+	l.tally = newObsTally(obs)
 	l.teams = l.acc.addTeams(in.Teams)
 	var holes []Hole
 	for s := range nCarriers + 1 {
@@ -142,6 +145,7 @@ func (l *Live) add(o Obs) bool {
 	l.obs = append(l.obs, o)
 	l.f.obs = l.obs
 	i := int32(len(l.obs) - 1)
+	l.tally.add(&l.obs[i])
 	l.acc.addOne(&l.obs[i])
 	s := carrierSlot(o.Carrier)
 	if s < 0 {
@@ -193,7 +197,7 @@ func (l *Live) flush() {
 		stale := map[int]bool{}
 		for _, c := range cells {
 			// A cell that left a hole may have split it or emptied it.
-			if k, ok := l.holeOf[slot][c]; ok {
+			if k, ok := l.holeOf[slot][c]; ok && !l.flagged[slot][c] {
 				stale[k] = true
 			}
 		}
@@ -201,16 +205,9 @@ func (l *Live) flush() {
 		for k := range stale {
 			seeds = append(seeds, l.holes[k].CellIDs...)
 		}
-		comps := componentsFrom(seeds, l.flagged[slot], l.neighbours)
-		// A component may also have swallowed other holes (a new cell
-		// joining two): they go too.
-		for _, comp := range comps {
-			for _, c := range comp {
-				if k, ok := l.holeOf[slot][c]; ok {
-					stale[k] = true
-				}
-			}
-		}
+		// The other holes the groups reach are still whole and connected;
+		// they are taken in whole and go too (a new cell may join two).
+		comps := l.regroup(slot, seeds, stale)
 		for k := range l.refreshing[slot] {
 			if _, ok := l.holes[k]; ok && !stale[k] {
 				l.refresh(k, slot)
@@ -257,6 +254,98 @@ func (l *Live) flush() {
 			l.acc.addCell(slot, c, l.info[c], -1)
 		}
 	}
+}
+
+// regroup returns the connected groups (H3 neighbours) of slot's flagged
+// cells that hold seeds (seeds outside the set are ignored), each sorted.
+// Holes not in broken lost no cell since they were built,
+// so each is still connected and, having been a whole group then, gained
+// neighbours only among the cells that changed sides, which are seeds:
+// such a hole is taken in whole when reached, without walking its cells,
+// and the groups that reach it are joined. Every hole the groups hold is
+// added to broken.
+func (l *Live) regroup(slot int, seeds []uint64, broken map[int]bool) [][]uint64 {
+	set, holeOf := l.flagged[slot], l.holeOf[slot]
+	whole := func(c uint64) (int, bool) {
+		k, ok := holeOf[c]
+		return k, ok && !broken[k]
+	}
+	// group[c] is 1 + the group that walked c; taken[k] the group that
+	// took whole hole k. up joins groups (union–find).
+	group := map[uint64]int{}
+	taken := map[int]int{}
+	var comps [][]uint64
+	var up []int
+	root := func(g int) int {
+		for up[g] != g {
+			up[g] = up[up[g]]
+			g = up[g]
+		}
+		return g
+	}
+	join := func(a, b int) {
+		if a, b = root(a), root(b); a != b {
+			up[max(a, b)] = min(a, b)
+		}
+	}
+	slices.Sort(seeds)
+	var queue []uint64
+	for _, start := range seeds {
+		if !set[start] || group[start] > 0 {
+			continue
+		}
+		if k, ok := whole(start); ok {
+			if _, done := taken[k]; done {
+				continue
+			}
+		}
+		g := len(comps)
+		comps, up = append(comps, nil), append(up, g)
+		visit := func(c uint64) {
+			if k, ok := whole(c); ok {
+				if h, done := taken[k]; done {
+					join(g, h)
+				} else {
+					taken[k] = g
+					comps[g] = append(comps[g], l.holes[k].CellIDs...)
+				}
+				return
+			}
+			if h := group[c]; h > 0 {
+				join(g, h-1)
+				return
+			}
+			group[c] = g + 1
+			comps[g] = append(comps[g], c)
+			queue = append(queue, c)
+		}
+		queue = queue[:0]
+		visit(start)
+		for q := 0; q < len(queue); q++ {
+			for _, n := range l.neighbours(queue[q]) {
+				if set[n] {
+					visit(n)
+				}
+			}
+		}
+	}
+	for k := range taken {
+		broken[k] = true
+	}
+	var out [][]uint64
+	for g := range comps {
+		if r := root(g); r != g {
+			comps[r] = append(comps[r], comps[g]...)
+			comps[g] = nil
+		}
+	}
+	for g := range comps {
+		if root(g) == g {
+			slices.Sort(comps[g])
+			out = append(out, comps[g])
+		}
+	}
+	return out
 }
 
 // refresh recomputes a hole's evidence and priority over the same cells.
@@ -316,7 +405,7 @@ func (l *Live) Result() *Result {
 		res.Holes = append(res.Holes, *h)
 	}
 	rankHoles(res.Holes)
-	res.Summary = summarize(res, len(l.areas), l.obs, l.nTeam)
+	res.Summary = summarize(res, len(l.areas), l.tally, l.nTeam)
 	return res
 }
 
@@ -417,31 +506,5 @@ func (f *hexField) reach(cell uint64) []uint64 {
 		}
 	}
 	slices.Sort(out)
-	return out
-}
-
-// componentsFrom returns the connected groups of set that contain the
-// seeds (seeds outside set are ignored), each sorted.
-func componentsFrom(seeds []uint64, set map[uint64]bool, neighbours func(uint64) []uint64) [][]uint64 {
-	seen := map[uint64]bool{}
-	slices.Sort(seeds)
-	var out [][]uint64
-	for _, start := range seeds {
-		if seen[start] || !set[start] {
-			continue
-		}
-		comp := []uint64{start}
-		seen[start] = true
-		for q := 0; q < len(comp); q++ {
-			for _, n := range neighbours(comp[q]) {
-				if set[n] && !seen[n] {
-					seen[n] = true
-					comp = append(comp, n)
-				}
-			}
-		}
-		slices.Sort(comp)
-		out = append(out, comp)
-	}
 	return out
 }

@@ -45,6 +45,11 @@ type areaAccum struct {
 	teamPts []orb.Point
 	// cover counts, per hole cell, the carrier holes covering it.
 	cover map[uint64]int32
+	// sorted holds, per node and carrier, the signals of the node and of
+	// every node below it, in order, so that scores reads each median
+	// without rolling the signals up and selecting again. Only a Live
+	// keeps it (see trackSignals): it scores after every few reports.
+	sorted [][nCarriers][]float32
 }
 
 func codeKey(vintage, code string) string { return vintage + "\x00" + code }
@@ -190,6 +195,36 @@ func (a *areaAccum) addCell(s int, c uint64, inf *cellInfo, sign float64) {
 	}
 }
 
+// trackSignals starts keeping sorted (see areaAccum) from the signals
+// taken so far; addOne keeps it up to date.
+func (a *areaAccum) trackSignals() {
+	a.sorted = make([][nCarriers][]float32, len(a.nodes))
+	for i := range a.nodes {
+		for s := range nCarriers {
+			for j := range a.above(i) {
+				a.sorted[j][s] = append(a.sorted[j][s], a.nodes[i].signals[s]...)
+			}
+		}
+	}
+	for i := range a.sorted {
+		for s := range nCarriers {
+			slices.Sort(a.sorted[i][s])
+		}
+	}
+}
+
+// above yields node i and its ancestors.
+func (a *areaAccum) above(i int) func(func(int) bool) {
+	return func(yield func(int) bool) {
+		for d := 0; i >= 0 && d <= len(a.nodes); d++ {
+			if !yield(i) {
+				return
+			}
+			i = a.nodes[i].up
+		}
+	}
+}
+
 // addOne counts one more observation (see addObs).
 func (a *areaAccum) addOne(o *Obs) {
 	if o.Area < 0 {
@@ -208,6 +243,13 @@ func (a *areaAccum) addOne(o *Obs) {
 		}
 		if o.HasSignal() {
 			n.signals[s] = append(n.signals[s], o.SignalDBm)
+			if a.sorted != nil {
+				for j := range a.above(int(o.Area)) {
+					v := a.sorted[j][s]
+					k, _ := slices.BinarySearch(v, o.SignalDBm)
+					a.sorted[j][s] = slices.Insert(v, k, o.SignalDBm)
+				}
+			}
 		}
 	}
 }
@@ -273,6 +315,23 @@ func (a *areaAccum) lookupCode(code string) int {
 	return best
 }
 
+// median is the median signal of node i for carrier slot s: from sorted
+// when it is kept, else of the rolled-up signals (reordering them).
+func (a *areaAccum) median(i, s int, rolled []float32) float64 {
+	if a.sorted == nil {
+		return median32(rolled)
+	}
+	v := a.sorted[i][s]
+	n := len(v)
+	switch {
+	case n == 0:
+		return math.NaN()
+	case n%2 == 1:
+		return float64(v[n/2])
+	}
+	return (float64(v[n/2-1]) + float64(v[n/2])) / 2
+}
+
 // scores rolls figures up to parents and computes every score. It works
 // on a copy, so the accumulator can take more observations and holes and
 // be scored again.
@@ -280,6 +339,10 @@ func (a *areaAccum) scores() []AreaScore {
 	nodes := slices.Clone(a.nodes)
 	for i := range nodes {
 		for s := range nCarriers {
+			if a.sorted != nil {
+				nodes[i].signals[s] = nil // the medians come from sorted
+				continue
+			}
 			// Appends during the roll-up must not write into the
 			// accumulator's own arrays.
 			nodes[i].signals[s] = slices.Clip(nodes[i].signals[s])
@@ -349,7 +412,7 @@ func (a *areaAccum) scores() []AreaScore {
 		s.Carriers = make([]CarrierStats, nCarriers)
 		for k, c := range Carriers {
 			cs := CarrierStats{Carrier: c, Reports: n.car[k].reports, Weak: n.car[k].weak,
-				MedianSignalDBm: median32(n.signals[k]), HoleKm2: math.Min(n.carHole[k], n.land)}
+				MedianSignalDBm: a.median(i, k, n.signals[k]), HoleKm2: math.Min(n.carHole[k], n.land)}
 			if cs.Reports > 0 {
 				cs.WeakShare = float64(cs.Weak) / float64(cs.Reports)
 			}

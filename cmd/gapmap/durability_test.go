@@ -35,6 +35,15 @@ func TestAcknowledgedReportsSurviveSIGKILL(t *testing.T) {
 		t.Fatalf("import areas: %v\n%s", err, out)
 	}
 
+	if out, err := exec.Command(bin, "user", "add", "--db", db, "--name", "bulk", "--role", "admin", "--no-password").CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	tok, err := exec.Command(bin, "token", "create", "--db", db, "--user", "bulk").Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	auth := "Bearer " + strings.TrimSpace(string(tok))
+
 	cmd, base := startServe(t, bin, db)
 
 	const (
@@ -66,7 +75,10 @@ func TestAcknowledgedReportsSurviveSIGKILL(t *testing.T) {
 				lat := 9.01 + float64(i%80)*0.001
 				lon := 105.01 + float64(g)*0.005
 				body := fmt.Sprintf(`{"id":%q,"lat":%.5f,"lon":%.5f,"observed_at":"2026-01-20T08:00:00+07:00","carrier":"viettel","tech":"4G","signal_dbm":-115}`, id, lat, lon)
-				res, err := client.Post(base+"/api/v1/reports", "application/json", strings.NewReader(body))
+				req, _ := http.NewRequest("POST", base+"/api/v1/reports", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", auth)
+				res, err := client.Do(req)
 				if err != nil {
 					// Not acknowledged: the server is gone or going.
 					select {
@@ -116,7 +128,9 @@ func TestAcknowledgedReportsSurviveSIGKILL(t *testing.T) {
 	_, base = startServe(t, bin, db)
 	missing := 0
 	for _, id := range ids {
-		res, err := client.Get(base + "/api/v1/reports/" + id)
+		req, _ := http.NewRequest("GET", base+"/api/v1/reports/"+id, nil)
+		req.Header.Set("Authorization", auth)
+		res, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,9 @@
 //
 //	gapmap serve   [--addr 127.0.0.1:8080] [--db gapmap.gpkg] [--empty]
 //	gapmap import  areas|reports|teams [--db gapmap.gpkg] FILE
+//	gapmap user    add --name N --role R [--scope CODES] [--carrier C] [--db F] < password
+//	gapmap user    list|passwd [--db F]
+//	gapmap token   create --user N [--label L] | list [--user N] | revoke --id ID [--db F]
 //	gapmap analyze --areas FILE --reports FILE [--teams FILE] --out DIR [flags]
 //	gapmap demo    --out DIR [--seed N] [--areas FILE] [--reports N]
 //	gapmap eval    --truth DIR --holes FILE
@@ -38,7 +41,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -66,6 +69,8 @@ const usage = `usage: gapmap <command> [flags]
 commands:
   serve     run the web service over a GeoPackage store (seeds a demo province when empty)
   import    load areas, reports or teams into the store
+  user      add, list users or set a password (user add|list|passwd)
+  token     create, list or revoke API tokens (token create|list|revoke)
   analyze   score coverage gaps and team reach from areas, reports and teams
   demo      generate a synthetic province with ground truth
   eval      measure holes against a demo's ground truth
@@ -73,7 +78,7 @@ commands:
 `
 
 // run is the whole program; tests call it directly.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command given"}
@@ -86,6 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "import":
 		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "token":
+		return runToken(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "eval":

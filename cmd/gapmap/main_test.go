@@ -18,7 +18,16 @@ func runCLI(t *testing.T, args ...string) (error, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	getenv := func(string) string { return "" }
-	err := run(context.Background(), args, getenv, &stdout, &stderr)
+	err := run(context.Background(), args, getenv, strings.NewReader(""), &stdout, &stderr)
+	return err, stdout.String(), stderr.String()
+}
+
+// runCLIInput is runCLI with stdin.
+func runCLIInput(t *testing.T, stdin string, args ...string) (error, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	getenv := func(string) string { return "" }
+	err := run(context.Background(), args, getenv, strings.NewReader(stdin), &stdout, &stderr)
 	return err, stdout.String(), stderr.String()
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data/gpkg"
+	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/sim"
 	"github.com/gapmap/gapmap/web"
 )
@@ -36,10 +37,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("store %s: %w", *db, err)
 	}
 	defer store.Close()
+	var demoAdmin string
 	if !*empty {
-		if err := seedDemo(ctx, store, *seed, logger); err != nil {
+		seeded, err := seedDemo(ctx, store, *seed, logger)
+		if err != nil {
 			return err
 		}
+		if seeded {
+			if demoAdmin, err = addDemoAdmin(ctx, store); err != nil {
+				return err
+			}
+		}
+	}
+	if us, err := store.Users(ctx); err != nil {
+		return err
+	} else if len(us) == 0 {
+		logger.Warn("no users yet: the public sees the aggregated map only; add the first admin with: gapmap user add --role admin --name NAME --db " + *db)
 	}
 	start := time.Now()
 	srv, err := api.New(ctx, store, api.Options{Logger: logger, Web: web.FS()})
@@ -62,6 +75,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "gapmap serving %s on http://%s/ (store %s)\n", version, ln.Addr(), *db)
+	if demoAdmin != "" {
+		fmt.Fprintf(stdout, "demo province: sign in as admin with password %s (shown once; change it with gapmap user passwd --name admin)\n", demoAdmin)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -86,31 +102,50 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // seedDemo puts the synthetic demo province (areas, reports, teams) in a
 // store that has no areas and no reports, so a fresh install shows a
 // populated map.
-func seedDemo(ctx context.Context, store *gpkg.Store, seed int64, logger *slog.Logger) error {
+func seedDemo(ctx context.Context, store *gpkg.Store, seed int64, logger *slog.Logger) (seeded bool, err error) {
 	areas, reports, _, _, err := store.Counts(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if areas > 0 || reports > 0 {
-		return nil
+		return false, nil
 	}
 	start := time.Now()
 	w, err := sim.Generate(sim.Options{Seed: seed})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := store.ReplaceAreas(ctx, w.Areas[0].Vintage, w.Areas); err != nil {
-		return fmt.Errorf("seed demo areas: %w", err)
+		return false, fmt.Errorf("seed demo areas: %w", err)
 	}
 	if _, err := store.AddReports(ctx, w.Reports); err != nil {
-		return fmt.Errorf("seed demo reports: %w", err)
+		return false, fmt.Errorf("seed demo reports: %w", err)
 	}
 	if err := store.ReplaceTeams(ctx, w.Teams); err != nil {
-		return fmt.Errorf("seed demo teams: %w", err)
+		return false, fmt.Errorf("seed demo teams: %w", err)
 	}
 	logger.Info("empty store seeded with the synthetic demo province (mô phỏng)",
 		"areas", len(w.Areas), "reports", len(w.Reports), "teams", len(w.Teams), "duration_ms", time.Since(start).Milliseconds())
-	return nil
+	return true, nil
+}
+
+// addDemoAdmin gives a freshly seeded demo store an admin, "admin", with
+// a random password that is returned to be shown once.
+func addDemoAdmin(ctx context.Context, store *gpkg.Store) (string, error) {
+	if us, err := store.Users(ctx); err != nil || len(us) > 0 {
+		return "", err
+	}
+	pw, _ := geo.NewSecret("")
+	pw = pw[:16]
+	h, err := geo.HashPassword(pw)
+	if err != nil {
+		return "", err
+	}
+	u := geo.User{Name: "admin", Role: geo.RoleAdmin, PasswordHash: h, CreatedAt: time.Now().UTC()}
+	if err := store.AddUser(ctx, u); err != nil {
+		return "", fmt.Errorf("demo admin: %w", err)
+	}
+	return pw, nil
 }
 
 func envOr(getenv func(string) string, key, def string) string {

@@ -32,13 +32,40 @@ func TestImportAndServe(t *testing.T) {
 		t.Errorf("import lakes: %v (exit %d), want a usage error", err, exitCode(err))
 	}
 
+	// The first admin, and a token for a program.
+	if err, _, stderr := runCLIInput(t, "short\n", "user", "add", "--db", db, "--name", "admin", "--role", "admin"); exitCode(err) != 2 || !strings.Contains(err.Error(), "password") {
+		t.Errorf("short password: %v %s", err, stderr)
+	}
+	if err, _, _ := runCLIInput(t, "", "user", "add", "--db", db, "--name", "admin", "--role", "king"); exitCode(err) != 2 || !strings.Contains(err.Error(), "role") {
+		t.Errorf("bad role: %v", err)
+	}
+	if err, _, _ := runCLIInput(t, "", "user", "add", "--db", db, "--name", "x", "--role", "staff", "--scope", "NOWHERE", "--no-password"); err == nil || !strings.Contains(err.Error(), "NOWHERE") {
+		t.Errorf("unknown scope: %v", err)
+	}
+	if err, out, stderr := runCLIInput(t, "mật khẩu quản trị\n", "user", "add", "--db", db, "--name", "admin", "--role", "admin"); err != nil {
+		t.Fatalf("user add: %v %s %s", err, out, stderr)
+	}
+	if err, _, _ := runCLIInput(t, "another password\n", "user", "add", "--db", db, "--name", "admin", "--role", "admin"); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("second admin of the same name: %v", err)
+	}
+	tok, _ := mustRun(t, "token", "create", "--db", db, "--user", "admin", "--label", "tải lên")
+	tok = strings.TrimSpace(tok)
+	out, _ = mustRun(t, "user", "list", "--db", db)
+	if !strings.Contains(out, "admin") {
+		t.Errorf("user list: %q", out)
+	}
+	out, _ = mustRun(t, "token", "list", "--db", db)
+	if !strings.Contains(out, "tải lên") {
+		t.Errorf("token list: %q", out)
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--empty"},
-			func(string) string { return "" }, pw, io.Discard)
+			func(string) string { return "" }, nil, pw, io.Discard)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -67,6 +94,17 @@ func TestImportAndServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST without a token: %d, want 401", res.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", base+"/api/v1/reports", strings.NewReader(rep))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var stored struct {
 		ID string `json:"id"`
 	}
@@ -92,5 +130,19 @@ func TestImportAndServe(t *testing.T) {
 	defer st.Close()
 	if _, err := st.Report(context.Background(), stored.ID); err != nil {
 		t.Errorf("report %s acknowledged but not in the store: %v", stored.ID, err)
+	}
+	// The audit log names the CLI's writes and the token's report.
+	es, err := st.Audit(context.Background(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range es {
+		actions = append(actions, e.Via+":"+e.Action)
+	}
+	for _, want := range []string{"cli:user.add", "cli:token.create", "token:report.create"} {
+		if !strings.Contains(strings.Join(actions, " "), want) {
+			t.Errorf("audit log lacks %s: %v", want, actions)
+		}
 	}
 }

@@ -141,6 +141,60 @@ CREATE TABLE gpkg_extensions (
   CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name)
 );
 ` + rtreeSQL("areas") + rtreeSQL("reports") + rtreeSQL("teams") + rtreeSQL("holes"),
+	// 3: accounts, credentials, the audit log and report reviews. These are
+	// deliberately not registered in gpkg_contents, so GDAL and QGIS do not
+	// offer password and token hashes as layers. Times are RFC 3339 UTC
+	// with nine fraction digits (see timeUTC), so they sort as text; NULL
+	// is the zero time.
+	`
+CREATE TABLE users (
+  name TEXT NOT NULL PRIMARY KEY,
+  role TEXT NOT NULL,
+  scope TEXT NOT NULL DEFAULT '',
+  carrier TEXT NOT NULL DEFAULT '',
+  password_hash TEXT NOT NULL DEFAULT '',
+  created_at TEXT
+);
+
+CREATE TABLE tokens (
+  id TEXT NOT NULL PRIMARY KEY,
+  user TEXT NOT NULL REFERENCES users(name),
+  hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL DEFAULT '',
+  created_at TEXT,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+CREATE INDEX tokens_user ON tokens(user);
+
+CREATE TABLE sessions (
+  hash TEXT NOT NULL PRIMARY KEY,
+  user TEXT NOT NULL REFERENCES users(name),
+  csrf TEXT NOT NULL,
+  created_at TEXT,
+  expires_at TEXT
+);
+CREATE INDEX sessions_user ON sessions(user);
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL DEFAULT '',
+  via TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  remote TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE report_reviews (
+  report_id TEXT NOT NULL PRIMARY KEY REFERENCES reports(id),
+  status TEXT NOT NULL CHECK (status IN ('confirmed', 'rejected')),
+  reviewer TEXT NOT NULL DEFAULT '',
+  at TEXT,
+  comment TEXT NOT NULL DEFAULT ''
+);
+`,
 }
 
 // rtreeSQL is the gpkg_rtree_index extension for column geom of table t,

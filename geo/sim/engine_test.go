@@ -108,5 +108,11 @@ func TestLiveMatchesAnalyzeOnProvince(t *testing.T) {
 			t.Errorf("area %s: live %d reports dead share %.4f, batch %d %.4f", want.Areas[i].Code,
 				got.Areas[i].Reports, got.Areas[i].DeadShare, want.Areas[i].Reports, want.Areas[i].DeadShare)
 		}
+		for k, wc := range want.Areas[i].Carriers {
+			g, w := got.Areas[i].Carriers[k].MedianSignalDBm, wc.MedianSignalDBm
+			if g != w && !(math.IsNaN(g) && math.IsNaN(w)) {
+				t.Errorf("area %s %s: live median %v dBm, batch %v", want.Areas[i].Code, wc.Carrier, g, w)
+			}
+		}
 	}
 }

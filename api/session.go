@@ -1,0 +1,256 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+)
+
+// SessionTTL is how long a sign-in lasts.
+const SessionTTL = 12 * time.Hour
+
+// Sign-in throttling: failures allowed per client address and per user
+// name within loginWindow, after which sign-ins are refused with 429.
+const (
+	loginWindow       = 10 * time.Minute
+	loginFailuresAddr = 20
+	loginFailuresName = 10
+)
+
+// userOut is a user as the API shows it: never the password hash.
+type userOut struct {
+	Name      string      `json:"name"`
+	Role      geo.Role    `json:"role"`
+	Scope     []string    `json:"scope,omitempty"`
+	Carrier   geo.Carrier `json:"carrier,omitempty"`
+	CreatedAt *time.Time  `json:"created_at,omitempty"`
+}
+
+func newUserOut(u *geo.User) userOut {
+	o := userOut{Name: u.Name, Role: u.Role, Scope: u.Scope, Carrier: u.Carrier}
+	if !u.CreatedAt.IsZero() {
+		t := u.CreatedAt.UTC()
+		o.CreatedAt = &t
+	}
+	return o
+}
+
+// sessionOut is the reply of the session routes.
+type sessionOut struct {
+	User *userOut `json:"user"`
+	// CSRF is the value state-changing requests with the session cookie
+	// send in X-CSRF-Token.
+	CSRF string `json:"csrf,omitempty"`
+	Via  string `json:"via,omitempty"`
+}
+
+func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
+	p := PrincipalFrom(r.Context())
+	w.Header().Set("Cache-Control", "no-store")
+	if p.Anonymous() {
+		writeJSON(w, http.StatusOK, sessionOut{})
+		return
+	}
+	u := userOut{Name: p.User, Role: p.Role, Scope: p.Scope, Carrier: p.Carrier}
+	writeJSON(w, http.StatusOK, sessionOut{User: &u, CSRF: p.csrf, Via: p.Via})
+}
+
+// handleSessionCreate signs a user in with name and password. Unknown
+// names and wrong passwords get the same reply, in the same time.
+func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
+	if mediaType(r) != "application/json" {
+		writeProblem(w, http.StatusUnsupportedMediaType, "send application/json",
+			fieldError{Field: "Content-Type", Reason: "must be application/json"})
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		Name     *string `json:"name"`
+		Password *string `json:"password"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeProblem(w, http.StatusBadRequest, "malformed JSON", fieldError{Field: "body", Reason: "not a JSON object with name and password"})
+		return
+	}
+	var es []fieldError
+	if in.Name == nil || *in.Name == "" {
+		es = append(es, fieldError{Field: "name", Reason: "required"})
+	}
+	if in.Password == nil || *in.Password == "" {
+		es = append(es, fieldError{Field: "password", Reason: "required"})
+	}
+	if in.Password != nil && len(*in.Password) > geo.MaxPasswordLen*4 {
+		es = append(es, fieldError{Field: "password", Reason: "too long"})
+	}
+	if len(es) > 0 {
+		writeProblem(w, http.StatusBadRequest, "name and password are required", es...)
+		return
+	}
+	name, pw := *in.Name, *in.Password
+	addr := remoteHost(r)
+	now := s.now()
+	if wait := s.logins.blocked(now, "a:"+addr, "n:"+name); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		writeProblem(w, http.StatusTooManyRequests, "too many failed sign-ins; try again later")
+		return
+	}
+	ctx := r.Context()
+	u, err := s.store.User(ctx, name)
+	ok := false
+	switch {
+	case errors.Is(err, geo.ErrNotFound) || err == nil && u.PasswordHash == "":
+		geo.CheckNoPassword(pw)
+	case err != nil:
+		s.writeError(w, r, err)
+		return
+	default:
+		if ok, err = geo.CheckPassword(u.PasswordHash, pw); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if !ok {
+		s.logins.fail(now, "a:"+addr, "n:"+name)
+		s.auditAs(r, "", "", "session.fail", name, "")
+		writeProblem(w, http.StatusUnauthorized, "name or password is wrong")
+		return
+	}
+	// A new session for every sign-in; one the browser held is ended, so
+	// a planted cookie cannot be carried into the signed-in state.
+	if old := PrincipalFrom(ctx); old.sessionHash != "" {
+		if err := s.store.DeleteSession(ctx, old.sessionHash); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	secret, hash := geo.NewSecret("")
+	csrf, _ := geo.NewSecret("")
+	sess := geo.Session{Hash: hash, User: u.Name, CSRF: csrf, CreatedAt: now.UTC(), ExpiresAt: now.Add(SessionTTL).UTC()}
+	if err := s.store.AddSession(ctx, sess); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: sess.ExpiresAt,
+		MaxAge: int(SessionTTL.Seconds()), HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
+	s.auditAs(r, u.Name, "session", "session.create", u.Name, "")
+	out := newUserOut(&u)
+	out.CreatedAt = nil
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, sessionOut{User: &out, CSRF: csrf, Via: "session"})
+}
+
+func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) {
+	p := PrincipalFrom(r.Context())
+	if p.sessionHash != "" {
+		if err := s.store.DeleteSession(r.Context(), p.sessionHash); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.audit(r, "session.delete", p.User, "")
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// isTLS reports whether the client reached us over TLS, directly or
+// through a proxy that says so.
+func isTLS(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+// remoteHost is the client's address without the port.
+func remoteHost(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
+
+// audit records a write by the request's principal.
+func (s *Server) audit(r *http.Request, action, target, detail string) {
+	p := PrincipalFrom(r.Context())
+	s.auditAs(r, p.User, p.Via, action, target, detail)
+}
+
+// auditAs records a write by the named actor. The write it records is
+// already committed, so a failure here is logged, not returned.
+func (s *Server) auditAs(r *http.Request, actor, via, action, target, detail string) {
+	e := geo.AuditEntry{At: s.now().UTC(), Actor: actor, Via: via, Action: action,
+		Target: target, Remote: remoteHost(r), Detail: detail}
+	if err := s.store.AddAudit(context.WithoutCancel(r.Context()), e); err != nil {
+		s.log.ErrorContext(r.Context(), "audit", slog.String("action", action), slog.Any("err", err))
+	}
+}
+
+// loginLimiter counts failed sign-ins per key within loginWindow.
+type loginLimiter struct {
+	mu    sync.Mutex
+	fails map[string][]time.Time
+}
+
+// blocked returns how long until a sign-in for these keys (address and
+// name) is allowed again; 0 if it is allowed now.
+func (l *loginLimiter) blocked(now time.Time, addr, name string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var wait time.Duration
+	for _, k := range [...]struct {
+		key   string
+		limit int
+	}{{addr, loginFailuresAddr}, {name, loginFailuresName}} {
+		ts := l.prune(now, k.key)
+		if len(ts) >= k.limit {
+			wait = max(wait, ts[len(ts)-k.limit].Add(loginWindow).Sub(now))
+		}
+	}
+	return wait
+}
+
+// fail records a failed sign-in for each key.
+func (l *loginLimiter) fail(now time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fails == nil {
+		l.fails = map[string][]time.Time{}
+	}
+	if len(l.fails) > 100_000 {
+		// Bound the memory an attacker can make us hold.
+		for k := range l.fails {
+			l.prune(now, k)
+		}
+	}
+	for _, k := range keys {
+		l.fails[k] = append(l.prune(now, k), now)
+	}
+}
+
+// prune drops the failures of key older than the window. The caller
+// holds mu.
+func (l *loginLimiter) prune(now time.Time, key string) []time.Time {
+	ts := l.fails[key]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= loginWindow {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) == 0 {
+		delete(l.fails, key)
+		return nil
+	}
+	l.fails[key] = ts
+	return ts
+}
