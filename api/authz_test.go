@@ -230,6 +230,16 @@ func TestStaffScope(t *testing.T) {
 	if _, err := e.store.Report(context.Background(), "bad1"); err == nil {
 		t.Error("a row outside the scope was stored")
 	}
+	// An Idempotency-Key of a report in H3 does not reveal it to staff of C1.
+	r = e.do("POST", "/api/v1/reports", "application/json", []byte(h3), "Idempotency-Key", "key-h3")
+	if r.status != 201 {
+		t.Fatalf("admin post with a key: %d %s", r.status, r.body)
+	}
+	r = c1.do("POST", "/api/v1/reports", "application/json", []byte(validReport), "Idempotency-Key", "key-h3")
+	wantProblem(t, r, 409, "Idempotency-Key")
+	if bytes.Contains(r.body, []byte("10.705")) {
+		t.Error("the conflict shows the other report")
+	}
 	// Staff of C2 see H3's report.
 	c2 := e.as(e.user("staff-c2", geo.RoleStaff, geo.CarrierUnknown, "C2"))
 	if r := c2.get("/api/v1/reports/in-h3"); r.status != 200 {

@@ -266,6 +266,12 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if !created && !p.Covers(int32(s.index.Locate(stored.Lon, stored.Lat))) {
+		// The key was used for a report this caller may not read.
+		writeProblem(w, http.StatusConflict, "the Idempotency-Key was already used for another report",
+			fieldError{Field: "Idempotency-Key", Reason: "already used; make a new one for a new report"})
+		return
+	}
 	w.Header().Set("Location", reportLocation(stored.ID))
 	if !created {
 		writeJSON(w, http.StatusOK, newReportOut(&stored, p))
