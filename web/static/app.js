@@ -1,9 +1,13 @@
 // The map page: areas choropleth, coverage holes, clustered reports and
 // teams from the API, filtered by carrier, technology and dates, with the
-// view and filters kept in the URL hash.
+// view and filters kept in the URL hash. What is shown follows the
+// signed-in user's role (session.js): the public sees areas, holes and
+// teams; staff also the reports of their scope and the form; a carrier
+// its own holes; reviewers and admins everything.
 
 import { t, apply, setLang, getLang, onLangChange, fmtNum, fmtPct, fmtDate, fmtMonth, fold } from './i18n.js';
 import { initForm } from './form.js';
+import * as session from './session.js';
 
 const API = 'api/v1/';
 const CARRIERS = ['viettel', 'vinaphone', 'mobifone', 'vietnamobile'];
@@ -57,7 +61,12 @@ L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
   attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
 }).addTo(map);
 L.control.scale({ imperial: false }).addTo(map);
-const canvas = L.canvas({ padding: 0.3 });
+// Report dots are SVG in their own pane above the areas and holes: a
+// canvas there would take every click from the areas below it, and one
+// below them would never get a click at all. The pane lets clicks through
+// (style.css) except on the dots.
+map.createPane('reports');
+const reportRenderer = L.svg({ pane: 'reports', padding: 0.3 });
 
 // formTap places the report where a feature was tapped while the form is
 // open, instead of opening the feature; it says whether it did.
@@ -82,11 +91,31 @@ reportsLayer.on('clusterclick', formTap);
 const teamsLayer = L.layerGroup();
 const layers = { areas: areasLayer, holes: holesLayer, reports: reportsLayer, teams: teamsLayer };
 
+// allowed reports whether the signed-in user may read a layer.
+const allowed = (name) => name !== 'reports' || session.can('reports');
+
+// showLayer puts a layer on the map when its box is ticked and the user
+// may read it, and takes it off (emptied) otherwise.
+function showLayer(name) {
+  if ($('l-' + name).checked && allowed(name)) {
+    layers[name].addTo(map);
+    return;
+  }
+  layers[name].remove();
+  if (!allowed(name)) {
+    inflight[name]?.abort();
+    layers[name].clearLayers();
+    layerCounts[name] = 0;
+    shown[name] = [];
+    delete errors[name];
+  }
+}
+
 for (const name of Object.keys(layers)) {
   const box = $('l-' + name);
-  if (box.checked) layers[name].addTo(map);
   box.addEventListener('change', () => {
-    if (box.checked) { layers[name].addTo(map); load(name); } else layers[name].remove();
+    showLayer(name);
+    if (box.checked) load(name);
     holesLayer.bringToFront?.();
   });
 }
@@ -114,7 +143,7 @@ function layerURL(name) {
 }
 
 async function load(name) {
-  if (!map.hasLayer(layers[name])) return;
+  if (!allowed(name) || !map.hasLayer(layers[name])) return;
   inflight[name]?.abort();
   const ac = new AbortController();
   inflight[name] = ac;
@@ -123,7 +152,7 @@ async function load(name) {
   pending++;
   status();
   try {
-    const res = await fetch(url, { signal: ac.signal });
+    const res = await session.api(url, { signal: ac.signal });
     if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
     const fc = await res.json();
     if (ac.signal.aborted) return;
@@ -149,8 +178,9 @@ function draw(name, features) {
     const ms = features.map((f) => {
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
       const c = p.no_service ? '#000' : p.weak ? '#e03131' : '#2f9e44';
-      return L.circleMarker([lat, lon], { renderer: canvas, radius: 5, color: '#fff', weight: 1, fillColor: c, fillOpacity: 0.9 })
-        .on('click', formTap).bindPopup(() => reportPopup(p));
+      const id = f.id ?? p.id;
+      return L.circleMarker([lat, lon], { renderer: reportRenderer, pane: 'reports', radius: 5, color: '#fff', weight: 1, fillColor: c, fillOpacity: 0.9 })
+        .on('click', formTap).bindPopup(() => reportPopup(id, p), { minWidth: 220 });
     });
     layer.addLayers(ms);
   } else if (name === 'teams') {
@@ -158,7 +188,9 @@ function draw(name, features) {
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
       L.circleMarker([lat, lon], { radius: 4 + 2 * Math.sqrt(p.members || 1), color: '#5f3dc4', weight: 2, fillColor: '#9775fa', fillOpacity: 0.6 })
         .on('click', formTap)
-        .bindPopup(() => `<b>${esc(p.name)}</b><br>${t('members_n', { n: fmtNum(p.members) })}<br>${t('reached')}: ${fmtNum(p.households_reached)}`)
+        .bindPopup(() => el('div', { className: 'team-popup' },
+          el('b', {}, p.name), el('br'), t('members_n', { n: fmtNum(p.members) }), el('br'),
+          `${t('reached')}: ${fmtNum(p.households_reached)}`))
         .addTo(layer);
     }
   }
@@ -167,11 +199,73 @@ function draw(name, features) {
 }
 const shown = {};
 
-function reportPopup(p) {
-  return `<b>${esc(CARRIER_LABEL[p.carrier] ?? p.carrier)}</b> ${esc(p.tech || '')}<br>` +
-    (p.no_service ? t('tech_none') : `${fmtNum(p.signal_dbm)} dBm`) +
-    (p.download_mbps != null ? `<br>${t('down')}: ${fmtNum(p.download_mbps, 1)} Mbps` : '') +
-    `<br>${t('observed')}: ${fmtDate(p.observed_at, true)}`;
+// el makes an element with properties and children; strings become text
+// nodes, so nothing a user typed is ever parsed as markup.
+function el(tag, props = {}, ...children) {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children.filter((c) => c != null && c !== false));
+  return e;
+}
+
+// reportPopup shows what the layer knows at once, then fetches the report
+// for its note (and reporter, for admins and reviewers); reviewers and
+// admins get confirm and reject buttons.
+function reportPopup(id, p) {
+  const box = el('div', { className: 'report-popup' },
+    el('b', {}, CARRIER_LABEL[p.carrier] ?? p.carrier), ' ', p.tech || '', el('br'),
+    p.no_service ? t('tech_none') : `${fmtNum(p.signal_dbm)} dBm`,
+    p.download_mbps != null ? el('br') : null,
+    p.download_mbps != null ? `${t('down')}: ${fmtNum(p.download_mbps, 1)} Mbps` : null,
+    el('br'), `${t('observed')}: ${fmtDate(p.observed_at, true)}`);
+  box.dataset.id = id;
+  const more = el('div', { className: 'report-more' }, t('loading'));
+  box.append(more);
+  reportDetail(id, more);
+  if (session.can('review')) box.append(reviewControls(id));
+  return box;
+}
+
+async function reportDetail(id, more) {
+  try {
+    const res = await session.api(`${API}reports/${encodeURIComponent(id)}`);
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
+    const r = await res.json();
+    const rows = [];
+    if (r.note) rows.push(el('div', {}, `${t('note')}: `, el('span', { className: 'report-note' }, r.note)));
+    if (r.reporter) rows.push(el('div', {}, `${t('reporter_l')}: `, el('span', { className: 'report-reporter' }, r.reporter)));
+    if (r.source) rows.push(el('div', { className: 'muted' }, `${t('source_l')}: ${t('src_' + r.source)}`));
+    more.replaceChildren(...rows);
+  } catch (e) {
+    more.replaceChildren(el('span', { className: 'muted' }, t('detail_fail', { e: e.message })));
+  }
+}
+
+function reviewControls(id) {
+  const comment = el('input', { className: 'review-comment', placeholder: t('review_comment'), maxLength: 2000 });
+  const out = el('output', { className: 'review-out', role: 'status' });
+  const btn = (status, label) => {
+    const b = el('button', { type: 'button', textContent: t(label) });
+    b.dataset.review = status;
+    b.addEventListener('click', async () => {
+      for (const x of box.querySelectorAll('button')) x.disabled = true;
+      try {
+        const res = await session.api(`${API}reports/${encodeURIComponent(id)}/review`, {
+          method: 'PUT', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ status, comment: comment.value.trim() }),
+        });
+        if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
+        out.textContent = t('reviewed_' + status);
+        out.dataset.status = status;
+      } catch (e) {
+        out.textContent = t('review_fail', { e: e.message });
+      } finally {
+        for (const x of box.querySelectorAll('button')) x.disabled = false;
+      }
+    });
+    return b;
+  };
+  const box = el('div', { className: 'review' }, comment, el('div', { className: 'row' }, btn('confirmed', 'confirm'), btn('rejected', 'reject')), out);
+  return box;
 }
 
 function loadAll() { for (const n of Object.keys(layers)) load(n); }
@@ -212,7 +306,11 @@ function areaStyle(f) {
 
 function legend() {
   const rows = [];
-  const sw = (c, label) => `<div><i style="background:${c}"></i>${label}</div>`;
+  const sw = (c, label) => {
+    const i = el('i');
+    i.style.background = c;
+    return el('div', {}, i, label);
+  };
   if (state.metric === 'action') {
     for (const [k, c] of Object.entries(ACTION_COLOR)) rows.push(sw(c, t('a_' + k)));
   } else {
@@ -223,10 +321,10 @@ function legend() {
     });
     rows.push(sw('#ccc', t('no_data')));
   }
-  rows.push(`<div style="margin-top:.3rem"><b>${t('l_holes')}</b></div>`);
+  rows.push(el('div', { className: 'legend-head' }, el('b', {}, t('l_holes'))));
   for (const c of CARRIERS) rows.push(sw(CARRIER_COLOR[c], CARRIER_LABEL[c]));
   rows.push(sw(CARRIER_COLOR.all, t('all_carriers')));
-  $('legend').innerHTML = rows.join('');
+  $('legend').replaceChildren(...rows);
 }
 
 // ---- filters
@@ -255,18 +353,28 @@ addEventListener('hashchange', () => {
       map.setView([state.view.lat, state.view.lon], state.view.z);
     }
   }
+  fixCarrier();
   if (before !== JSON.stringify({ ...state, view: null })) { areasLayer.setStyle(areaStyle); legend(); loadAll(); }
-  state.report ? form.open() : form.close();
+  state.report && session.can('write') ? form.open() : form.close();
 });
 
 // ---- downloads
 
+// downloads lists the gap lists the user may read: every carrier's for
+// admins and reviewers, its own for a carrier, none for the rest.
 function downloads() {
   const fmts = [['csv', 'CSV'], ['geojson', 'GeoJSON'], ['kml', 'KML']];
-  $('downloads').innerHTML = [...CARRIERS, 'all'].map((c) =>
-    `<tr><td>${c === 'all' ? t('all_carriers') : CARRIER_LABEL[c]}</td>` +
-    fmts.map(([f, label]) => `<td><a href="${API}gaps?carrier=${c}&amp;format=${f}" download="gaps-${c}.${f}" data-carrier="${c}" data-format="${f}">${label}</a></td>`).join('') +
-    '</tr>').join('');
+  const u = session.user();
+  const which = !session.can('gaps') ? [] : u.role === 'carrier' ? [u.carrier] : [...CARRIERS, 'all'];
+  $('downloads-box').hidden = !which.length;
+  $('downloads').replaceChildren(...which.map((c) => el('tr', {},
+    el('td', {}, c === 'all' ? t('all_carriers') : CARRIER_LABEL[c] ?? c),
+    ...fmts.map(([f, label]) => {
+      const a = el('a', { href: `${API}gaps?carrier=${encodeURIComponent(c)}&format=${f}`, download: `gaps-${c}.${f}`, textContent: label });
+      a.dataset.carrier = c;
+      a.dataset.format = f;
+      return el('td', {}, a);
+    }))));
 }
 
 // ---- side panel: an area or a hole
@@ -278,7 +386,7 @@ async function showArea(code) {
   if (!$('form-panel').hidden) return; // taps place the report while the form is open
   panel.hidden = false;
   panelBody.innerHTML = `<p>${t('loading')}</p>`;
-  const res = await fetch(`${API}areas/${encodeURIComponent(code)}`);
+  const res = await session.api(`${API}areas/${encodeURIComponent(code)}`);
   if (!res.ok) { panelBody.textContent = `HTTP ${res.status}`; return; }
   const a = await res.json();
   const tr = a.team_reach ?? {};
@@ -286,18 +394,26 @@ async function showArea(code) {
   panelBody.innerHTML = `
     <h2 data-code="${esc(a.code)}">${esc(a.name)}</h2>
     <p class="muted">${esc(a.code)} · ${t('rank')} ${fmtNum(a.rank)} · ${t('households')} ${fmtNum(a.households)} · ${t('population')} ${fmtNum(a.population)}</p>
-    <p>${t('action')}: <span class="badge" style="background:${ACTION_COLOR[act] ?? '#888'};color:#000">${t('a_' + act)}</span>
+    <p>${t('action')}: <span class="badge dark-text" data-color="${ACTION_COLOR[act] ?? '#888'}">${t('a_' + act)}</span>
        · ${t('dead_share')}: ${fmtPct(a.dead_share)} · ${t('hole_share')}: ${fmtPct(a.hole_share)}</p>
     <table><thead><tr><th>${t('carrier')}</th><th>${t('reports')}</th><th>${t('weak_share')}</th><th>${t('median')}</th><th>${t('hole_share')}</th></tr></thead><tbody>
-    ${(a.carriers ?? []).map((c) => `<tr><td><i style="display:inline-block;width:8px;height:8px;background:${CARRIER_COLOR[c.carrier]}"></i> ${CARRIER_LABEL[c.carrier] ?? esc(c.carrier)}</td>
+    ${(a.carriers ?? []).map((c) => `<tr><td><i class="swatch" data-color="${CARRIER_COLOR[c.carrier] ?? '#555'}"></i> ${CARRIER_LABEL[c.carrier] ?? esc(c.carrier)}</td>
       <td>${fmtNum(c.reports)}</td><td>${fmtPct(c.weak_share)}</td><td>${fmtNum(c.median_signal_dbm, 1)}</td><td>${fmtPct(c.hole_share)}</td></tr>`).join('')}
     <tr><th>Σ</th><th>${fmtNum(a.reports)}</th><th>${fmtPct(a.weak_share)}</th><th></th><th>${fmtPct(a.hole_share)}</th></tr>
     </tbody></table>
-    <h3 style="font-size:.9rem">${t('team_reach')}</h3>
+    <h3>${t('team_reach')}</h3>
     <p>${t('teams')}: ${fmtNum(tr.teams)} · ${t('members')}: ${fmtNum(tr.members)} · ${t('reached')}: ${fmtNum(tr.households_reached)} (${fmtPct(tr.reached_share)})
        · ${t('nearest')}: ${fmtNum(tr.nearest_team_km, 1)}</p>
-    <h3 style="font-size:.9rem">${t('monthly')}</h3>
+    <h3>${t('monthly')}</h3>
     ${trendChart(a.monthly ?? [])}`;
+  paint(panelBody);
+}
+
+// paint colours the swatches and badges marked data-color: the content
+// security policy forbids style attributes in markup, not styles set from
+// script.
+function paint(root) {
+  for (const e of root.querySelectorAll('[data-color]')) e.style.background = e.dataset.color;
 }
 
 // trendChart draws the monthly reports as inline SVG bars, the weak part
@@ -341,7 +457,7 @@ function showHole(p) {
 
 let index = null;
 async function searchIndex() {
-  index ??= fetch(`${API}layers/areas`).then((r) => r.json()).then((fc) => fc.features.map((f) => {
+  index ??= session.api(`${API}layers/areas`).then((r) => r.json()).then((fc) => fc.features.map((f) => {
     const b = L.geoJSON(f).getBounds();
     return { code: f.properties.code, name: f.properties.name, parent: f.properties.parent_name ?? '', key: fold(f.properties.name), bounds: b };
   })).catch((e) => { index = null; throw e; });
@@ -360,7 +476,7 @@ searchBox.addEventListener('input', async () => {
     const li = document.createElement('li');
     li.setAttribute('role', 'option');
     li.dataset.code = a.code;
-    li.innerHTML = `${esc(a.name)} <small>${esc(a.parent)}</small>`;
+    li.append(a.name, ' ', el('small', {}, a.parent));
     li.addEventListener('click', () => pick(a));
     return li;
   }) : [Object.assign(document.createElement('li'), { textContent: t('no_results') })]));
@@ -380,7 +496,7 @@ function pick(a) {
 // ---- language, menu, form
 
 $('lang-btn').addEventListener('click', () => setLang(getLang() === 'vi' ? 'en' : 'vi'));
-onLangChange(() => { $('lang-btn').textContent = t('lang'); legend(); downloads(); status(); });
+onLangChange(() => { $('lang-btn').textContent = t('lang'); legend(); downloads(); account(); status(); });
 $('menu-btn').addEventListener('click', () => {
   const open = document.body.classList.toggle('side-open');
   $('menu-btn').setAttribute('aria-expanded', open);
@@ -390,6 +506,91 @@ const form = initForm(map, { onSent: () => setTimeout(() => load('reports'), 150
 $('report-btn').addEventListener('click', () => { state.report = true; writeHash(); form.open(); });
 $('form-close').addEventListener('click', () => { state.report = false; writeHash(); form.close(); });
 
+// ---- sign-in and the role's view
+
+const dialog = $('signin-dialog'), signinForm = $('signin-form'), signinErr = $('signin-err');
+const nameIn = signinForm.elements.namedItem('name'), passwordIn = signinForm.elements.namedItem('password');
+let reportAfterSignIn = false;
+
+function openSignIn(thenReport = false) {
+  reportAfterSignIn = thenReport;
+  signinErr.textContent = '';
+  passwordIn.value = '';
+  if (!dialog.open) dialog.showModal();
+  nameIn.focus();
+}
+$('signin-btn').addEventListener('click', () => openSignIn());
+$('signin-report-btn').addEventListener('click', () => openSignIn(true));
+$('queue-note').addEventListener('click', () => openSignIn());
+$('signin-cancel').addEventListener('click', () => dialog.close());
+signinForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const name = nameIn.value.trim(), password = passwordIn.value;
+  if (!name || !password) { signinErr.textContent = t('signin_need'); return; }
+  const btn = signinForm.querySelector('[type=submit]');
+  btn.disabled = true;
+  signinErr.textContent = '';
+  const r = await session.signIn(name, password);
+  btn.disabled = false;
+  if (!r.ok) {
+    signinErr.textContent = r.status === 401 ? t('signin_wrong') : r.status === 429 ? t('signin_throttled') : t('signin_fail', { e: r.detail });
+    passwordIn.select();
+    return;
+  }
+  passwordIn.value = '';
+  dialog.close();
+  if (reportAfterSignIn && session.can('write')) { state.report = true; writeHash(); form.open(); }
+  reportAfterSignIn = false;
+});
+$('signout-btn').addEventListener('click', () => session.signOut());
+
+// account shows who is signed in, and the buttons that fit the role.
+function account() {
+  const u = session.user();
+  $('signin-btn').hidden = !!u;
+  $('user-box').hidden = !u;
+  $('user-name').textContent = u?.name ?? '';
+  $('user-role').textContent = u ? t('role_' + u.role) : '';
+  if (u) $('user-role').dataset.role = u.role;
+  $('report-btn').hidden = !session.can('write');
+  $('signin-report-btn').hidden = !!u;
+}
+
+// fixCarrier pins the carrier filter of a carrier user to its own carrier.
+let carrierPinned = false;
+function fixCarrier() {
+  const u = session.user(), sel = filterInputs.carrier;
+  if (u?.role === 'carrier') {
+    state.carrier = u.carrier;
+    carrierPinned = true;
+  } else if (carrierPinned) {
+    state.carrier = '';
+    carrierPinned = false;
+  }
+  sel.disabled = carrierPinned;
+  sel.value = state.carrier;
+}
+
+// roleView re-renders the page for the signed-in user, without a reload.
+function roleView() {
+  account();
+  fixCarrier();
+  $('l-reports-row').hidden = !session.can('reports');
+  for (const name of Object.keys(layers)) showLayer(name);
+  holesLayer.bringToFront?.();
+  map.closePopup();
+  if (!session.can('write')) form.close();
+  else if (state.report) form.open();
+  downloads();
+  form.renderQueue();
+  writeHash();
+  loadAll();
+}
+session.onChange(() => {
+  roleView();
+  if (session.can('write')) form.retry(); // what waited for this sign-in
+});
+
 function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
@@ -398,14 +599,15 @@ apply();
 $('lang-btn').textContent = t('lang');
 syncInputs();
 legend();
-downloads();
-writeHash();
-if (state.report) form.open();
-loadAll();
+// Who we are decides what to request: ask before the first load. Offline,
+// the last known user stands (the form still opens); the queue asks again
+// before it sends anything.
+await session.refresh();
+roleView();
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker', e));
 }
 
 // For the browser tests and for poking at the page from the console.
-window.gapmap = { map, state, layerCounts, lastUrls, shown, form, loadAll, load, fold, get pending() { return pending; } };
+window.gapmap = { map, state, layerCounts, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, get pending() { return pending; } };

@@ -4,6 +4,7 @@
 
 import { t, fmtNum, fmtDate, onLangChange } from './i18n.js';
 import * as queue from './queue.js';
+import * as session from './session.js';
 
 const SPEED_BYTES = 2_000_000;
 
@@ -14,6 +15,7 @@ export function initForm(map, { onSent }) {
   const msg = document.getElementById('form-msg');
   const list = document.getElementById('queue-list');
   const net = document.getElementById('net-state');
+  const note = document.getElementById('queue-note');
   let marker = null, circle = null;
 
   const open = () => { panel.hidden = false; map.getContainer().classList.add('pick-cursor'); renderQueue(); };
@@ -105,9 +107,12 @@ export function initForm(map, { onSent }) {
     }
     const item = await queue.enqueue(body());
     await renderQueue();
-    await queue.flush(renderQueue);
+    const run = await queue.flush(renderQueue);
+    await renderQueue();
     const [now] = (await queue.all()).filter((i) => i.key === item.key);
-    if (now.status === 'sent') {
+    if (now.status === 'queued' && (run?.needSignIn || now.needSignIn)) {
+      msg.textContent = t('saved_signin');
+    } else if (now.status === 'sent') {
       msg.textContent = t('sent_ok');
       form.note.value = '';
       onSent?.(now);
@@ -119,17 +124,23 @@ export function initForm(map, { onSent }) {
     }
   });
 
+  // renderQueue lists this device's reports, and says in the bar when some
+  // wait for a sign-in.
   async function renderQueue() {
     net.textContent = navigator.onLine ? t('online') : t('offline');
     let items = [];
     try { items = await queue.all(); } catch { /* IndexedDB unavailable */ }
+    const waiting = items.filter((i) => i.status === 'queued');
+    const blocked = waiting.length && (!session.can('write') || waiting.some((i) => i.needSignIn));
+    note.hidden = !blocked;
+    note.textContent = blocked ? t('queue_signin', { n: fmtNum(waiting.length) }) : '';
     list.replaceChildren(...items.slice(-20).reverse().map((i) => {
       const li = document.createElement('li');
       li.className = i.status;
       li.dataset.key = i.key;
       li.dataset.status = i.status;
       const b = i.body;
-      li.textContent = `${t('q_' + i.status)} · ${fmtDate(i.created, true)} · ${b.carrier ?? '?'} ${b.no_service ? '✕' : (b.signal_dbm ?? '') + ' dBm'}` +
+      li.textContent = `${t(i.status === 'queued' && i.needSignIn ? 'q_signin' : 'q_' + i.status)} · ${fmtDate(i.created, true)} · ${b.carrier ?? '?'} ${b.no_service ? '✕' : (b.signal_dbm ?? '') + ' dBm'}` +
         (i.status === 'rejected' ? ` — ${(i.errors ?? []).map((e) => `${e.field}: ${e.reason}`).join('; ') || i.lastError}` : '');
       return li;
     }));
@@ -138,7 +149,7 @@ export function initForm(map, { onSent }) {
   async function retry() {
     const before = (await queue.all()).filter((i) => i.status === 'queued').length;
     if (!before) return renderQueue();
-    await queue.flush((item) => { renderQueue(); if (item.status === 'sent') onSent?.(item); });
+    await queue.flush((item) => { renderQueue(); if (item.status === 'sent') onSent?.(item); }).catch(() => {});
     return renderQueue();
   }
 
@@ -163,7 +174,7 @@ export async function speedTest() {
   const payload = new Uint8Array(SPEED_BYTES);
   for (let i = 0; i < payload.length; i += 65536) crypto.getRandomValues(payload.subarray(i, i + 65536));
   t0 = performance.now();
-  const up = await fetch('api/v1/speedtest/upload', { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: payload });
+  const up = await session.api('api/v1/speedtest/upload', { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: payload });
   if (!up.ok) throw new Error(`HTTP ${up.status}`);
   await up.json();
   // Both are capped at what the API accepts (10 000 Mbps) for loopback tests.

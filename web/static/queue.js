@@ -1,6 +1,11 @@
 // The offline queue of reports, kept in IndexedDB. Every report is stored
 // before it is sent, with an Idempotency-Key chosen once, so a retry after
-// a lost reply never stores it twice on the server.
+// a lost reply never stores it twice on the server. Sending needs a
+// session that may write reports: the queue asks the server for the
+// current session before each run and keeps every report it cannot send
+// for want of one, until someone signs in.
+
+import * as session from './session.js';
 
 const DB = 'gapmap', STORE = 'reports';
 let dbp;
@@ -50,17 +55,23 @@ let sending = null;
 
 // flush sends every queued item once, in order. Concurrent calls share one
 // run, so an `online` event and a timer never send the same item twice at
-// the same time. onItem is called after each item changes.
+// the same time. onItem is called after each item changes. It resolves to
+// {needSignIn: true} when items wait for a sign-in.
 export function flush(onItem = () => {}) {
   sending ??= (async () => {
     try {
-      for (const item of await all()) {
-        if (item.status !== 'queued') continue;
-        await sendOne(item);
+      const items = (await all()).filter((i) => i.status === 'queued');
+      if (!items.length) return {};
+      await session.refresh(); // offline: what we knew; the POST will fail and wait
+      if (!session.can('write')) return { needSignIn: true };
+      for (const item of items) {
+        const auth = await sendOne(item);
         await put(item);
         onItem(item);
+        if (auth) return { needSignIn: true };
         if (item.status === 'queued') break; // still offline: try the rest later
       }
+      return {};
     } finally {
       sending = null;
     }
@@ -68,11 +79,16 @@ export function flush(onItem = () => {}) {
   return sending;
 }
 
+// waiting is the number of reports not sent yet.
+export const waiting = async () => (await all()).filter((i) => i.status === 'queued').length;
+
+// sendOne tries to send item and updates it; it returns true when the
+// server wants a (different) sign-in, which leaves the item queued.
 async function sendOne(item) {
   item.attempts++;
   let res;
   try {
-    res = await fetch('api/v1/reports', {
+    res = await session.api('api/v1/reports', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': item.key },
       body: JSON.stringify(item.body),
@@ -81,6 +97,14 @@ async function sendOne(item) {
     item.lastError = String(e.message || e);
     return; // network: stays queued
   }
+  if (res.status === 401 || res.status === 403 && await notScope(res)) {
+    // Not signed in, a role that may not write, or a stale CSRF token:
+    // the report is fine, the session is not. Never drop it for that.
+    item.lastError = `HTTP ${res.status}`;
+    item.needSignIn = true;
+    return true;
+  }
+  delete item.needSignIn;
   if (res.ok) {
     item.status = 'sent';
     item.sentAt = new Date().toISOString();
@@ -102,4 +126,12 @@ async function sendOne(item) {
     return;
   }
   item.lastError = `HTTP ${res.status}`;
+}
+
+// notScope reports whether a 403 is about who is signed in (role or CSRF
+// token) rather than the report's place being outside the user's scope,
+// which the server says with field errors on lat and lon.
+async function notScope(res) {
+  const p = await res.clone().json().catch(() => ({}));
+  return !(p.errors ?? []).some((e) => e.field === 'lat' || e.field === 'lon');
 }

@@ -2,9 +2,9 @@
 // form opens where there is no signal. Network first, so a new page shows
 // as soon as it is reachable; the API is never cached here (reports go
 // through the IndexedDB queue instead).
-const CACHE = 'gapmap-shell-v1';
+const CACHE = 'gapmap-shell-v2';
 const SHELL = [
-  './', 'index.html', 'app.js', 'form.js', 'queue.js', 'i18n.js', 'style.css',
+  './', 'index.html', 'app.js', 'form.js', 'queue.js', 'session.js', 'i18n.js', 'style.css',
   'vendor/leaflet.js', 'vendor/leaflet.css', 'vendor/leaflet.markercluster.js',
   'vendor/MarkerCluster.css', 'vendor/MarkerCluster.Default.css',
   'vendor/images/marker-icon.png', 'vendor/images/marker-icon-2x.png', 'vendor/images/marker-shadow.png',
