@@ -139,6 +139,14 @@ func cellsToMultiPolygon(cells []uint64, boundary func(uint64) orb.Ring) orb.Mul
 			starts = append(starts, a)
 		}
 	}
+	return chainRings(starts, next, pts)
+}
+
+// chainRings follows the boundary edges a → next[a] from each start in
+// turn into rings and makes them a MultiPolygon: the outer rings (counter-
+// clockwise) largest first, each with the holes (clockwise) it contains.
+// It takes next over.
+func chainRings(starts, next []int32, pts []orb.Point) orb.MultiPolygon {
 	var outers, inners []orb.Ring
 	for _, s := range starts {
 		if next[s] < 0 {

@@ -2,6 +2,8 @@ package geo
 
 import (
 	"context"
+	"maps"
+	"math"
 	"slices"
 	"sync"
 
@@ -46,6 +48,12 @@ type Live struct {
 	pending    [nCarriers + 1][]uint64
 	refreshing [nCarriers + 1]map[int]bool
 	near       map[uint64][]uint64 // see neighbours
+	// verts numbers cell vertices (rounded as cellsToMultiPolygon does)
+	// and topo holds the cells of large holes with their vertices and
+	// neighbours, to outline them without matching every edge (see
+	// outline).
+	verts map[[2]int64]int32
+	topo  map[uint64]*cellTopo
 }
 
 // NewLive analyses in like Analyze and keeps what it needs to take more
@@ -57,7 +65,8 @@ func NewLive(ctx context.Context, in Input, cfg Config) (*Live, error) {
 	}
 	obs := in.Obs
 	l := &Live{cfg: cfg, ix: ix, areas: in.Areas, obs: obs, nTeam: len(in.Teams), cells: cells, f: f,
-		holes: map[int]*Hole{}, near: map[uint64][]uint64{}, bias: f.biasByCarrier(), land: areaLand(ix), info: map[uint64]*cellInfo{}}
+		holes: map[int]*Hole{}, near: map[uint64][]uint64{}, bias: f.biasByCarrier(), land: areaLand(ix), info: map[uint64]*cellInfo{},
+		verts: map[[2]int64]int32{}, topo: map[uint64]*cellTopo{}}
 	l.f.extra = map[uint64][]int32{}
 	flagged, dead := flagAll(l.f, cfg.Holes)
 	for s := range nCarriers {
@@ -162,7 +171,6 @@ func (l *Live) add(o Obs) bool {
 	affected := l.f.reach(cell)
 	changed := false
 	for _, slot := range []int{s, nCarriers} {
-		flipped := false
 		for _, c := range affected {
 			var now bool
 			if slot < nCarriers {
@@ -173,7 +181,7 @@ func (l *Live) add(o Obs) bool {
 			if now == l.flagged[slot][c] {
 				continue
 			}
-			changed, flipped = true, true
+			changed = true
 			if now {
 				l.flagged[slot][c] = true
 			} else {
@@ -181,8 +189,11 @@ func (l *Live) add(o Obs) bool {
 			}
 			l.pending[slot] = append(l.pending[slot], c)
 		}
-		if k, ok := l.holeOf[slot][cell]; ok && !flipped {
-			l.refreshing[slot][k] = true // same cells, new evidence
+		// The hole holding cell took a report. When it changes shape it
+		// is rebuilt anyway (flush skips it here); otherwise only its
+		// evidence is recomputed.
+		if k, ok := l.holeOf[slot][cell]; ok {
+			l.refreshing[slot][k] = true
 		}
 	}
 	return changed
@@ -194,31 +205,31 @@ func (l *Live) add(o Obs) bool {
 func (l *Live) flush() {
 	for slot := range l.pending {
 		cells := l.pending[slot]
-		stale := map[int]bool{}
+		set, holeOf := l.flagged[slot], l.holeOf[slot]
+		// gone lists, per hole, its cells that left: the hole may have
+		// split or emptied.
+		gone := map[int][]uint64{}
+		seen := map[uint64]bool{}
 		for _, c := range cells {
-			// A cell that left a hole may have split it or emptied it.
-			if k, ok := l.holeOf[slot][c]; ok && !l.flagged[slot][c] {
-				stale[k] = true
+			if k, ok := holeOf[c]; ok && !set[c] && !seen[c] {
+				seen[c] = true
+				gone[k] = append(gone[k], c)
 			}
-		}
-		seeds := slices.Clone(cells)
-		for k := range stale {
-			seeds = append(seeds, l.holes[k].CellIDs...)
 		}
 		// The other holes the groups reach are still whole and connected;
 		// they are taken in whole and go too (a new cell may join two).
-		comps := l.regroup(slot, seeds, stale)
+		comps, broken := l.regroup(slot, cells, gone)
 		for k := range l.refreshing[slot] {
-			if _, ok := l.holes[k]; ok && !stale[k] {
+			if _, ok := l.holes[k]; ok && !broken[k] {
 				l.refresh(k, slot)
 			}
 		}
 		l.pending[slot], l.refreshing[slot] = nil, map[int]bool{}
-		if len(stale) == 0 && len(comps) == 0 {
+		if len(broken) == 0 && len(comps) == 0 {
 			continue
 		}
-		keys := make([]int, 0, len(stale))
-		for k := range stale {
+		keys := make([]int, 0, len(broken))
+		for k := range broken {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
@@ -257,21 +268,22 @@ func (l *Live) flush() {
 }
 
 // regroup returns the connected groups (H3 neighbours) of slot's flagged
-// cells that hold seeds (seeds outside the set are ignored), each sorted.
-// Holes not in broken lost no cell since they were built,
-// so each is still connected and, having been a whole group then, gained
-// neighbours only among the cells that changed sides, which are seeds:
-// such a hole is taken in whole when reached, without walking its cells,
-// and the groups that reach it are joined. Every hole the groups hold is
-// added to broken.
-func (l *Live) regroup(slot int, seeds []uint64, broken map[int]bool) [][]uint64 {
+// cells that hold seeds (seeds outside the set are ignored) or what is
+// left of the holes in gone (hole → its cells that left), each sorted,
+// and the holes they replace.
+//
+// The groups are found without walking the holes. A hole that lost cells
+// is split locally (see split) into parts that are each connected. A hole
+// that lost none is still connected and, having been a whole group when
+// it was built, gained flagged neighbours only among the cells that
+// changed sides, which are seeds; so are the parts'. Such a hole or part
+// is taken in whole when a walk from the seeds reaches it, and the groups
+// that reach it are joined.
+func (l *Live) regroup(slot int, seeds []uint64, gone map[int][]uint64) ([][]uint64, map[int]bool) {
 	set, holeOf := l.flagged[slot], l.holeOf[slot]
-	whole := func(c uint64) (int, bool) {
-		k, ok := holeOf[c]
-		return k, ok && !broken[k]
-	}
-	// group[c] is 1 + the group that walked c; taken[k] the group that
-	// took whole hole k. up joins groups (union–find).
+	// group[c] is 1 + the group that holds walked cell c (or a part of a
+	// split hole); taken[k] the group that took hole k, or what is left of
+	// it. up joins groups (union–find).
 	group := map[uint64]int{}
 	taken := map[int]int{}
 	var comps [][]uint64
@@ -288,31 +300,59 @@ func (l *Live) regroup(slot int, seeds []uint64, broken map[int]bool) [][]uint64
 			up[max(a, b)] = min(a, b)
 		}
 	}
+	newGroup := func(cells []uint64) int {
+		g := len(comps)
+		comps, up = append(comps, cells), append(up, g)
+		return g
+	}
+	stale := slices.Sorted(maps.Keys(gone))
+	var rests []int
+	for _, k := range stale {
+		parts, rest := l.split(slot, k, gone[k])
+		for _, p := range parts {
+			g := newGroup(p)
+			for _, c := range p {
+				group[c] = g + 1
+			}
+		}
+		if rest {
+			rests = append(rests, k)
+		}
+	}
+	// What is left of a split hole once its parts are set aside.
+	for _, k := range rests {
+		var cells []uint64
+		for _, c := range l.holes[k].CellIDs {
+			if set[c] && group[c] == 0 {
+				cells = append(cells, c)
+			}
+		}
+		taken[k] = newGroup(cells)
+	}
 	slices.Sort(seeds)
 	var queue []uint64
 	for _, start := range seeds {
 		if !set[start] || group[start] > 0 {
 			continue
 		}
-		if k, ok := whole(start); ok {
+		if k, ok := holeOf[start]; ok {
 			if _, done := taken[k]; done {
 				continue
 			}
 		}
-		g := len(comps)
-		comps, up = append(comps, nil), append(up, g)
+		g := newGroup(nil)
 		visit := func(c uint64) {
-			if k, ok := whole(c); ok {
+			if h := group[c]; h > 0 {
+				join(g, h-1)
+				return
+			}
+			if k, ok := holeOf[c]; ok {
 				if h, done := taken[k]; done {
 					join(g, h)
 				} else {
 					taken[k] = g
 					comps[g] = append(comps[g], l.holes[k].CellIDs...)
 				}
-				return
-			}
-			if h := group[c]; h > 0 {
-				join(g, h-1)
 				return
 			}
 			group[c] = g + 1
@@ -329,23 +369,130 @@ func (l *Live) regroup(slot int, seeds []uint64, broken map[int]bool) [][]uint64
 			}
 		}
 	}
+	broken := map[int]bool{}
+	for _, k := range stale {
+		broken[k] = true
+	}
 	for k := range taken {
 		broken[k] = true
 	}
-	var out [][]uint64
 	for g := range comps {
 		if r := root(g); r != g {
 			comps[r] = append(comps[r], comps[g]...)
 			comps[g] = nil
 		}
 	}
+	var out [][]uint64
 	for g := range comps {
-		if root(g) == g {
-			slices.Sort(comps[g])
+		if root(g) == g && len(comps[g]) > 0 {
+			if !slices.IsSorted(comps[g]) {
+				slices.Sort(comps[g])
+			}
 			out = append(out, comps[g])
 		}
 	}
-	return out
+	return out, broken
+}
+
+// split finds the parts hole k of slot falls into now that the cells in
+// gone have left it. Every part touches a gone cell, so it walks from the
+// hole's cells next to them, one walk per start, in turns, joining walks
+// that meet, until at most one walk can still go on: the walks that ended
+// have each found a whole part, which split returns (sorted); the one
+// still going holds what is left of the hole (rest), which is not walked.
+// The cost is that of the smaller parts, not of the hole.
+func (l *Live) split(slot, k int, gone []uint64) (parts [][]uint64, rest bool) {
+	set, holeOf := l.flagged[slot], l.holeOf[slot]
+	in := func(c uint64) bool {
+		h, ok := holeOf[c]
+		return ok && h == k && set[c]
+	}
+	// A walk's cells are cells[:next] expanded, cells[next:] to expand.
+	type walk struct {
+		cells []uint64
+		next  int
+	}
+	var walks []*walk
+	var up []int
+	label := map[uint64]int{}
+	root := func(w int) int {
+		for up[w] != w {
+			up[w] = up[up[w]]
+			w = up[w]
+		}
+		return w
+	}
+	for _, c := range gone {
+		for _, n := range l.neighbours(c) {
+			if _, ok := label[n]; !ok && in(n) {
+				label[n] = len(walks)
+				up = append(up, len(walks))
+				walks = append(walks, &walk{cells: []uint64{n}})
+			}
+		}
+	}
+	// join merges walk b into a (the larger keeps the other's cells).
+	join := func(a, b int) int {
+		if len(walks[a].cells) < len(walks[b].cells) {
+			a, b = b, a
+		}
+		wa, wb := walks[a], walks[b]
+		cells := make([]uint64, 0, len(wa.cells)+len(wb.cells))
+		cells = append(cells, wa.cells[:wa.next]...)
+		cells = append(cells, wb.cells[:wb.next]...)
+		cells = append(cells, wa.cells[wa.next:]...)
+		cells = append(cells, wb.cells[wb.next:]...)
+		wa.cells, wa.next = cells, wa.next+wb.next
+		walks[b] = nil
+		up[b] = a
+		return a
+	}
+	going := make([]int, len(walks))
+	for i := range going {
+		going[i] = i
+	}
+	for len(going) > 1 {
+		for _, w := range going {
+			w = root(w)
+			cur := walks[w]
+			if cur.next == len(cur.cells) {
+				continue
+			}
+			c := cur.cells[cur.next]
+			cur.next++
+			for _, n := range l.neighbours(c) {
+				if o, ok := label[n]; ok {
+					if o = root(o); o != w {
+						w = join(w, o)
+						cur = walks[w]
+					}
+				} else if in(n) {
+					label[n] = w
+					cur.cells = append(cur.cells, n)
+				}
+			}
+		}
+		// The walks still going, each once.
+		next := going[:0]
+		for _, w := range going {
+			if root(w) == w && walks[w].next < len(walks[w].cells) {
+				next = append(next, w)
+			}
+		}
+		going = next
+	}
+	for w, cur := range walks {
+		if cur == nil || root(w) != w {
+			continue
+		}
+		if len(going) == 1 && going[0] == w {
+			rest = true
+			continue
+		}
+		slices.Sort(cur.cells)
+		parts = append(parts, cur.cells)
+	}
+	return parts, rest
 }
 
 // refresh recomputes a hole's evidence and priority over the same cells.
@@ -389,15 +536,21 @@ func (l *Live) Result() *Result {
 	l.flush()
 	res := &Result{Cells: l.cells, Teams: l.teams, ReportBias: l.bias}
 	res.Areas = l.acc.scores()
-	var todo []*Hole
-	for _, h := range l.holes {
+	var todo []int
+	for k, h := range l.holes {
 		if h.Geometry == nil {
-			todo = append(todo, h)
+			todo = append(todo, k)
+			if len(h.CellIDs) >= outlineTopoMin {
+				for _, c := range h.CellIDs {
+					l.addTopo(c)
+				}
+			}
 		}
 	}
 	parallel(len(todo), func(lo, hi int) {
-		for _, h := range todo[lo:hi] {
-			h.Geometry = cellsToMultiPolygon(h.CellIDs, func(c uint64) orb.Ring { return l.info[c].ring })
+		for _, k := range todo[lo:hi] {
+			h := l.holes[k]
+			h.Geometry = l.outline(k, h)
 		}
 	})
 	res.Holes = make([]Hole, 0, len(l.holes))
@@ -407,6 +560,121 @@ func (l *Live) Result() *Result {
 	rankHoles(res.Holes)
 	res.Summary = summarize(res, len(l.areas), l.tally, l.nTeam)
 	return res
+}
+
+// outlineTopoMin is the size from which a hole is outlined from its
+// cells' topology (see outline).
+const outlineTopoMin = 64
+
+// cellTopo is a hexagon's vertices (numbered in Live.verts), in its
+// boundary's order, and the cell across each side: nb[i] shares the side
+// from vid[i] to vid[i+1] (0 while that cell has no topology).
+type cellTopo struct {
+	vid [6]int32
+	nb  [6]uint64
+	ok  bool // a hexagon whose sides are matched; otherwise unused
+}
+
+// addTopo gives cell c (which has its cellInfo) its topology, once, and
+// links it to its neighbours that have theirs.
+func (l *Live) addTopo(c uint64) {
+	if _, ok := l.topo[c]; ok {
+		return
+	}
+	t := &cellTopo{}
+	l.topo[c] = t
+	r := l.info[c].ring
+	if len(r) != 7 { // a pentagon or a cell with distortion vertices
+		return
+	}
+	for i, p := range r[:6] {
+		k := [2]int64{int64(math.Round(p[0] * 1e9)), int64(math.Round(p[1] * 1e9))}
+		id, ok := l.verts[k]
+		if !ok {
+			id = int32(len(l.verts))
+			l.verts[k] = id
+		}
+		t.vid[i] = id
+		if slices.Contains(t.vid[:i], id) {
+			return
+		}
+	}
+	t.ok = true
+	for _, n := range l.neighbours(c) {
+		o := l.topo[n]
+		if o == nil || !o.ok {
+			continue
+		}
+		for i := range 6 {
+			a, b := t.vid[i], t.vid[(i+1)%6]
+			for j := range 6 {
+				if o.vid[j] == b && o.vid[(j+1)%6] == a {
+					t.nb[i], o.nb[j] = n, c
+				}
+			}
+		}
+	}
+}
+
+// outline draws hole k (h) as cellsToMultiPolygon would: the same rings,
+// from the same vertices, in the same order. When every cell of a large
+// hole has its topology, the boundary is the sides whose cell across is
+// not in the hole, found in one pass over the cells in order without
+// matching edges; and a boundary vertex takes its position from the first
+// cell in order that has it, as when cellsToMultiPolygon numbers the
+// vertices. It only reads l.
+func (l *Live) outline(k int, h *Hole) orb.MultiPolygon {
+	ring := func(c uint64) orb.Ring { return l.info[c].ring }
+	if len(h.CellIDs) < outlineTopoMin {
+		return cellsToMultiPolygon(h.CellIDs, ring)
+	}
+	holeOf := l.holeOf[slotOf(h.Carrier)]
+	in := func(c uint64) bool {
+		j, ok := holeOf[c]
+		return ok && j == k
+	}
+	topo := make([]*cellTopo, len(h.CellIDs))
+	for i, c := range h.CellIDs {
+		if topo[i] = l.topo[c]; topo[i] == nil || !topo[i].ok {
+			return cellsToMultiPolygon(h.CellIDs, ring)
+		}
+	}
+	local := map[int32]int32{}
+	var pts []orb.Point
+	var next, starts []int32
+	var set []bool // whether pts[i] is set
+	id := func(v int32) int32 {
+		if i, ok := local[v]; ok {
+			return i
+		}
+		i := int32(len(pts))
+		local[v] = i
+		pts, next, set = append(pts, orb.Point{}), append(next, -1), append(set, false)
+		return i
+	}
+	for ci, c := range h.CellIDs {
+		t := topo[ci]
+		for i := range 6 {
+			if n := t.nb[i]; n != 0 && in(n) {
+				continue
+			}
+			a, b := id(t.vid[i]), id(t.vid[(i+1)%6])
+			next[a] = b
+			starts = append(starts, a)
+			// The vertex is shared by this cell, the one across side i
+			// (not in the hole) and the one across the side before.
+			p := ring(c)[i]
+			if n := t.nb[(i+5)%6]; n != 0 && n < c && in(n) {
+				j := slices.Index(l.topo[n].vid[:], t.vid[i])
+				p = ring(n)[j]
+			}
+			pts[a], set[a] = p, true
+		}
+	}
+	if slices.Contains(set, false) {
+		return cellsToMultiPolygon(h.CellIDs, ring)
+	}
+	return chainRings(starts, next, pts)
 }
 
 // Len is the number of reports taken.

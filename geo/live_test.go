@@ -3,6 +3,7 @@ package geo
 import (
 	"context"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -88,4 +89,82 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 			t.Errorf("%s: %d holes live, %d batch", k, gh[k], v)
 		}
 	}
+}
+
+// checkLive compares every hole of res, a Live's Result, field by field
+// with the holes built from scratch from the Live's flagged cells, as
+// Analyze builds them, and checks that the Live's cell-to-hole maps hold
+// exactly the holes' cells.
+func checkLive(t *testing.T, l *Live, res *Result) {
+	t.Helper()
+	var want []Hole
+	for s := range nCarriers + 1 {
+		for _, comp := range components(l.flagged[s]) {
+			if h, ok := componentHole(l.f, s, comp, l.obs, l.cfg); ok {
+				want = append(want, h)
+			}
+		}
+	}
+	addCellInfo(l.info, want, l.ix)
+	measureHoles(want, l.info)
+	fillHoleAreas(want, l.ix, l.info, l.cfg, l.land)
+	outlineHoles(want, l.info)
+	rankHoles(want)
+	if len(want) != len(res.Holes) {
+		t.Fatalf("%d holes, want %d", len(res.Holes), len(want))
+	}
+	byID := map[string]Hole{}
+	for _, h := range res.Holes {
+		byID[h.ID] = h
+	}
+	for i := range want {
+		g, w := byID[want[i].ID], want[i]
+		if math.IsNaN(g.MedianSignalDBm) && math.IsNaN(w.MedianSignalDBm) {
+			g.MedianSignalDBm, w.MedianSignalDBm = 0, 0
+		}
+		if !reflect.DeepEqual(g, w) {
+			gv, wv := reflect.ValueOf(g), reflect.ValueOf(w)
+			for f := range gv.NumField() {
+				if !reflect.DeepEqual(gv.Field(f).Interface(), wv.Field(f).Interface()) {
+					if gv.Type().Field(f).Name != "Rank" {
+						t.Fatalf("hole %s field %s: got %v want %v", w.ID, gv.Type().Field(f).Name, gv.Field(f).Interface(), wv.Field(f).Interface())
+					}
+				}
+			}
+			continue
+		}
+	}
+	for s := range nCarriers + 1 {
+		n := 0
+		for _, h := range res.Holes {
+			if slotOf(h.Carrier) == s {
+				n += len(h.CellIDs)
+			}
+		}
+		if n != len(l.holeOf[s]) {
+			t.Fatalf("slot %d: holeOf has %d cells, holes %d", s, len(l.holeOf[s]), n)
+		}
+	}
+}
+
+// TestLiveHolesExact adds reports one at a time, asking for a Result
+// every few, and checks each (see checkLive): holes that split, shrink,
+// grow and merge are rebuilt, and outlined, exactly as from scratch.
+func TestLiveHolesExact(t *testing.T) {
+	areas := gridAreas(8, 8, 12, 105.8, 10.2, 0.3/8)
+	all := provinceObs(20000, 105.8, 10.2, 0.3)
+	cfg := DefaultConfig()
+	const late = 600
+	first := slices.Clone(all[:len(all)-late])
+	live, err := NewLive(context.Background(), Input{Areas: areas, Obs: first}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range all[len(all)-late:] {
+		live.Add(o)
+		if i%4 == 0 {
+			checkLive(t, live, live.Result())
+		}
+	}
+	checkLive(t, live, live.Result())
 }
