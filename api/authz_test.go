@@ -472,6 +472,12 @@ func TestSignInThrottled(t *testing.T) {
 	if r.header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
+	m := string(e.get("/metrics").body)
+	for _, want := range []string{`gapmap_signins_total{result="failed"} 10`, `gapmap_signins_total{result="throttled"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 func TestReviewRejectLeavesAnalysis(t *testing.T) {

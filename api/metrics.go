@@ -25,6 +25,8 @@ type metrics struct {
 
 	accepted, rejected atomic.Uint64
 	analysisNanos      atomic.Int64
+	// Sign-ins by outcome.
+	signinOK, signinFailed, signinThrottled atomic.Uint64
 }
 
 type routeCode struct {
@@ -102,6 +104,11 @@ func (m *metrics) write(w io.Writer, storeReports int) {
 	fmt.Fprintln(w, "# HELP gapmap_reports_rejected_total Reports rejected as invalid.")
 	fmt.Fprintln(w, "# TYPE gapmap_reports_rejected_total counter")
 	fmt.Fprintf(w, "gapmap_reports_rejected_total %d\n", m.rejected.Load())
+	fmt.Fprintln(w, "# HELP gapmap_signins_total Sign-ins with a password, by result.")
+	fmt.Fprintln(w, "# TYPE gapmap_signins_total counter")
+	fmt.Fprintf(w, "gapmap_signins_total{result=\"ok\"} %d\n", m.signinOK.Load())
+	fmt.Fprintf(w, "gapmap_signins_total{result=\"failed\"} %d\n", m.signinFailed.Load())
+	fmt.Fprintf(w, "gapmap_signins_total{result=\"throttled\"} %d\n", m.signinThrottled.Load())
 	fmt.Fprintln(w, "# HELP gapmap_store_reports Reports held by the store.")
 	fmt.Fprintln(w, "# TYPE gapmap_store_reports gauge")
 	fmt.Fprintf(w, "gapmap_store_reports %d\n", storeReports)

@@ -102,6 +102,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	addr := remoteHost(r)
 	now := s.now()
 	if wait := s.logins.blocked(now, "a:"+addr, "n:"+name); wait > 0 {
+		s.metrics.signinThrottled.Add(1)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		writeProblem(w, http.StatusTooManyRequests, "too many failed sign-ins; try again later")
 		return
@@ -122,6 +123,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
+		s.metrics.signinFailed.Add(1)
 		s.logins.fail(now, "a:"+addr, "n:"+name)
 		s.auditAs(r, "", "", "session.fail", name, "")
 		writeProblem(w, http.StatusUnauthorized, "name or password is wrong")
@@ -144,6 +146,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: sess.ExpiresAt,
 		MaxAge: int(SessionTTL.Seconds()), HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
+	s.metrics.signinOK.Add(1)
 	s.auditAs(r, u.Name, "session", "session.create", u.Name, "")
 	out := newUserOut(&u)
 	out.CreatedAt = nil
