@@ -209,7 +209,8 @@ type Accounts interface {
 	// TouchToken records a use of the token.
 	TouchToken(ctx context.Context, id string, at time.Time) error
 
-	// AddSession stores a new session.
+	// AddSession stores a new session, and removes sessions that expired
+	// before its CreatedAt.
 	AddSession(ctx context.Context, s Session) error
 	// Session returns the session with the given cookie hash, expired or
 	// not (the caller checks ExpiresAt).

@@ -301,7 +301,8 @@ func scanToken(row interface{ Scan(...any) error }) (geo.Token, error) {
 	return t, nil
 }
 
-// AddSession stores a new session. An empty hash matches geo.ErrInvalid,
+// AddSession stores a new session, and removes the sessions that expired
+// before it was created. An empty hash matches geo.ErrInvalid,
 // an unknown user geo.ErrNotFound and a hash already stored
 // geo.ErrConflict.
 func (s *Store) AddSession(ctx context.Context, ss geo.Session) error {
@@ -317,6 +318,12 @@ func (s *Store) AddSession(ctx context.Context, ss geo.Session) error {
 		if isUnique(err) {
 			return fmt.Errorf("hash already stored: %w", geo.ErrConflict)
 		}
+		if err != nil || ss.CreatedAt.IsZero() {
+			return err
+		}
+		// Sessions that ended before this one began are of no more use.
+		// Times are fixed-width UTC text, so they compare as strings.
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ? AND hash <> ?`, timeUTC(ss.CreatedAt), ss.Hash)
 		return err
 	})
 	if err != nil {

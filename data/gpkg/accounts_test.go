@@ -399,6 +399,22 @@ func TestSessions(t *testing.T) {
 		}
 	}
 
+	// A session made later clears the one that had expired (3), and keeps
+	// the others.
+	later := geo.Session{Hash: strings.Repeat("4", 64), User: "reviewer1", CSRF: "csrf-4", CreatedAt: created.Add(time.Minute), ExpiresAt: created.Add(time.Hour)}
+	if err := s.AddSession(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, sessions[2].Hash); !errors.Is(err, geo.ErrNotFound) {
+		t.Errorf("expired session kept: %v", err)
+	}
+	for _, ss := range sessions[:2] {
+		if _, err := s.Session(ctx, ss.Hash); err != nil {
+			t.Errorf("live session %s removed: %v", ss.CSRF, err)
+		}
+	}
+	sessions = append(sessions[:2], later)
+
 	for _, tc := range []struct {
 		name string
 		ss   geo.Session
