@@ -48,8 +48,9 @@ func cityAreas(n int, x0, y0, deg float64) []geo.Area {
 // The city of the load benchmarks: 100 × 100 hamlets from (x0, y0).
 const x0, y0, side = 106.6, 10.7, 0.2
 
-// newCityServer returns a server over a store holding the city.
-func newCityServer(b *testing.B) *Server {
+// newCityServer returns a server over a store holding the city, and an
+// API token of a reviewer.
+func newCityServer(b *testing.B) (*Server, string) {
 	ctx := context.Background()
 	st, err := gpkg.Open(ctx, filepath.Join(b.TempDir(), "city.gpkg"))
 	if err != nil {
@@ -64,12 +65,20 @@ func newCityServer(b *testing.B) *Server {
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	return srv
+	if err := st.AddUser(ctx, geo.User{Name: "planner", Role: geo.RoleReviewer}); err != nil {
+		b.Fatal(err)
+	}
+	_, tok, err := CreateToken(ctx, st, "planner", "bench", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv, tok
 }
 
 // load runs requests from conc concurrent clients until total have been
 // made, and returns the rate and the 50th and 99th percentile latencies.
-func load(b *testing.B, base string, conc, total int, path func(*rand.Rand) string) (rps float64, p50, p99 time.Duration) {
+// With a token, every request carries it.
+func load(b *testing.B, base, token string, conc, total int, path func(*rand.Rand) string) (rps float64, p50, p99 time.Duration) {
 	// Like wrk, the client does not ask for compression.
 	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc, DisableCompression: true}
 	defer tr.CloseIdleConnections()
@@ -90,7 +99,11 @@ func load(b *testing.B, base string, conc, total int, path func(*rand.Rand) stri
 					return
 				}
 				t0 := time.Now()
-				res, err := client.Get(base + path(rng))
+				req, _ := http.NewRequest("GET", base+path(rng), nil)
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				res, err := client.Do(req)
 				if err != nil {
 					failed.Add(1)
 					continue
@@ -117,34 +130,38 @@ func load(b *testing.B, base string, conc, total int, path func(*rand.Rand) stri
 // hamlets over loopback to 64 concurrent clients, the setting of the
 // pg_featureserv comparison in the service issue: the whole city's bbox,
 // and random tile-sized windows (zoom 15, about 1.2 km). Each run makes a
-// fixed number of requests and stops by itself.
+// fixed number of requests and stops by itself. The "-token" case is a
+// signed-in program's: each request also looks its API token up.
 func BenchmarkLayerWindows(b *testing.B) {
-	srv := newCityServer(b)
+	srv, tok := newCityServer(b)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	tile := 360 / math.Exp2(15)
+	window := func(r *rand.Rand) string {
+		x, y := x0+r.Float64()*(side-tile), y0+r.Float64()*(side-tile)
+		return fmt.Sprintf("/api/v1/layers/areas?bbox=%.6f,%.6f,%.6f,%.6f", x, y, x+tile, y+tile)
+	}
 	cases := []struct {
 		name  string
 		total int
 		path  func(*rand.Rand) string
+		token string
 	}{
 		{"city-bbox", 2000, func(*rand.Rand) string {
 			return fmt.Sprintf("/api/v1/layers/areas?bbox=%g,%g,%g,%g", x0, y0, x0+side, y0+side)
-		}},
+		}, ""},
 		{"city-bbox-zoom12", 4000, func(*rand.Rand) string {
 			return fmt.Sprintf("/api/v1/layers/areas?zoom=12&bbox=%g,%g,%g,%g", x0, y0, x0+side, y0+side)
-		}},
-		{"tile-window", 40000, func(r *rand.Rand) string {
-			x, y := x0+r.Float64()*(side-tile), y0+r.Float64()*(side-tile)
-			return fmt.Sprintf("/api/v1/layers/areas?bbox=%.6f,%.6f,%.6f,%.6f", x, y, x+tile, y+tile)
-		}},
+		}, ""},
+		{"tile-window", 40000, window, ""},
+		{"tile-window-token", 40000, window, tok},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			var rps float64
 			var p50, p99 time.Duration
 			for range b.N {
-				rps, p50, p99 = load(b, ts.URL, 64, c.total, c.path)
+				rps, p50, p99 = load(b, ts.URL, c.token, 64, c.total, c.path)
 			}
 			b.ReportMetric(rps, "req/s")
 			b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
@@ -154,20 +171,28 @@ func BenchmarkLayerWindows(b *testing.B) {
 }
 
 // BenchmarkLayerWindowHandler is the server's own cost of one random
-// tile-sized window over 10,000 hamlets, without the network.
+// tile-sized window over 10,000 hamlets, without the network: for the
+// public, and for a program with an API token (looked up in the store on
+// each request, so that a revoked token fails at once).
 func BenchmarkLayerWindowHandler(b *testing.B) {
-	srv := newCityServer(b)
+	srv, tok := newCityServer(b)
 	h := srv.Handler()
 	tile := 360 / math.Exp2(15)
-	rng := rand.New(rand.NewPCG(1, 2))
-	b.ResetTimer()
-	for range b.N {
-		x, y := x0+rng.Float64()*(side-tile), y0+rng.Float64()*(side-tile)
-		req := httptest.NewRequest("GET", fmt.Sprintf("/api/v1/layers/areas?bbox=%.6f,%.6f,%.6f,%.6f", x, y, x+tile, y+tile), nil)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code)
-		}
+	for _, c := range []struct{ name, token string }{{"public", ""}, {"token", tok}} {
+		b.Run(c.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			for range b.N {
+				x, y := x0+rng.Float64()*(side-tile), y0+rng.Float64()*(side-tile)
+				req := httptest.NewRequest("GET", fmt.Sprintf("/api/v1/layers/areas?bbox=%.6f,%.6f,%.6f,%.6f", x, y, x+tile, y+tile), nil)
+				if c.token != "" {
+					req.Header.Set("Authorization", "Bearer "+c.token)
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatal(w.Code)
+				}
+			}
+		})
 	}
 }
