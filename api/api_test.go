@@ -645,5 +645,3 @@ func TestPanicRecovered(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	wantProblem(t, resp{w.Code, w.Header(), w.Body.Bytes()}, 500, "")
 }
-
-

@@ -1,12 +1,12 @@
 package api
 
 import (
-	"fmt"
 	"bufio"
 	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"

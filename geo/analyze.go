@@ -154,17 +154,30 @@ func shapeHoles(holes []Hole, info map[uint64]*cellInfo) {
 // measureHoles sets each hole's area and centroid.
 func measureHoles(holes []Hole, info map[uint64]*cellInfo) {
 	for i := range holes {
-		h := &holes[i]
-		var x, y float64
-		h.AreaKm2 = 0
-		for _, c := range h.CellIDs {
-			inf := info[c]
-			h.AreaKm2 += inf.km2
-			x += inf.centre[0]
-			y += inf.centre[1]
-		}
-		h.Centroid = orb.Point{x / float64(len(h.CellIDs)), y / float64(len(h.CellIDs))}
+		measureHole(&holes[i], cellInfos(holes[i].CellIDs, info))
 	}
+}
+
+// measureHole sets h's area and centroid from its cells' information
+// (infos[i] is that of h.CellIDs[i]).
+func measureHole(h *Hole, infos []*cellInfo) {
+	var x, y float64
+	h.AreaKm2 = 0
+	for _, inf := range infos {
+		h.AreaKm2 += inf.km2
+		x += inf.centre[0]
+		y += inf.centre[1]
+	}
+	h.Centroid = orb.Point{x / float64(len(infos)), y / float64(len(infos))}
+}
+
+// cellInfos returns the information of cells, in their order.
+func cellInfos(cells []uint64, info map[uint64]*cellInfo) []*cellInfo {
+	out := make([]*cellInfo, len(cells))
+	for i, c := range cells {
+		out[i] = info[c]
+	}
+	return out
 }
 
 // outlineHoles sets each hole's geometry, in parallel.
@@ -383,10 +396,19 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 	if h.Weak < p.MinWeakReports || h.Reporters < p.MinReporters || len(days) < p.MinDays || len(weakCells) < p.MinCells {
 		return h, false
 	}
-	h.ID = holeID(car, comp)
+	finishHole(&h, comp, noService, first, last, median32(signals), cfg)
+	return h, true
+}
+
+// finishHole sets the figures of a hole with enough evidence from its
+// counts (Reports, Weak, Reporters set), the number of its weak reports
+// with no service, the first and last of their times, and the median
+// signal level.
+func finishHole(h *Hole, comp []uint64, noService int, first, last int64, median float64, cfg Config) {
+	h.ID = holeID(h.Carrier, comp)
 	h.WeakShare = float64(h.Weak) / float64(h.Reports)
 	h.WeakLow, _ = Wilson(h.Weak, h.Reports)
-	h.MedianSignalDBm = median32(signals)
+	h.MedianSignalDBm = median
 	h.FirstObserved = time.Unix(first, 0).UTC()
 	h.LastObserved = time.Unix(last, 0).UTC()
 	// Severity: how bad service is inside, from three equal parts — the
@@ -401,7 +423,6 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 	// Confidence grows with independent evidence: weak reports and
 	// distinct reporters, each saturating.
 	h.Confidence = (1 - math.Exp(-float64(h.Weak)/8)) * (1 - math.Exp(-float64(h.Reporters)/3))
-	return h, true
 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
@@ -411,41 +432,63 @@ func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 // the share of its land inside the hole, times the carrier's subscriber
 // share (1 for dead zones).
 func fillHoleAreas(holes []Hole, ix *Index, info map[uint64]*cellInfo, cfg Config, land []float64) {
+	km := newAreaKm(ix.Len())
 	for hi := range holes {
-		h := &holes[hi]
-		km := map[int]float64{}
-		for _, c := range h.CellIDs {
-			inf := info[c]
-			for _, i := range inf.in {
-				if i >= 0 {
-					km[int(i)] += inf.km2 / 7
-				}
-			}
-		}
-		idx := make([]int, 0, len(km))
-		for i := range km {
-			idx = append(idx, i)
-		}
-		sort.Slice(idx, func(a, b int) bool {
-			if km[idx[a]] != km[idx[b]] {
-				return km[idx[a]] > km[idx[b]]
-			}
-			return ix.Area(idx[a]).Code < ix.Area(idx[b]).Code
-		})
-		share := cfg.share(h.Carrier)
-		h.Areas = h.Areas[:0]
-		h.Population, h.Households = 0, 0
-		for _, i := range idx {
-			ar := ix.Area(i)
-			h.Areas = append(h.Areas, AreaRef{Code: ar.Code, Name: ar.Name, Km2: km[i]})
-			if land[i] > 0 {
-				frac := math.Min(1, km[i]/land[i])
-				h.Population += float64(ar.Population) * frac * share
-				h.Households += float64(households(ar, cfg)) * frac * share
-			}
-		}
-		h.Priority = h.Households * h.Severity * h.Confidence
+		fillHoleArea(&holes[hi], cellInfos(holes[hi].CellIDs, info), ix, cfg, land, km)
 	}
+}
+
+// areaKm is fillHoleArea's scratch space: km² per area index, and the
+// areas touched, in the order first touched.
+type areaKm struct {
+	km      []float64
+	touched []bool
+	idx     []int
+}
+
+func newAreaKm(n int) *areaKm {
+	return &areaKm{km: make([]float64, n), touched: make([]bool, n)}
+}
+
+// fillHoleArea does fillHoleAreas for one hole, from its cells'
+// information (infos[i] is that of h.CellIDs[i]). It leaves km cleared.
+func fillHoleArea(h *Hole, infos []*cellInfo, ix *Index, cfg Config, land []float64, km *areaKm) {
+	idx := km.idx[:0]
+	for _, inf := range infos {
+		for _, i := range inf.in {
+			if i >= 0 {
+				if !km.touched[i] {
+					km.touched[i] = true
+					idx = append(idx, int(i))
+				}
+				km.km[i] += inf.km2 / 7
+			}
+		}
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		if km.km[idx[a]] != km.km[idx[b]] {
+			return km.km[idx[a]] > km.km[idx[b]]
+		}
+		return ix.Area(idx[a]).Code < ix.Area(idx[b]).Code
+	})
+	share := cfg.share(h.Carrier)
+	h.Areas = nil // a new slice: a Live's earlier results may hold the old
+	if len(idx) > 0 {
+		h.Areas = make([]AreaRef, 0, len(idx))
+	}
+	h.Population, h.Households = 0, 0
+	for _, i := range idx {
+		ar := ix.Area(i)
+		h.Areas = append(h.Areas, AreaRef{Code: ar.Code, Name: ar.Name, Km2: km.km[i]})
+		if land[i] > 0 {
+			frac := math.Min(1, km.km[i]/land[i])
+			h.Population += float64(ar.Population) * frac * share
+			h.Households += float64(households(ar, cfg)) * frac * share
+		}
+		km.km[i], km.touched[i] = 0, false
+	}
+	km.idx = idx[:0]
+	h.Priority = h.Households * h.Severity * h.Confidence
 }
 
 // households returns the area's households, estimated from population

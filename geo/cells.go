@@ -208,6 +208,7 @@ type cellInfo struct {
 	km2    float64
 	centre orb.Point
 	in     [7]int32
+	topo   *cellTopo // a Live's, once a large hole has held the cell
 }
 
 // earthRadiusKm is the mean Earth radius (IUGG).
@@ -255,11 +256,18 @@ func holeCellInfo(holes []Hole, ix *Index) map[uint64]*cellInfo {
 func addCellInfo(m map[uint64]*cellInfo, holes []Hole, ix *Index) {
 	var cells []uint64
 	for _, h := range holes {
-		for _, c := range h.CellIDs {
-			if _, ok := m[c]; !ok {
-				m[c] = nil
-				cells = append(cells, c)
-			}
+		cells = append(cells, h.CellIDs...)
+	}
+	addCellsInfo(m, cells, ix)
+}
+
+// addCellsInfo adds to m the cells it does not hold yet.
+func addCellsInfo(m map[uint64]*cellInfo, all []uint64, ix *Index) {
+	var cells []uint64
+	for _, c := range all {
+		if _, ok := m[c]; !ok {
+			m[c] = nil
+			cells = append(cells, c)
 		}
 	}
 	infos := make([]cellInfo, len(cells))

@@ -40,7 +40,7 @@ type Live struct {
 	// [nCarriers] are the dead-zone cells.
 	flagged [nCarriers + 1]map[uint64]bool
 	// holes by key, and, per slot, which hole each of its cells is in.
-	holes  map[int]*Hole
+	holes  map[int]*liveHole
 	holeOf [nCarriers + 1]map[uint64]int
 	next   int
 	// pending lists, per slot, cells that changed sides since the last
@@ -54,6 +54,18 @@ type Live struct {
 	// outline).
 	verts map[[2]int64]int32
 	topo  map[uint64]*cellTopo
+	km    *areaKm // scratch for fillHoleArea
+	// stamp numbers the Results, for cellTopo.mark.
+	stamp uint64
+}
+
+// liveHole is a hole of a Live with what it needs to change the hole by
+// the cells that join or leave it: its evidence as counts and its cells'
+// information, in the order of its cells.
+type liveHole struct {
+	Hole
+	st    *holeStats
+	infos []*cellInfo
 }
 
 // NewLive analyses in like Analyze and keeps what it needs to take more
@@ -65,8 +77,8 @@ func NewLive(ctx context.Context, in Input, cfg Config) (*Live, error) {
 	}
 	obs := in.Obs
 	l := &Live{cfg: cfg, ix: ix, areas: in.Areas, obs: obs, nTeam: len(in.Teams), cells: cells, f: f,
-		holes: map[int]*Hole{}, near: map[uint64][]uint64{}, bias: f.biasByCarrier(), land: areaLand(ix), info: map[uint64]*cellInfo{},
-		verts: map[[2]int64]int32{}, topo: map[uint64]*cellTopo{}}
+		holes: map[int]*liveHole{}, near: map[uint64][]uint64{}, bias: f.biasByCarrier(), land: areaLand(ix), info: map[uint64]*cellInfo{},
+		verts: map[[2]int64]int32{}, topo: map[uint64]*cellTopo{}, km: newAreaKm(ix.Len())}
 	l.f.extra = map[uint64][]int32{}
 	flagged, dead := flagAll(l.f, cfg.Holes)
 	for s := range nCarriers {
@@ -82,31 +94,49 @@ func NewLive(ctx context.Context, in Input, cfg Config) (*Live, error) {
 	l.acc.trackSignals()
 	l.tally = newObsTally(obs)
 	l.teams = l.acc.addTeams(in.Teams)
-	var holes []Hole
+	var holes []*liveHole
 	for s := range nCarriers + 1 {
 		for _, comp := range components(l.flagged[s]) {
-			if h, ok := componentHole(l.f, s, comp, obs, cfg); ok {
+			if h := l.newHole(s, comp); h != nil {
 				holes = append(holes, h)
 			}
 		}
 	}
 	l.addHoles(holes)
-	for i := range holes {
-		l.acc.addHole(&holes[i], l.info, 1)
+	for _, h := range holes {
+		l.acc.addHole(&h.Hole, l.info, 1)
 	}
 	return l, ctx.Err()
+}
+
+// newHole counts the evidence in cells (sorted, connected) of slot and
+// returns their hole, or nil when the evidence is not enough.
+func (l *Live) newHole(slot int, cells []uint64) *liveHole {
+	car := CarrierAll
+	if slot < nCarriers {
+		car = Carriers[slot]
+	}
+	st := scanHoleStats(l.f, car, cells)
+	h, ok := st.hole(cells, l.cfg)
+	if !ok {
+		return nil
+	}
+	return &liveHole{Hole: h, st: st}
 }
 
 // addHoles measures new holes and counts them in. Their outlines are
 // drawn when a Result asks for them (see Result), so a report that
 // reshapes a large hole does not pay for its polygon. The areas' land in
 // holes is counted by the caller (see add).
-func (l *Live) addHoles(holes []Hole) {
-	addCellInfo(l.info, holes, l.ix)
-	measureHoles(holes, l.info)
-	fillHoleAreas(holes, l.ix, l.info, l.cfg, l.land)
-	for i := range holes {
-		h := &holes[i]
+func (l *Live) addHoles(holes []*liveHole) {
+	var cells []uint64
+	for _, h := range holes {
+		cells = append(cells, h.CellIDs...)
+	}
+	addCellsInfo(l.info, cells, l.ix)
+	for _, h := range holes {
+		h.infos = cellInfos(h.CellIDs, l.info)
+		l.measure(h)
 		k := l.next
 		l.next++
 		l.holes[k] = h
@@ -117,15 +147,12 @@ func (l *Live) addHoles(holes []Hole) {
 	}
 }
 
-// removeHole takes a hole out and returns its cells.
-func (l *Live) removeHole(k int) []uint64 {
-	h := l.holes[k]
-	s := slotOf(h.Carrier)
-	for _, c := range h.CellIDs {
-		delete(l.holeOf[s], c)
-	}
-	delete(l.holes, k)
-	return h.CellIDs
+// measure sets a hole's area, centroid, areas, people and priority from
+// its cells' information, and clears its outline.
+func (l *Live) measure(h *liveHole) {
+	h.Geometry = nil
+	measureHole(&h.Hole, h.infos)
+	fillHoleArea(&h.Hole, h.infos, l.ix, l.cfg, l.land, l.km)
 }
 
 // slotOf is carrierSlot with dead zones in slot nCarriers.
@@ -163,6 +190,10 @@ func (l *Live) add(o Obs) bool {
 	cell := CellAt(o.Lon, o.Lat, l.cfg.Holes.Res)
 	l.f.extra[cell] = append(l.f.extra[cell], i)
 	l.f.add(&l.obs[i], s, cell, l.cfg.Rules)
+	var parent uint64 // cell's resolution-9 cell, for a weak report
+	if l.obs[i].Flags&FlagWeak != 0 {
+		parent = CellParent(cell, min(9, l.cfg.Holes.Res))
+	}
 
 	// Re-judge every cell whose estimate the report can have moved, for
 	// its carrier and for dead zones. The holes those cells hold or touch
@@ -189,10 +220,10 @@ func (l *Live) add(o Obs) bool {
 			}
 			l.pending[slot] = append(l.pending[slot], c)
 		}
-		// The hole holding cell took a report. When it changes shape it
-		// is rebuilt anyway (flush skips it here); otherwise only its
-		// evidence is recomputed.
+		// The hole holding cell took a report: it is counted in now,
+		// and the hole's figures are refreshed at the next flush.
 		if k, ok := l.holeOf[slot][cell]; ok {
+			l.holes[k].st.obs(&l.obs[i], parent, 1)
 			l.refreshing[slot][k] = true
 		}
 	}
@@ -200,7 +231,7 @@ func (l *Live) add(o Obs) bool {
 }
 
 // flush rebuilds the holes around the cells that changed sides since the
-// last flush, and refreshes the evidence of holes that only took reports.
+// last flush, and refreshes the figures of holes that only took reports.
 // The caller holds mu.
 func (l *Live) flush() {
 	for slot := range l.pending {
@@ -217,60 +248,158 @@ func (l *Live) flush() {
 			}
 		}
 		// The other holes the groups reach are still whole and connected;
-		// they are taken in whole and go too (a new cell may join two).
-		comps, broken := l.regroup(slot, cells, gone)
+		// they are taken in whole (a new cell may join two).
+		groups, broken := l.regroup(slot, cells, gone)
 		for k := range l.refreshing[slot] {
-			if _, ok := l.holes[k]; ok && !broken[k] {
-				l.refresh(k, slot)
+			if h, ok := l.holes[k]; ok && !broken[k] {
+				l.refresh(h)
 			}
 		}
 		l.pending[slot], l.refreshing[slot] = nil, map[int]bool{}
-		if len(broken) == 0 && len(comps) == 0 {
-			continue
-		}
-		keys := make([]int, 0, len(broken))
-		for k := range broken {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		was := map[uint64]bool{}
-		for _, k := range keys {
-			for _, c := range l.removeHole(k) {
-				was[c] = true
-			}
-		}
-		var holes []Hole
-		for _, comp := range comps {
-			if h, ok := componentHole(l.f, slot, comp, l.obs, l.cfg); ok {
-				holes = append(holes, h)
-			}
-		}
-		l.addHoles(holes)
-		// Count only the cells that joined or left holes.
-		for i := range holes {
-			for _, c := range holes[i].CellIDs {
-				if was[c] {
-					delete(was, c)
-				} else {
-					l.acc.addCell(slot, c, l.info[c], 1)
-				}
-			}
-		}
-		left := make([]uint64, 0, len(was))
-		for c := range was {
-			left = append(left, c)
-		}
-		slices.Sort(left) // a fixed order keeps the sums reproducible
-		for _, c := range left {
-			l.acc.addCell(slot, c, l.info[c], -1)
+		if len(broken) > 0 || len(groups) > 0 {
+			l.rebuild(slot, groups, broken)
 		}
 	}
 }
 
+// rebuild replaces the broken holes of slot by the holes of groups (see
+// regroup). A group that keeps a hole changes it by the cells that join
+// and leave it: its counts, its cells' entries in holeOf and the areas'
+// land in holes change by those cells only. Its figures are summed again
+// over its cells' information, in order, as for a new hole, so that they
+// are the same to the last bit; that pass reads no map.
+func (l *Live) rebuild(slot int, groups []holeGroup, broken map[int]bool) {
+	holeOf := l.holeOf[slot]
+	var cells []uint64
+	for _, g := range groups {
+		cells = append(cells, g.cells...)
+	}
+	addCellsInfo(l.info, cells, l.ix)
+	// The holes after: kept holes, with their groups, and new ones.
+	type update struct {
+		g *holeGroup
+		h *liveHole
+	}
+	var kept []update
+	var fresh []*liveHole
+	keep := map[int]bool{}
+	for i := range groups {
+		g := &groups[i]
+		if g.base < 0 {
+			if h := l.newHole(slot, g.cells); h != nil {
+				fresh = append(fresh, h)
+			}
+			continue
+		}
+		old := l.holes[g.base]
+		st := old.st
+		for _, c := range g.removed {
+			st.cell(l.f, c, -1)
+		}
+		for _, c := range g.cells {
+			st.cell(l.f, c, 1)
+		}
+		ids, infos := mergeCells(old.CellIDs, old.infos, g.removed, g.cells, l.info)
+		if h, ok := st.hole(ids, l.cfg); ok {
+			kept = append(kept, update{g, &liveHole{Hole: h, st: st, infos: infos}})
+			keep[g.base] = true
+		}
+	}
+	// Take out the cells that leave holes: all of a broken hole that is
+	// not kept, those that leave a kept one. was holds them.
+	was := map[uint64]bool{}
+	for _, k := range slices.Sorted(maps.Keys(broken)) {
+		if keep[k] {
+			continue
+		}
+		for _, c := range l.holes[k].CellIDs {
+			was[c] = true
+			delete(holeOf, c)
+		}
+		delete(l.holes, k)
+	}
+	for _, u := range kept {
+		for _, c := range u.g.removed {
+			was[c] = true
+			delete(holeOf, c)
+		}
+	}
+	// Put in the cells that join holes, counting the land of those that
+	// were in none.
+	join := func(c uint64) {
+		if was[c] {
+			delete(was, c)
+		} else {
+			l.acc.addCell(slot, c, l.info[c], 1)
+		}
+	}
+	for _, u := range kept {
+		l.measure(u.h)
+		l.holes[u.g.base] = u.h
+		for _, c := range u.g.cells {
+			holeOf[c] = u.g.base
+			join(c)
+		}
+	}
+	l.addHoles(fresh)
+	for _, h := range fresh {
+		for _, c := range h.CellIDs {
+			join(c)
+		}
+	}
+	left := make([]uint64, 0, len(was))
+	for c := range was {
+		left = append(left, c)
+	}
+	slices.Sort(left) // a fixed order keeps the sums reproducible
+	for _, c := range left {
+		l.acc.addCell(slot, c, l.info[c], -1)
+	}
+}
+
+// mergeCells returns old's cells without removed and with added (all
+// sorted), sorted, and their information: from oldInf (that of old, in
+// order) or, for the added, from info.
+func mergeCells(old []uint64, oldInf []*cellInfo, removed, added []uint64, info map[uint64]*cellInfo) ([]uint64, []*cellInfo) {
+	n := max(0, len(old)-len(removed)+len(added))
+	cells, infos := make([]uint64, 0, n), make([]*cellInfo, 0, n)
+	i, r, a := 0, 0, 0
+	for i < len(old) || a < len(added) {
+		if a < len(added) && (i == len(old) || added[a] < old[i]) {
+			cells, infos = append(cells, added[a]), append(infos, info[added[a]])
+			a++
+			continue
+		}
+		c := old[i]
+		for r < len(removed) && removed[r] < c {
+			r++
+		}
+		if r < len(removed) && removed[r] == c {
+			i++
+			continue
+		}
+		if a < len(added) && added[a] == c {
+			a++ // already there
+		}
+		cells, infos = append(cells, c), append(infos, oldInf[i])
+		i++
+	}
+	return cells, infos
+}
+
+// holeGroup is a group of flagged cells that makes a hole (see regroup):
+// a new one of cells (base −1), or hole base without removed and with
+// cells.
+type holeGroup struct {
+	base           int
+	cells, removed []uint64 // sorted
+}
+
 // regroup returns the connected groups (H3 neighbours) of slot's flagged
 // cells that hold seeds (seeds outside the set are ignored) or what is
-// left of the holes in gone (hole → its cells that left), each sorted,
-// and the holes they replace.
+// left of the holes in gone (hole → its cells that left), and the holes
+// they replace. A group that holds holes, or what is left of them, keeps
+// the largest: it lists the cells that join and leave that one.
 //
 // The groups are found without walking the holes. A hole that lost cells
 // is split locally (see split) into parts that are each connected. A hole
@@ -279,14 +408,15 @@ func (l *Live) flush() {
 // changed sides, which are seeds; so are the parts'. Such a hole or part
 // is taken in whole when a walk from the seeds reaches it, and the groups
 // that reach it are joined.
-func (l *Live) regroup(slot int, seeds []uint64, gone map[int][]uint64) ([][]uint64, map[int]bool) {
+func (l *Live) regroup(slot int, seeds []uint64, gone map[int][]uint64) ([]holeGroup, map[int]bool) {
 	set, holeOf := l.flagged[slot], l.holeOf[slot]
 	// group[c] is 1 + the group that holds walked cell c (or a part of a
 	// split hole); taken[k] the group that took hole k, or what is left of
-	// it. up joins groups (union–find).
+	// it, and held[g] the holes group g took. up joins groups (union–find).
 	group := map[uint64]int{}
 	taken := map[int]int{}
 	var comps [][]uint64
+	var held [][]int
 	var up []int
 	root := func(g int) int {
 		for up[g] != g {
@@ -302,32 +432,29 @@ func (l *Live) regroup(slot int, seeds []uint64, gone map[int][]uint64) ([][]uin
 	}
 	newGroup := func(cells []uint64) int {
 		g := len(comps)
-		comps, up = append(comps, cells), append(up, g)
+		comps, held, up = append(comps, cells), append(held, nil), append(up, g)
 		return g
 	}
 	stale := slices.Sorted(maps.Keys(gone))
-	var rests []int
+	// left[k] lists (sorted) the cells that leave split hole k: those gone
+	// and its parts. What is left of it is its other cells.
+	left := map[int][]uint64{}
 	for _, k := range stale {
 		parts, rest := l.split(slot, k, gone[k])
+		out := slices.Clone(gone[k])
 		for _, p := range parts {
 			g := newGroup(p)
 			for _, c := range p {
 				group[c] = g + 1
 			}
+			out = append(out, p...)
 		}
 		if rest {
-			rests = append(rests, k)
+			g := newGroup(nil)
+			held[g], taken[k] = []int{k}, g
+			slices.Sort(out)
+			left[k] = out
 		}
-	}
-	// What is left of a split hole once its parts are set aside.
-	for _, k := range rests {
-		var cells []uint64
-		for _, c := range l.holes[k].CellIDs {
-			if set[c] && group[c] == 0 {
-				cells = append(cells, c)
-			}
-		}
-		taken[k] = newGroup(cells)
 	}
 	slices.Sort(seeds)
 	var queue []uint64
@@ -351,7 +478,7 @@ func (l *Live) regroup(slot int, seeds []uint64, gone map[int][]uint64) ([][]uin
 					join(g, h)
 				} else {
 					taken[k] = g
-					comps[g] = append(comps[g], l.holes[k].CellIDs...)
+					held[g] = append(held[g], k)
 				}
 				return
 			}
@@ -379,17 +506,43 @@ func (l *Live) regroup(slot int, seeds []uint64, gone map[int][]uint64) ([][]uin
 	for g := range comps {
 		if r := root(g); r != g {
 			comps[r] = append(comps[r], comps[g]...)
-			comps[g] = nil
+			held[r] = append(held[r], held[g]...)
+			comps[g], held[g] = nil, nil
 		}
 	}
-	var out [][]uint64
+	var out []holeGroup
 	for g := range comps {
-		if root(g) == g && len(comps[g]) > 0 {
-			if !slices.IsSorted(comps[g]) {
-				slices.Sort(comps[g])
-			}
-			out = append(out, comps[g])
+		if root(g) != g || len(comps[g])+len(held[g]) == 0 {
+			continue
 		}
+		if len(held[g]) == 0 {
+			slices.Sort(comps[g])
+			out = append(out, holeGroup{base: -1, cells: comps[g]})
+			continue
+		}
+		// Keep the largest hole; the others' cells join it.
+		size := func(k int) int { return len(l.holes[k].CellIDs) - len(left[k]) }
+		slices.Sort(held[g])
+		base := held[g][0]
+		for _, k := range held[g][1:] {
+			if size(k) > size(base) {
+				base = k
+			}
+		}
+		cells := comps[g]
+		for _, k := range held[g] {
+			if k == base {
+				continue
+			}
+			gone := left[k] // nil for a hole taken in whole
+			for _, c := range l.holes[k].CellIDs {
+				if _, found := slices.BinarySearch(gone, c); !found {
+					cells = append(cells, c)
+				}
+			}
+		}
+		slices.Sort(cells)
+		out = append(out, holeGroup{base: base, cells: cells, removed: left[base]})
 	}
 	return out, broken
 }
@@ -495,17 +648,17 @@ func (l *Live) split(slot, k int, gone []uint64) (parts [][]uint64, rest bool) {
 	return parts, rest
 }
 
-// refresh recomputes a hole's evidence and priority over the same cells.
-func (l *Live) refresh(k, slot int) {
-	old := l.holes[k]
-	h, ok := componentHole(l.f, slot, old.CellIDs, l.obs, l.cfg)
+// refresh recomputes a hole's evidence and priority over the same cells
+// from its counts.
+func (l *Live) refresh(h *liveHole) {
+	n, ok := h.st.hole(h.CellIDs, l.cfg)
 	if !ok {
 		return // evidence only grows with reports; keep it as it was
 	}
-	h.Geometry, h.Centroid, h.AreaKm2 = old.Geometry, old.Centroid, old.AreaKm2
-	h.Areas, h.Population, h.Households = old.Areas, old.Population, old.Households
-	h.Priority = h.Households * h.Severity * h.Confidence
-	*old = h
+	n.Geometry, n.Centroid, n.AreaKm2 = h.Geometry, h.Centroid, h.AreaKm2
+	n.Areas, n.Population, n.Households = h.Areas, h.Population, h.Households
+	n.Priority = n.Households * n.Severity * n.Confidence
+	h.Hole = n
 }
 
 // neighbours returns the cells around c, remembered: the same hole cells
@@ -534,6 +687,7 @@ func (l *Live) Result() *Result {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.flush()
+	l.stamp++
 	res := &Result{Cells: l.cells, Teams: l.teams, ReportBias: l.bias}
 	res.Areas = l.acc.scores()
 	var todo []int
@@ -541,8 +695,12 @@ func (l *Live) Result() *Result {
 		if h.Geometry == nil {
 			todo = append(todo, k)
 			if len(h.CellIDs) >= outlineTopoMin {
-				for _, c := range h.CellIDs {
-					l.addTopo(c)
+				m, s := l.mark(k), slotOf(h.Carrier)
+				for i, inf := range h.infos {
+					if inf.topo == nil {
+						l.addTopo(h.CellIDs[i])
+					}
+					inf.topo.mark[s] = m
 				}
 			}
 		}
@@ -555,7 +713,7 @@ func (l *Live) Result() *Result {
 	})
 	res.Holes = make([]Hole, 0, len(l.holes))
 	for _, h := range l.holes {
-		res.Holes = append(res.Holes, *h)
+		res.Holes = append(res.Holes, h.Hole)
 	}
 	rankHoles(res.Holes)
 	res.Summary = summarize(res, len(l.areas), l.tally, l.nTeam)
@@ -568,12 +726,21 @@ const outlineTopoMin = 64
 
 // cellTopo is a hexagon's vertices (numbered in Live.verts), in its
 // boundary's order, and the cell across each side: nb[i] shares the side
-// from vid[i] to vid[i+1] (0 while that cell has no topology).
+// from vid[i] to vid[i+1] (0 while that cell has no topology), and nbT[i]
+// is that cell's topology. mark[s] is the hole of slot s the cell was in
+// when a Result last outlined that hole (see Live.mark), so that outline
+// tells a hole's cells without reading holeOf.
 type cellTopo struct {
-	vid [6]int32
-	nb  [6]uint64
-	ok  bool // a hexagon whose sides are matched; otherwise unused
+	vid  [6]int32
+	nb   [6]uint64
+	nbT  [6]*cellTopo
+	inf  *cellInfo
+	mark [nCarriers + 1]uint64
+	ok   bool // a hexagon whose sides are matched; otherwise unused
 }
+
+// mark is cellTopo.mark for hole k in this Result.
+func (l *Live) mark(k int) uint64 { return l.stamp<<32 | uint64(uint32(k)) }
 
 // addTopo gives cell c (which has its cellInfo) its topology, once, and
 // links it to its neighbours that have theirs.
@@ -581,9 +748,10 @@ func (l *Live) addTopo(c uint64) {
 	if _, ok := l.topo[c]; ok {
 		return
 	}
-	t := &cellTopo{}
+	t := &cellTopo{inf: l.info[c]}
 	l.topo[c] = t
-	r := l.info[c].ring
+	t.inf.topo = t
+	r := t.inf.ring
 	if len(r) != 7 { // a pentagon or a cell with distortion vertices
 		return
 	}
@@ -610,6 +778,7 @@ func (l *Live) addTopo(c uint64) {
 			for j := range 6 {
 				if o.vid[j] == b && o.vid[(j+1)%6] == a {
 					t.nb[i], o.nb[j] = n, c
+					t.nbT[i], o.nbT[j] = o, t
 				}
 			}
 		}
@@ -619,23 +788,19 @@ func (l *Live) addTopo(c uint64) {
 // outline draws hole k (h) as cellsToMultiPolygon would: the same rings,
 // from the same vertices, in the same order. When every cell of a large
 // hole has its topology, the boundary is the sides whose cell across is
-// not in the hole, found in one pass over the cells in order without
-// matching edges; and a boundary vertex takes its position from the first
+// not in the hole (not marked for it: see cellTopo), found in one pass
+// over the cells in order without matching edges; and a boundary vertex takes its position from the first
 // cell in order that has it, as when cellsToMultiPolygon numbers the
 // vertices. It only reads l.
-func (l *Live) outline(k int, h *Hole) orb.MultiPolygon {
+func (l *Live) outline(k int, h *liveHole) orb.MultiPolygon {
 	ring := func(c uint64) orb.Ring { return l.info[c].ring }
 	if len(h.CellIDs) < outlineTopoMin {
 		return cellsToMultiPolygon(h.CellIDs, ring)
 	}
-	holeOf := l.holeOf[slotOf(h.Carrier)]
-	in := func(c uint64) bool {
-		j, ok := holeOf[c]
-		return ok && j == k
-	}
-	topo := make([]*cellTopo, len(h.CellIDs))
-	for i, c := range h.CellIDs {
-		if topo[i] = l.topo[c]; topo[i] == nil || !topo[i].ok {
+	m, s := l.mark(k), slotOf(h.Carrier)
+	in := func(t *cellTopo) bool { return t != nil && t.mark[s] == m }
+	for _, inf := range h.infos {
+		if t := inf.topo; t == nil || !t.ok {
 			return cellsToMultiPolygon(h.CellIDs, ring)
 		}
 	}
@@ -653,9 +818,9 @@ func (l *Live) outline(k int, h *Hole) orb.MultiPolygon {
 		return i
 	}
 	for ci, c := range h.CellIDs {
-		t := topo[ci]
+		t := h.infos[ci].topo
 		for i := range 6 {
-			if n := t.nb[i]; n != 0 && in(n) {
+			if in(t.nbT[i]) {
 				continue
 			}
 			a, b := id(t.vid[i]), id(t.vid[(i+1)%6])
@@ -663,10 +828,10 @@ func (l *Live) outline(k int, h *Hole) orb.MultiPolygon {
 			starts = append(starts, a)
 			// The vertex is shared by this cell, the one across side i
 			// (not in the hole) and the one across the side before.
-			p := ring(c)[i]
-			if n := t.nb[(i+5)%6]; n != 0 && n < c && in(n) {
-				j := slices.Index(l.topo[n].vid[:], t.vid[i])
-				p = ring(n)[j]
+			p := t.inf.ring[i]
+			if o := t.nbT[(i+5)%6]; in(o) && t.nb[(i+5)%6] < c {
+				j := slices.Index(o.vid[:], t.vid[i])
+				p = o.inf.ring[j]
 			}
 			pts[a], set[a] = p, true
 		}
