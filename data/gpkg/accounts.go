@@ -72,7 +72,7 @@ const userColumns = `name, role, scope, carrier, password_hash, created_at`
 // User returns the user with the given name, or an error matching
 // geo.ErrNotFound.
 func (s *Store) User(ctx context.Context, name string) (geo.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return geo.User{}, fmt.Errorf("gpkg: user %q: %w", name, geo.ErrNotFound)
 	}
@@ -84,7 +84,7 @@ func (s *Store) User(ctx context.Context, name string) (geo.User, error) {
 
 // Users returns every user, ordered by name (byte order).
 func (s *Store) Users(ctx context.Context) ([]geo.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("gpkg: users: %w", err)
 	}
@@ -186,7 +186,7 @@ const tokenColumns = `id, user, hash, label, created_at, last_used_at, revoked_a
 // TokenByHash returns the token whose secret has the given hash, revoked
 // or not, or an error matching geo.ErrNotFound.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (geo.Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
+	t, err := scanToken(s.rdb.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		// The hash is a credential: leave it out of the message.
 		return geo.Token{}, fmt.Errorf("gpkg: token by hash: %w", geo.ErrNotFound)
@@ -200,7 +200,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (geo.Token, error)
 // Token returns the token with the given ID, or an error matching
 // geo.ErrNotFound.
 func (s *Store) Token(ctx context.Context, id string) (geo.Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
+	t, err := scanToken(s.rdb.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return geo.Token{}, fmt.Errorf("gpkg: token %q: %w", id, geo.ErrNotFound)
 	}
@@ -225,7 +225,7 @@ func (s *Store) Tokens(ctx context.Context, user string) ([]geo.Token, error) {
 }
 
 func (s *Store) tokens(ctx context.Context, user string) ([]geo.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens
   WHERE ?1 = '' OR user = ?1 ORDER BY created_at DESC, rowid DESC`, user)
 	if err != nil {
 		return nil, err
@@ -339,7 +339,7 @@ func (s *Store) Session(ctx context.Context, hash string) (geo.Session, error) {
 		ss               geo.Session
 		created, expires sql.NullString
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT hash, user, csrf, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
+	err := s.rdb.QueryRowContext(ctx, `SELECT hash, user, csrf, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
 		Scan(&ss.Hash, &ss.User, &ss.CSRF, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return geo.Session{}, fmt.Errorf("gpkg: session: %w", geo.ErrNotFound)
@@ -404,7 +404,7 @@ func (s *Store) AddAudit(ctx context.Context, e geo.AuditEntry) error {
 // from the newest), newest first. limit is clamped to [1, 1000].
 func (s *Store) Audit(ctx context.Context, beforeID int64, limit int) ([]geo.AuditEntry, error) {
 	limit = min(max(limit, minAuditLimit), maxAuditLimit)
-	rows, err := s.db.QueryContext(ctx, `SELECT id, at, actor, via, action, target, remote, detail FROM audit_log
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, at, actor, via, action, target, remote, detail FROM audit_log
   WHERE ?1 <= 0 OR id < ?1 ORDER BY id DESC LIMIT ?2`, beforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("gpkg: audit: %w", err)
@@ -460,7 +460,7 @@ func (s *Store) SetReview(ctx context.Context, r geo.Review) error {
 // Reviews returns the latest verdict on each reviewed report, ordered by
 // report ID.
 func (s *Store) Reviews(ctx context.Context) ([]geo.Review, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT report_id, status, reviewer, at, comment FROM report_reviews ORDER BY report_id`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT report_id, status, reviewer, at, comment FROM report_reviews ORDER BY report_id`)
 	if err != nil {
 		return nil, fmt.Errorf("gpkg: reviews: %w", err)
 	}

@@ -58,7 +58,7 @@ func (s *Store) ReplaceAreas(ctx context.Context, vintage string, areas []geo.Ar
 
 // Areas returns every area of every vintage, in insertion (fid) order.
 func (s *Store) Areas(ctx context.Context) ([]geo.Area, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT geom, vintage, code, name, parent_code, level,
+	rows, err := s.rdb.QueryContext(ctx, `SELECT geom, vintage, code, name, parent_code, level,
   population, households, props FROM areas ORDER BY fid`)
 	if err != nil {
 		return nil, fmt.Errorf("gpkg: areas: %w", err)

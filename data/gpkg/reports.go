@@ -118,7 +118,7 @@ func (s *Store) AddReport(ctx context.Context, r geo.Report, idempotencyKey stri
 
 // Report returns the report with the given ID, or ErrNotFound.
 func (s *Store) Report(ctx context.Context, id string) (geo.Report, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE id = ?`, id)
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE id = ?`, id)
 	r, err := scanReport(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return geo.Report{}, fmt.Errorf("gpkg: report %q: %w", id, ErrNotFound)
@@ -133,7 +133,7 @@ func (s *Store) Report(ctx context.Context, id string) (geo.Report, error) {
 // at fn's first error, which it returns. The report is reused between
 // calls. fn must not call the Store: the rows hold its only connection.
 func (s *Store) EachReport(ctx context.Context, fn func(*geo.Report) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports ORDER BY fid`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports ORDER BY fid`)
 	if err != nil {
 		return fmt.Errorf("gpkg: reports: %w", err)
 	}

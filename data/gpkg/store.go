@@ -33,10 +33,16 @@ const (
 )
 
 // Store is an open GeoPackage file. Its methods are safe for concurrent use;
-// writes are serialised over a single connection, and reads share it.
+// writes are serialised over a single connection, and reads run on a small
+// pool of read-only connections beside it (WAL lets them proceed while a
+// write commits), so a sign-in check never waits for a report's fsync.
 type Store struct {
-	db *sql.DB
+	db  *sql.DB // the one writer
+	rdb *sql.DB // readers
 }
+
+// readers is the size of the read pool.
+const readers = 4
 
 // Open opens the GeoPackage at path, creating it if needed, and applies any
 // migrations it has not seen.
@@ -64,11 +70,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("gpkg: open %s: %w", path, err)
 	}
+	// The file is in WAL mode now; readers only read.
+	rdb, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("gpkg: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(readers)
+	rdb.SetMaxIdleConns(readers)
+	rdb.SetConnMaxLifetime(0)
+	rdb.SetConnMaxIdleTime(0)
+	s.rdb = rdb
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.rdb.Close(), s.db.Close()) }
 
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS gapmap_migrations (
@@ -134,7 +151,7 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // Counts returns the number of rows of each feature table.
 func (s *Store) Counts(ctx context.Context) (areas, reports, teams, holes int, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT
+	err = s.rdb.QueryRowContext(ctx, `SELECT
   (SELECT count(*) FROM areas), (SELECT count(*) FROM reports),
   (SELECT count(*) FROM teams), (SELECT count(*) FROM holes)`).Scan(&areas, &reports, &teams, &holes)
 	if err != nil {

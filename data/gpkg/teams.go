@@ -49,7 +49,7 @@ func (s *Store) ReplaceTeams(ctx context.Context, ts []geo.Team) error {
 
 // Teams returns all teams in insertion (fid) order.
 func (s *Store) Teams(ctx context.Context) ([]geo.Team, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT geom, id, name, area_code, members, households_reached
+	rows, err := s.rdb.QueryContext(ctx, `SELECT geom, id, name, area_code, members, households_reached
   FROM teams ORDER BY fid`)
 	if err != nil {
 		return nil, fmt.Errorf("gpkg: teams: %w", err)
