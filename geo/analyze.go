@@ -503,15 +503,24 @@ func households(a *Area, cfg Config) int64 {
 // rankHoles orders holes by carrier (dead zones last) then priority, and
 // numbers them within each carrier.
 func rankHoles(holes []Hole) {
-	sort.SliceStable(holes, func(i, j int) bool {
-		if holes[i].Carrier != holes[j].Carrier {
-			return holes[i].Carrier < holes[j].Carrier
-		}
-		if holes[i].Priority != holes[j].Priority {
-			return holes[i].Priority > holes[j].Priority
-		}
-		return holes[i].ID < holes[j].ID
-	})
+	sort.SliceStable(holes, func(i, j int) bool { return holeLess(&holes[i], &holes[j]) })
+	numberHoles(holes)
+}
+
+// holeLess orders holes by carrier, then priority (highest first), then
+// ID.
+func holeLess(a, b *Hole) bool {
+	if a.Carrier != b.Carrier {
+		return a.Carrier < b.Carrier
+	}
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
+	}
+	return a.ID < b.ID
+}
+
+// numberHoles sets the ranks of holes in holeLess order.
+func numberHoles(holes []Hole) {
 	rank := 0
 	for i := range holes {
 		if i == 0 || holes[i].Carrier != holes[i-1].Carrier {

@@ -237,9 +237,15 @@ func cellChildren(cell uint64, res int) []uint64 {
 		}
 		return out
 	}
+	return cellChildrenInto(make([]uint64, 0, 7), cell)
+}
+
+// cellChildrenInto appends to out the children of cell one resolution
+// finer, as cellChildren.
+func cellChildrenInto(out []uint64, cell uint64) []uint64 {
+	res := CellResolution(cell) + 1
 	shift := uint(3 * (15 - res))
 	base := cell&^(0xF<<52)&^(7<<shift) | uint64(res)<<52
-	out := make([]uint64, 0, 7)
 	// Only a cell whose digits are all 0 can be a pentagon.
 	pr := uint(res - 1)
 	pent := cell>>(3*(15-pr))&(1<<(3*pr)-1) == 0 && h3.Cell(cell).IsPentagon()

@@ -387,14 +387,14 @@ func (f *hexField) buildWide() {
 // with enough evidence: LocalMinReports at every scale but the coarsest,
 // MinEvidence there.
 func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
-	share, thr, ok := f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc { return a[c] })
+	share, thr, ok := f.shareOf(cell, c)
 	return ok, ok && share > thr
 }
 
 // share is the estimated weak share of cell for carrier slot c from the
 // finest scale with enough evidence, and whether there is one.
 func (f *hexField) share(c int, cell uint64) (float64, bool) {
-	v, _, ok := f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc { return a[c] })
+	v, _, ok := f.shareOf(cell, c)
 	return v, ok
 }
 
@@ -402,52 +402,74 @@ func (f *hexField) share(c int, cell uint64) (float64, bool) {
 // reports together (how likely a report of any carrier there says weak),
 // from the finest scale where the pooled evidence is enough.
 func (f *hexField) pooledShare(cell uint64) (float64, bool) {
-	v, _, ok := f.shareOf(cell, func(a *[nCarriers]hexAcc) hexAcc {
-		var s hexAcc
-		for c := range a {
-			s.weak += a[c].weak
-			s.good += a[c].good
-			s.n += a[c].n
-		}
-		return s
-	})
+	v, _, ok := f.shareOf(cell, nCarriers)
 	return v, ok
 }
 
-// shareOf reads the accumulator pick selects from the finest scale with
-// enough evidence: LocalMinReports at every scale but the coarsest,
-// MinEvidence there.
-func (f *hexField) shareOf(cell uint64, pick func(*[nCarriers]hexAcc) hexAcc) (share float64, threshold float64, ok bool) {
-	last := len(f.wide)
-	enough := func(a hexAcc, level int) bool {
-		min := f.p.LocalMinReports
-		if level == last {
-			min = f.p.MinEvidence
-		}
-		return float64(a.n) >= min && a.weak+a.good > 0
+// pick returns a's accumulator for carrier slot c, or for c = nCarriers
+// all carriers' summed.
+func pick(a *[nCarriers]hexAcc, c int) hexAcc {
+	if c < nCarriers {
+		return a[c]
 	}
+	var s hexAcc
+	for c := range a {
+		s.weak += a[c].weak
+		s.good += a[c].good
+		s.n += a[c].n
+	}
+	return s
+}
+
+// pickAt is pick for the accumulators of cell j in v (fine or smooth).
+func pickAt(v *[nCarriers][]hexAcc, j int32, c int) hexAcc {
+	if c < nCarriers {
+		return v[c][j]
+	}
+	var s hexAcc
+	for c := range v {
+		s.weak += v[c][j].weak
+		s.good += v[c][j].good
+		s.n += v[c][j].n
+	}
+	return s
+}
+
+// shareOf reads the accumulator of carrier slot c (nCarriers: all
+// carriers pooled, see pick) from the finest scale with enough evidence:
+// FineMinReports at the fine scale, LocalMinReports at every other scale
+// but the coarsest, MinEvidence there.
+func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64, ok bool) {
 	ratio := func(a hexAcc) float64 { return float64(a.weak / (a.weak + a.good)) }
 	if j, ok := f.idx[cell]; ok {
-		var fine, local [nCarriers]hexAcc
-		for c := range nCarriers {
-			fine[c] = f.fine[c][j]
-			local[c] = f.smooth[c][j]
-		}
-		if a := pick(&fine); float64(a.n) >= f.p.FineMinReports && a.weak+a.good > 0 {
+		if a := pickAt(&f.fine, j, c); f.enough(a, -1) {
 			return ratio(a), f.p.FineThreshold, true
 		}
-		if a := pick(&local); enough(a, 0) {
+		if a := pickAt(&f.smooth, j, c); f.enough(a, 0) {
 			return ratio(a), f.p.Threshold, true
 		}
 	}
 	for k, wide := range f.wide {
 		if w := wide[CellParent(cell, f.p.Res-1-k)]; w != nil {
-			if a := pick(w); enough(a, k+1) {
+			if a := pick(w, c); f.enough(a, k+1) {
 				return ratio(a), f.p.Threshold, true
 			}
 		}
 	}
 	return 0, 0, false
+}
+
+// enough says whether a is enough evidence to judge a cell by at scale
+// level: −1 the fine scale, 0 the local one, k+1 wide level k.
+func (f *hexField) enough(a hexAcc, level int) bool {
+	if level < 0 {
+		return float64(a.n) >= f.p.FineMinReports && a.weak+a.good > 0
+	}
+	min := f.p.LocalMinReports
+	if level == len(f.wide) {
+		min = f.p.MinEvidence
+	}
+	return float64(a.n) >= min && a.weak+a.good > 0
 }
 
 // flagged returns the cells judged weak for carrier slot c: local cells,

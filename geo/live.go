@@ -189,17 +189,17 @@ func (l *Live) add(o Obs) bool {
 	}
 	cell := CellAt(o.Lon, o.Lat, l.cfg.Holes.Res)
 	l.f.extra[cell] = append(l.f.extra[cell], i)
-	l.f.add(&l.obs[i], s, cell, l.cfg.Rules)
+	sp := l.f.add(&l.obs[i], s, cell, l.cfg.Rules)
 	var parent uint64 // cell's resolution-9 cell, for a weak report
 	if l.obs[i].Flags&FlagWeak != 0 {
 		parent = CellParent(cell, min(9, l.cfg.Holes.Res))
 	}
 
-	// Re-judge every cell whose estimate the report can have moved, for
-	// its carrier and for dead zones. The holes those cells hold or touch
-	// are rebuilt when a Result is asked for (flush), once for all the
-	// reports taken since.
-	affected := l.f.reach(cell)
+	// Re-judge every cell whose judgement the report can have changed
+	// (see touched), for its carrier and for dead zones. The holes those
+	// cells hold or touch are rebuilt when a Result is asked for (flush),
+	// once for all the reports taken since.
+	affected := l.f.touched(s, sp)
 	changed := false
 	for _, slot := range []int{s, nCarriers} {
 		for _, c := range affected {
@@ -711,11 +711,26 @@ func (l *Live) Result() *Result {
 			h.Geometry = l.outline(k, h)
 		}
 	})
-	res.Holes = make([]Hole, 0, len(l.holes))
+	// Sort the holes before copying them: a Hole is large to move. No two
+	// have the same carrier and ID, so the order is that of rankHoles.
+	order := make([]*Hole, 0, len(l.holes))
 	for _, h := range l.holes {
-		res.Holes = append(res.Holes, h.Hole)
+		order = append(order, &h.Hole)
 	}
-	rankHoles(res.Holes)
+	slices.SortFunc(order, func(a, b *Hole) int {
+		switch {
+		case holeLess(a, b):
+			return -1
+		case holeLess(b, a):
+			return 1
+		}
+		return 0
+	})
+	res.Holes = make([]Hole, len(order))
+	for i, h := range order {
+		res.Holes[i] = *h
+	}
+	numberHoles(res.Holes)
 	res.Summary = summarize(res, len(l.areas), l.tally, l.nTeam)
 	return res
 }
@@ -849,15 +864,25 @@ func (l *Live) Len() int {
 	return len(l.obs)
 }
 
+// spread is what one report's evidence reached (see hexField.add): the
+// cells around it at the evidence resolution, and per wide level k the
+// wide cells (k+1 resolutions coarser) around its ancestor.
+type spread struct {
+	local []uint64
+	wide  [][]uint64
+}
+
 // add spreads one observation's evidence into the cells around cell, as
-// buildField and buildWide do for the first ones.
-func (f *hexField) add(o *Obs, s int, cell uint64, r Rules) {
+// buildField and buildWide do for the first ones, and returns the cells it
+// reached.
+func (f *hexField) add(o *Obs, s int, cell uint64, r Rules) spread {
 	e := f.p.evidence(r, o)
 	w := 1.0
 	if o.Flags&FlagWeak != 0 && o.Source != SourceDriveTest {
 		w = 1 / f.bias[s]
 	}
 	src := hexAcc{weak: float32(w * e), good: float32(w * (1 - e)), n: 1}
+	var sp spread
 	for d, ring := range cellDisk(cell, f.p.Rings) {
 		for _, c := range ring {
 			j := f.cellIndexOf(c)
@@ -866,7 +891,9 @@ func (f *hexField) add(o *Obs, s int, cell uint64, r Rules) {
 				f.fine[s][j].addScaled(src, f.fineWeights[d])
 			}
 		}
+		sp.local = append(sp.local, ring...)
 	}
+	sp.wide = make([][]uint64, len(f.wide))
 	for k, wide := range f.wide {
 		pc := CellParent(cell, f.p.Res-1-k)
 		for d, ring := range cellDisk(pc, f.p.WideRings) {
@@ -878,8 +905,10 @@ func (f *hexField) add(o *Obs, s int, cell uint64, r Rules) {
 				}
 				a[s].addScaled(src, f.wideWeights[d])
 			}
+			sp.wide[k] = append(sp.wide[k], ring...)
 		}
 	}
+	return sp
 }
 
 func (a *hexAcc) addScaled(b hexAcc, w float32) {
@@ -903,39 +932,48 @@ func (f *hexField) cellIndexOf(c uint64) int32 {
 	return j
 }
 
-// reach returns every cell at the evidence resolution whose estimate a
-// report in cell can change: those within Rings of it, and the cells
-// under the wide cells its evidence reaches.
-func (f *hexField) reach(cell uint64) []uint64 {
-	seen := map[uint64]bool{}
-	var out []uint64
-	add := func(c uint64) {
-		if !seen[c] {
-			seen[c] = true
-			out = append(out, c)
-		}
-	}
-	for _, ring := range cellDisk(cell, f.p.Rings) {
-		for _, c := range ring {
-			add(c)
-		}
-	}
-	var down func(c uint64, res int)
-	down = func(c uint64, res int) {
-		if res == f.p.Res {
-			add(c)
-			return
-		}
-		for _, ch := range cellChildren(c, res+1) {
-			down(ch, res+1)
-		}
-	}
-	for k := range f.wide {
-		res := f.p.Res - 1 - k
-		for _, ring := range cellDisk(CellParent(cell, res), f.p.WideRings) {
-			for _, c := range ring {
-				down(c, res)
+// touched returns, sorted, the cells at the evidence resolution whose
+// judgement for carrier slot s a report of s can have changed, sp being
+// the cells its evidence reached: the cells around it, and the cells under
+// the wide cells it reached, except those judged at a finer scale it did
+// not reach. A cell is judged at the finest scale with enough evidence
+// (see shareOf); evidence only grows, so when that scale and the finer
+// ones did not change, neither did the judgement, nor whether the cell is
+// dead (the evidence of all carriers pooled is enough at that scale or a
+// finer one, none of which changed).
+//
+// A cell is taken when the walk reaches the finest wide level whose cell
+// above it changed: from there down, a wide cell that did not change but
+// has enough evidence judges every cell under it but those around the
+// report, and a cell whose own evidence is enough is judged by it.
+func (f *hexField) touched(s int, sp spread) []uint64 {
+	out := slices.Clone(sp.local)
+	var down func(c uint64, k int)
+	down = func(c uint64, k int) { // c is at wide level k
+		var kids [7]uint64
+		for _, ch := range cellChildrenInto(kids[:0], c) {
+			if k > 0 {
+				if slices.Contains(sp.wide[k-1], ch) {
+					continue // taken from there
+				}
+				if a := f.wide[k-1][ch]; a != nil && f.enough(a[s], k) {
+					continue
+				}
+				down(ch, k-1)
+				continue
 			}
+			if slices.Contains(sp.local, ch) {
+				continue
+			}
+			if j, ok := f.idx[ch]; ok && (f.enough(f.fine[s][j], -1) || f.enough(f.smooth[s][j], 0)) {
+				continue
+			}
+			out = append(out, ch)
+		}
+	}
+	for k := len(sp.wide) - 1; k >= 0; k-- {
+		for _, c := range sp.wide[k] {
+			down(c, k)
 		}
 	}
 	slices.Sort(out)

@@ -50,6 +50,13 @@ type areaAccum struct {
 	// without rolling the signals up and selecting again. Only a Live
 	// keeps it (see trackSignals): it scores after every few reports.
 	sorted [][nCarriers][]float32
+	// What scores computes once and keeps, since it does not change with
+	// reports and holes: the nodes in roll-up order (deepest first), each
+	// node's distance to the nearest team (nil until the teams are placed
+	// and scored), and room for the nodes' working copy.
+	order   []int
+	nearKm  []float64
+	scratch []areaNode
 }
 
 func codeKey(vintage, code string) string { return vintage + "\x00" + code }
@@ -265,6 +272,7 @@ func (a *areaAccum) sample(inf *cellInfo, add func(*areaNode, float64)) {
 // addTeams places each team in its area (by code, else by location) and
 // returns them with their area.
 func (a *areaAccum) addTeams(teams []Team) []TeamOut {
+	a.nearKm = nil
 	out := make([]TeamOut, len(teams))
 	for ti, t := range teams {
 		out[ti] = TeamOut{Team: t, Area: -1}
@@ -336,7 +344,8 @@ func (a *areaAccum) median(i, s int, rolled []float32) float64 {
 // on a copy, so the accumulator can take more observations and holes and
 // be scored again.
 func (a *areaAccum) scores() []AreaScore {
-	nodes := slices.Clone(a.nodes)
+	nodes := append(a.scratch[:0], a.nodes...)
+	a.scratch = nodes
 	for i := range nodes {
 		for s := range nCarriers {
 			if a.sorted != nil {
@@ -348,12 +357,15 @@ func (a *areaAccum) scores() []AreaScore {
 			nodes[i].signals[s] = slices.Clip(nodes[i].signals[s])
 		}
 	}
-	order := make([]int, len(nodes))
-	for i := range order {
-		order[i] = i
+	if a.order == nil {
+		a.order = make([]int, len(nodes))
+		for i := range a.order {
+			a.order[i] = i
+		}
+		order := a.order
+		sort.SliceStable(order, func(i, j int) bool { return nodes[order[i]].depth > nodes[order[j]].depth })
 	}
-	sort.SliceStable(order, func(i, j int) bool { return nodes[order[i]].depth > nodes[order[j]].depth })
-	for _, i := range order {
+	for _, i := range a.order {
 		n := &nodes[i]
 		if n.up < 0 {
 			continue
@@ -389,9 +401,22 @@ func (a *areaAccum) scores() []AreaScore {
 			}
 		}
 	}
-	tf := newTeamFinder(a.teamPts)
+	// The centroids rolled up from land, which does not change: the
+	// distances to the teams are those of the last time.
+	if a.nearKm == nil {
+		tf := newTeamFinder(a.teamPts)
+		a.nearKm = make([]float64, len(nodes))
+		for i := range nodes {
+			a.nearKm[i] = tf.nearestKm(nodes[i].centroid)
+		}
+	}
 	rp := a.cfg.Reach
 	out := make([]AreaScore, len(nodes))
+	cars := make([]CarrierStats, nCarriers*len(nodes))
+	var share [nCarriers]float64
+	for k, c := range Carriers {
+		share[k] = a.cfg.share(c)
+	}
 	for i := range nodes {
 		n := &nodes[i]
 		s := AreaScore{
@@ -409,7 +434,7 @@ func (a *areaAccum) scores() []AreaScore {
 			s.DeadShare = s.DeadKm2 / n.land
 		}
 		affected := 0.0
-		s.Carriers = make([]CarrierStats, nCarriers)
+		s.Carriers = cars[i*nCarriers : (i+1)*nCarriers : (i+1)*nCarriers]
 		for k, c := range Carriers {
 			cs := CarrierStats{Carrier: c, Reports: n.car[k].reports, Weak: n.car[k].weak,
 				MedianSignalDBm: a.median(i, k, n.signals[k]), HoleKm2: math.Min(n.carHole[k], n.land)}
@@ -420,7 +445,7 @@ func (a *areaAccum) scores() []AreaScore {
 			if n.land > 0 {
 				cs.HoleShare = cs.HoleKm2 / n.land
 			}
-			affected += a.cfg.share(c) * cs.HoleShare
+			affected += share[k] * cs.HoleShare
 			s.Carriers[k] = cs
 		}
 		affected = math.Min(1, math.Max(affected, s.DeadShare))
@@ -435,7 +460,7 @@ func (a *areaAccum) scores() []AreaScore {
 				r.ReachedShare = math.Min(1, float64(n.reached)/float64(n.hh))
 			}
 		}
-		r.NearestTeamKm = tf.nearestKm(n.centroid)
+		r.NearestTeamKm = a.nearKm[i]
 		r.Low = n.teams == 0 ||
 			(!math.IsNaN(r.MembersPer1000HH) && r.MembersPer1000HH < rp.MinMembersPer1000HH) ||
 			(!math.IsNaN(r.ReachedShare) && r.ReachedShare < rp.MinReachedShare) ||
@@ -473,7 +498,7 @@ func (a *areaAccum) scores() []AreaScore {
 	}
 	for _, idx := range byLevel {
 		sort.SliceStable(idx, func(x, y int) bool {
-			a, b := out[idx[x]], out[idx[y]]
+			a, b := &out[idx[x]], &out[idx[y]]
 			if a.Priority != b.Priority {
 				return a.Priority > b.Priority
 			}
