@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -66,22 +65,11 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
 // handleSessionCreate signs a user in with name and password. Unknown
 // names and wrong passwords get the same reply, in the same time.
 func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
-	if mediaType(r) != "application/json" {
-		writeProblem(w, http.StatusUnsupportedMediaType, "send application/json",
-			fieldError{Field: "Content-Type", Reason: "must be application/json"})
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var in struct {
 		Name     *string `json:"name"`
 		Password *string `json:"password"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeProblem(w, http.StatusBadRequest, "malformed JSON", fieldError{Field: "body", Reason: "not a JSON object with name and password"})
+	if !s.decodeJSONObject(w, r, &in) {
 		return
 	}
 	var es []fieldError

@@ -41,9 +41,9 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := gpkg.Open(ctx, *db)
+	store, err := openStore(ctx, *db)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", *db, err)
+		return err
 	}
 	defer store.Close()
 	switch sub {
@@ -161,9 +161,9 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := gpkg.Open(ctx, *db)
+	store, err := openStore(ctx, *db)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", *db, err)
+		return err
 	}
 	defer store.Close()
 	switch sub {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/data"
-	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/ingest"
 )
@@ -46,9 +45,9 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if input == "" {
 		return usageError{"import " + kind + ": the input file is required"}
 	}
-	store, err := gpkg.Open(ctx, *db)
+	store, err := openStore(ctx, *db)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", *db, err)
+		return err
 	}
 	defer store.Close()
 	start := time.Now()

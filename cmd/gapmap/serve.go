@@ -32,9 +32,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := gpkg.Open(ctx, *db)
+	store, err := openStore(ctx, *db)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", *db, err)
+		return err
 	}
 	defer store.Close()
 	var demoAdmin string
@@ -146,6 +146,15 @@ func addDemoAdmin(ctx context.Context, store *gpkg.Store) (string, error) {
 		return "", fmt.Errorf("demo admin: %w", err)
 	}
 	return pw, nil
+}
+
+// openStore opens the GeoPackage store at path, naming it in the error.
+func openStore(ctx context.Context, path string) (*gpkg.Store, error) {
+	st, err := gpkg.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return st, nil
 }
 
 func envOr(getenv func(string) string, key, def string) string {
