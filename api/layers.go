@@ -166,9 +166,9 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 		if layer == "reports" {
 			lq.reach = p
 		}
-		bw := writerPool.Get().(*bufio.Writer)
-		bw.Reset(w)
-		defer func() { bw.Reset(nil); writerPool.Put(bw) }()
+		body := getBody(w)
+		defer body.release()
+		bw := body.Writer
 		if layer != "reports" {
 			c, err := s.ogcCatalog()
 			if err == nil && c.st == st && lq.coversAll(c.cols[layer]) {
@@ -183,19 +183,69 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 				s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
 				return
 			}
-			bw.Flush()
+			body.finish(w)
 			return
 		}
 		if err := s.writeLayer(bw, st, layer, lq); err != nil {
 			s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
 			return
 		}
-		bw.Flush()
+		body.finish(w)
 	}
 }
 
-// writerPool recycles the buffered writers of layer responses.
-var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+// bodyBufSize is how much of a response body is buffered: a body that
+// fits (a tile window, an OGC page) goes out in one write with a
+// Content-Length; a larger one streams, chunked, in writes of this size.
+const bodyBufSize = 128 << 10
+
+// body buffers a response body; see getBody.
+type body struct {
+	*bufio.Writer
+	sent countingWriter
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+var bodyPool = sync.Pool{New: func() any {
+	b := &body{}
+	b.Writer = bufio.NewWriterSize(&b.sent, bodyBufSize)
+	return b
+}}
+
+// getBody returns a pooled buffer for the body of w; finish sends it and
+// release returns it to the pool.
+func getBody(w http.ResponseWriter) *body {
+	b := bodyPool.Get().(*body)
+	b.sent = countingWriter{w: w}
+	b.Writer.Reset(&b.sent)
+	return b
+}
+
+// finish sends what is buffered, with a Content-Length when nothing was
+// sent before.
+func (b *body) finish(w http.ResponseWriter) error {
+	if b.sent.n == 0 {
+		w.Header().Set("Content-Length", strconv.Itoa(b.Buffered()))
+	}
+	return b.Flush()
+}
+
+func (b *body) release() {
+	b.sent.w = nil
+	b.Writer.Reset(&b.sent)
+	bodyPool.Put(b)
+}
 
 // coversAll reports whether q asks for every feature of col at full
 // detail: no filter but a bbox containing them all.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -604,6 +603,15 @@ func (c *ogcCollection) wide(b orb.Bound) bool {
 	return w*h >= 0.25*(c.bbox.Max[0]-c.bbox.Min[0])*(c.bbox.Max[1]-c.bbox.Min[1])
 }
 
+// coveredBy reports whether every feature of c lies in bbox (nil: no
+// bbox, which every feature passes).
+func (c *ogcCollection) coveredBy(bbox *orb.Bound) bool {
+	if bbox == nil {
+		return true
+	}
+	return c.allGeom && (!c.hasBBox || bbox.Contains(c.bbox.Min) && bbox.Contains(c.bbox.Max))
+}
+
 // match reports whether f passes q's filters.
 func (c *ogcCollection) match(f *ogcFeature, q *itemsQuery) bool {
 	if q.bbox != nil && (!f.hasGeom || !f.bound.Intersects(*q.bbox)) {
@@ -642,7 +650,13 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 		}
 		matched++
 	}
-	if iq.bbox != nil && !c.wide(*iq.bbox) {
+	if vis == nil && !(iq.hasTime && c.timed) && c.coveredBy(iq.bbox) {
+		// Every feature matches: the page is a slice, no scan needed.
+		matched = len(c.features)
+		for i := iq.offset; i < len(c.features) && len(page) < iq.limit; i++ {
+			page = append(page, c.features[i].json)
+		}
+	} else if iq.bbox != nil && !c.wide(*iq.bbox) {
 		// The R-tree finds the candidates; they are visited in feature
 		// order so pages are stable. A wide window scans instead.
 		var cand []int32
@@ -673,9 +687,9 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", mimeGeoJSON)
-	bw := writerPool.Get().(*bufio.Writer)
-	bw.Reset(w)
-	defer func() { bw.Reset(nil); writerPool.Put(bw) }()
+	body := getBody(w)
+	defer body.release()
+	bw := body.Writer
 	var num [20]byte
 	bw.WriteString(`{"type":"FeatureCollection","numberMatched":`)
 	bw.Write(strconv.AppendInt(num[:0], int64(matched), 10))
@@ -694,7 +708,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 		bw.Write(f)
 	}
 	bw.WriteString("\n]}\n")
-	bw.Flush()
+	body.finish(w)
 }
 
 func pageHref(self string, q url.Values, offset, limit int) string {
