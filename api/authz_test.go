@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gapmap/gapmap/geo"
@@ -538,4 +541,38 @@ func TestUserAdmin(t *testing.T) {
 	if len(list.Tokens) != 1 || list.Tokens[0].Token != "" {
 		t.Errorf("listing shows secrets or others' tokens: %+v", list)
 	}
+}
+
+// TestAbandonedRequestIsNoError: a client that goes away while its token
+// is being looked up is not logged as a server error.
+func TestAbandonedRequestIsNoError(t *testing.T) {
+	var logs syncLog
+	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest("GET", "/api/v1/layers/areas", nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+e.auth)
+	w := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(w, req)
+	if w.Code == 500 || strings.Contains(logs.String(), "request failed") {
+		t.Errorf("status %d, logs:\n%s", w.Code, logs.String())
+	}
+}
+
+// syncLog is a log sink safe for concurrent use.
+type syncLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -74,6 +74,12 @@ func statusOf(err error) int {
 // writeError maps err to a status and writes it as a problem. Errors the
 // caller is not at fault for are logged and not described to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && statusOf(err) == http.StatusInternalServerError {
+		// The client went away (or the request timed out) while we were
+		// working for it: there is no one to answer and nothing broke.
+		s.log.DebugContext(r.Context(), "request abandoned", slog.String("path", r.URL.Path), slog.Any("err", err))
+		return
+	}
 	st := statusOf(err)
 	switch st {
 	case http.StatusInternalServerError:

@@ -83,7 +83,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command given"}
 	}
-	logger := newLogger(getenv("GAPMAP_LOG_LEVEL"), getenv("GAPMAP_LOG_FORMAT"), stderr)
+	logOut := stderr
+	if args[0] == "serve" {
+		// A server logs every request: buffer the lines (see logWriter).
+		lw := newLogWriter(stderr, logFlushEvery)
+		defer lw.Close()
+		logOut = lw
+	}
+	logger := newLogger(getenv("GAPMAP_LOG_LEVEL"), getenv("GAPMAP_LOG_FORMAT"), logOut)
 	switch args[0] {
 	case "analyze", "analyse":
 		return runAnalyze(ctx, args[1:], getenv, stdout, stderr, logger)
@@ -116,10 +123,14 @@ func newLogger(level, format string, w io.Writer) *slog.Logger {
 		lv = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	if lw, ok := w.(*logWriter); ok {
+		h = flushHandler{h, lw}
+	}
+	return slog.New(h)
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting.

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // runCLI runs the program with args and an empty environment, returning
@@ -257,4 +259,54 @@ func TestVersion(t *testing.T) {
 			t.Errorf("%s: stdout = %q, want %q", arg, stdout, want)
 		}
 	}
+}
+
+func TestLogWriter(t *testing.T) {
+	var out syncBuffer
+	lw := newLogWriter(&out, time.Hour) // no periodic flush in this part
+	log := newLogger("info", "", lw)
+	log.Info("request", "path", "/a")
+	if out.String() != "" {
+		t.Errorf("an info line was written at once: %q", out.String())
+	}
+	log.Warn("disk nearly full")
+	if s := out.String(); !strings.Contains(s, "path=/a") || !strings.Contains(s, "disk nearly full") {
+		t.Errorf("a warning did not flush the buffer: %q", s)
+	}
+	log.With("k", "v").Info("last")
+	lw.Close()
+	if !strings.Contains(out.String(), "msg=last k=v") {
+		t.Errorf("Close did not flush: %q", out.String())
+	}
+
+	// The periodic flush.
+	var out2 syncBuffer
+	lw2 := newLogWriter(&out2, 10*time.Millisecond)
+	defer lw2.Close()
+	newLogger("info", "", lw2).Info("later")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out2.String(), "msg=later") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(out2.String(), "msg=later") {
+		t.Error("an info line was not flushed by the ticker")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
