@@ -18,11 +18,7 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Holes.EstimateBias = false // the bias is fixed when a Live is built
 	const late = 400
-	first := slices.Clone(all[:len(all)-late])
-	live, err := NewLive(context.Background(), Input{Areas: areas, Obs: first}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	live := newLateLive(t, areas, all, late, cfg)
 	for i, o := range all[len(all)-late:] {
 		live.Add(o)
 		if i%37 == 0 {
@@ -155,11 +151,7 @@ func TestLiveHolesExact(t *testing.T) {
 	all := provinceObs(20000, 105.8, 10.2, 0.3)
 	cfg := DefaultConfig()
 	const late = 600
-	first := slices.Clone(all[:len(all)-late])
-	live, err := NewLive(context.Background(), Input{Areas: areas, Obs: first}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	live := newLateLive(t, areas, all, late, cfg)
 	for i, o := range all[len(all)-late:] {
 		live.Add(o)
 		if i%4 == 0 {
@@ -167,4 +159,15 @@ func TestLiveHolesExact(t *testing.T) {
 		}
 	}
 	checkLive(t, live, live.Result())
+}
+
+// newLateLive builds a Live over all but the last late observations, which
+// the test then adds one at a time.
+func newLateLive(t *testing.T, areas []Area, all []Obs, late int, cfg Config) *Live {
+	t.Helper()
+	live, err := NewLive(context.Background(), Input{Areas: areas, Obs: slices.Clone(all[:len(all)-late])}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return live
 }

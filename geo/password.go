@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -84,17 +85,18 @@ func CheckPassword(hash, pw string) (bool, error) {
 }
 
 // dummyHash is checked against when a sign-in names an unknown user, so
-// that the reply takes as long as for a known one.
-var dummyHash = func() string {
+// that the reply takes as long as for a known one. It is made on first
+// use, so programs that never sign anyone in do not pay for it.
+var dummyHash = sync.OnceValue(func() string {
 	h, _ := HashPassword("not a password of anyone")
 	return h
-}()
+})
 
 // CheckNoPassword spends the time of one CheckPassword and returns false;
 // sign-in calls it for unknown users so that timing does not tell which
 // names exist.
 func CheckNoPassword(pw string) bool {
-	CheckPassword(dummyHash, pw)
+	CheckPassword(dummyHash(), pw)
 	return false
 }
 

@@ -765,18 +765,7 @@ func TestAccountTablesNotLayers(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d account tables registered in gpkg_contents, want 0", n)
 	}
-	var fkErrs int
-	rows, err := s.db.QueryContext(ctx, `PRAGMA foreign_key_check`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		fkErrs++
-	}
-	rows.Close()
-	if fkErrs != 0 {
-		t.Errorf("foreign_key_check: %d violations", fkErrs)
-	}
+	checkForeignKeys(t, s)
 	for _, idx := range []string{"tokens_user", "sessions_user"} {
 		var name string
 		if err := s.db.QueryRowContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?`, idx).Scan(&name); err != nil {

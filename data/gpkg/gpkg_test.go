@@ -335,18 +335,7 @@ func TestDurableAndValidFile(t *testing.T) {
 	if err := s2.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check: %q %v", check, err)
 	}
-	var fkErrs int
-	rows, err := s2.db.QueryContext(ctx, `PRAGMA foreign_key_check`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		fkErrs++
-	}
-	rows.Close()
-	if fkErrs != 0 {
-		t.Errorf("foreign_key_check: %d violations", fkErrs)
-	}
+	checkForeignKeys(t, s2)
 	var app int64
 	s2.db.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app)
 	if app != 0x47504B47 {
@@ -457,5 +446,25 @@ func TestGDALReadsFile(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("ogrinfo -al output lacks %q", want)
 		}
+	}
+}
+
+// checkForeignKeys fails t when the store has foreign-key violations.
+func checkForeignKeys(t *testing.T, s *Store) {
+	t.Helper()
+	rows, err := s.db.QueryContext(context.Background(), `PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("foreign_key_check: %d violations", n)
 	}
 }
