@@ -9,7 +9,7 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 export CGO_ENABLED := 1
 
-.PHONY: help run build test web web-test bench fuzz lint clean demo
+.PHONY: help run build test web web-test race bench fuzz lint clean demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -50,6 +50,13 @@ test: web ## vet and run all tests, then the browser tests (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(MAKE) web-test
+
+# The packages with goroutines, locks or shared state, under the race
+# detector (what CI runs besides make test).
+RACE_PKGS := ./api/... ./data/... ./geo/... ./cmd/...
+
+race: ## run the tests of the concurrent packages under the race detector
+	$(GO) test -count=1 -race -timeout 20m $(RACE_PKGS)
 
 web-test: build ## run the page's tests in headless Chromium against bin/gapmap
 	GAPMAP_BIN=$(CURDIR)/$(BIN) node --test web/test/

@@ -198,7 +198,9 @@ test('admin: the map renders the areas, holes and reports layers', async () => {
   assert.equal(await page.textContent('#user-name'), 'admin');
   assert.equal(await page.textContent('#user-role'), 'quản trị');
   assert.equal(await page.locator('#downloads a[data-format=csv]').count(), 5, 'every carrier and dead zones');
-  await page.screenshot({ path: join(here, 'screenshot.png') });
+  // Screenshots go to GAPMAP_SCREENSHOTS when set (to look at), else the
+  // test's temporary folder: a test run changes no tracked file.
+  await page.screenshot({ path: join(process.env.GAPMAP_SCREENSHOTS || dir, 'desk.png') });
   // The hash keeps the view and the filters.
   assert.match(page.url(), /#v=10\/10\.62/);
   assert.deepEqual(errors, []);
