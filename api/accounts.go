@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/credential"
 	"github.com/gorilla/mux"
 )
 
@@ -73,7 +74,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	u, es := s.newUser(in.Name, in.Role, in.Scope, in.Carrier)
 	if in.Password != "" {
-		if err := geo.ValidatePassword(in.Password); err != nil {
+		if err := credential.ValidatePassword(in.Password); err != nil {
 			es = append(es, geo.AsFieldErrors(err)...)
 		}
 	}
@@ -82,7 +83,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Password != "" {
-		h, err := geo.HashPassword(in.Password)
+		h, err := credential.HashPassword(in.Password)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -234,8 +235,8 @@ func CreateToken(ctx context.Context, store geo.Accounts, user, label string, no
 	if _, err := store.User(ctx, user); err != nil {
 		return geo.Token{}, "", err
 	}
-	secret, hash := geo.NewSecret("gmt_")
-	t := geo.Token{ID: geo.NewTokenID(), User: user, Hash: hash, Label: label, CreatedAt: now.UTC()}
+	secret, hash := credential.NewSecret("gmt_")
+	t := geo.Token{ID: credential.NewTokenID(), User: user, Hash: hash, Label: label, CreatedAt: now.UTC()}
 	if err := store.AddToken(ctx, t); err != nil {
 		return geo.Token{}, "", err
 	}

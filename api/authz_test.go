@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/credential"
 	"github.com/gorilla/mux"
 )
 
@@ -382,7 +383,7 @@ func (b *browser) do(method, path, ctype, body string, hdr ...string) resp {
 
 func (e *env) userWithPassword(name string, role geo.Role, pw string, scope ...string) {
 	e.t.Helper()
-	h, err := geo.HashPassword(pw)
+	h, err := credential.HashPassword(pw)
 	if err != nil {
 		e.t.Fatal(err)
 	}

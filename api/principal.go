@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/credential"
 )
 
 // Principal is who a request acts for: a signed-in user, through a
@@ -104,7 +105,7 @@ func (s *Server) principalOf(r *http.Request) (*Principal, error) {
 		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			return nil, errUnauthenticated
 		}
-		t, err := s.store.TokenByHash(ctx, geo.HashSecret(tok))
+		t, err := s.store.TokenByHash(ctx, credential.HashSecret(tok))
 		if errors.Is(err, geo.ErrNotFound) || err == nil && !t.RevokedAt.IsZero() {
 			return nil, errUnauthenticated
 		}
@@ -132,7 +133,7 @@ func (s *Server) principalOf(r *http.Request) (*Principal, error) {
 	if err != nil || c.Value == "" {
 		return &Principal{}, nil
 	}
-	hash := geo.HashSecret(c.Value)
+	hash := credential.HashSecret(c.Value)
 	sess, err := s.store.Session(ctx, hash)
 	if errors.Is(err, geo.ErrNotFound) {
 		return &Principal{}, nil

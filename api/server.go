@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/engine"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/gorilla/mux"
 )
 
@@ -60,7 +62,7 @@ type Server struct {
 	// Loaded once: the areas do not change while the server runs.
 	areas     []geo.Area
 	areaByCod map[string]int
-	index     *geo.Index
+	index     *index.Index
 	teams     []geo.Team
 
 	// mu guards the reports held in memory. They are append-only: a
@@ -71,7 +73,7 @@ type Server struct {
 	reporters *geo.Reporters
 	// live is the analysis every accepted report goes into; replaced (under
 	// mu) when a bulk import asks for a rebuild.
-	live    *geo.Live
+	live    *engine.Live
 	rebuild atomic.Bool
 
 	// rejected holds the IDs of reports a reviewer rejected; they are
@@ -123,7 +125,7 @@ func New(ctx context.Context, store Store, opt Options) (*Server, error) {
 	for i := range s.areas {
 		s.areaByCod[s.areas[i].Code] = i
 	}
-	s.index = geo.NewIndex(s.areas)
+	s.index = index.New(s.areas)
 	if s.teams, err = store.Teams(ctx); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -144,7 +146,7 @@ func New(ctx context.Context, store Store, opt Options) (*Server, error) {
 			s.rejected[rv.ReportID] = true
 		}
 	}
-	if s.live, err = geo.NewLive(ctx, s.liveInput(len(s.obs)), s.cfg); err != nil {
+	if s.live, err = engine.NewLive(ctx, s.liveInput(len(s.obs)), s.cfg); err != nil {
 		return nil, fmt.Errorf("api: initial analysis: %w", err)
 	}
 	s.sch.init(s)
@@ -157,7 +159,7 @@ func New(ctx context.Context, store Store, opt Options) (*Server, error) {
 
 // liveInput is the engine's input over the first n reports held, less
 // those a reviewer rejected. The caller holds mu or owns s exclusively.
-func (s *Server) liveInput(n int) geo.Input {
+func (s *Server) liveInput(n int) engine.Input {
 	obs := slices.Clone(s.obs[:n])
 	if len(s.rejected) > 0 {
 		k := 0
@@ -169,7 +171,7 @@ func (s *Server) liveInput(n int) geo.Input {
 		}
 		obs = obs[:k]
 	}
-	return geo.Input{Areas: s.areas, Index: s.index, Obs: obs, Teams: s.teams}
+	return engine.Input{Areas: s.areas, Index: s.index, Obs: obs, Teams: s.teams}
 }
 
 // setRejected records whether report id is rejected and, when that

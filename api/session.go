@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/credential"
 )
 
 // SessionTTL is how long a sign-in lasts.
@@ -100,12 +101,12 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	ok := false
 	switch {
 	case errors.Is(err, geo.ErrNotFound) || err == nil && u.PasswordHash == "":
-		geo.CheckNoPassword(pw)
+		credential.CheckNoPassword(pw)
 	case err != nil:
 		s.writeError(w, r, err)
 		return
 	default:
-		if ok, err = geo.CheckPassword(u.PasswordHash, pw); err != nil {
+		if ok, err = credential.CheckPassword(u.PasswordHash, pw); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -125,8 +126,8 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	secret, hash := geo.NewSecret("")
-	csrf, _ := geo.NewSecret("")
+	secret, hash := credential.NewSecret("")
+	csrf, _ := credential.NewSecret("")
 	sess := geo.Session{Hash: hash, User: u.Name, CSRF: csrf, CreatedAt: now.UTC(), ExpiresAt: now.Add(SessionTTL).UTC()}
 	if err := s.store.AddSession(ctx, sess); err != nil {
 		s.writeError(w, r, err)

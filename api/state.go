@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/engine"
 )
 
 // state is one analysis and everything served from it. It is immutable
@@ -45,7 +46,7 @@ func (s *Server) analyze(ctx context.Context) error {
 		n := len(s.obs)
 		in := s.liveInput(n)
 		s.mu.Unlock()
-		live, err := geo.NewLive(ctx, in, s.cfg)
+		live, err := engine.NewLive(ctx, in, s.cfg)
 		if err != nil {
 			return err
 		}

@@ -56,7 +56,7 @@ type User struct {
 	Role    Role
 	Scope   []string
 	Carrier Carrier
-	// PasswordHash is a PHC-format argon2id hash (see HashPassword); empty
+	// PasswordHash is a PHC-format argon2id hash (see credential.HashPassword); empty
 	// means the user cannot sign in with a password, only with tokens.
 	PasswordHash string
 	CreatedAt    time.Time

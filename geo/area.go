@@ -80,7 +80,7 @@ func ValidateMultiPolygon(mp orb.MultiPolygon) error {
 			if r[0] != r[len(r)-1] {
 				return fmt.Errorf("%s is not closed (first and last positions differ)", where)
 			}
-			if ringArea2(r) == 0 {
+			if RingArea2(r) == 0 {
 				return fmt.Errorf("%s has zero area", where)
 			}
 			if i, j, ok := ringSelfIntersection(r); ok {
@@ -91,8 +91,8 @@ func ValidateMultiPolygon(mp orb.MultiPolygon) error {
 	return nil
 }
 
-// ringArea2 is twice the signed planar area of r (degrees²).
-func ringArea2(r orb.Ring) float64 {
+// RingArea2 is twice the signed planar area of r (degrees²).
+func RingArea2(r orb.Ring) float64 {
 	var s float64
 	for i := 0; i+1 < len(r); i++ {
 		s += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]

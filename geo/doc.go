@@ -1,12 +1,15 @@
-// Package geo is gapmap's domain: areas (hamlet, commune or province
-// boundaries), weak-signal reports, community digital-technology teams, and
-// the coverage-gap engine over them — the R-tree index and point-in-polygon
-// assignment, weak-signal classification, H3 cell statistics, coverage-hole
-// detection, area scores, team reach and carrier gap lists.
+// Package geo is gapmap's vocabulary: areas (hamlet, commune or province
+// boundaries), weak-signal reports and their compact form (Obs), community
+// digital-technology teams, carriers, technologies and levels, accounts
+// (users, roles, scopes, tokens, sessions, the audit log, reviews), the
+// rules and parameters of the analysis and the shapes of its results
+// (holes, area scores, team reach), the errors (ErrInvalid, ErrNotFound,
+// ErrConflict, FieldError) and the storage contracts (Store, Accounts).
 //
 // All coordinates are longitude/latitude on WGS 84 (EPSG:4326) in orb's
-// (lon, lat) order. Package geo does no I/O and imports no other gapmap
-// package; report decoders live in package geo/ingest, storage and the
-// other file readers in package data, HTTP in package api. The storage
-// contract the HTTP layer uses is the Store interface declared here.
+// (lon, lat) order. Package geo does no I/O, imports no other gapmap
+// package and no cryptography. Its sub-packages hold the rest of the
+// domain: index (R-tree, prepared polygons, H3 helpers), engine (the one
+// analysis), ingest (every reader), export (every encoder), credential
+// (password hashing and secrets) and sim (the synthetic province).
 package geo

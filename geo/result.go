@@ -171,3 +171,36 @@ type Summary struct {
 	FirstObserved time.Time          `json:"first_observed"`
 	LastObserved  time.Time          `json:"last_observed"`
 }
+
+// CellStat summarises one carrier's reports in one H3 cell.
+type CellStat struct {
+	Cell    uint64  `json:"-"`
+	Carrier Carrier `json:"carrier"`
+	Reports int     `json:"reports"`
+	Weak    int     `json:"weak"`
+	WeakLow float64 `json:"weak_low"`
+	// Reporters counts distinct named reporters (anonymous ones by day);
+	// Days counts distinct days with a report.
+	Reporters int `json:"reporters"`
+	Days      int `json:"days"`
+	// MedianSignalDBm is the median of the levels reported (NaN when
+	// none): a median, so one faulty phone does not move it.
+	MedianSignalDBm float64 `json:"median_signal_dbm"`
+	// Children is the number of finer (resolution + 1) cells with reports,
+	// the FCC-style spread check.
+	Children int `json:"children"`
+}
+
+// Result is the outcome of an analysis.
+type Result struct {
+	// Areas holds one score per input area, in input order, followed by
+	// roll-ups for parent codes that were not loaded as areas.
+	Areas   []AreaScore `json:"areas"`
+	Holes   []Hole      `json:"holes"`
+	Cells   []CellStat  `json:"cells"`
+	Teams   []TeamOut   `json:"teams"`
+	Summary Summary     `json:"summary"`
+	// ReportBias is the report bias used per carrier (estimated from
+	// drive tests when possible).
+	ReportBias map[string]float64 `json:"report_bias"`
+}

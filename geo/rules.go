@@ -65,7 +65,7 @@ func (r Rules) Validate() error {
 
 // threshold returns the signal threshold for tech. A report without a
 // technology but with a level is read as 4G, the commonest case.
-func (r Rules) threshold(t Tech) float64 {
+func (r Rules) Threshold(t Tech) float64 {
 	switch t {
 	case Tech2G:
 		return r.RSSIMinDBm
@@ -84,7 +84,7 @@ func (r Rules) IsWeak(o *Obs) bool {
 	if r.LegacyIsWeak && (o.Tech == Tech2G || o.Tech == Tech3G) {
 		return true
 	}
-	if o.HasSignal() && float64(o.SignalDBm) < r.threshold(o.Tech) {
+	if o.HasSignal() && float64(o.SignalDBm) < r.Threshold(o.Tech) {
 		return true
 	}
 	if d := float64(o.DownMbps); !math.IsNaN(d) {
@@ -191,8 +191,8 @@ func (c Config) Validate() error {
 	return es.Err()
 }
 
-// share returns c's market share (1 for CarrierAll).
-func (c Config) share(car Carrier) float64 {
+// Share returns car's market share (1 for CarrierAll).
+func (c Config) Share(car Carrier) float64 {
 	if car == CarrierAll {
 		return 1
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/credential"
 )
 
 // runUser manages users: add (password from stdin), list, passwd.
@@ -130,7 +131,7 @@ func readPassword(r io.Reader) (string, error) {
 	if pw == "" {
 		return "", usageError{"password: required on standard input (e.g. printf '%s\\n' \"$PW\" | gapmap user add ...), or --no-password"}
 	}
-	h, err := geo.HashPassword(pw)
+	h, err := credential.HashPassword(pw)
 	if err != nil {
 		return "", usageError{err.Error()}
 	}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/engine"
 	"github.com/gapmap/gapmap/geo/export"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/gapmap/gapmap/geo/ingest"
 )
 
@@ -77,7 +79,7 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 		return fmt.Errorf("%s: no usable areas (%d features read, %d rejected)", *areasPath, as.Read, len(as.Errors))
 	}
 	prog.stage("index areas")
-	ix := geo.NewIndex(as.Areas)
+	ix := index.New(as.Areas)
 	prog.done()
 
 	// Reports, streamed into compact observations.
@@ -121,7 +123,7 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 		showErrors(stderr, "teams", *teamsPath, teamErrs, len(teamErrs))
 	}
 
-	res, err := geo.Analyze(ctx, geo.Input{
+	res, err := engine.Analyze(ctx, engine.Input{
 		Areas: as.Areas, Index: ix, Obs: obs, Reporters: reporters, Teams: teams,
 		Progress: func(s string) { prog.done(); prog.stage(s) },
 	}, cfg)

@@ -13,6 +13,7 @@ import (
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/credential"
 	"github.com/gapmap/gapmap/geo/sim"
 	"github.com/gapmap/gapmap/web"
 )
@@ -135,9 +136,9 @@ func addDemoAdmin(ctx context.Context, store *gpkg.Store) (string, error) {
 	if us, err := store.Users(ctx); err != nil || len(us) > 0 {
 		return "", err
 	}
-	pw, _ := geo.NewSecret("")
+	pw, _ := credential.NewSecret("")
 	pw = pw[:16]
-	h, err := geo.HashPassword(pw)
+	h, err := credential.HashPassword(pw)
 	if err != nil {
 		return "", err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -127,8 +128,8 @@ func fixtureTeams() []geo.TeamOut {
 
 func fixtureCells() []geo.CellStat {
 	return []geo.CellStat{
-		{Cell: geo.CellAt(105.105, 10.305, 8), Carrier: geo.Viettel, Reports: 9, Weak: 7, WeakLow: 0.45, Reporters: 3, Days: 2, MedianSignalDBm: -117, Children: 3},
-		{Cell: geo.CellAt(105.215, 10.315, 8), Carrier: geo.CarrierAll, Reports: 2, Weak: 2, WeakLow: 0.34, Reporters: 1, Days: 1, MedianSignalDBm: math.NaN(), Children: 1},
+		{Cell: index.CellAt(105.105, 10.305, 8), Carrier: geo.Viettel, Reports: 9, Weak: 7, WeakLow: 0.45, Reporters: 3, Days: 2, MedianSignalDBm: -117, Children: 3},
+		{Cell: index.CellAt(105.215, 10.315, 8), Carrier: geo.CarrierAll, Reports: 2, Weak: 2, WeakLow: 0.34, Reporters: 1, Days: 1, MedianSignalDBm: math.NaN(), Children: 1},
 	}
 }
 
@@ -519,7 +520,7 @@ func TestWriterErrors(t *testing.T) {
 func TestLargeOutputFlushes(t *testing.T) {
 	var cells []geo.CellStat
 	for i := range 2000 {
-		cells = append(cells, geo.CellStat{Cell: geo.CellAt(105+float64(i)*0.01, 10, 8), Carrier: geo.Viettel, Reports: i})
+		cells = append(cells, geo.CellStat{Cell: index.CellAt(105+float64(i)*0.01, 10, 8), Carrier: geo.Viettel, Reports: i})
 	}
 	var b bytes.Buffer
 	if err := WriteCellsGeoJSON(&b, cells); err != nil {

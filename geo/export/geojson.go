@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 )
 
@@ -385,11 +386,11 @@ func WriteCellsGeoJSON(w io.Writer, cells []geo.CellStat) error {
 		s := &cells[i]
 		c.begin()
 		c.str(`{"type":"Polygon","coordinates":[`)
-		c.buf = appendRing(c.buf, geo.CellBoundary(s.Cell))
+		c.buf = appendRing(c.buf, index.CellBoundary(s.Cell))
 		c.str("]}")
 		p := c.props()
-		p.str("h3", geo.CellString(s.Cell))
-		p.int("resolution", int64(geo.CellResolution(s.Cell)))
+		p.str("h3", index.CellString(s.Cell))
+		p.int("resolution", int64(index.CellResolution(s.Cell)))
 		p.str("carrier", s.Carrier.String())
 		p.int("reports", int64(s.Reports))
 		p.int("weak", int64(s.Weak))

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/engine"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/gapmap/gapmap/geo/sim"
 )
 
@@ -30,7 +32,7 @@ func BenchmarkAnalyzeDemo(b *testing.B) {
 				base[i] = w.Reports[i].ToObs(rs)
 			}
 			w.Reports = nil
-			ix := geo.NewIndex(w.Areas)
+			ix := index.New(w.Areas)
 			obs := make([]geo.Obs, n)
 			var peak uint64
 			b.StopTimer()
@@ -49,7 +51,7 @@ func BenchmarkAnalyzeDemo(b *testing.B) {
 					b.StartTimer()
 				}
 				b.StartTimer()
-				res, err := geo.Analyze(context.Background(), geo.Input{Areas: w.Areas, Index: ix, Obs: obs, Reporters: rs, Teams: w.Teams, Progress: live}, geo.DefaultConfig())
+				res, err := engine.Analyze(context.Background(), engine.Input{Areas: w.Areas, Index: ix, Obs: obs, Reporters: rs, Teams: w.Teams, Progress: live}, geo.DefaultConfig())
 				live("end")
 				b.StopTimer()
 				if err != nil {
@@ -82,7 +84,7 @@ func BenchmarkLiveAdd(b *testing.B) {
 	for i := range w.Reports {
 		obs[i] = w.Reports[i].ToObs(rs)
 	}
-	live, err := geo.NewLive(context.Background(), geo.Input{Areas: w.Areas, Obs: obs, Teams: w.Teams}, geo.DefaultConfig())
+	live, err := engine.NewLive(context.Background(), engine.Input{Areas: w.Areas, Obs: obs, Teams: w.Teams}, geo.DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
 	}

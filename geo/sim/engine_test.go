@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/engine"
 	"github.com/gapmap/gapmap/geo/sim"
 	"github.com/paulmach/orb"
 )
@@ -19,7 +20,7 @@ func detect(t *testing.T, w *sim.World) map[geo.Carrier][]orb.MultiPolygon {
 	for i := range w.Reports {
 		obs[i] = w.Reports[i].ToObs(rs)
 	}
-	res, err := geo.Analyze(context.Background(), geo.Input{Areas: w.Areas, Obs: obs, Reporters: rs, Teams: w.Teams}, geo.DefaultConfig())
+	res, err := engine.Analyze(context.Background(), engine.Input{Areas: w.Areas, Obs: obs, Reporters: rs, Teams: w.Teams}, geo.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestLiveMatchesAnalyzeOnProvince(t *testing.T) {
 	for i := range obs {
 		obs[i] = w.Reports[i].ToObs(rs)
 	}
-	live, err := geo.NewLive(context.Background(), geo.Input{Areas: w.Areas, Obs: obs}, cfg)
+	live, err := engine.NewLive(context.Background(), engine.Input{Areas: w.Areas, Obs: obs}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestLiveMatchesAnalyzeOnProvince(t *testing.T) {
 	for i := range all {
 		all[i] = w.Reports[i].ToObs(rs2)
 	}
-	want, err := geo.Analyze(context.Background(), geo.Input{Areas: w.Areas, Obs: all}, cfg)
+	want, err := engine.Analyze(context.Background(), engine.Input{Areas: w.Areas, Obs: all}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 )
 
 // Radio model. Received power of a 4G cell-specific reference signal
@@ -62,7 +63,7 @@ type model struct {
 	w   *World
 	opt Options
 	fr  frame
-	ix  *geo.Index
+	ix  *index.Index
 
 	// Extent in metres of the frame, with a margin.
 	x0, y0, x1, y1 float64
@@ -97,7 +98,7 @@ func newModel(w *World, opt Options) (*model, error) {
 	}
 	c := b.Center()
 	m := &model{w: w, opt: opt, fr: newFrame(c[0], c[1])}
-	m.ix = geo.NewIndex(w.Areas)
+	m.ix = index.New(w.Areas)
 	m.x0, m.y0 = m.fr.toXY(b.Min[0], b.Min[1])
 	m.x1, m.y1 = m.fr.toXY(b.Max[0], b.Max[1])
 	if (m.x1-m.x0)*(m.y1-m.y0) > 400e3*400e3 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -238,7 +239,7 @@ func NaiveHoles(reports []geo.Report, rules geo.Rules, res, minReports int, shar
 		if m == nil {
 			continue
 		}
-		id := geo.CellAt(r.Lon, r.Lat, res)
+		id := index.CellAt(r.Lon, r.Lat, res)
 		k := m[id]
 		if k == nil {
 			k = &count{}
@@ -261,7 +262,7 @@ func NaiveHoles(reports []geo.Report, rules geo.Rules, res, minReports int, shar
 			}
 		}
 		if len(ids) > 0 {
-			out[c] = []orb.MultiPolygon{geo.CellsToMultiPolygon(sortedIDs(ids))}
+			out[c] = []orb.MultiPolygon{index.CellsToMultiPolygon(sortedIDs(ids))}
 		}
 	}
 	var dead []uint64
@@ -271,7 +272,7 @@ func NaiveHoles(reports []geo.Report, rules geo.Rules, res, minReports int, shar
 		}
 	}
 	if len(dead) > 0 {
-		out[geo.CarrierAll] = []orb.MultiPolygon{geo.CellsToMultiPolygon(sortedIDs(dead))}
+		out[geo.CarrierAll] = []orb.MultiPolygon{index.CellsToMultiPolygon(sortedIDs(dead))}
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-package geo
+package engine
 
 import (
 	"context"
@@ -8,13 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/internal/geotest"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
-
-func square(x0, y0, x1, y1 float64) orb.MultiPolygon {
-	return orb.MultiPolygon{{{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}}}
-}
 
 func ptr(v float64) *float64 { return &v }
 
@@ -23,25 +21,25 @@ func ptr(v float64) *float64 { return &v }
 // reports spread over the rest.
 func plantedCase(t *testing.T) Input {
 	t.Helper()
-	areas := []Area{{
-		Code: "80001", Name: "Xã Mỹ Lệ", ParentCode: "80", Level: LevelCommune, Vintage: "2025",
-		Population: 8000, Geometry: square(106.40, 10.50, 106.44, 10.54),
+	areas := []geo.Area{{
+		Code: "80001", Name: "Xã Mỹ Lệ", ParentCode: "80", Level: geo.LevelCommune, Vintage: "2025",
+		Population: 8000, Geometry: geotest.Square(106.40, 10.50, 106.44, 10.54),
 		Props: map[string]any{"province_name": "Tỉnh Tây Ninh"},
 	}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	rs := NewReporters()
-	var obs []Obs
-	add := func(r Report) { obs = append(obs, r.ToObs(rs)) }
+	rs := geo.NewReporters()
+	var obs []geo.Obs
+	add := func(r geo.Report) { obs = append(obs, r.ToObs(rs)) }
 	for i := range 12 {
-		add(Report{
+		add(geo.Report{
 			Lat: 10.51 + (rng.Float64()-0.5)*0.004, Lon: 106.41 + (rng.Float64()-0.5)*0.004,
-			ObservedAt: day.Add(time.Duration(i%3) * 24 * time.Hour), Carrier: Viettel,
-			Tech: []Tech{TechNone, Tech3G, Tech2G}[i%3], NoService: i%3 == 0,
+			ObservedAt: day.Add(time.Duration(i%3) * 24 * time.Hour), Carrier: geo.Viettel,
+			Tech: []geo.Tech{geo.TechNone, geo.Tech3G, geo.Tech2G}[i%3], NoService: i%3 == 0,
 			Reporter: []string{"a", "b", "c"}[i%3],
 		})
 	}
-	add(Report{Lat: 10.535, Lon: 106.435, ObservedAt: day, Carrier: Viettel, Tech: TechNone, NoService: true, Reporter: "d"})
+	add(geo.Report{Lat: 10.535, Lon: 106.435, ObservedAt: day, Carrier: geo.Viettel, Tech: geo.TechNone, NoService: true, Reporter: "d"})
 	for i := range 30 {
 		// Good reports on a grid over the square, away from the cluster.
 		lon := 106.402 + float64(i%6)*0.007
@@ -49,22 +47,22 @@ func plantedCase(t *testing.T) Input {
 		if math.Hypot(lon-106.41, lat-10.51) < 0.006 {
 			lat += 0.012
 		}
-		add(Report{Lat: lat, Lon: lon, ObservedAt: day.Add(time.Duration(i) * time.Hour),
-			Carrier: Viettel, Tech: Tech4G, SignalDBm: ptr(-85), Reporter: "e"})
+		add(geo.Report{Lat: lat, Lon: lon, ObservedAt: day.Add(time.Duration(i) * time.Hour),
+			Carrier: geo.Viettel, Tech: geo.Tech4G, SignalDBm: ptr(-85), Reporter: "e"})
 	}
-	teams := []Team{{ID: "t1", Name: "Tổ CNS ấp 1", AreaCode: "80001", Members: 6, HouseholdsReached: 300}}
+	teams := []geo.Team{{ID: "t1", Name: "Tổ CNS ấp 1", AreaCode: "80001", Members: 6, HouseholdsReached: 300}}
 	return Input{Areas: areas, Obs: obs, Reporters: rs, Teams: teams}
 }
 
 func TestAnalyzePlanted(t *testing.T) {
 	in := plantedCase(t)
-	res, err := Analyze(context.Background(), in, DefaultConfig())
+	res, err := Analyze(context.Background(), in, geo.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vt []Hole
+	var vt []geo.Hole
 	for _, h := range res.Holes {
-		if h.Carrier != Viettel {
+		if h.Carrier != geo.Viettel {
 			t.Errorf("unexpected %s hole %s (only Viettel has reports)", h.Carrier, h.ID)
 			continue
 		}
@@ -106,10 +104,10 @@ func TestAnalyzePlanted(t *testing.T) {
 	if a.Reach.Teams != 1 || a.Reach.Members != 6 || math.Abs(a.Reach.MembersPer1000HH-6.0/2222*1000) > 1e-9 {
 		t.Errorf("reach = %+v", a.Reach)
 	}
-	if !a.Reach.Low || a.Action != ActionTeam {
+	if !a.Reach.Low || a.Action != geo.ActionTeam {
 		t.Errorf("action = %s (reach low %v), want team: 2.7 members per 1,000 households is below 8 and the hole is small", a.Action, a.Reach.Low)
 	}
-	if p.Code != "80" || p.Name != "Tỉnh Tây Ninh" || p.Level != LevelProvince || p.Children != 1 || p.Reports != 43 {
+	if p.Code != "80" || p.Name != "Tỉnh Tây Ninh" || p.Level != geo.LevelProvince || p.Children != 1 || p.Reports != 43 {
 		t.Errorf("roll-up = %+v", p)
 	}
 	if math.Abs(a.Carriers[0].HoleKm2-h.AreaKm2) > 0.02*h.AreaKm2 {
@@ -122,13 +120,13 @@ func TestAnalyzePlanted(t *testing.T) {
 
 func TestAnalyzeDeterministic(t *testing.T) {
 	in := plantedCase(t)
-	r1, err := Analyze(context.Background(), in, DefaultConfig())
+	r1, err := Analyze(context.Background(), in, geo.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	in2 := plantedCase(t)
 	rand.New(rand.NewPCG(3, 4)).Shuffle(len(in2.Obs), func(i, j int) { in2.Obs[i], in2.Obs[j] = in2.Obs[j], in2.Obs[i] })
-	r2, err := Analyze(context.Background(), in2, DefaultConfig())
+	r2, err := Analyze(context.Background(), in2, geo.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,14 +141,14 @@ func TestAnalyzeDeterministic(t *testing.T) {
 }
 
 func TestAnalyzeOneReportIsNeverAHole(t *testing.T) {
-	rs := NewReporters()
-	r := Report{Lat: 10.52, Lon: 106.42, ObservedAt: time.Now(), Carrier: MobiFone, Tech: TechNone, NoService: true, Reporter: "x"}
+	rs := geo.NewReporters()
+	r := geo.Report{Lat: 10.52, Lon: 106.42, ObservedAt: time.Now(), Carrier: geo.MobiFone, Tech: geo.TechNone, NoService: true, Reporter: "x"}
 	in := Input{
-		Areas:     []Area{{Code: "A", Geometry: square(106.40, 10.50, 106.44, 10.54)}},
-		Obs:       []Obs{r.ToObs(rs)},
+		Areas:     []geo.Area{{Code: "A", Geometry: geotest.Square(106.40, 10.50, 106.44, 10.54)}},
+		Obs:       []geo.Obs{r.ToObs(rs)},
 		Reporters: rs,
 	}
-	res, err := Analyze(context.Background(), in, DefaultConfig())
+	res, err := Analyze(context.Background(), in, geo.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,13 +161,13 @@ func TestAnalyzeOneReportIsNeverAHole(t *testing.T) {
 }
 
 func TestAnalyzeOutsideKept(t *testing.T) {
-	rs := NewReporters()
-	in := Input{Areas: []Area{{Code: "A", Geometry: square(0, 0, 1, 1)}}, Reporters: rs}
+	rs := geo.NewReporters()
+	in := Input{Areas: []geo.Area{{Code: "A", Geometry: geotest.Square(0, 0, 1, 1)}}, Reporters: rs}
 	for _, p := range []orb.Point{{0.5, 0.5}, {2, 2}, {-1, 0.5}} {
-		r := Report{Lon: p[0], Lat: p[1], ObservedAt: time.Now(), Carrier: Viettel, Tech: Tech4G}
+		r := geo.Report{Lon: p[0], Lat: p[1], ObservedAt: time.Now(), Carrier: geo.Viettel, Tech: geo.Tech4G}
 		in.Obs = append(in.Obs, r.ToObs(rs))
 	}
-	res, err := Analyze(context.Background(), in, DefaultConfig())
+	res, err := Analyze(context.Background(), in, geo.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

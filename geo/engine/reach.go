@@ -1,4 +1,4 @@
-package geo
+package engine
 
 import (
 	"math"
@@ -7,30 +7,6 @@ import (
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
 )
-
-// ReachParams decide when team reach is low and when an area has a
-// coverage gap, which together give its action category.
-type ReachParams struct {
-	// MinMembersPer1000HH: fewer team members per 1,000 households than
-	// this is low reach. A hamlet of 400 households with a 6-member team
-	// has 15.
-	MinMembersPer1000HH float64 `json:"min_members_per_1000_households"`
-	// MinReachedShare: teams that report helping fewer than this share of
-	// the households have low reach (ignored where no team reports it).
-	MinReachedShare float64 `json:"min_reached_share"`
-	// MaxNearestKm: an area whose centre is farther than this from every
-	// team base has low reach.
-	MaxNearestKm float64 `json:"max_nearest_team_km"`
-	// GapShare: an area has a coverage gap when the subscriber-weighted
-	// share of its land in holes (dead zones count for every carrier) is at
-	// least this.
-	GapShare float64 `json:"gap_share"`
-}
-
-// DefaultReachParams returns the documented defaults.
-func DefaultReachParams() ReachParams {
-	return ReachParams{MinMembersPer1000HH: 8, MinReachedShare: 0.3, MaxNearestKm: 5, GapShare: 0.1}
-}
 
 // teamFinder answers "how far is the nearest team" by scanning teams
 // sorted by longitude outward from the query, stopping once the longitude

@@ -1,9 +1,10 @@
-package geo
+package index
 
 import (
 	"math"
 	"testing"
 
+	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 	"github.com/uber/h3-go/v4"
@@ -22,43 +23,16 @@ func TestCellParentMatchesH3(t *testing.T) {
 	}
 }
 
-func TestNewCellInfo(t *testing.T) {
-	// One area covering the whole neighbourhood, so every sample is in it.
-	sq := orb.Ring{{106, 10}, {107, 10}, {107, 11}, {106, 11}, {106, 10}}
-	ix := NewIndex([]Area{{Code: "A", Geometry: orb.MultiPolygon{{sq}}}})
-	for _, res := range []int{8, 9, 10} {
-		c := CellAt(106.4, 10.5, res)
-		inf := newCellInfo(c, ix)
-		if want := CellAreaKm2(c); math.Abs(inf.km2-want)/want > 0.002 {
-			t.Errorf("res %d: area %.6f km², H3 says %.6f", res, inf.km2, want)
-		}
-		if got := CellAt(inf.centre[0], inf.centre[1], res); got != c {
-			t.Errorf("res %d: centre %v lies in %s, not %s", res, inf.centre, CellString(got), CellString(c))
-		}
-		for k, a := range inf.in {
-			if a != 0 {
-				t.Errorf("res %d: sample %d in area %d, want 0", res, k, a)
-			}
-		}
-	}
-	out := newCellInfo(CellAt(105.5, 10.5, 9), ix)
-	for k, a := range out.in {
-		if a != -1 {
-			t.Errorf("cell outside every area: sample %d in area %d, want -1", k, a)
-		}
-	}
-}
-
 func TestCellsToMultiPolygon(t *testing.T) {
 	center := CellAt(106.4, 10.5, 9)
 	disk := func(k int) []uint64 {
 		var out []uint64
-		for _, ring := range cellDisk(center, k) {
+		for _, ring := range CellDisk(center, k) {
 			out = append(out, ring...)
 		}
 		return out
 	}
-	ring1 := cellDisk(center, 1)[1]
+	ring1 := CellDisk(center, 1)[1]
 	far := CellAt(106.6, 10.7, 9)
 	tests := []struct {
 		name       string
@@ -88,7 +62,7 @@ func TestCellsToMultiPolygon(t *testing.T) {
 			if tc.outerVerts > 0 && len(mp[0][0]) != tc.outerVerts {
 				t.Errorf("outer ring has %d positions, want %d", len(mp[0][0]), tc.outerVerts)
 			}
-			if err := ValidateMultiPolygon(mp); err != nil {
+			if err := geo.ValidateMultiPolygon(mp); err != nil {
 				t.Errorf("union is invalid: %v", err)
 			}
 			// Planar area of the union equals the sum of the cells'.
@@ -101,11 +75,11 @@ func TestCellsToMultiPolygon(t *testing.T) {
 			}
 			// Outer rings counter-clockwise (positive), holes clockwise.
 			for _, p := range mp {
-				if ringArea2(p[0]) <= 0 {
+				if geo.RingArea2(p[0]) <= 0 {
 					t.Error("outer ring is not counter-clockwise")
 				}
 				for _, h := range p[1:] {
-					if ringArea2(h) >= 0 {
+					if geo.RingArea2(h) >= 0 {
 						t.Error("hole ring is not clockwise")
 					}
 				}
@@ -118,7 +92,7 @@ func TestCellChildrenMatchesH3(t *testing.T) {
 	for _, p := range []orb.Point{{106.4, 10.5}, {105.1, 9.2}, {-70.1, -33.4}} {
 		for res := 7; res <= 10; res++ {
 			c := CellAt(p[0], p[1], res)
-			got := cellChildren(c, res+1)
+			got := CellChildren(c, res+1)
 			want := h3.Cell(c).Children(res + 1)
 			if len(got) != len(want) {
 				t.Fatalf("%s: %d children, H3 has %d", CellString(c), len(got), len(want))

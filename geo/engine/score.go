@@ -1,10 +1,12 @@
-package geo
+package engine
 
 import (
 	"math"
 	"slices"
 	"sort"
 
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/planar"
@@ -14,7 +16,7 @@ import (
 // for a parent code that was not loaded.
 type areaNode struct {
 	code, name, parent, vintage string
-	level                       Level
+	level                       geo.Level
 	index                       int // input index, −1 for roll-ups
 	up                          int // parent node, −1 for none
 	depth                       int
@@ -37,8 +39,8 @@ type areaNode struct {
 }
 
 type areaAccum struct {
-	ix    *Index
-	cfg   Config
+	ix    *index.Index
+	cfg   geo.Config
 	nodes []areaNode
 	// leafNode maps an input area to its node (the same index).
 	byCode  map[string]int // vintage + "\x00" + code → node
@@ -61,7 +63,7 @@ type areaAccum struct {
 
 func codeKey(vintage, code string) string { return vintage + "\x00" + code }
 
-func newAreaAccum(ix *Index, areas []Area, cfg Config) *areaAccum {
+func newAreaAccum(ix *index.Index, areas []geo.Area, cfg geo.Config) *areaAccum {
 	a := &areaAccum{ix: ix, cfg: cfg, byCode: map[string]int{}, cover: map[uint64]int32{}}
 	a.nodes = make([]areaNode, len(areas), len(areas)+16)
 	for i := range areas {
@@ -92,11 +94,11 @@ func newAreaAccum(ix *Index, areas []Area, cfg Config) *areaAccum {
 		if !ok {
 			p = len(a.nodes)
 			a.byCode[k] = p
-			lvl := LevelUnknown
-			if n.level != LevelUnknown && n.level < LevelProvince {
+			lvl := geo.LevelUnknown
+			if n.level != geo.LevelUnknown && n.level < geo.LevelProvince {
 				lvl = n.level + 1
-				if lvl == LevelDistrict && n.vintage != "" && n.vintage >= "2025" {
-					lvl = LevelProvince // two-level system since 1 July 2025
+				if lvl == geo.LevelDistrict && n.vintage != "" && n.vintage >= "2025" {
+					lvl = geo.LevelProvince // two-level system since 1 July 2025
 				}
 			}
 			name := n.parent
@@ -126,14 +128,14 @@ func newAreaAccum(ix *Index, areas []Area, cfg Config) *areaAccum {
 
 // parentName names a roll-up from the child's properties when they carry
 // it (the 2025 commune files have province_name), else uses the code.
-func parentName(child *Area, lvl Level) string {
+func parentName(child *geo.Area, lvl geo.Level) string {
 	keys := []string{"parent_name"}
 	switch lvl {
-	case LevelProvince:
+	case geo.LevelProvince:
 		keys = append(keys, "province_name")
-	case LevelDistrict:
+	case geo.LevelDistrict:
 		keys = append(keys, "district_name")
-	case LevelCommune:
+	case geo.LevelCommune:
 		keys = append(keys, "commune_name")
 	}
 	for _, k := range keys {
@@ -144,7 +146,7 @@ func parentName(child *Area, lvl Level) string {
 	return child.ParentCode
 }
 
-func (a *areaAccum) addObs(obs []Obs) {
+func (a *areaAccum) addObs(obs []geo.Obs) {
 	// Count first so the signal lists are allocated once, at their size.
 	counts := make([][nCarriers]int32, len(a.nodes))
 	for i := range obs {
@@ -168,7 +170,7 @@ func (a *areaAccum) addObs(obs []Obs) {
 
 // addHoles measures how much of each area's land lies in holes, by the
 // centres of each hole cell's seven children.
-func (a *areaAccum) addHoles(holes []Hole, info map[uint64]*cellInfo) {
+func (a *areaAccum) addHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
 	for i := range holes {
 		a.addHole(&holes[i], info, 1)
 	}
@@ -177,7 +179,7 @@ func (a *areaAccum) addHoles(holes []Hole, info map[uint64]*cellInfo) {
 // addHole adds (sign 1) or removes (sign −1) one hole's land. Land in any
 // carrier's hole counts once however many carriers' holes cover it: cover
 // counts them per cell.
-func (a *areaAccum) addHole(h *Hole, info map[uint64]*cellInfo, sign float64) {
+func (a *areaAccum) addHole(h *geo.Hole, info map[uint64]*cellInfo, sign float64) {
 	s := slotOf(h.Carrier)
 	for _, c := range h.CellIDs {
 		a.addCell(s, c, info[c], sign)
@@ -233,13 +235,13 @@ func (a *areaAccum) above(i int) func(func(int) bool) {
 }
 
 // addOne counts one more observation (see addObs).
-func (a *areaAccum) addOne(o *Obs) {
+func (a *areaAccum) addOne(o *geo.Obs) {
 	if o.Area < 0 {
 		return
 	}
 	n := &a.nodes[o.Area]
 	n.reports++
-	weak := o.Flags&FlagWeak != 0
+	weak := o.Flags&geo.FlagWeak != 0
 	if weak {
 		n.weak++
 	}
@@ -271,11 +273,11 @@ func (a *areaAccum) sample(inf *cellInfo, add func(*areaNode, float64)) {
 
 // addTeams places each team in its area (by code, else by location) and
 // returns them with their area.
-func (a *areaAccum) addTeams(teams []Team) []TeamOut {
+func (a *areaAccum) addTeams(teams []geo.Team) []geo.TeamOut {
 	a.nearKm = nil
-	out := make([]TeamOut, len(teams))
+	out := make([]geo.TeamOut, len(teams))
 	for ti, t := range teams {
-		out[ti] = TeamOut{Team: t, Area: -1}
+		out[ti] = geo.TeamOut{Team: t, Area: -1}
 		node := -1
 		if t.AreaCode != "" {
 			node = a.lookupCode(t.AreaCode)
@@ -343,7 +345,7 @@ func (a *areaAccum) median(i, s int, rolled []float32) float64 {
 // scores rolls figures up to parents and computes every score. It works
 // on a copy, so the accumulator can take more observations and holes and
 // be scored again.
-func (a *areaAccum) scores() []AreaScore {
+func (a *areaAccum) scores() []geo.AreaScore {
 	nodes := append(a.scratch[:0], a.nodes...)
 	a.scratch = nodes
 	for i := range nodes {
@@ -411,15 +413,15 @@ func (a *areaAccum) scores() []AreaScore {
 		}
 	}
 	rp := a.cfg.Reach
-	out := make([]AreaScore, len(nodes))
-	cars := make([]CarrierStats, nCarriers*len(nodes))
+	out := make([]geo.AreaScore, len(nodes))
+	cars := make([]geo.CarrierStats, nCarriers*len(nodes))
 	var share [nCarriers]float64
-	for k, c := range Carriers {
-		share[k] = a.cfg.share(c)
+	for k, c := range geo.Carriers {
+		share[k] = a.cfg.Share(c)
 	}
 	for i := range nodes {
 		n := &nodes[i]
-		s := AreaScore{
+		s := geo.AreaScore{
 			Code: n.code, Name: n.name, ParentCode: n.parent, Level: n.level, Index: n.index,
 			Children: n.children, LandKm2: n.land, Population: n.pop, Households: n.hh,
 			HouseholdsEstimated: n.hhEst, Reports: n.reports, Weak: n.weak,
@@ -435,8 +437,8 @@ func (a *areaAccum) scores() []AreaScore {
 		}
 		affected := 0.0
 		s.Carriers = cars[i*nCarriers : (i+1)*nCarriers : (i+1)*nCarriers]
-		for k, c := range Carriers {
-			cs := CarrierStats{Carrier: c, Reports: n.car[k].reports, Weak: n.car[k].weak,
+		for k, c := range geo.Carriers {
+			cs := geo.CarrierStats{Carrier: c, Reports: n.car[k].reports, Weak: n.car[k].weak,
 				MedianSignalDBm: a.median(i, k, n.signals[k]), HoleKm2: math.Min(n.carHole[k], n.land)}
 			if cs.Reports > 0 {
 				cs.WeakShare = float64(cs.Weak) / float64(cs.Reports)
@@ -452,7 +454,7 @@ func (a *areaAccum) scores() []AreaScore {
 		s.PopulationAffected = float64(n.pop) * affected
 		s.HouseholdsAffected = float64(n.hh) * affected
 
-		r := TeamReach{Teams: n.teams, Members: n.members, HouseholdsReached: n.reached,
+		r := geo.TeamReach{Teams: n.teams, Members: n.members, HouseholdsReached: n.reached,
 			MembersPer1000HH: math.NaN(), ReachedShare: math.NaN()}
 		if n.hh > 0 {
 			r.MembersPer1000HH = float64(n.members) / float64(n.hh) * 1000
@@ -469,13 +471,13 @@ func (a *areaAccum) scores() []AreaScore {
 		gap := affected >= rp.GapShare
 		switch {
 		case gap && r.Low:
-			s.Action = ActionBoth
+			s.Action = geo.ActionBoth
 		case gap:
-			s.Action = ActionCarrier
+			s.Action = geo.ActionCarrier
 		case r.Low:
-			s.Action = ActionTeam
+			s.Action = geo.ActionTeam
 		default:
-			s.Action = ActionOK
+			s.Action = geo.ActionOK
 		}
 		// Priority: households without usable signal, plus a fifth of the
 		// households not yet reached where team reach is low — a household
@@ -492,7 +494,7 @@ func (a *areaAccum) scores() []AreaScore {
 		out[i] = s
 	}
 	// Rank within each level.
-	byLevel := map[Level][]int{}
+	byLevel := map[geo.Level][]int{}
 	for i := range out {
 		byLevel[out[i].Level] = append(byLevel[out[i].Level], i)
 	}

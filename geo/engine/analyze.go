@@ -1,4 +1,4 @@
-package geo
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
 )
@@ -15,55 +17,22 @@ import (
 type Input struct {
 	// Areas are the boundaries (validated). Index, when non-nil, must
 	// have been built over exactly these areas.
-	Areas []Area
-	Index *Index
+	Areas []geo.Area
+	Index *index.Index
 	// Obs are the reports in compact form; Analyze reorders them
 	// (spatially) and fills in Area and FlagWeak.
-	Obs       []Obs
-	Reporters *Reporters
-	Teams     []Team
+	Obs       []geo.Obs
+	Reporters *geo.Reporters
+	Teams     []geo.Team
 	// Progress, when set, is told each stage as it starts.
 	Progress func(stage string)
-}
-
-// CellStat summarises one carrier's reports in one H3 cell.
-type CellStat struct {
-	Cell    uint64  `json:"-"`
-	Carrier Carrier `json:"carrier"`
-	Reports int     `json:"reports"`
-	Weak    int     `json:"weak"`
-	WeakLow float64 `json:"weak_low"`
-	// Reporters counts distinct named reporters (anonymous ones by day);
-	// Days counts distinct days with a report.
-	Reporters int `json:"reporters"`
-	Days      int `json:"days"`
-	// MedianSignalDBm is the median of the levels reported (NaN when
-	// none): a median, so one faulty phone does not move it.
-	MedianSignalDBm float64 `json:"median_signal_dbm"`
-	// Children is the number of finer (resolution + 1) cells with reports,
-	// the FCC-style spread check.
-	Children int `json:"children"`
-}
-
-// Result is the outcome of an analysis.
-type Result struct {
-	// Areas holds one score per input area, in input order, followed by
-	// roll-ups for parent codes that were not loaded as areas.
-	Areas   []AreaScore `json:"areas"`
-	Holes   []Hole      `json:"holes"`
-	Cells   []CellStat  `json:"cells"`
-	Teams   []TeamOut   `json:"teams"`
-	Summary Summary     `json:"summary"`
-	// ReportBias is the report bias used per carrier (estimated from
-	// drive tests when possible).
-	ReportBias map[string]float64 `json:"report_bias"`
 }
 
 // Analyze runs the whole engine: assignment, classification, cell
 // statistics, holes and dead zones, area scores with roll-ups, team reach,
 // action categories and priorities. It returns ctx.Err() if cancelled and
 // a FieldErrors (ErrInvalid) for an invalid configuration.
-func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
+func Analyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, error) {
 	stage := func(s string) {
 		if in.Progress != nil {
 			in.Progress(s)
@@ -74,7 +43,7 @@ func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	obs := in.Obs
-	res := &Result{Cells: cells, ReportBias: field.biasByCarrier()}
+	res := &geo.Result{Cells: cells, ReportBias: field.biasByCarrier()}
 	res.Holes = detectHoles(field, obs, cfg)
 	info := holeCellInfo(res.Holes, ix)
 	shapeHoles(res.Holes, info)
@@ -95,7 +64,7 @@ func Analyze(ctx context.Context, in Input, cfg Config) (*Result, error) {
 }
 
 // areaLand returns each area's land in km² (its polygons' geodesic area).
-func areaLand(ix *Index) []float64 {
+func areaLand(ix *index.Index) []float64 {
 	land := make([]float64, ix.Len())
 	for i := range land {
 		land[i] = orbgeo.Area(ix.Area(i).Geometry) / 1e6
@@ -106,14 +75,14 @@ func areaLand(ix *Index) []float64 {
 // analyzeStart runs the stages Analyze and NewLive share: it indexes the areas
 // (unless in has an index), assigns and classifies the observations,
 // computes the per-carrier cell statistics and builds the evidence field.
-func analyzeStart(ctx context.Context, in Input, cfg Config, stage func(string)) (*Index, []CellStat, *hexField, error) {
+func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(string)) (*index.Index, []geo.CellStat, *hexField, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, nil, err
 	}
 	ix := in.Index
 	if ix == nil {
 		stage("index areas")
-		ix = NewIndex(in.Areas)
+		ix = index.New(in.Areas)
 	}
 	stage("assign reports to areas")
 	ix.Assign(in.Obs)
@@ -138,7 +107,7 @@ func analyzeStart(ctx context.Context, in Input, cfg Config, stage func(string))
 // biasByCarrier is the report bias used per carrier, by carrier name.
 func (f *hexField) biasByCarrier() map[string]float64 {
 	m := map[string]float64{}
-	for s, c := range Carriers {
+	for s, c := range geo.Carriers {
 		m[c.String()] = f.bias[s]
 	}
 	return m
@@ -146,13 +115,13 @@ func (f *hexField) biasByCarrier() map[string]float64 {
 
 // shapeHoles gives each hole its geometry (the union of its cells),
 // area and centroid, from the cells' information.
-func shapeHoles(holes []Hole, info map[uint64]*cellInfo) {
+func shapeHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
 	measureHoles(holes, info)
 	outlineHoles(holes, info)
 }
 
 // measureHoles sets each hole's area and centroid.
-func measureHoles(holes []Hole, info map[uint64]*cellInfo) {
+func measureHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
 	for i := range holes {
 		measureHole(&holes[i], cellInfos(holes[i].CellIDs, info))
 	}
@@ -160,7 +129,7 @@ func measureHoles(holes []Hole, info map[uint64]*cellInfo) {
 
 // measureHole sets h's area and centroid from its cells' information
 // (infos[i] is that of h.CellIDs[i]).
-func measureHole(h *Hole, infos []*cellInfo) {
+func measureHole(h *geo.Hole, infos []*cellInfo) {
 	var x, y float64
 	h.AreaKm2 = 0
 	for _, inf := range infos {
@@ -181,11 +150,11 @@ func cellInfos(cells []uint64, info map[uint64]*cellInfo) []*cellInfo {
 }
 
 // outlineHoles sets each hole's geometry, in parallel.
-func outlineHoles(holes []Hole, info map[uint64]*cellInfo) {
-	parallel(len(holes), func(lo, hi int) {
+func outlineHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
+	index.Parallel(len(holes), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			h := &holes[i]
-			h.Geometry = cellsToMultiPolygon(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
+			h.Geometry = index.CellsToMultiPolygonWith(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
 		}
 	})
 }
@@ -193,7 +162,7 @@ func outlineHoles(holes []Hole, info map[uint64]*cellInfo) {
 // reporterKey identifies a reporter for the "distinct reporters" counts:
 // named reporters by name, anonymous ones by day (two anonymous reports on
 // one day may well be the same person).
-func reporterKey(o *Obs) uint64 {
+func reporterKey(o *geo.Obs) uint64 {
 	if o.Reporter != 0 {
 		return uint64(o.Reporter)
 	}
@@ -258,13 +227,13 @@ func nth32(v []float32, k int) float32 {
 // detectHoles flags cells whose surroundings are estimated weak, groups
 // them into regions, keeps the regions with enough evidence, and does the
 // same for all-carrier dead zones.
-func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
+func detectHoles(f *hexField, obs []geo.Obs, cfg geo.Config) []geo.Hole {
 	flagged, dead := flagAll(f, cfg.Holes)
 	// Carriers are independent: find their holes concurrently, then
 	// concatenate in carrier order so the result does not depend on
 	// scheduling.
-	per := make([][]Hole, nCarriers+1)
-	each(nCarriers+1, func(s int) {
+	per := make([][]geo.Hole, nCarriers+1)
+	index.Each(nCarriers+1, func(s int) {
 		set := dead
 		if s < nCarriers {
 			set = flagged[s]
@@ -275,7 +244,7 @@ func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
 			}
 		}
 	})
-	var holes []Hole
+	var holes []geo.Hole
 	for _, hs := range per {
 		holes = append(holes, hs...)
 	}
@@ -284,9 +253,9 @@ func detectHoles(f *hexField, obs []Obs, cfg Config) []Hole {
 
 // flagAll returns, per carrier slot, the cells judged weak, and the
 // dead-zone cells.
-func flagAll(f *hexField, p HoleParams) ([nCarriers]map[uint64]bool, map[uint64]bool) {
+func flagAll(f *hexField, p geo.HoleParams) ([nCarriers]map[uint64]bool, map[uint64]bool) {
 	var flagged [nCarriers]map[uint64]bool
-	each(nCarriers, func(s int) { flagged[s] = f.flagged(s) })
+	index.Each(nCarriers, func(s int) { flagged[s] = f.flagged(s) })
 	// Dead zones lie inside some carrier's hole: test each such cell
 	// once, in parallel.
 	seen := map[uint64]bool{}
@@ -300,7 +269,7 @@ func flagAll(f *hexField, p HoleParams) ([nCarriers]map[uint64]bool, map[uint64]
 		}
 	}
 	isDead := make([]bool, len(cand))
-	parallel(len(cand), func(lo, hi int) {
+	index.Parallel(len(cand), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			isDead[i] = f.isDead(cand[i], p)
 		}
@@ -317,7 +286,7 @@ func flagAll(f *hexField, p HoleParams) ([nCarriers]map[uint64]bool, map[uint64]
 // isDead reports whether a cell in some carrier's hole is a dead zone:
 // weak for every carrier that can be judged there (at least
 // DeadMinCarriers of them), and weak over all carriers' reports pooled.
-func (f *hexField) isDead(cell uint64, p HoleParams) bool {
+func (f *hexField) isDead(cell uint64, p geo.HoleParams) bool {
 	judged, weak := 0, 0
 	for c := range nCarriers {
 		if v, ok := f.share(c, cell); ok {
@@ -337,29 +306,29 @@ func (f *hexField) isDead(cell uint64, p HoleParams) bool {
 // componentHole makes a hole of a connected group of flagged cells of
 // carrier slot s (nCarriers: dead zones) when its evidence is enough; a
 // dead zone also needs weak reports from DeadMinCarriers carriers.
-func componentHole(f *hexField, s int, comp []uint64, obs []Obs, cfg Config) (Hole, bool) {
+func componentHole(f *hexField, s int, comp []uint64, obs []geo.Obs, cfg geo.Config) (geo.Hole, bool) {
 	if s < nCarriers {
-		return buildHole(f, Carriers[s], comp, obs, cfg)
+		return buildHole(f, geo.Carriers[s], comp, obs, cfg)
 	}
-	carriers := map[Carrier]bool{}
+	carriers := map[geo.Carrier]bool{}
 	for _, c := range comp {
-		f.each(c, CarrierAll, func(o *Obs) {
-			if o.Flags&FlagWeak != 0 {
+		f.each(c, geo.CarrierAll, func(o *geo.Obs) {
+			if o.Flags&geo.FlagWeak != 0 {
 				carriers[o.Carrier] = true
 			}
 		})
 	}
 	if len(carriers) < cfg.Holes.DeadMinCarriers {
-		return Hole{}, false
+		return geo.Hole{}, false
 	}
-	return buildHole(f, CarrierAll, comp, obs, cfg)
+	return buildHole(f, geo.CarrierAll, comp, obs, cfg)
 }
 
 // buildHole computes a candidate hole's evidence and figures and reports
 // whether it has enough evidence to be a hole.
-func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (Hole, bool) {
+func buildHole(f *hexField, car geo.Carrier, comp []uint64, obs []geo.Obs, cfg geo.Config) (geo.Hole, bool) {
 	p := cfg.Holes
-	h := Hole{Carrier: car, Cells: len(comp), CellIDs: comp, MedianSignalDBm: math.NaN()}
+	h := geo.Hole{Carrier: car, Cells: len(comp), CellIDs: comp, MedianSignalDBm: math.NaN()}
 	reporters := map[uint64]struct{}{}
 	days := map[int64]struct{}{}
 	// Spread is checked FCC-style on resolution-9 cells (or the evidence
@@ -371,17 +340,17 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 	first, last := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, c := range comp {
 		cellWeak := false
-		f.each(c, car, func(o *Obs) {
+		f.each(c, car, func(o *geo.Obs) {
 			h.Reports++
 			if o.HasSignal() {
 				signals = append(signals, o.SignalDBm)
 			}
-			if o.Flags&FlagWeak == 0 {
+			if o.Flags&geo.FlagWeak == 0 {
 				return
 			}
 			h.Weak++
 			cellWeak = true
-			if o.Flags&FlagNoService != 0 || o.Tech == TechNone {
+			if o.Flags&geo.FlagNoService != 0 || o.Tech == geo.TechNone {
 				noService++
 			}
 			reporters[reporterKey(o)] = struct{}{}
@@ -389,7 +358,7 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 			first, last = min(first, o.At), max(last, o.At)
 		})
 		if cellWeak {
-			weakCells[CellParent(c, spreadRes)] = struct{}{}
+			weakCells[index.CellParent(c, spreadRes)] = struct{}{}
 		}
 	}
 	h.Reporters = len(reporters)
@@ -404,7 +373,7 @@ func buildHole(f *hexField, car Carrier, comp []uint64, obs []Obs, cfg Config) (
 // counts (Reports, Weak, Reporters set), the number of its weak reports
 // with no service, the first and last of their times, and the median
 // signal level.
-func finishHole(h *Hole, comp []uint64, noService int, first, last int64, median float64, cfg Config) {
+func finishHole(h *geo.Hole, comp []uint64, noService int, first, last int64, median float64, cfg geo.Config) {
 	h.ID = holeID(h.Carrier, comp)
 	h.WeakShare = float64(h.Weak) / float64(h.Reports)
 	h.WeakLow, _ = Wilson(h.Weak, h.Reports)
@@ -431,7 +400,7 @@ func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 // population and households affected: the area's people in proportion to
 // the share of its land inside the hole, times the carrier's subscriber
 // share (1 for dead zones).
-func fillHoleAreas(holes []Hole, ix *Index, info map[uint64]*cellInfo, cfg Config, land []float64) {
+func fillHoleAreas(holes []geo.Hole, ix *index.Index, info map[uint64]*cellInfo, cfg geo.Config, land []float64) {
 	km := newAreaKm(ix.Len())
 	for hi := range holes {
 		fillHoleArea(&holes[hi], cellInfos(holes[hi].CellIDs, info), ix, cfg, land, km)
@@ -452,7 +421,7 @@ func newAreaKm(n int) *areaKm {
 
 // fillHoleArea does fillHoleAreas for one hole, from its cells'
 // information (infos[i] is that of h.CellIDs[i]). It leaves km cleared.
-func fillHoleArea(h *Hole, infos []*cellInfo, ix *Index, cfg Config, land []float64, km *areaKm) {
+func fillHoleArea(h *geo.Hole, infos []*cellInfo, ix *index.Index, cfg geo.Config, land []float64, km *areaKm) {
 	idx := km.idx[:0]
 	for _, inf := range infos {
 		for _, i := range inf.in {
@@ -471,15 +440,15 @@ func fillHoleArea(h *Hole, infos []*cellInfo, ix *Index, cfg Config, land []floa
 		}
 		return ix.Area(idx[a]).Code < ix.Area(idx[b]).Code
 	})
-	share := cfg.share(h.Carrier)
+	share := cfg.Share(h.Carrier)
 	h.Areas = nil // a new slice: a Live's earlier results may hold the old
 	if len(idx) > 0 {
-		h.Areas = make([]AreaRef, 0, len(idx))
+		h.Areas = make([]geo.AreaRef, 0, len(idx))
 	}
 	h.Population, h.Households = 0, 0
 	for _, i := range idx {
 		ar := ix.Area(i)
-		h.Areas = append(h.Areas, AreaRef{Code: ar.Code, Name: ar.Name, Km2: km.km[i]})
+		h.Areas = append(h.Areas, geo.AreaRef{Code: ar.Code, Name: ar.Name, Km2: km.km[i]})
 		if land[i] > 0 {
 			frac := math.Min(1, km.km[i]/land[i])
 			h.Population += float64(ar.Population) * frac * share
@@ -493,7 +462,7 @@ func fillHoleArea(h *Hole, infos []*cellInfo, ix *Index, cfg Config, land []floa
 
 // households returns the area's households, estimated from population
 // when not given.
-func households(a *Area, cfg Config) int64 {
+func households(a *geo.Area, cfg geo.Config) int64 {
 	if a.Households > 0 {
 		return a.Households
 	}
@@ -502,14 +471,14 @@ func households(a *Area, cfg Config) int64 {
 
 // rankHoles orders holes by carrier (dead zones last) then priority, and
 // numbers them within each carrier.
-func rankHoles(holes []Hole) {
+func rankHoles(holes []geo.Hole) {
 	sort.SliceStable(holes, func(i, j int) bool { return holeLess(&holes[i], &holes[j]) })
 	numberHoles(holes)
 }
 
 // holeLess orders holes by carrier, then priority (highest first), then
 // ID.
-func holeLess(a, b *Hole) bool {
+func holeLess(a, b *geo.Hole) bool {
 	if a.Carrier != b.Carrier {
 		return a.Carrier < b.Carrier
 	}
@@ -520,7 +489,7 @@ func holeLess(a, b *Hole) bool {
 }
 
 // numberHoles sets the ranks of holes in holeLess order.
-func numberHoles(holes []Hole) {
+func numberHoles(holes []geo.Hole) {
 	rank := 0
 	for i := range holes {
 		if i == 0 || holes[i].Carrier != holes[i-1].Carrier {
@@ -538,7 +507,7 @@ type obsTally struct {
 	first, last            int64
 }
 
-func newObsTally(obs []Obs) obsTally {
+func newObsTally(obs []geo.Obs) obsTally {
 	t := obsTally{first: math.MaxInt64, last: math.MinInt64}
 	for i := range obs {
 		t.add(&obs[i])
@@ -546,9 +515,9 @@ func newObsTally(obs []Obs) obsTally {
 	return t
 }
 
-func (t *obsTally) add(o *Obs) {
+func (t *obsTally) add(o *geo.Obs) {
 	t.reports++
-	if o.Flags&FlagWeak != 0 {
+	if o.Flags&geo.FlagWeak != 0 {
 		t.weak++
 	}
 	if o.Area < 0 {
@@ -557,14 +526,14 @@ func (t *obsTally) add(o *Obs) {
 	t.first, t.last = min(t.first, o.At), max(t.last, o.At)
 }
 
-func summarize(res *Result, areas int, t obsTally, teams int) Summary {
-	s := Summary{Areas: areas, Reports: t.reports, Weak: t.weak, Outside: t.outside, Teams: teams,
-		Holes: map[string]int{}, HoleKm2: map[string]float64{}, Actions: map[Action]int{}}
+func summarize(res *geo.Result, areas int, t obsTally, teams int) geo.Summary {
+	s := geo.Summary{Areas: areas, Reports: t.reports, Weak: t.weak, Outside: t.outside, Teams: teams,
+		Holes: map[string]int{}, HoleKm2: map[string]float64{}, Actions: map[geo.Action]int{}}
 	if t.reports > 0 {
 		s.FirstObserved = time.Unix(t.first, 0).UTC()
 		s.LastObserved = time.Unix(t.last, 0).UTC()
 	}
-	for _, c := range append(slices.Clone(Carriers), CarrierAll) {
+	for _, c := range append(slices.Clone(geo.Carriers), geo.CarrierAll) {
 		s.Holes[c.String()] = 0
 		s.HoleKm2[c.String()] = 0
 	}

@@ -1,15 +1,15 @@
-package geo
+package index
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/internal/geotest"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/planar"
 )
 
@@ -21,15 +21,15 @@ func TestIndexLocate(t *testing.T) {
 		{{1, 1}, {1, 2}, {2, 2}, {2, 1}, {1, 1}},
 	}}
 	twoParts := orb.MultiPolygon{
-		square(5, 0, 6, 1)[0],
-		square(7, 0, 8, 1)[0],
+		geotest.Square(5, 0, 6, 1)[0],
+		geotest.Square(7, 0, 8, 1)[0],
 	}
-	areas := []Area{
-		{Code: "C1", Level: LevelCommune, Geometry: withLake},
-		{Code: "C2", Level: LevelCommune, Geometry: twoParts},
-		{Code: "H1", Level: LevelHamlet, Geometry: square(0, 3, 1, 4)},
+	areas := []geo.Area{
+		{Code: "C1", Level: geo.LevelCommune, Geometry: withLake},
+		{Code: "C2", Level: geo.LevelCommune, Geometry: twoParts},
+		{Code: "H1", Level: geo.LevelHamlet, Geometry: geotest.Square(0, 3, 1, 4)},
 	}
-	ix := NewIndex(areas)
+	ix := New(areas)
 	tests := []struct {
 		name     string
 		lon, lat float64
@@ -65,9 +65,9 @@ func TestIndexSharedEdges(t *testing.T) {
 	// vertex must belong to exactly one of them.
 	west := orb.MultiPolygon{{{{0, 0}, {1, 0}, {1, 0.5}, {1, 1}, {0, 1}, {0, 0}}}}
 	east := orb.MultiPolygon{{{{1, 0}, {2, 0}, {2, 1}, {1, 1}, {1, 0.5}, {1, 0}}}}
-	north := square(0, 1, 2, 2)
-	areas := []Area{{Code: "W", Geometry: west}, {Code: "E", Geometry: east}, {Code: "N", Geometry: north}}
-	ix := NewIndex(areas)
+	north := geotest.Square(0, 1, 2, 2)
+	areas := []geo.Area{{Code: "W", Geometry: west}, {Code: "E", Geometry: east}, {Code: "N", Geometry: north}}
+	ix := New(areas)
 	pts := []orb.Point{
 		{1, 0.25}, {1, 0.5}, {1, 0.75}, {1, 1}, // on x = 1
 		{0.5, 1}, {1.5, 1}, {0.1, 1}, // on y = 1
@@ -95,19 +95,19 @@ func TestIndexSharedEdges(t *testing.T) {
 func TestIndexSameLevelOverlap(t *testing.T) {
 	// Overlapping areas of one level: the smallest code wins, whatever the
 	// input order.
-	areas := []Area{{Code: "B", Geometry: square(0, 0, 2, 2)}, {Code: "A", Geometry: square(1, 1, 3, 3)}}
-	ix := NewIndex(areas)
+	areas := []geo.Area{{Code: "B", Geometry: geotest.Square(0, 0, 2, 2)}, {Code: "A", Geometry: geotest.Square(1, 1, 3, 3)}}
+	ix := New(areas)
 	if got := ix.Area(ix.Locate(1.5, 1.5)).Code; got != "A" {
 		t.Errorf("overlap goes to %q, want A", got)
 	}
 }
 
 func TestIndexEmpty(t *testing.T) {
-	ix := NewIndex(nil)
+	ix := New(nil)
 	if got := ix.Locate(1, 1); got != -1 {
 		t.Errorf("Locate on empty index = %d", got)
 	}
-	obs := []Obs{{Lon: 1, Lat: 1}}
+	obs := []geo.Obs{{Lon: 1, Lat: 1}}
 	ix.Assign(obs)
 	if obs[0].Area != -1 {
 		t.Errorf("Area = %d, want -1", obs[0].Area)
@@ -118,7 +118,7 @@ func TestIndexEmpty(t *testing.T) {
 // point-in-polygon test on noisy polygons with thousands of vertices in
 // total and random points.
 func TestIndexMatchesPlanar(t *testing.T) {
-	areas := gridAreas(12, 9, 40, 106.0, 10.0, 0.02)
+	areas := geotest.GridAreas(12, 9, 40, 106.0, 10.0, 0.02)
 	for i := range areas {
 		if err := areas[i].Validate(); err != nil {
 			t.Fatalf("fixture area %s invalid: %v", areas[i].Code, err)
@@ -130,20 +130,20 @@ func TestIndexMatchesPlanar(t *testing.T) {
 func TestIndexRealCommunes(t *testing.T) {
 	for _, f := range []string{"communes_2025_tay_ninh_80.geojson", "communes_2025_ca_mau_96.geojson"} {
 		t.Run(f, func(t *testing.T) {
-			areas := readCommunes(t, f)
+			areas := geotest.ReadCommunes(t, f)
 			checkAgainstPlanar(t, areas, 5000)
 		})
 	}
 }
 
-func checkAgainstPlanar(t *testing.T, areas []Area, n int) {
+func checkAgainstPlanar(t *testing.T, areas []geo.Area, n int) {
 	t.Helper()
-	ix := NewIndex(areas)
+	ix := New(areas)
 	b := ix.Bound()
 	rng := rand.New(rand.NewPCG(7, 8))
-	obs := make([]Obs, n)
+	obs := make([]geo.Obs, n)
 	for i := range obs {
-		obs[i] = Obs{Lon: b.Min[0] + rng.Float64()*(b.Max[0]-b.Min[0]), Lat: b.Min[1] + rng.Float64()*(b.Max[1]-b.Min[1])}
+		obs[i] = geo.Obs{Lon: b.Min[0] + rng.Float64()*(b.Max[0]-b.Min[0]), Lat: b.Min[1] + rng.Float64()*(b.Max[1]-b.Min[1])}
 	}
 	ix.Assign(obs)
 	bounds := make([]orb.Bound, len(areas))
@@ -179,8 +179,8 @@ func checkAgainstPlanar(t *testing.T, areas []Area, n int) {
 }
 
 func TestIndexSearch(t *testing.T) {
-	areas := gridAreas(4, 4, 5, 0, 0, 1)
-	ix := NewIndex(areas)
+	areas := geotest.GridAreas(4, 4, 5, 0, 0, 1)
+	ix := New(areas)
 	var got []string
 	ix.Search(orb.Bound{Min: orb.Point{1.5, 1.5}, Max: orb.Point{1.6, 1.6}}, func(i int) bool {
 		got = append(got, ix.Area(i).Code)
@@ -219,94 +219,6 @@ func TestHilbertAndRadix(t *testing.T) {
 	}
 }
 
-// gridAreas returns nx × ny areas on a jittered grid of cells of size s
-// degrees from (x0, y0), each edge subdivided into perSide segments with
-// smooth noise shared by both neighbours, so neighbours share edges
-// exactly and each polygon has 4·perSide vertices.
-func gridAreas(nx, ny, perSide int, x0, y0, s float64) []Area {
-	corner := func(i, j int) orb.Point {
-		r := rand.New(rand.NewPCG(uint64(i)*7919+11, uint64(j)*104729+13))
-		return orb.Point{x0 + (float64(i)+(r.Float64()-0.5)*0.2)*s, y0 + (float64(j)+(r.Float64()-0.5)*0.2)*s}
-	}
-	// edge returns the points from a to b (exclusive of b), canonical
-	// direction, offset perpendicular by a tapered smooth noise.
-	edge := func(key uint64, a, b orb.Point) []orb.Point {
-		r := rand.New(rand.NewPCG(key, 99))
-		amp1, amp2 := (r.Float64()-0.5)*0.2*s, (r.Float64()-0.5)*0.08*s
-		ph := r.Float64() * 2 * math.Pi
-		dx, dy := b[0]-a[0], b[1]-a[1]
-		l := math.Hypot(dx, dy)
-		nxv, nyv := -dy/l, dx/l
-		pts := make([]orb.Point, 0, perSide)
-		for k := range perSide {
-			u := float64(k) / float64(perSide)
-			off := math.Sin(math.Pi*u) * (amp1 + amp2*math.Sin(4*math.Pi*u+ph))
-			pts = append(pts, orb.Point{a[0] + u*dx + off*nxv, a[1] + u*dy + off*nyv})
-		}
-		return pts
-	}
-	hEdge := func(i, j int) []orb.Point { // corner(i,j) → corner(i+1,j)
-		return edge(uint64(i)<<32|uint64(j)<<1, corner(i, j), corner(i+1, j))
-	}
-	vEdge := func(i, j int) []orb.Point { // corner(i,j) → corner(i,j+1)
-		return edge(uint64(i)<<32|uint64(j)<<1|1, corner(i, j), corner(i, j+1))
-	}
-	reversed := func(pts []orb.Point, end orb.Point) []orb.Point {
-		// pts runs start→end (exclusive of end); return end→start exclusive
-		// of start.
-		out := []orb.Point{end}
-		for k := len(pts) - 1; k >= 1; k-- {
-			out = append(out, pts[k])
-		}
-		return out
-	}
-	var areas []Area
-	for j := range ny {
-		for i := range nx {
-			var ring orb.Ring
-			ring = append(ring, hEdge(i, j)...)
-			ring = append(ring, vEdge(i+1, j)...)
-			ring = append(ring, reversed(hEdge(i, j+1), corner(i+1, j+1))...)
-			ring = append(ring, reversed(vEdge(i, j), corner(i, j+1))...)
-			ring = append(ring, ring[0])
-			areas = append(areas, Area{
-				Code: fmt.Sprintf("g%d-%d", i, j), Name: fmt.Sprintf("Ấp %d-%d", i, j),
-				Level: LevelHamlet, Population: 1000, Geometry: orb.MultiPolygon{{ring}},
-			})
-		}
-	}
-	return areas
-}
-
-// readCommunes loads a real 2025 commune file from ../shared/data,
-// skipping the test when it is absent.
-func readCommunes(tb testing.TB, name string) []Area {
-	tb.Helper()
-	b, err := os.ReadFile("../../shared/data/vn-communes-2025/" + name)
-	if err != nil {
-		tb.Skipf("real boundary data not available: %v", err)
-	}
-	fc, err := geojson.UnmarshalFeatureCollection(b)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var areas []Area
-	for _, f := range fc.Features {
-		a := Area{Code: fmt.Sprint(f.Properties["code"]), Name: fmt.Sprint(f.Properties["name"]), Level: LevelCommune}
-		switch g := f.Geometry.(type) {
-		case orb.Polygon:
-			a.Geometry = orb.MultiPolygon{g}
-		case orb.MultiPolygon:
-			a.Geometry = g
-		}
-		if p, ok := f.Properties["population"].(float64); ok {
-			a.Population = int64(p)
-		}
-		areas = append(areas, a)
-	}
-	return areas
-}
-
 // BenchmarkAssign measures assigning random reports to areas, Hilbert
 // sort included, at the sizes: 1,000 and 100,000 areas of about
 // 200 vertices each, 1M and 10M reports (the largest only without -short).
@@ -317,9 +229,9 @@ func BenchmarkAssign(b *testing.B) {
 				b.Skip("large size skipped in -short")
 			}
 			side := int(math.Sqrt(float64(sz.areas)))
-			areas := gridAreas(side, sz.areas/side, 50, 105.0, 10.0, 1.0/float64(side))
-			ix := NewIndex(areas)
-			obs := randomObs(ix.Bound(), sz.points)
+			areas := geotest.GridAreas(side, sz.areas/side, 50, 105.0, 10.0, 1.0/float64(side))
+			ix := New(areas)
+			obs := geotest.RandomObs(ix.Bound(), sz.points)
 			b.ResetTimer()
 			for range b.N {
 				ix.Assign(obs)
@@ -332,19 +244,10 @@ func BenchmarkAssign(b *testing.B) {
 // BenchmarkNewIndex measures preparing 100,000 areas of about 200
 // vertices.
 func BenchmarkNewIndex(b *testing.B) {
-	areas := gridAreas(316, 316, 50, 105.0, 10.0, 1.0/316)
+	areas := geotest.GridAreas(316, 316, 50, 105.0, 10.0, 1.0/316)
 	b.ResetTimer()
 	for range b.N {
-		NewIndex(areas)
+		New(areas)
 	}
 	b.ReportMetric(float64(len(areas))*float64(b.N)/b.Elapsed().Seconds(), "areas/s")
-}
-
-func randomObs(bd orb.Bound, n int) []Obs {
-	rng := rand.New(rand.NewPCG(3, 4))
-	obs := make([]Obs, n)
-	for i := range obs {
-		obs[i] = Obs{Lon: bd.Min[0] + rng.Float64()*(bd.Max[0]-bd.Min[0]), Lat: bd.Min[1] + rng.Float64()*(bd.Max[1]-bd.Min[1]), Area: -1}
-	}
-	return obs
 }

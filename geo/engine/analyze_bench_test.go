@@ -1,4 +1,4 @@
-package geo
+package engine
 
 import (
 	"context"
@@ -8,12 +8,16 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
+	"github.com/gapmap/gapmap/geo/internal/geotest"
 )
 
 // provinceObs returns n reports over a province-sized box (about 100 km
 // square) clustered around 3,000 villages, a third of which sit in weak
 // spots, with reporters repeating and a few drive tests.
-func provinceObs(n int, x0, y0, size float64) []Obs {
+func provinceObs(n int, x0, y0, size float64) []geo.Obs {
 	rng := rand.New(rand.NewPCG(11, 12))
 	type village struct {
 		lon, lat float64
@@ -27,14 +31,14 @@ func provinceObs(n int, x0, y0, size float64) []Obs {
 		}
 	}
 	end := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC).Unix()
-	obs := make([]Obs, n)
+	obs := make([]geo.Obs, n)
 	for i := range obs {
 		v := vs[rng.IntN(len(vs))]
-		o := Obs{
+		o := geo.Obs{
 			Lon: v.lon + rng.NormFloat64()*0.004, Lat: v.lat + rng.NormFloat64()*0.004,
 			At:       end - rng.Int64N(180*86400),
-			Carrier:  Carriers[rng.IntN(4)],
-			Tech:     Tech4G,
+			Carrier:  geo.Carriers[rng.IntN(4)],
+			Tech:     geo.Tech4G,
 			Reporter: uint32(rng.IntN(20000)),
 			Area:     -1,
 		}
@@ -45,7 +49,7 @@ func provinceObs(n int, x0, y0, size float64) []Obs {
 		o.SignalDBm = float32(sig)
 		o.DownMbps = float32(math.NaN())
 		if i%30 == 0 {
-			o.Source = SourceDriveTest
+			o.Source = geo.SourceDriveTest
 		}
 		obs[i] = o
 	}
@@ -63,10 +67,10 @@ func provinceObs(n int, x0, y0, size float64) []Obs {
 func BenchmarkAnalyzeStress(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("reports=%d", n), func(b *testing.B) {
-			areas := gridAreas(32, 32, 50, 105.8, 10.2, 0.9/32)
-			ix := NewIndex(areas)
+			areas := geotest.GridAreas(32, 32, 50, 105.8, 10.2, 0.9/32)
+			ix := index.New(areas)
 			base := provinceObs(n, 105.8, 10.2, 0.9)
-			obs := make([]Obs, n)
+			obs := make([]geo.Obs, n)
 			var peak uint64
 			b.StopTimer()
 			b.ResetTimer()
@@ -87,7 +91,7 @@ func BenchmarkAnalyzeStress(b *testing.B) {
 					b.StartTimer()
 				}
 				b.StartTimer()
-				res, err := Analyze(context.Background(), Input{Areas: areas, Index: ix, Obs: obs, Reporters: NewReporters(), Progress: live}, DefaultConfig())
+				res, err := Analyze(context.Background(), Input{Areas: areas, Index: ix, Obs: obs, Reporters: geo.NewReporters(), Progress: live}, geo.DefaultConfig())
 				live("end")
 				b.StopTimer()
 				if err != nil {

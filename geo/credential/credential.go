@@ -1,4 +1,8 @@
-package geo
+// Package credential hashes passwords (argon2id in PHC format) and makes
+// and hashes the random secrets of API tokens and sessions. It is the only
+// package of gapmap that imports golang.org/x/crypto; package geo holds
+// the account types and knows nothing of how secrets are kept.
+package credential
 
 import (
 	"crypto/rand"
@@ -12,6 +16,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/gapmap/gapmap/geo"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -30,11 +35,11 @@ func ValidatePassword(pw string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
-		return &FieldError{Field: "password", Reason: "not valid UTF-8"}
-	case n < MinPasswordLen:
-		return &FieldError{Field: "password", Reason: fmt.Sprintf("shorter than %d characters", MinPasswordLen)}
-	case n > MaxPasswordLen:
-		return &FieldError{Field: "password", Reason: fmt.Sprintf("longer than %d characters", MaxPasswordLen)}
+		return &geo.FieldError{Field: "password", Reason: "not valid UTF-8"}
+	case n < geo.MinPasswordLen:
+		return &geo.FieldError{Field: "password", Reason: fmt.Sprintf("shorter than %d characters", geo.MinPasswordLen)}
+	case n > geo.MaxPasswordLen:
+		return &geo.FieldError{Field: "password", Reason: fmt.Sprintf("longer than %d characters", geo.MaxPasswordLen)}
 	}
 	return nil
 }

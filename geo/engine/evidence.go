@@ -1,6 +1,10 @@
-package geo
+package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/gapmap/gapmap/geo"
+)
 
 // evidence returns how strongly one observation says that its carrier's
 // mobile broadband is unusable at its location (0 = clearly usable, 1 =
@@ -11,24 +15,24 @@ import "math"
 // differences, SignalSigmaDB); a fall-back to 2G/3G or no service at all
 // is strong evidence; a 4G report with neither level nor speed is weak
 // evidence that things are fine, since the phone held 4G.
-func (p HoleParams) evidence(r Rules, o *Obs) float64 {
-	if o.Flags&FlagNoService != 0 || o.Tech == TechNone {
+func evidence(p geo.HoleParams, r geo.Rules, o *geo.Obs) float64 {
+	if o.Flags&geo.FlagNoService != 0 || o.Tech == geo.TechNone {
 		return 1
 	}
 	switch o.Tech {
-	case Tech2G, Tech3G:
+	case geo.Tech2G, geo.Tech3G:
 		if r.LegacyIsWeak {
 			return p.LegacyEvidence
 		}
 	}
 	if o.HasSignal() {
-		t := r.threshold(o.Tech)
+		t := r.Threshold(o.Tech)
 		z := (t - float64(o.SignalDBm)) / p.SignalSigmaDB
 		return normCDF(z)
 	}
 	if d := float64(o.DownMbps); !math.IsNaN(d) {
 		min := r.Download4GMinMbps
-		if o.Tech == Tech5G {
+		if o.Tech == geo.Tech5G {
 			min = r.Download5GMinMbps
 		}
 		if d < min {
@@ -36,7 +40,7 @@ func (p HoleParams) evidence(r Rules, o *Obs) float64 {
 		}
 		return 1 - p.SlowEvidence
 	}
-	if o.Tech == TechUnknown {
+	if o.Tech == geo.TechUnknown {
 		return p.UnknownEvidence
 	}
 	return p.BareBroadbandEvidence

@@ -1,9 +1,10 @@
-package geo
+package index
 
 import (
 	"math"
 	"sort"
 
+	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
 )
@@ -58,9 +59,9 @@ func CellAreaKm2(cell uint64) float64 { return h3.CellAreaKm2(h3.Cell(cell)) }
 // CellString formats cell as the usual 15-hex-digit H3 string.
 func CellString(cell uint64) string { return h3.Cell(cell).String() }
 
-// cellDisk returns the cells within grid distance k of cell, grouped by
+// CellDisk returns the cells within grid distance k of cell, grouped by
 // distance (index 0 is the cell itself).
-func cellDisk(cell uint64, k int) [][]uint64 {
+func CellDisk(cell uint64, k int) [][]uint64 {
 	rings := h3.GridDiskDistances(h3.Cell(cell), k)
 	out := make([][]uint64, len(rings))
 	for d, ring := range rings {
@@ -81,12 +82,12 @@ func cellDisk(cell uint64, k int) [][]uint64 {
 // them share an edge, so boundary rings never pinch and each boundary
 // vertex has exactly one outgoing edge.
 func CellsToMultiPolygon(cells []uint64) orb.MultiPolygon {
-	return cellsToMultiPolygon(cells, CellBoundary)
+	return CellsToMultiPolygonWith(cells, CellBoundary)
 }
 
-// cellsToMultiPolygon is CellsToMultiPolygon with the cell boundaries
+// CellsToMultiPolygonWith is CellsToMultiPolygon with the cell boundaries
 // looked up by boundary (computed once elsewhere).
-func cellsToMultiPolygon(cells []uint64, boundary func(uint64) orb.Ring) orb.MultiPolygon {
+func CellsToMultiPolygonWith(cells []uint64, boundary func(uint64) orb.Ring) orb.MultiPolygon {
 	if len(cells) == 0 {
 		return nil
 	}
@@ -139,14 +140,14 @@ func cellsToMultiPolygon(cells []uint64, boundary func(uint64) orb.Ring) orb.Mul
 			starts = append(starts, a)
 		}
 	}
-	return chainRings(starts, next, pts)
+	return ChainRings(starts, next, pts)
 }
 
-// chainRings follows the boundary edges a → next[a] from each start in
+// ChainRings follows the boundary edges a → next[a] from each start in
 // turn into rings and makes them a MultiPolygon: the outer rings (counter-
 // clockwise) largest first, each with the holes (clockwise) it contains.
 // It takes next over.
-func chainRings(starts, next []int32, pts []orb.Point) orb.MultiPolygon {
+func ChainRings(starts, next []int32, pts []orb.Point) orb.MultiPolygon {
 	var outers, inners []orb.Ring
 	for _, s := range starts {
 		if next[s] < 0 {
@@ -169,14 +170,14 @@ func chainRings(starts, next []int32, pts []orb.Point) orb.MultiPolygon {
 		if len(ring) < 4 || ring[0] != ring[len(ring)-1] {
 			continue
 		}
-		if ringArea2(ring) > 0 {
+		if geo.RingArea2(ring) > 0 {
 			outers = append(outers, ring)
 		} else {
 			inners = append(inners, ring)
 		}
 	}
 	// Largest outer first so output is stable and the main part leads.
-	sort.SliceStable(outers, func(i, j int) bool { return ringArea2(outers[i]) > ringArea2(outers[j]) })
+	sort.SliceStable(outers, func(i, j int) bool { return geo.RingArea2(outers[i]) > geo.RingArea2(outers[j]) })
 	mp := make(orb.MultiPolygon, len(outers))
 	for i, o := range outers {
 		mp[i] = orb.Polygon{o}
@@ -186,7 +187,7 @@ func chainRings(starts, next []int32, pts []orb.Point) orb.MultiPolygon {
 		// A hole belongs to the smallest outer ring containing it.
 		best, bestA := -1, math.Inf(1)
 		for i, o := range outers {
-			if a := ringArea2(o); a < bestA && ringContains(o, p[0]+0, p[1]+0, h) {
+			if a := geo.RingArea2(o); a < bestA && ringContains(o, p[0]+0, p[1]+0, h) {
 				best, bestA = i, a
 			}
 		}
@@ -224,11 +225,11 @@ func pointInRing(r orb.Ring, x, y float64) bool {
 	return in
 }
 
-// cellChildren returns the seven children of a hexagonal cell one
+// CellChildren returns the seven children of a hexagonal cell one
 // resolution finer (res must be the cell's resolution + 1), without a call
 // into H3: a child is the parent with the next digit set to 0–6. A
 // pentagon has no child with digit 1; it is left out.
-func cellChildren(cell uint64, res int) []uint64 {
+func CellChildren(cell uint64, res int) []uint64 {
 	if CellResolution(cell)+1 != res {
 		cs := h3.Cell(cell).Children(res)
 		out := make([]uint64, len(cs))
@@ -237,12 +238,12 @@ func cellChildren(cell uint64, res int) []uint64 {
 		}
 		return out
 	}
-	return cellChildrenInto(make([]uint64, 0, 7), cell)
+	return CellChildrenInto(make([]uint64, 0, 7), cell)
 }
 
-// cellChildrenInto appends to out the children of cell one resolution
+// CellChildrenInto appends to out the children of cell one resolution
 // finer, as cellChildren.
-func cellChildrenInto(out []uint64, cell uint64) []uint64 {
+func CellChildrenInto(out []uint64, cell uint64) []uint64 {
 	res := CellResolution(cell) + 1
 	shift := uint(3 * (15 - res))
 	base := cell&^(0xF<<52)&^(7<<shift) | uint64(res)<<52

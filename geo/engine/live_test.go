@@ -1,4 +1,4 @@
-package geo
+package engine
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/internal/geotest"
 )
 
 // TestLiveMatchesAnalyze builds a Live from most reports, adds the rest
@@ -13,9 +16,9 @@ import (
 // counts must be equal, and the holes of every carrier and the dead zones
 // the same cells (up to float rounding at the threshold).
 func TestLiveMatchesAnalyze(t *testing.T) {
-	areas := gridAreas(8, 8, 12, 105.8, 10.2, 0.3/8)
+	areas := geotest.GridAreas(8, 8, 12, 105.8, 10.2, 0.3/8)
 	all := provinceObs(20000, 105.8, 10.2, 0.3)
-	cfg := DefaultConfig()
+	cfg := geo.DefaultConfig()
 	cfg.Holes.EstimateBias = false // the bias is fixed when a Live is built
 	const late = 400
 	live := newLateLive(t, areas, all, late, cfg)
@@ -47,7 +50,7 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 	if got.Summary.Reports != len(all) {
 		t.Errorf("summary: %d reports, want %d", got.Summary.Reports, len(all))
 	}
-	cells := func(r *Result, c Carrier) map[uint64]bool {
+	cells := func(r *geo.Result, c geo.Carrier) map[uint64]bool {
 		m := map[uint64]bool{}
 		for _, h := range r.Holes {
 			if h.Carrier == c {
@@ -58,7 +61,7 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 		}
 		return m
 	}
-	for _, c := range append(slices.Clone(Carriers), CarrierAll) {
+	for _, c := range append(slices.Clone(geo.Carriers), geo.CarrierAll) {
 		g, w := cells(got, c), cells(want, c)
 		diff := 0
 		for id := range g {
@@ -72,7 +75,7 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d hole cells live, %d batch, %d differ", c, len(g), len(w), diff)
-		if len(w) == 0 && c != CarrierAll {
+		if len(w) == 0 && c != geo.CarrierAll {
 			t.Errorf("%s: the batch found no holes; the test data should have some", c)
 		}
 		if float64(diff) > math.Max(2, 0.01*float64(len(w))) {
@@ -91,9 +94,9 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 // with the holes built from scratch from the Live's flagged cells, as
 // Analyze builds them, and checks that the Live's cell-to-hole maps hold
 // exactly the holes' cells.
-func checkLive(t *testing.T, l *Live, res *Result) {
+func checkLive(t *testing.T, l *Live, res *geo.Result) {
 	t.Helper()
-	var want []Hole
+	var want []geo.Hole
 	for s := range nCarriers + 1 {
 		for _, comp := range components(l.flagged[s]) {
 			if h, ok := componentHole(l.f, s, comp, l.obs, l.cfg); ok {
@@ -109,7 +112,7 @@ func checkLive(t *testing.T, l *Live, res *Result) {
 	if len(want) != len(res.Holes) {
 		t.Fatalf("%d holes, want %d", len(res.Holes), len(want))
 	}
-	byID := map[string]Hole{}
+	byID := map[string]geo.Hole{}
 	for _, h := range res.Holes {
 		byID[h.ID] = h
 	}
@@ -147,9 +150,9 @@ func checkLive(t *testing.T, l *Live, res *Result) {
 // every few, and checks each (see checkLive): holes that split, shrink,
 // grow and merge are rebuilt, and outlined, exactly as from scratch.
 func TestLiveHolesExact(t *testing.T) {
-	areas := gridAreas(8, 8, 12, 105.8, 10.2, 0.3/8)
+	areas := geotest.GridAreas(8, 8, 12, 105.8, 10.2, 0.3/8)
 	all := provinceObs(20000, 105.8, 10.2, 0.3)
-	cfg := DefaultConfig()
+	cfg := geo.DefaultConfig()
 	const late = 600
 	live := newLateLive(t, areas, all, late, cfg)
 	for i, o := range all[len(all)-late:] {
@@ -163,7 +166,7 @@ func TestLiveHolesExact(t *testing.T) {
 
 // newLateLive builds a Live over all but the last late observations, which
 // the test then adds one at a time.
-func newLateLive(t *testing.T, areas []Area, all []Obs, late int, cfg Config) *Live {
+func newLateLive(t *testing.T, areas []geo.Area, all []geo.Obs, late int, cfg geo.Config) *Live {
 	t.Helper()
 	live, err := NewLive(context.Background(), Input{Areas: areas, Obs: slices.Clone(all[:len(all)-late])}, cfg)
 	if err != nil {

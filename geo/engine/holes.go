@@ -1,178 +1,19 @@
-package geo
+package engine
 
 import (
 	"fmt"
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 )
 
-// HoleParams tune coverage-hole detection. The method is explained in the
-// README ("How holes are found"); the defaults were chosen on simulated
-// provinces (gapmap demo) and are documented there.
-type HoleParams struct {
-	// Res is the H3 resolution of the evidence grid (10: ≈0.015 km², a
-	// cell about 130 m across).
-	Res int `json:"resolution"`
-	// Evidence is read at several scales, finest first. Where reports are
-	// dense (FineMinReports within FineRings rings, Gaussian weights of
-	// FineBandwidth) that narrow neighbourhood decides, against
-	// FineThreshold: dense evidence needs little pooling, so edges stay
-	// sharp and the estimate is little diluted. Otherwise, near reports, a
-	// cell's estimate pools the reports within Rings rings of cells at
-	// Res, with Gaussian weights of Bandwidth rings; it is used when it
-	// rests on at least LocalMinReports (kernel-weighted) reports.
-	// Elsewhere a wide estimate is used: reports pooled into cells one
-	// resolution coarser and spread over WideRings rings of those with
-	// WideBandwidth, again if it rests on LocalMinReports; then two
-	// resolutions coarser, and so on for WideLevels levels, the last
-	// needing only MinEvidence. Sparse evidence thus still counts, over a
-	// wider neighbourhood, while dense evidence keeps sharp edges.
-	Rings           int     `json:"rings"`
-	FineRings       int     `json:"fine_rings"`
-	FineBandwidth   float64 `json:"fine_bandwidth_rings"`
-	FineMinReports  float64 `json:"fine_min_reports"`
-	FineThreshold   float64 `json:"fine_threshold"`
-	Bandwidth       float64 `json:"bandwidth_rings"`
-	LocalMinReports float64 `json:"local_min_reports"`
-	WideRings       int     `json:"wide_rings"`
-	WideBandwidth   float64 `json:"wide_bandwidth_rings"`
-	WideLevels      int     `json:"wide_levels"`
-	// ReportBias is how many times more likely someone with a weak signal
-	// is to report than someone with a good one. Weak evidence is divided
-	// by it so the estimate describes places, not complaints. When the
-	// data has enough drive tests (unbiased) it is estimated from them
-	// instead (EstimateBias).
-	ReportBias   float64 `json:"report_bias"`
-	EstimateBias bool    `json:"estimate_bias"`
-	// MinEvidence is the least kernel-weighted number of reports in the
-	// wide estimate for a cell to be judged at all.
-	MinEvidence float64 `json:"min_evidence"`
-	// Threshold is the estimated weak share of a cell's surroundings above
-	// which the cell is in a hole.
-	Threshold float64 `json:"threshold"`
-	// A hole must rest on at least MinWeakReports weak reports, from
-	// MinReporters reporters (anonymous reports on different days count
-	// separately), on MinDays days, in MinCells distinct resolution-9 cells
-	// (the FCC mobile challenge's spread check).
-	MinWeakReports int `json:"min_weak_reports"`
-	MinReporters   int `json:"min_reporters"`
-	MinDays        int `json:"min_days"`
-	MinCells       int `json:"min_cells"`
-	// DeadMinCarriers: a dead zone needs evidence from at least this many
-	// carriers, all with a weak share above DeadThreshold, in a cell that
-	// is in some carrier's hole.
-	DeadMinCarriers int     `json:"dead_min_carriers"`
-	DeadThreshold   float64 `json:"dead_threshold"`
-	DeadPooled      float64 `json:"dead_pooled_threshold"`
-	// Evidence weights (0–1) for reports that carry no level.
-	SignalSigmaDB         float64 `json:"signal_sigma_db"`
-	LegacyEvidence        float64 `json:"legacy_evidence"`
-	SlowEvidence          float64 `json:"slow_evidence"`
-	UnknownEvidence       float64 `json:"unknown_evidence"`
-	BareBroadbandEvidence float64 `json:"bare_broadband_evidence"`
-}
-
-// DefaultHoleParams returns the documented defaults.
-func DefaultHoleParams() HoleParams {
-	return HoleParams{
-		Res:                   10,
-		Rings:                 3,
-		FineRings:             1,
-		FineBandwidth:         0.8,
-		FineMinReports:        4,
-		FineThreshold:         0.45,
-		Bandwidth:             1.5,
-		LocalMinReports:       1,
-		WideRings:             2,
-		WideBandwidth:         1.2,
-		WideLevels:            2,
-		ReportBias:            4,
-		EstimateBias:          true,
-		MinEvidence:           0.5,
-		Threshold:             0.4,
-		MinWeakReports:        3,
-		MinReporters:          2,
-		MinDays:               2,
-		MinCells:              2,
-		DeadMinCarriers:       2,
-		DeadThreshold:         0.25,
-		DeadPooled:            0.55,
-		SignalSigmaDB:         4,
-		LegacyEvidence:        0.95,
-		SlowEvidence:          0.8,
-		UnknownEvidence:       0.6,
-		BareBroadbandEvidence: 0.25,
-	}
-}
-
-// Validate checks the parameters.
-func (p HoleParams) Validate() error {
-	var es FieldErrors
-	bad := func(f, r string) { es = append(es, &FieldError{Field: f, Reason: r}) }
-	if p.Res < 7 || p.Res > 10 {
-		bad("resolution", "must be between 7 and 10")
-	}
-	if p.Rings < 0 || p.Rings > 8 {
-		bad("rings", "must be between 0 and 8")
-	}
-	if p.WideLevels < 0 || p.WideLevels > 3 || p.Res-p.WideLevels < 5 {
-		bad("wide_levels", "must be between 0 and 3, and resolution minus wide_levels at least 5")
-	}
-	if p.FineRings < 0 || p.FineRings > p.Rings {
-		bad("fine_rings", "must be between 0 and rings")
-	}
-	if !(p.FineBandwidth > 0) {
-		bad("fine_bandwidth_rings", "must be positive")
-	}
-	if !(p.FineMinReports >= 0) {
-		bad("fine_min_reports", "must not be negative")
-	}
-	if p.WideRings < 0 || p.WideRings > 8 {
-		bad("wide_rings", "must be between 0 and 8")
-	}
-	if !(p.Bandwidth > 0) {
-		bad("bandwidth_rings", "must be positive")
-	}
-	if !(p.WideBandwidth > 0) {
-		bad("wide_bandwidth_rings", "must be positive")
-	}
-	if !(p.LocalMinReports >= 0) {
-		bad("local_min_reports", "must not be negative")
-	}
-	if !(p.MinEvidence >= 0) {
-		bad("min_evidence", "must not be negative")
-	}
-	if !(p.ReportBias >= 1 && p.ReportBias <= 100) {
-		bad("report_bias", "must be between 1 and 100")
-	}
-	if !(p.Threshold > 0 && p.Threshold < 1) {
-		bad("threshold", "must be between 0 and 1")
-	}
-	if !(p.FineThreshold > 0 && p.FineThreshold < 1) {
-		bad("fine_threshold", "must be between 0 and 1")
-	}
-	if !(p.DeadThreshold > 0 && p.DeadThreshold < 1) {
-		bad("dead_threshold", "must be between 0 and 1")
-	}
-	if !(p.SignalSigmaDB > 0) {
-		bad("signal_sigma_db", "must be positive")
-	}
-	for _, f := range []struct {
-		n string
-		v float64
-	}{{"legacy_evidence", p.LegacyEvidence}, {"slow_evidence", p.SlowEvidence}, {"unknown_evidence", p.UnknownEvidence}, {"bare_broadband_evidence", p.BareBroadbandEvidence}} {
-		if !(f.v >= 0 && f.v <= 1) {
-			bad(f.n, "must be between 0 and 1")
-		}
-	}
-	return es.Err()
-}
-
 // carrierSlot maps a carrier to 0..3 (−1 for others).
-func carrierSlot(c Carrier) int {
-	if c >= Viettel && c <= Vietnamobile {
-		return int(c - Viettel)
+func carrierSlot(c geo.Carrier) int {
+	if c >= geo.Viettel && c <= geo.Vietnamobile {
+		return int(c - geo.Viettel)
 	}
 	return -1
 }
@@ -187,9 +28,9 @@ type hexAcc struct{ weak, good, n float32 }
 // hexField is the evidence grid: the cells that have reports and the cells
 // near them, with raw and smoothed evidence per carrier.
 type hexField struct {
-	p      HoleParams
+	p      geo.HoleParams
 	ci     *cellIndex
-	obs    []Obs
+	obs    []geo.Obs
 	cells  []uint64         // all cells (data cells first)
 	idx    map[uint64]int32 // cell → position in cells
 	nData  int
@@ -211,7 +52,7 @@ type hexField struct {
 // buildField bins observations into evidence cells and smooths them over
 // neighbouring cells. tabs are the per-cell tables for estimating the
 // report bias (see estimateBias).
-func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, p HoleParams) *hexField {
+func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo.Rules, p geo.HoleParams) *hexField {
 	f := &hexField{p: p, ci: ci, obs: obs, idx: map[uint64]int32{}}
 	for c := range nCarriers {
 		f.bias[c] = p.ReportBias
@@ -238,7 +79,7 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 	for c := range nCarriers {
 		f.raw[c] = make([]hexAcc, f.nData)
 	}
-	parallel(f.nData, func(lo, hi int) {
+	index.Parallel(f.nData, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			for s := range nCarriers {
 				sp := f.spans[j][s]
@@ -249,9 +90,9 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 					// experienced weak service was k times more likely to be
 					// sent, so it stands for 1/k of a place; drive tests
 					// sample good and bad alike.
-					e := p.evidence(r, o)
+					e := evidence(p, r, o)
 					w := 1.0
-					if o.Flags&FlagWeak != 0 && o.Source != SourceDriveTest {
+					if o.Flags&geo.FlagWeak != 0 && o.Source != geo.SourceDriveTest {
 						w = 1 / f.bias[s]
 					}
 					a.weak += float32(w * e)
@@ -277,9 +118,9 @@ func buildField(obs []Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r Rules, 
 	disks := make([][][]uint64, chunk)
 	for base := 0; base < f.nData; base += chunk {
 		n := min(chunk, f.nData-base)
-		parallel(n, func(lo, hi int) {
+		index.Parallel(n, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				disks[i] = cellDisk(f.cells[base+i], p.Rings)
+				disks[i] = index.CellDisk(f.cells[base+i], p.Rings)
 			}
 		})
 		for i := range n {
@@ -345,7 +186,7 @@ func (f *hexField) buildWide() {
 		par := map[uint64]*[nCarriers]hexAcc{}
 		var keys []uint64
 		for j := 0; j < f.nData; j++ {
-			pc := CellParent(f.cells[j], res)
+			pc := index.CellParent(f.cells[j], res)
 			a := par[pc]
 			if a == nil {
 				a = &[nCarriers]hexAcc{}
@@ -362,7 +203,7 @@ func (f *hexField) buildWide() {
 		wide := make(map[uint64]*[nCarriers]hexAcc, len(keys)*4)
 		for _, pc := range keys {
 			src := par[pc]
-			for d, ring := range cellDisk(pc, p.WideRings) {
+			for d, ring := range index.CellDisk(pc, p.WideRings) {
 				w := weights[d]
 				for _, cell := range ring {
 					dst := wide[cell]
@@ -450,7 +291,7 @@ func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64
 		}
 	}
 	for k, wide := range f.wide {
-		if w := wide[CellParent(cell, f.p.Res-1-k)]; w != nil {
+		if w := wide[index.CellParent(cell, f.p.Res-1-k)]; w != nil {
 			if a := pick(w, c); f.enough(a, k+1) {
 				return ratio(a), f.p.Threshold, true
 			}
@@ -483,7 +324,7 @@ func (f *hexField) flagged(c int) map[uint64]bool {
 	}
 	var desc func(cell uint64, res int)
 	desc = func(cell uint64, res int) {
-		for _, ch := range cellChildren(cell, res+1) {
+		for _, ch := range index.CellChildren(cell, res+1) {
 			if res+1 < f.p.Res {
 				desc(ch, res+1)
 				continue
@@ -510,10 +351,10 @@ func (f *hexField) flagged(c int) map[uint64]bool {
 
 // each calls fn for every observation of carrier car (CarrierAll: any
 // carrier) in data cell cell.
-func (f *hexField) each(cell uint64, car Carrier, fn func(*Obs)) {
+func (f *hexField) each(cell uint64, car geo.Carrier, fn func(*geo.Obs)) {
 	if j, ok := f.idx[cell]; ok && int(j) < f.nData {
 		for s, sp := range f.spans[j] {
-			if car != CarrierAll && Carriers[s] != car {
+			if car != geo.CarrierAll && geo.Carriers[s] != car {
 				continue
 			}
 			for _, k := range f.ci.keys[sp.lo:sp.hi] {
@@ -522,7 +363,7 @@ func (f *hexField) each(cell uint64, car Carrier, fn func(*Obs)) {
 		}
 	}
 	for _, i := range f.extra[cell] {
-		if o := &f.obs[i]; car == CarrierAll || o.Carrier == car {
+		if o := &f.obs[i]; car == geo.CarrierAll || o.Carrier == car {
 			fn(o)
 		}
 	}
@@ -566,7 +407,7 @@ func components(flagged map[uint64]bool) [][]uint64 {
 		comp := []uint64{start}
 		seen[start] = true
 		for q := 0; q < len(comp); q++ {
-			for _, ring := range cellDisk(comp[q], 1)[1:] {
+			for _, ring := range index.CellDisk(comp[q], 1)[1:] {
 				for _, n := range ring {
 					if flagged[n] && !seen[n] {
 						seen[n] = true
@@ -583,6 +424,6 @@ func components(flagged map[uint64]bool) [][]uint64 {
 
 // holeID derives a stable identifier from the carrier and the hole's
 // first cell (cells sorted by index).
-func holeID(c Carrier, cells []uint64) string {
-	return fmt.Sprintf("%s-%s", c, CellString(cells[0]))
+func holeID(c geo.Carrier, cells []uint64) string {
+	return fmt.Sprintf("%s-%s", c, index.CellString(cells[0]))
 }

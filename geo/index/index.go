@@ -1,4 +1,4 @@
-package geo
+package index
 
 import (
 	"cmp"
@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
 )
@@ -35,7 +36,7 @@ import (
 //
 // An Index is immutable after NewIndex and safe for concurrent use.
 type Index struct {
-	areas []Area
+	areas []geo.Area
 	prep  []prepared
 	tree  rtree.RTreeG[int32]
 	// bounds of all areas; the grid covers it.
@@ -47,12 +48,12 @@ type Index struct {
 	cand []int32
 }
 
-// NewIndex builds an index over areas, which must be valid (see
+// New builds an index over areas, which must be valid (see
 // Area.Validate). The index keeps areas (it does not copy them); Area(i)
 // returns &areas[i].
-func NewIndex(areas []Area) *Index {
+func New(areas []geo.Area) *Index {
 	ix := &Index{areas: areas, prep: make([]prepared, len(areas)), bound: orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}}
-	parallel(len(areas), func(lo, hi int) {
+	Parallel(len(areas), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ix.prep[i] = prepare(areas[i].Geometry)
 		}
@@ -93,7 +94,7 @@ func (ix *Index) buildGrid() {
 		return cmp.Compare(ix.areas[a].Code, ix.areas[b].Code)
 	})
 	counts := make([]int32, ix.gx*ix.gy+1)
-	each := func(i int32, fn func(g int)) {
+	eachCell := func(i int32, fn func(g int)) {
 		b := ix.prep[i].bound
 		x0, y0 := ix.cellXY(b.Min[0], b.Min[1])
 		x1, y1 := ix.cellXY(b.Max[0], b.Max[1])
@@ -104,7 +105,7 @@ func (ix *Index) buildGrid() {
 		}
 	}
 	for _, i := range order {
-		each(i, func(g int) { counts[g+1]++ })
+		eachCell(i, func(g int) { counts[g+1]++ })
 	}
 	for g := 1; g < len(counts); g++ {
 		counts[g] += counts[g-1]
@@ -113,7 +114,7 @@ func (ix *Index) buildGrid() {
 	ix.cand = make([]int32, counts[len(counts)-1])
 	fill := slices.Clone(counts[:len(counts)-1])
 	for _, i := range order {
-		each(i, func(g int) {
+		eachCell(i, func(g int) {
 			ix.cand[fill[g]] = i
 			fill[g]++
 		})
@@ -131,7 +132,7 @@ func (ix *Index) cellXY(lon, lat float64) (int, int) {
 func (ix *Index) Len() int { return len(ix.areas) }
 
 // Area returns area i.
-func (ix *Index) Area(i int) *Area { return &ix.areas[i] }
+func (ix *Index) Area(i int) *geo.Area { return &ix.areas[i] }
 
 // Bound returns the bounds of all areas.
 func (ix *Index) Bound() orb.Bound { return ix.bound }
@@ -168,7 +169,7 @@ func (ix *Index) Search(b orb.Bound, fn func(i int) bool) {
 // Assign sets obs[i].Area for every observation, in parallel. Points are
 // visited in spatial (Hilbert curve) order so that consecutive lookups
 // touch the same polygons; obs itself is not reordered.
-func (ix *Index) Assign(obs []Obs) {
+func (ix *Index) Assign(obs []geo.Obs) {
 	if len(obs) < 4096 {
 		for i := range obs {
 			obs[i].Area = int32(ix.Locate(obs[i].Lon, obs[i].Lat))
@@ -176,7 +177,7 @@ func (ix *Index) Assign(obs []Obs) {
 		return
 	}
 	order := ix.hilbertOrder(len(obs), func(i int) (float64, float64) { return obs[i].Lon, obs[i].Lat })
-	parallel(len(order), func(lo, hi int) {
+	Parallel(len(order), func(lo, hi int) {
 		for _, k := range order[lo:hi] {
 			o := &obs[uint32(k)]
 			o.Area = int32(ix.Locate(o.Lon, o.Lat))
@@ -188,7 +189,7 @@ func (ix *Index) Assign(obs []Obs) {
 func (ix *Index) AssignPoints(pts []orb.Point) []int32 {
 	out := make([]int32, len(pts))
 	order := ix.hilbertOrder(len(pts), func(i int) (float64, float64) { return pts[i][0], pts[i][1] })
-	parallel(len(order), func(lo, hi int) {
+	Parallel(len(order), func(lo, hi int) {
 		for _, k := range order[lo:hi] {
 			i := uint32(k)
 			out[i] = int32(ix.Locate(pts[i][0], pts[i][1]))
@@ -204,7 +205,7 @@ func (ix *Index) hilbertOrder(n int, at func(i int) (float64, float64)) []uint64
 	b := ix.bound
 	sx := 65535 / math.Max(b.Max[0]-b.Min[0], 1e-12)
 	sy := 65535 / math.Max(b.Max[1]-b.Min[1], 1e-12)
-	parallel(n, func(lo, hi int) {
+	Parallel(n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			lon, lat := at(i)
 			x := uint32(min(max((lon-b.Min[0])*sx, 0), 65535))
@@ -269,9 +270,9 @@ func radixSortHigh32(v []uint64) {
 	copy(v, src)
 }
 
-// parallel splits [0, n) into one contiguous chunk per CPU and runs fn on
+// Parallel splits [0, n) into one contiguous chunk per CPU and runs fn on
 // each.
-func parallel(n int, fn func(lo, hi int)) {
+func Parallel(n int, fn func(lo, hi int)) {
 	workers := runtime.GOMAXPROCS(0)
 	if n < 1024 || workers == 1 {
 		fn(0, n)
@@ -491,8 +492,8 @@ func (p *prepared) crossings(x, y float64) bool {
 	return in
 }
 
-// each runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines and waits.
-func each(n int, fn func(i int)) {
+// Each runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines and waits.
+func Each(n int, fn func(i int)) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i := range n {

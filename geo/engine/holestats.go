@@ -1,8 +1,11 @@
-package geo
+package engine
 
 import (
 	"math"
 	"slices"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 )
 
 // holeStats is a hole's evidence kept as counts, so that a Live can add
@@ -12,7 +15,7 @@ import (
 // signal levels and weak reports' times kept sorted for the median and
 // the first and last.
 type holeStats struct {
-	car                      Carrier
+	car                      geo.Carrier
 	reports, weak, noService int
 	// carWeak counts weak reports per carrier slot (for dead zones).
 	carWeak   [nCarriers]int
@@ -24,13 +27,13 @@ type holeStats struct {
 	spreadRes int
 }
 
-func newHoleStats(car Carrier, p HoleParams) *holeStats {
+func newHoleStats(car geo.Carrier, p geo.HoleParams) *holeStats {
 	return &holeStats{car: car, reporters: map[uint64]int32{}, days: map[int64]int32{},
 		spread: map[uint64]int32{}, spreadRes: min(9, p.Res)}
 }
 
 // scanHoleStats counts the reports in cells.
-func scanHoleStats(f *hexField, car Carrier, cells []uint64) *holeStats {
+func scanHoleStats(f *hexField, car geo.Carrier, cells []uint64) *holeStats {
 	st := newHoleStats(car, f.p)
 	for _, c := range cells {
 		st.cell(f, c, 1)
@@ -41,9 +44,9 @@ func scanHoleStats(f *hexField, car Carrier, cells []uint64) *holeStats {
 // cell adds (sign 1) or takes away (sign −1) the reports in cell c.
 func (st *holeStats) cell(f *hexField, c uint64, sign int) {
 	var parent uint64
-	f.each(c, st.car, func(o *Obs) {
-		if parent == 0 && o.Flags&FlagWeak != 0 {
-			parent = CellParent(c, st.spreadRes)
+	f.each(c, st.car, func(o *geo.Obs) {
+		if parent == 0 && o.Flags&geo.FlagWeak != 0 {
+			parent = index.CellParent(c, st.spreadRes)
 		}
 		st.obs(o, parent, sign)
 	})
@@ -51,19 +54,19 @@ func (st *holeStats) cell(f *hexField, c uint64, sign int) {
 
 // obs adds (sign 1) or takes away (sign −1) one report, in the
 // resolution-9 cell parent (needed only when it is weak).
-func (st *holeStats) obs(o *Obs, parent uint64, sign int) {
+func (st *holeStats) obs(o *geo.Obs, parent uint64, sign int) {
 	st.reports += sign
 	if o.HasSignal() {
 		st.signals = sortedMove(st.signals, o.SignalDBm, sign)
 	}
-	if o.Flags&FlagWeak == 0 {
+	if o.Flags&geo.FlagWeak == 0 {
 		return
 	}
 	st.weak += sign
 	if s := carrierSlot(o.Carrier); s >= 0 {
 		st.carWeak[s] += sign
 	}
-	if o.Flags&FlagNoService != 0 || o.Tech == TechNone {
+	if o.Flags&geo.FlagNoService != 0 || o.Tech == geo.TechNone {
 		st.noService += sign
 	}
 	count(st.reporters, reporterKey(o), sign)
@@ -96,9 +99,9 @@ func sortedMove[T float32 | int64](s []T, v T, sign int) []T {
 // hole makes the hole of cells (sorted) from the counts, as componentHole
 // would, and reports whether its evidence is enough. Its areas and
 // outline are left to the caller.
-func (st *holeStats) hole(cells []uint64, cfg Config) (Hole, bool) {
+func (st *holeStats) hole(cells []uint64, cfg geo.Config) (geo.Hole, bool) {
 	p := cfg.Holes
-	if st.car == CarrierAll {
+	if st.car == geo.CarrierAll {
 		n := 0
 		for _, w := range st.carWeak {
 			if w > 0 {
@@ -106,10 +109,10 @@ func (st *holeStats) hole(cells []uint64, cfg Config) (Hole, bool) {
 			}
 		}
 		if n < p.DeadMinCarriers {
-			return Hole{}, false
+			return geo.Hole{}, false
 		}
 	}
-	h := Hole{Carrier: st.car, Cells: len(cells), CellIDs: cells, MedianSignalDBm: math.NaN(),
+	h := geo.Hole{Carrier: st.car, Cells: len(cells), CellIDs: cells, MedianSignalDBm: math.NaN(),
 		Reports: st.reports, Weak: st.weak, Reporters: len(st.reporters)}
 	if h.Weak < p.MinWeakReports || h.Reporters < p.MinReporters || len(st.days) < p.MinDays || len(st.spread) < p.MinCells {
 		return h, false

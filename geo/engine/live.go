@@ -1,4 +1,4 @@
-package geo
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 )
 
@@ -22,18 +24,18 @@ import (
 // A Live is safe for concurrent use.
 type Live struct {
 	mu    sync.Mutex
-	cfg   Config
-	ix    *Index
-	areas []Area
-	teams []TeamOut
+	cfg   geo.Config
+	ix    *index.Index
+	areas []geo.Area
+	teams []geo.TeamOut
 	nTeam int
-	obs   []Obs
+	obs   []geo.Obs
 	tally obsTally
 	f     *hexField
 	acc   *areaAccum
 	info  map[uint64]*cellInfo
 	land  []float64
-	cells []CellStat
+	cells []geo.CellStat
 	bias  map[string]float64
 
 	// flagged[s] are the cells judged weak for carrier slot s; flagged
@@ -63,14 +65,14 @@ type Live struct {
 // the cells that join or leave it: its evidence as counts and its cells'
 // information, in the order of its cells.
 type liveHole struct {
-	Hole
+	geo.Hole
 	st    *holeStats
 	infos []*cellInfo
 }
 
 // NewLive analyses in like Analyze and keeps what it needs to take more
 // reports. It owns in.Obs from then on.
-func NewLive(ctx context.Context, in Input, cfg Config) (*Live, error) {
+func NewLive(ctx context.Context, in Input, cfg geo.Config) (*Live, error) {
 	ix, cells, f, err := analyzeStart(ctx, in, cfg, func(string) {})
 	if err != nil {
 		return nil, err
@@ -112,9 +114,9 @@ func NewLive(ctx context.Context, in Input, cfg Config) (*Live, error) {
 // newHole counts the evidence in cells (sorted, connected) of slot and
 // returns their hole, or nil when the evidence is not enough.
 func (l *Live) newHole(slot int, cells []uint64) *liveHole {
-	car := CarrierAll
+	car := geo.CarrierAll
 	if slot < nCarriers {
-		car = Carriers[slot]
+		car = geo.Carriers[slot]
 	}
 	st := scanHoleStats(l.f, car, cells)
 	h, ok := st.hole(cells, l.cfg)
@@ -156,8 +158,8 @@ func (l *Live) measure(h *liveHole) {
 }
 
 // slotOf is carrierSlot with dead zones in slot nCarriers.
-func slotOf(c Carrier) int {
-	if c == CarrierAll {
+func slotOf(c geo.Carrier) int {
+	if c == geo.CarrierAll {
 		return nCarriers
 	}
 	return carrierSlot(c)
@@ -166,17 +168,17 @@ func slotOf(c Carrier) int {
 // Add takes one more report, in its compact form (see Report.ToObs). It
 // reports whether any cell changed sides (in or out of a hole or dead
 // zone); the holes themselves are redrawn at the next Result.
-func (l *Live) Add(o Obs) bool {
+func (l *Live) Add(o geo.Obs) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.add(o)
 }
 
 // add takes one observation; the caller holds mu.
-func (l *Live) add(o Obs) bool {
+func (l *Live) add(o geo.Obs) bool {
 	o.Area = int32(l.ix.Locate(o.Lon, o.Lat))
 	if l.cfg.Rules.IsWeak(&o) {
-		o.Flags |= FlagWeak
+		o.Flags |= geo.FlagWeak
 	}
 	l.obs = append(l.obs, o)
 	l.f.obs = l.obs
@@ -187,12 +189,12 @@ func (l *Live) add(o Obs) bool {
 	if s < 0 {
 		return false
 	}
-	cell := CellAt(o.Lon, o.Lat, l.cfg.Holes.Res)
+	cell := index.CellAt(o.Lon, o.Lat, l.cfg.Holes.Res)
 	l.f.extra[cell] = append(l.f.extra[cell], i)
 	sp := l.f.add(&l.obs[i], s, cell, l.cfg.Rules)
 	var parent uint64 // cell's resolution-9 cell, for a weak report
-	if l.obs[i].Flags&FlagWeak != 0 {
-		parent = CellParent(cell, min(9, l.cfg.Holes.Res))
+	if l.obs[i].Flags&geo.FlagWeak != 0 {
+		parent = index.CellParent(cell, min(9, l.cfg.Holes.Res))
 	}
 
 	// Re-judge every cell whose judgement the report can have changed
@@ -667,7 +669,7 @@ func (l *Live) neighbours(c uint64) []uint64 {
 	if n, ok := l.near[c]; ok {
 		return n
 	}
-	n := cellDisk(c, 1)[1]
+	n := index.CellDisk(c, 1)[1]
 	l.near[c] = n
 	return n
 }
@@ -683,12 +685,12 @@ func (l *Live) anyFlagged(c uint64) bool {
 }
 
 // Result returns the analysis as it stands; the caller may keep it.
-func (l *Live) Result() *Result {
+func (l *Live) Result() *geo.Result {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.flush()
 	l.stamp++
-	res := &Result{Cells: l.cells, Teams: l.teams, ReportBias: l.bias}
+	res := &geo.Result{Cells: l.cells, Teams: l.teams, ReportBias: l.bias}
 	res.Areas = l.acc.scores()
 	var todo []int
 	for k, h := range l.holes {
@@ -705,7 +707,7 @@ func (l *Live) Result() *Result {
 			}
 		}
 	}
-	parallel(len(todo), func(lo, hi int) {
+	index.Parallel(len(todo), func(lo, hi int) {
 		for _, k := range todo[lo:hi] {
 			h := l.holes[k]
 			h.Geometry = l.outline(k, h)
@@ -713,11 +715,11 @@ func (l *Live) Result() *Result {
 	})
 	// Sort the holes before copying them: a Hole is large to move. No two
 	// have the same carrier and ID, so the order is that of rankHoles.
-	order := make([]*Hole, 0, len(l.holes))
+	order := make([]*geo.Hole, 0, len(l.holes))
 	for _, h := range l.holes {
 		order = append(order, &h.Hole)
 	}
-	slices.SortFunc(order, func(a, b *Hole) int {
+	slices.SortFunc(order, func(a, b *geo.Hole) int {
 		switch {
 		case holeLess(a, b):
 			return -1
@@ -726,7 +728,7 @@ func (l *Live) Result() *Result {
 		}
 		return 0
 	})
-	res.Holes = make([]Hole, len(order))
+	res.Holes = make([]geo.Hole, len(order))
 	for i, h := range order {
 		res.Holes[i] = *h
 	}
@@ -810,13 +812,13 @@ func (l *Live) addTopo(c uint64) {
 func (l *Live) outline(k int, h *liveHole) orb.MultiPolygon {
 	ring := func(c uint64) orb.Ring { return l.info[c].ring }
 	if len(h.CellIDs) < outlineTopoMin {
-		return cellsToMultiPolygon(h.CellIDs, ring)
+		return index.CellsToMultiPolygonWith(h.CellIDs, ring)
 	}
 	m, s := l.mark(k), slotOf(h.Carrier)
 	in := func(t *cellTopo) bool { return t != nil && t.mark[s] == m }
 	for _, inf := range h.infos {
 		if t := inf.topo; t == nil || !t.ok {
-			return cellsToMultiPolygon(h.CellIDs, ring)
+			return index.CellsToMultiPolygonWith(h.CellIDs, ring)
 		}
 	}
 	local := map[int32]int32{}
@@ -852,9 +854,9 @@ func (l *Live) outline(k int, h *liveHole) orb.MultiPolygon {
 		}
 	}
 	if slices.Contains(set, false) {
-		return cellsToMultiPolygon(h.CellIDs, ring)
+		return index.CellsToMultiPolygonWith(h.CellIDs, ring)
 	}
-	return chainRings(starts, next, pts)
+	return index.ChainRings(starts, next, pts)
 }
 
 // Len is the number of reports taken.
@@ -875,15 +877,15 @@ type spread struct {
 // add spreads one observation's evidence into the cells around cell, as
 // buildField and buildWide do for the first ones, and returns the cells it
 // reached.
-func (f *hexField) add(o *Obs, s int, cell uint64, r Rules) spread {
-	e := f.p.evidence(r, o)
+func (f *hexField) add(o *geo.Obs, s int, cell uint64, r geo.Rules) spread {
+	e := evidence(f.p, r, o)
 	w := 1.0
-	if o.Flags&FlagWeak != 0 && o.Source != SourceDriveTest {
+	if o.Flags&geo.FlagWeak != 0 && o.Source != geo.SourceDriveTest {
 		w = 1 / f.bias[s]
 	}
 	src := hexAcc{weak: float32(w * e), good: float32(w * (1 - e)), n: 1}
 	var sp spread
-	for d, ring := range cellDisk(cell, f.p.Rings) {
+	for d, ring := range index.CellDisk(cell, f.p.Rings) {
 		for _, c := range ring {
 			j := f.cellIndexOf(c)
 			f.smooth[s][j].addScaled(src, f.weights[d])
@@ -895,8 +897,8 @@ func (f *hexField) add(o *Obs, s int, cell uint64, r Rules) spread {
 	}
 	sp.wide = make([][]uint64, len(f.wide))
 	for k, wide := range f.wide {
-		pc := CellParent(cell, f.p.Res-1-k)
-		for d, ring := range cellDisk(pc, f.p.WideRings) {
+		pc := index.CellParent(cell, f.p.Res-1-k)
+		for d, ring := range index.CellDisk(pc, f.p.WideRings) {
 			for _, c := range ring {
 				a := wide[c]
 				if a == nil {
@@ -951,7 +953,7 @@ func (f *hexField) touched(s int, sp spread) []uint64 {
 	var down func(c uint64, k int)
 	down = func(c uint64, k int) { // c is at wide level k
 		var kids [7]uint64
-		for _, ch := range cellChildrenInto(kids[:0], c) {
+		for _, ch := range index.CellChildrenInto(kids[:0], c) {
 			if k > 0 {
 				if slices.Contains(sp.wide[k-1], ch) {
 					continue // taken from there

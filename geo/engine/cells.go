@@ -1,4 +1,4 @@
-package geo
+package engine
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 )
 
@@ -40,7 +42,7 @@ func cellFromBits(bits uint64, res int) uint64 {
 
 // newCellIndex computes every observation's fine cell (in parallel: the
 // H3 call dominates) and sorts the keys.
-func newCellIndex(obs []Obs, coarse, fine int) (*cellIndex, error) {
+func newCellIndex(obs []geo.Obs, coarse, fine int) (*cellIndex, error) {
 	ci := &cellIndex{coarse: coarse, fine: fine, fd: uint(3 * (fine - coarse))}
 	used := uint(7+3*coarse) + 2 + ci.fd
 	ci.idxBits = 64 - used
@@ -48,7 +50,7 @@ func newCellIndex(obs []Obs, coarse, fine int) (*cellIndex, error) {
 		return nil, fmt.Errorf("geo: %d reports are too many for cell resolutions %d/%d (at most %d)", len(obs), coarse, fine, 1<<ci.idxBits)
 	}
 	keys := make([]uint64, len(obs))
-	parallel(len(obs), func(lo, hi int) {
+	index.Parallel(len(obs), func(lo, hi int) {
 		// Reports of several carriers from one spot (a team testing every
 		// SIM) usually come together: reuse the cell of the one before.
 		var plon, plat float64
@@ -63,7 +65,7 @@ func newCellIndex(obs []Obs, coarse, fine int) (*cellIndex, error) {
 			}
 			if !have || o.Lon != plon || o.Lat != plat {
 				plon, plat, have = o.Lon, o.Lat, true
-				pbits = cellBits(CellAt(o.Lon, o.Lat, fine), fine)
+				pbits = cellBits(index.CellAt(o.Lon, o.Lat, fine), fine)
 			}
 			bits := pbits
 			digits := bits & (1<<ci.fd - 1)
@@ -120,29 +122,29 @@ type biasTable struct{ a, b, c, d float64 }
 
 // coarseStats summarises each carrier's reports per coarse cell, and
 // collects per-cell tables for estimating the report bias.
-func (ci *cellIndex) coarseStats(obs []Obs) ([]CellStat, [nCarriers][]biasTable) {
-	var out []CellStat
+func (ci *cellIndex) coarseStats(obs []geo.Obs) ([]geo.CellStat, [nCarriers][]biasTable) {
+	var out []geo.CellStat
 	var tabs [nCarriers][]biasTable
 	var reps []uint64
 	var days []int64
 	var sig []float32
 	runs(ci.keys, ci.coarseGroup, func(lo, hi int) {
 		k0 := ci.keys[lo]
-		st := CellStat{Cell: ci.coarseCell(k0), Carrier: Carriers[ci.slot(k0)]}
+		st := geo.CellStat{Cell: ci.coarseCell(k0), Carrier: geo.Carriers[ci.slot(k0)]}
 		reps, days, sig = reps[:0], days[:0], sig[:0]
 		var children uint8
 		var t biasTable
 		for _, k := range ci.keys[lo:hi] {
 			o := &obs[ci.obs(k)]
 			st.Reports++
-			weak := o.Flags&FlagWeak != 0
+			weak := o.Flags&geo.FlagWeak != 0
 			if weak {
 				st.Weak++
 			}
 			switch {
-			case o.Source == SourceDriveTest && weak:
+			case o.Source == geo.SourceDriveTest && weak:
 				t.c++
-			case o.Source == SourceDriveTest:
+			case o.Source == geo.SourceDriveTest:
 				t.d++
 			case weak:
 				t.a++
@@ -217,8 +219,8 @@ const earthRadiusKm = 6371.0088
 // newCellInfo derives a cell's figures from its boundary with one call
 // into H3; the area is the boundary's area in a local equirectangular
 // projection, within 0.1% of the spherical area at these sizes.
-func newCellInfo(c uint64, ix *Index) cellInfo {
-	ring := CellBoundary(c)
+func newCellInfo(c uint64, ix *index.Index) cellInfo {
+	ring := index.CellBoundary(c)
 	n := len(ring) - 1 // closed ring
 	var cx, cy float64
 	for _, p := range ring[:n] {
@@ -246,14 +248,14 @@ func newCellInfo(c uint64, ix *Index) cellInfo {
 
 // holeCellInfo computes cellInfo for every cell of every hole, once per
 // cell, in parallel.
-func holeCellInfo(holes []Hole, ix *Index) map[uint64]*cellInfo {
+func holeCellInfo(holes []geo.Hole, ix *index.Index) map[uint64]*cellInfo {
 	m := map[uint64]*cellInfo{}
 	addCellInfo(m, holes, ix)
 	return m
 }
 
 // addCellInfo adds to m the cells of holes it does not hold yet.
-func addCellInfo(m map[uint64]*cellInfo, holes []Hole, ix *Index) {
+func addCellInfo(m map[uint64]*cellInfo, holes []geo.Hole, ix *index.Index) {
 	var cells []uint64
 	for _, h := range holes {
 		cells = append(cells, h.CellIDs...)
@@ -262,7 +264,7 @@ func addCellInfo(m map[uint64]*cellInfo, holes []Hole, ix *Index) {
 }
 
 // addCellsInfo adds to m the cells it does not hold yet.
-func addCellsInfo(m map[uint64]*cellInfo, all []uint64, ix *Index) {
+func addCellsInfo(m map[uint64]*cellInfo, all []uint64, ix *index.Index) {
 	var cells []uint64
 	for _, c := range all {
 		if _, ok := m[c]; !ok {
@@ -271,7 +273,7 @@ func addCellsInfo(m map[uint64]*cellInfo, all []uint64, ix *Index) {
 		}
 	}
 	infos := make([]cellInfo, len(cells))
-	parallel(len(cells), func(lo, hi int) {
+	index.Parallel(len(cells), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			infos[i] = newCellInfo(cells[i], ix)
 		}
