@@ -30,36 +30,19 @@ type Input struct {
 
 // Analyze runs the whole engine: assignment, classification, cell
 // statistics, holes and dead zones, area scores with roll-ups, team reach,
-// action categories and priorities. It returns ctx.Err() if cancelled and
-// a FieldErrors (ErrInvalid) for an invalid configuration.
+// action categories and priorities. It is NewLive followed by Result: one
+// analysis, whether it runs once or is kept up to date. It returns
+// ctx.Err() if cancelled and a FieldErrors (ErrInvalid) for an invalid
+// configuration.
 func Analyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, error) {
-	stage := func(s string) {
-		if in.Progress != nil {
-			in.Progress(s)
-		}
-	}
-	ix, cells, field, err := analyzeStart(ctx, in, cfg, stage)
+	l, err := NewLive(ctx, in, cfg)
 	if err != nil {
 		return nil, err
 	}
-	obs := in.Obs
-	res := &geo.Result{Cells: cells, ReportBias: field.biasByCarrier()}
-	res.Holes = detectHoles(field, obs, cfg)
-	info := holeCellInfo(res.Holes, ix)
-	shapeHoles(res.Holes, info)
-	for _, inf := range info {
-		inf.ring = nil // the geometries are built; free the boundaries
+	if in.Progress != nil {
+		in.Progress("outline holes and score areas")
 	}
-
-	stage("score areas")
-	a := newAreaAccum(ix, in.Areas, cfg)
-	a.addObs(obs)
-	a.addHoles(res.Holes, info)
-	res.Teams = a.addTeams(in.Teams)
-	res.Areas = a.scores()
-	fillHoleAreas(res.Holes, ix, info, cfg, areaLand(ix))
-	rankHoles(res.Holes)
-	res.Summary = summarize(res, len(in.Areas), newObsTally(obs), len(in.Teams))
+	res := l.Result()
 	return res, ctx.Err()
 }
 
@@ -113,20 +96,6 @@ func (f *hexField) biasByCarrier() map[string]float64 {
 	return m
 }
 
-// shapeHoles gives each hole its geometry (the union of its cells),
-// area and centroid, from the cells' information.
-func shapeHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
-	measureHoles(holes, info)
-	outlineHoles(holes, info)
-}
-
-// measureHoles sets each hole's area and centroid.
-func measureHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
-	for i := range holes {
-		measureHole(&holes[i], cellInfos(holes[i].CellIDs, info))
-	}
-}
-
 // measureHole sets h's area and centroid from its cells' information
 // (infos[i] is that of h.CellIDs[i]).
 func measureHole(h *geo.Hole, infos []*cellInfo) {
@@ -147,16 +116,6 @@ func cellInfos(cells []uint64, info map[uint64]*cellInfo) []*cellInfo {
 		out[i] = info[c]
 	}
 	return out
-}
-
-// outlineHoles sets each hole's geometry, in parallel.
-func outlineHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
-	index.Parallel(len(holes), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			h := &holes[i]
-			h.Geometry = index.CellsToMultiPolygonWith(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
-		}
-	})
 }
 
 // reporterKey identifies a reporter for the "distinct reporters" counts:
@@ -224,33 +183,6 @@ func nth32(v []float32, k int) float32 {
 	return v[k]
 }
 
-// detectHoles flags cells whose surroundings are estimated weak, groups
-// them into regions, keeps the regions with enough evidence, and does the
-// same for all-carrier dead zones.
-func detectHoles(f *hexField, obs []geo.Obs, cfg geo.Config) []geo.Hole {
-	flagged, dead := flagAll(f, cfg.Holes)
-	// Carriers are independent: find their holes concurrently, then
-	// concatenate in carrier order so the result does not depend on
-	// scheduling.
-	per := make([][]geo.Hole, nCarriers+1)
-	index.Each(nCarriers+1, func(s int) {
-		set := dead
-		if s < nCarriers {
-			set = flagged[s]
-		}
-		for _, comp := range components(set) {
-			if h, ok := componentHole(f, s, comp, obs, cfg); ok {
-				per[s] = append(per[s], h)
-			}
-		}
-	})
-	var holes []geo.Hole
-	for _, hs := range per {
-		holes = append(holes, hs...)
-	}
-	return holes
-}
-
 // flagAll returns, per carrier slot, the cells judged weak, and the
 // dead-zone cells.
 func flagAll(f *hexField, p geo.HoleParams) ([nCarriers]map[uint64]bool, map[uint64]bool) {
@@ -303,72 +235,6 @@ func (f *hexField) isDead(cell uint64, p geo.HoleParams) bool {
 	return p.DeadPooled == 0 || (ok && v > p.DeadPooled)
 }
 
-// componentHole makes a hole of a connected group of flagged cells of
-// carrier slot s (nCarriers: dead zones) when its evidence is enough; a
-// dead zone also needs weak reports from DeadMinCarriers carriers.
-func componentHole(f *hexField, s int, comp []uint64, obs []geo.Obs, cfg geo.Config) (geo.Hole, bool) {
-	if s < nCarriers {
-		return buildHole(f, geo.Carriers[s], comp, obs, cfg)
-	}
-	carriers := map[geo.Carrier]bool{}
-	for _, c := range comp {
-		f.each(c, geo.CarrierAll, func(o *geo.Obs) {
-			if o.Flags&geo.FlagWeak != 0 {
-				carriers[o.Carrier] = true
-			}
-		})
-	}
-	if len(carriers) < cfg.Holes.DeadMinCarriers {
-		return geo.Hole{}, false
-	}
-	return buildHole(f, geo.CarrierAll, comp, obs, cfg)
-}
-
-// buildHole computes a candidate hole's evidence and figures and reports
-// whether it has enough evidence to be a hole.
-func buildHole(f *hexField, car geo.Carrier, comp []uint64, obs []geo.Obs, cfg geo.Config) (geo.Hole, bool) {
-	p := cfg.Holes
-	h := geo.Hole{Carrier: car, Cells: len(comp), CellIDs: comp, MedianSignalDBm: math.NaN()}
-	reporters := map[uint64]struct{}{}
-	days := map[int64]struct{}{}
-	// Spread is checked FCC-style on resolution-9 cells (or the evidence
-	// resolution when coarser): weak reports must come from several.
-	spreadRes := min(9, p.Res)
-	weakCells := map[uint64]struct{}{}
-	var signals []float32
-	var noService int
-	first, last := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, c := range comp {
-		cellWeak := false
-		f.each(c, car, func(o *geo.Obs) {
-			h.Reports++
-			if o.HasSignal() {
-				signals = append(signals, o.SignalDBm)
-			}
-			if o.Flags&geo.FlagWeak == 0 {
-				return
-			}
-			h.Weak++
-			cellWeak = true
-			if o.Flags&geo.FlagNoService != 0 || o.Tech == geo.TechNone {
-				noService++
-			}
-			reporters[reporterKey(o)] = struct{}{}
-			days[o.At/86400] = struct{}{}
-			first, last = min(first, o.At), max(last, o.At)
-		})
-		if cellWeak {
-			weakCells[index.CellParent(c, spreadRes)] = struct{}{}
-		}
-	}
-	h.Reporters = len(reporters)
-	if h.Weak < p.MinWeakReports || h.Reporters < p.MinReporters || len(days) < p.MinDays || len(weakCells) < p.MinCells {
-		return h, false
-	}
-	finishHole(&h, comp, noService, first, last, median32(signals), cfg)
-	return h, true
-}
-
 // finishHole sets the figures of a hole with enough evidence from its
 // counts (Reports, Weak, Reporters set), the number of its weak reports
 // with no service, the first and last of their times, and the median
@@ -395,17 +261,6 @@ func finishHole(h *geo.Hole, comp []uint64, noService int, first, last int64, me
 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
-
-// fillHoleAreas lists, for every hole, the areas it touches and the
-// population and households affected: the area's people in proportion to
-// the share of its land inside the hole, times the carrier's subscriber
-// share (1 for dead zones).
-func fillHoleAreas(holes []geo.Hole, ix *index.Index, info map[uint64]*cellInfo, cfg geo.Config, land []float64) {
-	km := newAreaKm(ix.Len())
-	for hi := range holes {
-		fillHoleArea(&holes[hi], cellInfos(holes[hi].CellIDs, info), ix, cfg, land, km)
-	}
-}
 
 // areaKm is fillHoleArea's scratch space: km² per area index, and the
 // areas touched, in the order first touched.
@@ -467,13 +322,6 @@ func households(a *geo.Area, cfg geo.Config) int64 {
 		return a.Households
 	}
 	return int64(math.Round(float64(a.Population) / cfg.HouseholdSize))
-}
-
-// rankHoles orders holes by carrier (dead zones last) then priority, and
-// numbers them within each carrier.
-func rankHoles(holes []geo.Hole) {
-	sort.SliceStable(holes, func(i, j int) bool { return holeLess(&holes[i], &holes[j]) })
-	numberHoles(holes)
 }
 
 // holeLess orders holes by carrier, then priority (highest first), then

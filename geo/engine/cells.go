@@ -246,23 +246,6 @@ func newCellInfo(c uint64, ix *index.Index) cellInfo {
 	return inf
 }
 
-// holeCellInfo computes cellInfo for every cell of every hole, once per
-// cell, in parallel.
-func holeCellInfo(holes []geo.Hole, ix *index.Index) map[uint64]*cellInfo {
-	m := map[uint64]*cellInfo{}
-	addCellInfo(m, holes, ix)
-	return m
-}
-
-// addCellInfo adds to m the cells of holes it does not hold yet.
-func addCellInfo(m map[uint64]*cellInfo, holes []geo.Hole, ix *index.Index) {
-	var cells []uint64
-	for _, h := range holes {
-		cells = append(cells, h.CellIDs...)
-	}
-	addCellsInfo(m, cells, ix)
-}
-
 // addCellsInfo adds to m the cells it does not hold yet.
 func addCellsInfo(m map[uint64]*cellInfo, all []uint64, ix *index.Index) {
 	var cells []uint64

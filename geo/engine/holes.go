@@ -20,10 +20,61 @@ func carrierSlot(c geo.Carrier) int {
 
 const nCarriers = 4
 
-// hexAcc accumulates evidence in one cell for one carrier: Weak and Good
-// are the summed evidence for and against (bias-corrected), N the number of
+// hexAcc accumulates evidence in one cell for one carrier: weak and good
+// are the summed evidence for and against (bias-corrected), n the number of
 // reports.
-type hexAcc struct{ weak, good, n float32 }
+//
+// The sums are kept in fixed point, so that they do not depend on the
+// order in which reports arrive: integer sums are exact, so a Live that
+// takes reports one at a time holds the very evidence that a fresh
+// analysis of the same reports computes, to the last bit. A report's
+// evidence is counted in 1/evidenceScale units (see contribution); a
+// kernel weight in 1/kernelScale units. In the raw per-cell sums weak and
+// good are in evidence units and n is a plain count; every smoothed or
+// pooled accumulator (fine, smooth, wide) is a raw sum times a kernel
+// weight, so weak and good are in evidenceScale·kernelScale units and n in
+// kernelScale units. An int64 then holds 2³¹ reports' worth of evidence.
+type hexAcc struct{ weak, good, n int64 }
+
+const (
+	evidenceScale = 1 << 20
+	kernelScale   = 1 << 12
+)
+
+// addScaled adds w times b to a.
+func (a *hexAcc) addScaled(b hexAcc, w int64) {
+	a.weak += w * b.weak
+	a.good += w * b.good
+	a.n += w * b.n
+}
+
+// add adds b to a.
+func (a *hexAcc) add(b hexAcc) {
+	a.weak += b.weak
+	a.good += b.good
+	a.n += b.n
+}
+
+// ratio is the weak share of a's evidence.
+func (a hexAcc) ratio() float64 { return float64(a.weak) / float64(a.weak+a.good) }
+
+// contribution is one report's raw evidence for carrier slot s, in
+// evidence units (see hexAcc). Inverse-probability weighting: a report
+// whose sender experienced weak service was bias times more likely to be
+// sent, so it stands for 1/bias of a place; drive tests sample good and
+// bad alike.
+func (f *hexField) contribution(o *geo.Obs, s int, r geo.Rules) hexAcc {
+	e := evidence(f.p, r, o)
+	w := 1.0
+	if o.Flags&geo.FlagWeak != 0 && o.Source != geo.SourceDriveTest {
+		w = 1 / f.bias[s]
+	}
+	return hexAcc{
+		weak: int64(math.Round(w * e * evidenceScale)),
+		good: int64(math.Round(w * (1 - e) * evidenceScale)),
+		n:    1,
+	}
+}
 
 // hexField is the evidence grid: the cells that have reports and the cells
 // near them, with raw and smoothed evidence per carrier.
@@ -45,8 +96,8 @@ type hexField struct {
 	// extra lists, per cell, the observations added after the field was
 	// built (see Live), which the cell index does not hold.
 	extra map[uint64][]int32
-	// Kernel weights by ring: local, fine and wide.
-	weights, fineWeights, wideWeights []float32
+	// Kernel weights by ring (in kernel units): local, fine and wide.
+	weights, fineWeights, wideWeights []int64
 }
 
 // buildField bins observations into evidence cells and smooths them over
@@ -85,19 +136,7 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 				sp := f.spans[j][s]
 				a := &f.raw[s][j]
 				for _, key := range ci.keys[sp.lo:sp.hi] {
-					o := &obs[ci.obs(key)]
-					// Inverse-probability weighting: a report whose sender
-					// experienced weak service was k times more likely to be
-					// sent, so it stands for 1/k of a place; drive tests
-					// sample good and bad alike.
-					e := evidence(p, r, o)
-					w := 1.0
-					if o.Flags&geo.FlagWeak != 0 && o.Source != geo.SourceDriveTest {
-						w = 1 / f.bias[s]
-					}
-					a.weak += float32(w * e)
-					a.good += float32(w * (1 - e))
-					a.n++
+					a.add(f.contribution(&obs[ci.obs(key)], s, r))
 				}
 			}
 		}
@@ -142,16 +181,9 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 						if src.n == 0 {
 							continue
 						}
-						dst := &f.smooth[c][j]
-						dst.weak += w * src.weak
-						dst.good += w * src.good
-						dst.n += w * src.n
+						f.smooth[c][j].addScaled(src, w)
 						if d <= p.FineRings {
-							fw := fineWeights[d]
-							dst := &f.fine[c][j]
-							dst.weak += fw * src.weak
-							dst.good += fw * src.good
-							dst.n += fw * src.n
+							f.fine[c][j].addScaled(src, fineWeights[d])
 						}
 					}
 				}
@@ -163,12 +195,12 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	return f
 }
 
-// gaussian returns Gaussian weights for rings 0…rings with the given
-// bandwidth in rings.
-func gaussian(rings int, bw float64) []float32 {
-	w := make([]float32, rings+1)
+// gaussian returns Gaussian weights, in kernel units (see hexAcc), for
+// rings 0…rings with the given bandwidth in rings.
+func gaussian(rings int, bw float64) []int64 {
+	w := make([]int64, rings+1)
 	for d := range w {
-		w[d] = float32(math.Exp(-float64(d*d) / (2 * bw * bw)))
+		w[d] = int64(math.Round(math.Exp(-float64(d*d)/(2*bw*bw)) * kernelScale))
 	}
 	return w
 }
@@ -194,9 +226,7 @@ func (f *hexField) buildWide() {
 				keys = append(keys, pc)
 			}
 			for c := range nCarriers {
-				a[c].weak += f.raw[c][j].weak
-				a[c].good += f.raw[c][j].good
-				a[c].n += f.raw[c][j].n
+				a[c].add(f.raw[c][j])
 			}
 		}
 		slices.Sort(keys)
@@ -212,9 +242,7 @@ func (f *hexField) buildWide() {
 						wide[cell] = dst
 					}
 					for c := range nCarriers {
-						dst[c].weak += w * src[c].weak
-						dst[c].good += w * src[c].good
-						dst[c].n += w * src[c].n
+						dst[c].addScaled(src[c], w)
 					}
 				}
 			}
@@ -255,9 +283,7 @@ func pick(a *[nCarriers]hexAcc, c int) hexAcc {
 	}
 	var s hexAcc
 	for c := range a {
-		s.weak += a[c].weak
-		s.good += a[c].good
-		s.n += a[c].n
+		s.add(a[c])
 	}
 	return s
 }
@@ -269,9 +295,7 @@ func pickAt(v *[nCarriers][]hexAcc, j int32, c int) hexAcc {
 	}
 	var s hexAcc
 	for c := range v {
-		s.weak += v[c][j].weak
-		s.good += v[c][j].good
-		s.n += v[c][j].n
+		s.add(v[c][j])
 	}
 	return s
 }
@@ -281,19 +305,18 @@ func pickAt(v *[nCarriers][]hexAcc, j int32, c int) hexAcc {
 // FineMinReports at the fine scale, LocalMinReports at every other scale
 // but the coarsest, MinEvidence there.
 func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64, ok bool) {
-	ratio := func(a hexAcc) float64 { return float64(a.weak / (a.weak + a.good)) }
 	if j, ok := f.idx[cell]; ok {
 		if a := pickAt(&f.fine, j, c); f.enough(a, -1) {
-			return ratio(a), f.p.FineThreshold, true
+			return a.ratio(), f.p.FineThreshold, true
 		}
 		if a := pickAt(&f.smooth, j, c); f.enough(a, 0) {
-			return ratio(a), f.p.Threshold, true
+			return a.ratio(), f.p.Threshold, true
 		}
 	}
 	for k, wide := range f.wide {
 		if w := wide[index.CellParent(cell, f.p.Res-1-k)]; w != nil {
 			if a := pick(w, c); f.enough(a, k+1) {
-				return ratio(a), f.p.Threshold, true
+				return a.ratio(), f.p.Threshold, true
 			}
 		}
 	}
@@ -304,13 +327,13 @@ func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64
 // level: −1 the fine scale, 0 the local one, k+1 wide level k.
 func (f *hexField) enough(a hexAcc, level int) bool {
 	if level < 0 {
-		return float64(a.n) >= f.p.FineMinReports && a.weak+a.good > 0
+		return float64(a.n) >= f.p.FineMinReports*kernelScale && a.weak+a.good > 0
 	}
 	min := f.p.LocalMinReports
 	if level == len(f.wide) {
 		min = f.p.MinEvidence
 	}
-	return float64(a.n) >= min && a.weak+a.good > 0
+	return float64(a.n) >= min*kernelScale && a.weak+a.good > 0
 }
 
 // flagged returns the cells judged weak for carrier slot c: local cells,
@@ -340,7 +363,7 @@ func (f *hexField) flagged(c int) map[uint64]bool {
 	for k, wide := range f.wide {
 		res := f.p.Res - 1 - k
 		for pc, a := range wide {
-			if a[c].n <= 0 || a[c].weak+a[c].good <= 0 || float64(a[c].weak/(a[c].weak+a[c].good)) <= f.p.Threshold {
+			if a[c].n <= 0 || a[c].weak+a[c].good <= 0 || a[c].ratio() <= f.p.Threshold {
 				continue
 			}
 			desc(pc, res)

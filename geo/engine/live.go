@@ -73,7 +73,12 @@ type liveHole struct {
 // NewLive analyses in like Analyze and keeps what it needs to take more
 // reports. It owns in.Obs from then on.
 func NewLive(ctx context.Context, in Input, cfg geo.Config) (*Live, error) {
-	ix, cells, f, err := analyzeStart(ctx, in, cfg, func(string) {})
+	stage := func(s string) {
+		if in.Progress != nil {
+			in.Progress(s)
+		}
+	}
+	ix, cells, f, err := analyzeStart(ctx, in, cfg, stage)
 	if err != nil {
 		return nil, err
 	}
@@ -878,12 +883,7 @@ type spread struct {
 // buildField and buildWide do for the first ones, and returns the cells it
 // reached.
 func (f *hexField) add(o *geo.Obs, s int, cell uint64, r geo.Rules) spread {
-	e := evidence(f.p, r, o)
-	w := 1.0
-	if o.Flags&geo.FlagWeak != 0 && o.Source != geo.SourceDriveTest {
-		w = 1 / f.bias[s]
-	}
-	src := hexAcc{weak: float32(w * e), good: float32(w * (1 - e)), n: 1}
+	src := f.contribution(o, s, r)
 	var sp spread
 	for d, ring := range index.CellDisk(cell, f.p.Rings) {
 		for _, c := range ring {
@@ -911,12 +911,6 @@ func (f *hexField) add(o *geo.Obs, s int, cell uint64, r geo.Rules) spread {
 		}
 	}
 	return sp
-}
-
-func (a *hexAcc) addScaled(b hexAcc, w float32) {
-	a.weak += w * b.weak
-	a.good += w * b.good
-	a.n += w * b.n
 }
 
 // cellIndexOf returns cell's position in the field, adding it.

@@ -22,12 +22,16 @@ type areaNode struct {
 	depth                       int
 	children                    int
 
-	land, hole, dead float64 // km²
-	carHole          [nCarriers]float64
-	pop, hh          int64
-	hhEst            bool
-	centroid         orb.Point
-	centroidW        float64
+	land float64 // km²
+	// Land in holes, in dead zones and in each carrier's holes, in
+	// landUnit (see landUnits): integers, so that adding and removing hole
+	// cells in any order leaves the sums a fresh analysis computes.
+	hole, dead int64
+	carHole    [nCarriers]int64
+	pop, hh    int64
+	hhEst      bool
+	centroid   orb.Point
+	centroidW  float64
 
 	reports, weak int
 	car           [nCarriers]struct{ reports, weak int }
@@ -168,18 +172,10 @@ func (a *areaAccum) addObs(obs []geo.Obs) {
 	}
 }
 
-// addHoles measures how much of each area's land lies in holes, by the
-// centres of each hole cell's seven children.
-func (a *areaAccum) addHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
-	for i := range holes {
-		a.addHole(&holes[i], info, 1)
-	}
-}
-
 // addHole adds (sign 1) or removes (sign −1) one hole's land. Land in any
 // carrier's hole counts once however many carriers' holes cover it: cover
 // counts them per cell.
-func (a *areaAccum) addHole(h *geo.Hole, info map[uint64]*cellInfo, sign float64) {
+func (a *areaAccum) addHole(h *geo.Hole, info map[uint64]*cellInfo, sign int64) {
 	s := slotOf(h.Carrier)
 	for _, c := range h.CellIDs {
 		a.addCell(s, c, info[c], sign)
@@ -188,16 +184,16 @@ func (a *areaAccum) addHole(h *geo.Hole, info map[uint64]*cellInfo, sign float64
 
 // addCell adds (sign 1) or removes (sign −1) one hole cell of carrier
 // slot s (nCarriers: a dead zone).
-func (a *areaAccum) addCell(s int, c uint64, inf *cellInfo, sign float64) {
+func (a *areaAccum) addCell(s int, c uint64, inf *cellInfo, sign int64) {
 	if s == nCarriers {
-		a.sample(inf, func(n *areaNode, km float64) { n.dead += sign * km })
+		a.sample(inf, func(n *areaNode, u int64) { n.dead += sign * u })
 		return
 	}
-	a.sample(inf, func(n *areaNode, km float64) { n.carHole[s] += sign * km })
+	a.sample(inf, func(n *areaNode, u int64) { n.carHole[s] += sign * u })
 	before := a.cover[c]
 	a.cover[c] += int32(sign)
 	if (before == 0) != (a.cover[c] == 0) {
-		a.sample(inf, func(n *areaNode, km float64) { n.hole += sign * km })
+		a.sample(inf, func(n *areaNode, u int64) { n.hole += sign * u })
 	}
 	if a.cover[c] == 0 {
 		delete(a.cover, c)
@@ -263,13 +259,24 @@ func (a *areaAccum) addOne(o *geo.Obs) {
 	}
 }
 
-func (a *areaAccum) sample(inf *cellInfo, add func(*areaNode, float64)) {
+func (a *areaAccum) sample(inf *cellInfo, add func(*areaNode, int64)) {
+	u := landUnits(inf.km2 / 7)
 	for _, i := range inf.in {
 		if i >= 0 {
-			add(&a.nodes[i], inf.km2/7)
+			add(&a.nodes[i], u)
 		}
 	}
 }
+
+// landUnit is the unit of the areas' land in holes: 10⁻¹² km² (a square
+// micrometre); an int64 holds 9·10⁶ km² of it.
+const landUnit = 1e-12
+
+// landUnits is km (km²) in landUnit, rounded.
+func landUnits(km float64) int64 { return int64(math.Round(km / landUnit)) }
+
+// landKm2 is u landUnit in km².
+func landKm2(u int64) float64 { return float64(u) * landUnit }
 
 // addTeams places each team in its area (by code, else by location) and
 // returns them with their area.
@@ -425,7 +432,7 @@ func (a *areaAccum) scores() []geo.AreaScore {
 			Code: n.code, Name: n.name, ParentCode: n.parent, Level: n.level, Index: n.index,
 			Children: n.children, LandKm2: n.land, Population: n.pop, Households: n.hh,
 			HouseholdsEstimated: n.hhEst, Reports: n.reports, Weak: n.weak,
-			HoleKm2: math.Min(n.hole, n.land), DeadKm2: math.Min(n.dead, n.land),
+			HoleKm2: math.Min(landKm2(n.hole), n.land), DeadKm2: math.Min(landKm2(n.dead), n.land),
 		}
 		if n.reports > 0 {
 			s.WeakShare = float64(n.weak) / float64(n.reports)
@@ -439,7 +446,7 @@ func (a *areaAccum) scores() []geo.AreaScore {
 		s.Carriers = cars[i*nCarriers : (i+1)*nCarriers : (i+1)*nCarriers]
 		for k, c := range geo.Carriers {
 			cs := geo.CarrierStats{Carrier: c, Reports: n.car[k].reports, Weak: n.car[k].weak,
-				MedianSignalDBm: a.median(i, k, n.signals[k]), HoleKm2: math.Min(n.carHole[k], n.land)}
+				MedianSignalDBm: a.median(i, k, n.signals[k]), HoleKm2: math.Min(landKm2(n.carHole[k]), n.land)}
 			if cs.Reports > 0 {
 				cs.WeakShare = float64(cs.Weak) / float64(cs.Reports)
 			}

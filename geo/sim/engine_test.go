@@ -2,11 +2,11 @@ package sim_test
 
 import (
 	"context"
-	"math"
 	"testing"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/engine"
+	"github.com/gapmap/gapmap/geo/internal/geotest"
 	"github.com/gapmap/gapmap/geo/sim"
 	"github.com/paulmach/orb"
 )
@@ -54,25 +54,44 @@ func TestEngineAccuracy(t *testing.T) {
 }
 
 // TestLiveMatchesAnalyzeOnProvince: a Live built from the simulated
-// province's reports but the last 300, then given those one by one, finds
-// the same holes and dead zones as Analyze over all of them.
+// province's reports but the last 300, then given those one by one, holds
+// exactly the analysis Analyze makes of all of them: the same holes and
+// dead zones cell for cell, outline for outline, and the same area
+// scores, to the last bit.
 func TestLiveMatchesAnalyzeOnProvince(t *testing.T) {
-	w := defaultWorld(t)
+	liveMatchesAnalyze(t, defaultWorld(t), 300)
+}
+
+// TestLiveMatchesAnalyzeOnCommunes is the same over real 2025 communes
+// (the first 25 of Tây Ninh), skipped when ../shared is absent.
+func TestLiveMatchesAnalyzeOnCommunes(t *testing.T) {
+	areas := geotest.ReadCommunes(t, "communes_2025_tay_ninh_80.geojson")
+	w, err := sim.Generate(sim.Options{Seed: 3, Areas: areas[:min(25, len(areas))], Reports: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveMatchesAnalyze(t, w, 300)
+}
+
+func liveMatchesAnalyze(t *testing.T, w *sim.World, late int) {
+	t.Helper()
 	cfg := geo.DefaultConfig()
 	cfg.Holes.EstimateBias = false // the bias is fixed when a Live is built
-	const late = 300
 	rs := geo.NewReporters()
 	n := len(w.Reports) - late
 	obs := make([]geo.Obs, n)
 	for i := range obs {
 		obs[i] = w.Reports[i].ToObs(rs)
 	}
-	live, err := engine.NewLive(context.Background(), engine.Input{Areas: w.Areas, Obs: obs}, cfg)
+	live, err := engine.NewLive(context.Background(), engine.Input{Areas: w.Areas, Obs: obs, Teams: w.Teams}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := n; i < len(w.Reports); i++ {
 		live.Add(w.Reports[i].ToObs(rs))
+		if i%50 == 0 {
+			live.Result()
+		}
 	}
 	got := live.Result()
 	all := make([]geo.Obs, len(w.Reports))
@@ -80,40 +99,19 @@ func TestLiveMatchesAnalyzeOnProvince(t *testing.T) {
 	for i := range all {
 		all[i] = w.Reports[i].ToObs(rs2)
 	}
-	want, err := engine.Analyze(context.Background(), engine.Input{Areas: w.Areas, Obs: all}, cfg)
+	want, err := engine.Analyze(context.Background(), engine.Input{Areas: w.Areas, Obs: all, Teams: w.Teams}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range append(append([]geo.Carrier{}, geo.Carriers...), geo.CarrierAll) {
-		var gk, wk float64
-		gn, wn := 0, 0
-		for _, h := range got.Holes {
-			if h.Carrier == c {
-				gk += h.AreaKm2
-				gn++
-			}
-		}
-		for _, h := range want.Holes {
-			if h.Carrier == c {
-				wk += h.AreaKm2
-				wn++
-			}
-		}
-		t.Logf("%-12s live %3d holes %7.2f km², batch %3d holes %7.2f km²", c, gn, gk, wn, wk)
-		if math.Abs(gk-wk) > 0.01*wk+0.05 || gn != wn {
-			t.Errorf("%s: live %d holes %.2f km², batch %d holes %.2f km²", c, gn, gk, wn, wk)
-		}
+	holes := map[geo.Carrier]int{}
+	for _, h := range want.Holes {
+		holes[h.Carrier]++
 	}
-	for i := range want.Areas {
-		if got.Areas[i].Reports != want.Areas[i].Reports || math.Abs(got.Areas[i].DeadShare-want.Areas[i].DeadShare) > 1e-6 {
-			t.Errorf("area %s: live %d reports dead share %.4f, batch %d %.4f", want.Areas[i].Code,
-				got.Areas[i].Reports, got.Areas[i].DeadShare, want.Areas[i].Reports, want.Areas[i].DeadShare)
-		}
-		for k, wc := range want.Areas[i].Carriers {
-			g, w := got.Areas[i].Carriers[k].MedianSignalDBm, wc.MedianSignalDBm
-			if g != w && !(math.IsNaN(g) && math.IsNaN(w)) {
-				t.Errorf("area %s %s: live median %v dBm, batch %v", want.Areas[i].Code, wc.Carrier, g, w)
-			}
-		}
+	t.Logf("%d areas, %d reports, holes by carrier: %v", len(w.Areas), len(w.Reports), holes)
+	if len(want.Holes) == 0 {
+		t.Fatal("no holes: the test world should have some")
+	}
+	for _, d := range geotest.DiffResults(got, want, false, 10) {
+		t.Error(d)
 	}
 }
