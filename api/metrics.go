@@ -26,7 +26,8 @@ type metrics struct {
 	accepted, rejected atomic.Uint64
 	analysisNanos      atomic.Int64
 	// Sign-ins by outcome.
-	signinOK, signinFailed, signinThrottled atomic.Uint64
+	signinOK, signinFailed, signinThrottled, signinBusy atomic.Uint64
+	signinHashes                                        atomic.Uint64 // password checks run
 }
 
 type routeCode struct {
@@ -109,6 +110,10 @@ func (m *metrics) write(w io.Writer, storeReports int) {
 	fmt.Fprintf(w, "gapmap_signins_total{result=\"ok\"} %d\n", m.signinOK.Load())
 	fmt.Fprintf(w, "gapmap_signins_total{result=\"failed\"} %d\n", m.signinFailed.Load())
 	fmt.Fprintf(w, "gapmap_signins_total{result=\"throttled\"} %d\n", m.signinThrottled.Load())
+	fmt.Fprintf(w, "gapmap_signins_total{result=\"busy\"} %d\n", m.signinBusy.Load())
+	fmt.Fprintln(w, "# HELP gapmap_signin_password_checks_total Password hashes computed for sign-ins.")
+	fmt.Fprintln(w, "# TYPE gapmap_signin_password_checks_total counter")
+	fmt.Fprintf(w, "gapmap_signin_password_checks_total %d\n", m.signinHashes.Load())
 	fmt.Fprintln(w, "# HELP gapmap_store_reports Reports held by the store.")
 	fmt.Fprintln(w, "# TYPE gapmap_store_reports gauge")
 	fmt.Fprintf(w, "gapmap_store_reports %d\n", storeReports)

@@ -38,6 +38,8 @@ type Options struct {
 	// Web is the map page served at / (see package web); nil serves the
 	// API only.
 	Web fs.FS
+	// SignIn bounds the password checks of sign-ins (see SignInLimits).
+	SignIn SignInLimits
 }
 
 // Store is what the server keeps its data in: reports, areas and teams,
@@ -81,7 +83,7 @@ type Server struct {
 	rejected map[string]bool
 
 	scopes sync.Map // staff scope key → []bool covered areas
-	logins loginLimiter
+	signin *signinState
 
 	cur analysisState
 	sch scheduler
@@ -101,6 +103,7 @@ func New(ctx context.Context, store Store, opt Options) (*Server, error) {
 		metrics:   newMetrics(),
 		reporters: geo.NewReporters(),
 		rejected:  map[string]bool{},
+		signin:    newSigninState(opt.SignIn),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

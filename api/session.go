@@ -2,12 +2,9 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
@@ -16,14 +13,6 @@ import (
 
 // SessionTTL is how long a sign-in lasts.
 const SessionTTL = 12 * time.Hour
-
-// Sign-in throttling: failures allowed per client address and per user
-// name within loginWindow, after which sign-ins are refused with 429.
-const (
-	loginWindow       = 10 * time.Minute
-	loginFailuresAddr = 20
-	loginFailuresName = 10
-)
 
 // userOut is a user as the API shows it: never the password hash.
 type userOut struct {
@@ -64,7 +53,8 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSessionCreate signs a user in with name and password. Unknown
-// names and wrong passwords get the same reply, in the same time.
+// names and wrong passwords get the same reply, in the same time; see
+// checkSignIn for the limits.
 func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name     *string `json:"name"`
@@ -80,44 +70,16 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	if in.Password == nil || *in.Password == "" {
 		es = append(es, fieldError{Field: "password", Reason: "required"})
 	}
-	if in.Password != nil && len(*in.Password) > geo.MaxPasswordLen*4 {
-		es = append(es, fieldError{Field: "password", Reason: "too long"})
-	}
+	es = append(es, signinFieldErrors(in.Name, in.Password)...)
 	if len(es) > 0 {
-		writeProblem(w, http.StatusBadRequest, "name and password are required", es...)
+		writeProblem(w, http.StatusBadRequest, es[0].Field+": "+es[0].Reason, es...)
 		return
 	}
-	name, pw := *in.Name, *in.Password
-	addr := remoteHost(r)
-	now := s.now()
-	if wait := s.logins.blocked(now, "a:"+addr, "n:"+name); wait > 0 {
-		s.metrics.signinThrottled.Add(1)
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		writeProblem(w, http.StatusTooManyRequests, "too many failed sign-ins; try again later")
-		return
-	}
-	ctx := r.Context()
-	u, err := s.store.User(ctx, name)
-	ok := false
-	switch {
-	case errors.Is(err, geo.ErrNotFound) || err == nil && u.PasswordHash == "":
-		credential.CheckNoPassword(pw)
-	case err != nil:
-		s.writeError(w, r, err)
-		return
-	default:
-		if ok, err = credential.CheckPassword(u.PasswordHash, pw); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
+	u, ok := s.checkSignIn(w, r, *in.Name, *in.Password)
 	if !ok {
-		s.metrics.signinFailed.Add(1)
-		s.logins.fail(now, "a:"+addr, "n:"+name)
-		s.auditAs(r, "", "", "session.fail", name, "")
-		writeProblem(w, http.StatusUnauthorized, "name or password is wrong")
 		return
 	}
+	ctx, now := r.Context(), s.now()
 	// A new session for every sign-in; one the browser held is ended, so
 	// a planted cookie cannot be carried into the signed-in state.
 	if old := PrincipalFrom(ctx); old.sessionHash != "" {
@@ -186,63 +148,4 @@ func (s *Server) auditAs(r *http.Request, actor, via, action, target, detail str
 	if err := s.store.AddAudit(context.WithoutCancel(r.Context()), e); err != nil {
 		s.log.ErrorContext(r.Context(), "audit", slog.String("action", action), slog.Any("err", err))
 	}
-}
-
-// loginLimiter counts failed sign-ins per key within loginWindow.
-type loginLimiter struct {
-	mu    sync.Mutex
-	fails map[string][]time.Time
-}
-
-// blocked returns how long until a sign-in for these keys (address and
-// name) is allowed again; 0 if it is allowed now.
-func (l *loginLimiter) blocked(now time.Time, addr, name string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var wait time.Duration
-	for _, k := range [...]struct {
-		key   string
-		limit int
-	}{{addr, loginFailuresAddr}, {name, loginFailuresName}} {
-		ts := l.prune(now, k.key)
-		if len(ts) >= k.limit {
-			wait = max(wait, ts[len(ts)-k.limit].Add(loginWindow).Sub(now))
-		}
-	}
-	return wait
-}
-
-// fail records a failed sign-in for each key.
-func (l *loginLimiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fails == nil {
-		l.fails = map[string][]time.Time{}
-	}
-	if len(l.fails) > 100_000 {
-		// Bound the memory an attacker can make us hold.
-		for k := range l.fails {
-			l.prune(now, k)
-		}
-	}
-	for _, k := range keys {
-		l.fails[k] = append(l.prune(now, k), now)
-	}
-}
-
-// prune drops the failures of key older than the window. The caller
-// holds mu.
-func (l *loginLimiter) prune(now time.Time, key string) []time.Time {
-	ts := l.fails[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= loginWindow {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, key)
-		return nil
-	}
-	l.fails[key] = ts
-	return ts
 }
