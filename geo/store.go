@@ -48,8 +48,9 @@ type Store interface {
 
 	// SaveAnalysis replaces the stored analysis (holes, dead zones, area
 	// scores and when they were computed) with a, in one transaction, so a
-	// reader sees either the previous analysis or a whole, never parts of
-	// both. It stores nothing when it returns an error.
+	// reader sees the previous analysis or the new one, never parts of
+	// both. On error the stored analysis is left as it was; a zero
+	// ComputedAt is an error matching ErrInvalid.
 	SaveAnalysis(ctx context.Context, a Analysis) error
 }
 
