@@ -40,6 +40,9 @@ type Options struct {
 	Web fs.FS
 	// SignIn bounds the password checks of sign-ins (see SignInLimits).
 	SignIn SignInLimits
+	// SaveAnalysisEvery is the least time between two background saves of
+	// the published analysis to the store (default 2 s); see FlushAnalysis.
+	SaveAnalysisEvery time.Duration
 }
 
 // Store is what the server keeps its data in: reports, areas and teams,
@@ -88,6 +91,8 @@ type Server struct {
 	cur analysisState
 	sch scheduler
 	ogc ogcCache // OGC API - Features documents of the current state
+
+	persist persister // saves the published analyses to the store
 }
 
 // New loads the areas, reports and teams from store, runs an initial
@@ -153,6 +158,7 @@ func New(ctx context.Context, store Store, opt Options) (*Server, error) {
 		return nil, fmt.Errorf("api: initial analysis: %w", err)
 	}
 	s.sch.init(s)
+	s.persist.init(store, s.log, opt.SaveAnalysisEvery)
 	if err := s.analyze(ctx); err != nil {
 		return nil, fmt.Errorf("api: initial analysis: %w", err)
 	}
@@ -232,9 +238,10 @@ func (s *Server) toObs(r *geo.Report) geo.Obs {
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops the background analysis and waits for it to end. It does
-// not close the store.
-func (s *Server) Close() { s.sch.close() }
+// Close stops the background analysis and waits for it to end, then
+// saves the newest published analysis to the store. It does not close the
+// store.
+func (s *Server) Close() { s.sch.close(); s.persist.close() }
 
 func (s *Server) routesHandler() http.Handler {
 	r := mux.NewRouter()

@@ -98,6 +98,7 @@ func (s *Server) analyze(ctx context.Context) error {
 	st.took = time.Since(start)
 	s.cur.store(st)
 	s.ogc.p.Store(cat)
+	s.persist.publish(res)
 	s.metrics.analysisNanos.Store(int64(st.took))
 	s.log.Info("analysis", slog.Int("reports", n), slog.Int("holes", len(res.Holes)), slog.Duration("took", st.took))
 	return nil

@@ -65,6 +65,9 @@ type AreaScore struct {
 	Name       string `json:"name"`
 	ParentCode string `json:"parent_code,omitempty"`
 	Level      Level  `json:"level"`
+	// Vintage is the boundary set of the area (a roll-up has its
+	// children's); Code is unique within it.
+	Vintage string `json:"vintage,omitempty"`
 	// Index is the area's position in the input (−1 for roll-ups).
 	Index int `json:"-"`
 	// Children is the number of leaf areas a roll-up aggregates (0 for a

@@ -1,10 +1,14 @@
 package geo
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is the storage contract the HTTP layer works against: the areas and
-// teams loaded once at start, and the reports, read back in full and added
-// one at a time or in batches. Package data/gpkg implements it over a
+// teams loaded once at start, the reports, read back in full and added
+// one at a time or in batches, and the current analysis, saved for GIS
+// tools that open the store directly. Package data/gpkg implements it over a
 // GeoPackage file. Implementations are safe for concurrent use.
 //
 // Errors that are the caller's fault match ErrInvalid, ErrNotFound or
@@ -41,4 +45,24 @@ type Store interface {
 	// stored, or given twice in rs, is an error matching ErrConflict, and
 	// then nothing is added.
 	AddReports(ctx context.Context, rs []Report) (int, error)
+
+	// SaveAnalysis replaces the stored analysis (holes, dead zones, area
+	// scores and when they were computed) with a, in one transaction, so a
+	// reader sees the previous analysis or the new one, never parts of
+	// both. On error the stored analysis is left as it was; a zero
+	// ComputedAt is an error matching ErrInvalid.
+	SaveAnalysis(ctx context.Context, a Analysis) error
+}
+
+// Analysis is one published analysis as a Store keeps it.
+type Analysis struct {
+	// ComputedAt is when the analysis was computed.
+	ComputedAt time.Time
+	// Reports is the number of reports analysed.
+	Reports int
+	// Holes are the carriers' coverage holes and the all-carrier dead
+	// zones (Carrier == CarrierAll).
+	Holes []Hole
+	// Areas are the area scores: one per loaded area, and the roll-ups.
+	Areas []AreaScore
 }

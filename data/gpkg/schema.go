@@ -195,6 +195,102 @@ CREATE TABLE report_reviews (
   comment TEXT NOT NULL DEFAULT ''
 );
 `,
+	// 4: the current analysis, for GIS tools that open the file (see
+	// SaveAnalysis): the holes table gains the hole's state (a hole
+	// lifecycle comes later; every saved hole is 'open'), its reporters,
+	// cells, weak_low, area names and when it was computed; area_scores
+	// holds each area's scores (per-carrier figures flattened into
+	// columns named as in the areas GeoJSON layer); scored_areas is a
+	// features view of the areas joined with their scores, so QGIS draws
+	// a choropleth from it as it is; analysis is one row saying when the
+	// analysis was computed and over how many reports. Times in the new
+	// columns are DATETIME (GeoPackage: UTC, milliseconds).
+	`
+ALTER TABLE holes ADD COLUMN state TEXT NOT NULL DEFAULT 'open';
+ALTER TABLE holes ADD COLUMN reporters INTEGER;
+ALTER TABLE holes ADD COLUMN cells INTEGER;
+ALTER TABLE holes ADD COLUMN weak_low REAL;
+ALTER TABLE holes ADD COLUMN area_names TEXT;
+ALTER TABLE holes ADD COLUMN computed_at DATETIME;
+
+CREATE TABLE area_scores (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  vintage TEXT NOT NULL,
+  code TEXT NOT NULL,
+  name TEXT,
+  parent_code TEXT,
+  level TEXT,
+  children INTEGER,
+  population INTEGER,
+  households INTEGER,
+  households_estimated BOOLEAN,
+  land_km2 REAL,
+  reports INTEGER,
+  weak INTEGER,
+  weak_share REAL,
+  weak_low REAL,
+  viettel_reports INTEGER, viettel_weak INTEGER, viettel_weak_share REAL, viettel_weak_low REAL,
+  viettel_median_signal_dbm REAL, viettel_hole_km2 REAL, viettel_hole_share REAL,
+  vinaphone_reports INTEGER, vinaphone_weak INTEGER, vinaphone_weak_share REAL, vinaphone_weak_low REAL,
+  vinaphone_median_signal_dbm REAL, vinaphone_hole_km2 REAL, vinaphone_hole_share REAL,
+  mobifone_reports INTEGER, mobifone_weak INTEGER, mobifone_weak_share REAL, mobifone_weak_low REAL,
+  mobifone_median_signal_dbm REAL, mobifone_hole_km2 REAL, mobifone_hole_share REAL,
+  vietnamobile_reports INTEGER, vietnamobile_weak INTEGER, vietnamobile_weak_share REAL, vietnamobile_weak_low REAL,
+  vietnamobile_median_signal_dbm REAL, vietnamobile_hole_km2 REAL, vietnamobile_hole_share REAL,
+  hole_km2 REAL,
+  hole_share REAL,
+  dead_km2 REAL,
+  dead_share REAL,
+  population_affected REAL,
+  households_affected REAL,
+  teams INTEGER,
+  members INTEGER,
+  members_per_1000_households REAL,
+  households_reached INTEGER,
+  reached_share REAL,
+  nearest_team_km REAL,
+  reach_low BOOLEAN,
+  action TEXT,
+  priority REAL,
+  rank INTEGER,
+  computed_at DATETIME,
+  UNIQUE (vintage, code)
+);
+
+CREATE VIEW scored_areas AS SELECT
+  a.fid AS fid, a.geom AS geom,
+  s.vintage, s.code, s.name, s.parent_code, s.level, s.children, s.population, s.households,
+  s.households_estimated, s.land_km2, s.reports, s.weak, s.weak_share, s.weak_low,
+  s.viettel_reports, s.viettel_weak, s.viettel_weak_share, s.viettel_weak_low,
+  s.viettel_median_signal_dbm, s.viettel_hole_km2, s.viettel_hole_share, s.vinaphone_reports,
+  s.vinaphone_weak, s.vinaphone_weak_share, s.vinaphone_weak_low,
+  s.vinaphone_median_signal_dbm, s.vinaphone_hole_km2, s.vinaphone_hole_share,
+  s.mobifone_reports, s.mobifone_weak, s.mobifone_weak_share, s.mobifone_weak_low,
+  s.mobifone_median_signal_dbm, s.mobifone_hole_km2, s.mobifone_hole_share,
+  s.vietnamobile_reports, s.vietnamobile_weak, s.vietnamobile_weak_share,
+  s.vietnamobile_weak_low, s.vietnamobile_median_signal_dbm, s.vietnamobile_hole_km2,
+  s.vietnamobile_hole_share, s.hole_km2, s.hole_share, s.dead_km2, s.dead_share,
+  s.population_affected, s.households_affected, s.teams, s.members,
+  s.members_per_1000_households, s.households_reached, s.reached_share, s.nearest_team_km,
+  s.reach_low, s.action, s.priority, s.rank, s.computed_at
+FROM areas a JOIN area_scores s ON s.vintage = a.vintage AND s.code = a.code;
+
+CREATE TABLE analysis (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  computed_at DATETIME NOT NULL,
+  reports INTEGER NOT NULL,
+  holes INTEGER NOT NULL,
+  dead_zones INTEGER NOT NULL,
+  areas INTEGER NOT NULL
+);
+
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
+  ('area_scores', 'attributes', 'area_scores', 'Scores of every area and roll-up in the current analysis'),
+  ('analysis', 'attributes', 'analysis', 'When the current analysis was computed, and over how many reports');
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES
+  ('scored_areas', 'features', 'scored_areas', 'Areas with their scores in the current analysis', 4326);
+INSERT INTO gpkg_geometry_columns VALUES ('scored_areas', 'geom', 'MULTIPOLYGON', 4326, 0, 0);
+`,
 }
 
 // rtreeSQL is the gpkg_rtree_index extension for column geom of table t,

@@ -429,7 +429,7 @@ func (a *areaAccum) scores() []geo.AreaScore {
 	for i := range nodes {
 		n := &nodes[i]
 		s := geo.AreaScore{
-			Code: n.code, Name: n.name, ParentCode: n.parent, Level: n.level, Index: n.index,
+			Code: n.code, Name: n.name, ParentCode: n.parent, Level: n.level, Vintage: n.vintage, Index: n.index,
 			Children: n.children, LandKm2: n.land, Population: n.pop, Households: n.hh,
 			HouseholdsEstimated: n.hhEst, Reports: n.reports, Weak: n.weak,
 			HoleKm2: math.Min(landKm2(n.hole), n.land), DeadKm2: math.Min(landKm2(n.dead), n.land),
