@@ -58,7 +58,8 @@ func readReportsCSV(r io.Reader, s *reportSink) error {
 // reportColumns maps a header, already lower-cased and trimmed, to report
 // fields: idx[f] is the column of field f or -1. unnamed lists the columns
 // without a name, which rows must leave empty. The error names every
-// field given twice and every required field missing.
+// column that is no field, every field given twice and every required
+// field missing.
 func reportColumns(header []string) (idx [numReportFields]int, unnamed []int, err error) {
 	for f := range idx {
 		idx[f] = -1
@@ -72,7 +73,7 @@ func reportColumns(header []string) (idx [numReportFields]int, unnamed []int, er
 		f, ok := lookupReportField(h)
 		switch {
 		case !ok:
-			continue // unknown columns are ignored
+			es = append(es, unknownFieldError(h, false))
 		case idx[f] >= 0:
 			es = append(es, &geo.FieldError{Field: reportFieldNames[f], Reason: fmt.Sprintf("column given twice (columns %d and %d)", idx[f]+1, col+1)})
 		default:
