@@ -88,6 +88,9 @@ func lookupReportField(name string) (int, bool) {
 // a slip of the keyboard. In GeoJSON (noPosition) the position fields are
 // not offered, since the position is the geometry.
 func unknownFieldError(name string, noPosition bool) *geo.FieldError {
+	if name == "" {
+		return &geo.FieldError{Field: `""`, Reason: "unknown field (a name is empty)"}
+	}
 	reason := "unknown field"
 	if s := suggestField(name, noPosition); s != "" {
 		reason += " (did you mean " + s + "?)"
