@@ -232,17 +232,15 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var rep geo.Report
-	var es geo.FieldErrors
-	if mt == "application/json" {
-		rep, es = decodeReportJSON(body)
-	} else {
-		rep, es = decodeReportFeature(body)
+	// The same field parser as a file import, so a report is read alike
+	// whichever way it comes.
+	decode := ingest.DecodeReport
+	if mt == "application/geo+json" {
+		decode = ingest.DecodeReportFeature
 	}
-	if len(es) == 0 {
-		es = geo.AsFieldErrors(rep.Validate(s.now()))
-	}
-	if len(es) > 0 {
+	rep, err := decode(body, s.now())
+	if err != nil {
+		es := geo.AsFieldErrors(err)
 		s.metrics.rejected.Add(1)
 		writeProblem(w, http.StatusBadRequest, "invalid report: "+es.Error(), fieldErrors(es)...)
 		return

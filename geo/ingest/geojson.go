@@ -12,6 +12,7 @@ import (
 // each reader decodes properties into what suits it.
 type Feature struct {
 	Type       string          `json:"type"`
+	ID         json.RawMessage `json:"id"` // a string or a number, or absent
 	Geometry   json.RawMessage `json:"geometry"`
 	Properties json.RawMessage `json:"properties"`
 }
@@ -55,7 +56,7 @@ func StreamFeatures(r io.Reader, fn func(i int, f *Feature, ferr error) error) e
 		n         int
 		sawArray  bool
 		single    = map[string]json.RawMessage{}
-		singleKey = map[string]bool{"geometry": true, "properties": true}
+		singleKey = map[string]bool{"id": true, "geometry": true, "properties": true}
 	)
 	for dec.More() {
 		tok, err := dec.Token()
@@ -120,7 +121,7 @@ func StreamFeatures(r io.Reader, fn func(i int, f *Feature, ferr error) error) e
 	case "FeatureCollection":
 		return nil
 	case "Feature":
-		f := &Feature{Type: typ, Geometry: single["geometry"], Properties: single["properties"]}
+		f := &Feature{Type: typ, ID: single["id"], Geometry: single["geometry"], Properties: single["properties"]}
 		return fn(1, f, nil)
 	case "":
 		if sawArray {

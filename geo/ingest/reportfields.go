@@ -5,11 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gapmap/gapmap/geo"
 )
 
-// Report fields, in the order of rawReport.
+// Report fields. Every reader — CSV, GeoJSON files and the JSON bodies of
+// POST /api/v1/reports — names, types and checks them through this file.
 const (
 	fID = iota
 	fLat
@@ -33,13 +35,137 @@ var reportFieldNames = [numReportFields]string{
 	"download_mbps", "upload_mbps", "no_service", "source", "reporter", "note",
 }
 
-// reportFieldAliases maps other accepted column names to fields.
-var reportFieldAliases = map[string]int{
-	"latitude": fLat, "longitude": fLon, "lng": fLon,
-}
+// reportFieldAliases are the other accepted names, in the order in which
+// suggestions are considered.
+var reportFieldAliases = [...]struct {
+	name  string
+	field int
+}{{"latitude", fLat}, {"longitude", fLon}, {"lng", fLon}}
 
 // requiredReportColumns must appear in a CSV header.
 var requiredReportColumns = []int{fLat, fLon, fObservedAt, fCarrier}
+
+// fieldSet is a set of report fields, one bit each.
+type fieldSet uint16
+
+func (s fieldSet) has(f int) bool { return s&(1<<f) != 0 }
+
+const (
+	positionFields = fieldSet(1<<fLat | 1<<fLon)
+	allFields      = fieldSet(1<<numReportFields - 1)
+)
+
+// normName is a column or property name as it is matched: lower case,
+// without surrounding spaces.
+func normName(s string) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// lookupReportField returns the field that name, already passed through
+// normName, stands for: a canonical name or an alias.
+func lookupReportField(name string) (int, bool) {
+	for f, n := range reportFieldNames {
+		if n == name {
+			return f, true
+		}
+	}
+	for _, a := range reportFieldAliases {
+		if a.name == name {
+			return a.field, true
+		}
+	}
+	return -1, false
+}
+
+// unknownFieldError is the problem of a column or property that names no
+// report field, with the closest known name when one is close enough to be
+// a slip of the keyboard. In GeoJSON (noPosition) the position fields are
+// not offered, since the position is the geometry.
+func unknownFieldError(name string, noPosition bool) *geo.FieldError {
+	if name == "" {
+		return &geo.FieldError{Field: `""`, Reason: "unknown field (a name is empty)"}
+	}
+	reason := "unknown field"
+	if s := suggestField(name, noPosition); s != "" {
+		reason += " (did you mean " + s + "?)"
+	}
+	return &geo.FieldError{Field: name, Reason: reason}
+}
+
+// suggestField returns the known name closest to name: within an edit
+// distance of 1 for names of up to 4 characters and 2 for longer ones
+// (a transposition counts as one edit), or the one name that continues
+// name with an underscore ("signal" → signal_dbm). "" when none is close.
+func suggestField(name string, noPosition bool) string {
+	if name == "" {
+		return ""
+	}
+	n := []rune(name)
+	limit := 2
+	if len(n) <= 4 {
+		limit = 1
+	}
+	best, bestD := "", limit+1
+	try := func(known string, f int) {
+		if noPosition && positionFields.has(f) {
+			return
+		}
+		if d := editDistance(n, []rune(known)); d < bestD {
+			best, bestD = known, d
+		}
+	}
+	for f, k := range reportFieldNames {
+		try(k, f)
+	}
+	for _, a := range reportFieldAliases {
+		try(a.name, a.field)
+	}
+	if best != "" || len(n) < 4 {
+		return best
+	}
+	for f, k := range reportFieldNames {
+		if strings.HasPrefix(k, name+"_") && !(noPosition && positionFields.has(f)) {
+			return k
+		}
+	}
+	return ""
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// insertions, deletions, substitutions and transpositions of adjacent
+// characters, each counting one.
+func editDistance(a, b []rune) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 30 // no suggestion for very long names
+	}
+	var rows [3][65]int
+	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
+	for j := 0; j <= len(b); j++ {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d = min(d, prev2[j-2]+1)
+			}
+			cur[j] = d
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
 
 // ictZone is Vietnam time. Asia/Ho_Chi_Minh has been UTC+7 without
 // daylight saving since 1975; a fixed zone avoids depending on tzdata.
@@ -74,26 +200,39 @@ type reportAlloc struct {
 	nums [3]float64
 }
 
-// parse parses vals, indexed by the f* constants. When lonLat is not nil it
-// gives the position and vals[fLat], vals[fLon] are ignored. It returns
-// the report and every problem found, parse errors first, then those of
-// geo.Report.Validate for fields that parsed.
-func (p *reportParser) parse(vals *[numReportFields]string, lonLat *[2]float64) (*geo.Report, geo.FieldErrors) {
+// parse parses vals, the text of each field indexed by the f* constants
+// ("" when absent), into a report. When pos is not nil it is the position
+// (lon, lat) from a geometry and vals[fLat], vals[fLon] are ignored. es
+// holds the problems a reader already found; the fields in skip have one
+// there (or cannot be judged) and are neither parsed nor validated. parse
+// returns the report and every problem, es first, then parse errors in
+// field order, then those of geo.Report.Validate for fields that parsed.
+func (p *reportParser) parse(vals *[numReportFields]string, pos *[2]float64, skip fieldSet, es geo.FieldErrors) (*geo.Report, geo.FieldErrors) {
 	ra := new(reportAlloc)
 	r := &ra.rep
-	var es geo.FieldErrors
 	bad := func(field int, reason string) {
 		es = append(es, &geo.FieldError{Field: reportFieldNames[field], Reason: reason})
+		skip |= 1 << field
 	}
-
-	r.ID = strings.TrimSpace(vals[fID])
-	if lonLat != nil {
-		r.Lon, r.Lat = lonLat[0], lonLat[1]
+	// Text is stored as given; it must be UTF-8, as every output is.
+	for _, f := range [...]int{fID, fReporter, fNote} {
+		if !skip.has(f) && !utf8.ValidString(vals[f]) {
+			bad(f, "not valid UTF-8 text (save the file as UTF-8)")
+		}
+	}
+	if !skip.has(fID) {
+		r.ID = strings.TrimSpace(vals[fID])
+	}
+	if pos != nil {
+		r.Lon, r.Lat = pos[0], pos[1]
 	} else {
 		for _, c := range [2]struct {
 			f   int
 			dst *float64
 		}{{fLat, &r.Lat}, {fLon, &r.Lon}} {
+			if skip.has(c.f) {
+				continue
+			}
 			v, ok, reason := p.number(vals[c.f])
 			switch {
 			case reason != "":
@@ -105,24 +244,35 @@ func (p *reportParser) parse(vals *[numReportFields]string, lonLat *[2]float64) 
 			}
 		}
 	}
-	if s := strings.TrimSpace(vals[fObservedAt]); s == "" {
-		bad(fObservedAt, "required")
-	} else if t, ok := p.time(s); ok {
-		r.ObservedAt = t
-	} else {
-		bad(fObservedAt, "not an RFC 3339 time (want e.g. 2025-07-01T08:30:00+07:00)")
+	if !skip.has(fObservedAt) {
+		if s := strings.TrimSpace(vals[fObservedAt]); s == "" {
+			bad(fObservedAt, "required")
+		} else if t, ok := p.time(s); ok {
+			r.ObservedAt = t
+		} else {
+			bad(fObservedAt, "not an RFC 3339 time (want e.g. 2025-07-01T08:30:00+07:00)")
+		}
 	}
 	var reason string
-	if r.Carrier, reason = p.carriers.get(vals[fCarrier]); reason != "" {
-		bad(fCarrier, reason)
+	if !skip.has(fCarrier) {
+		if r.Carrier, reason = p.carriers.get(vals[fCarrier]); reason != "" {
+			bad(fCarrier, reason)
+		}
 	}
-	if r.Tech, reason = p.techs.get(vals[fTech]); reason != "" {
-		bad(fTech, reason)
+	if !skip.has(fTech) {
+		if r.Tech, reason = p.techs.get(vals[fTech]); reason != "" {
+			bad(fTech, reason)
+		}
 	}
-	if r.Source, reason = p.sources.get(vals[fSource]); reason != "" {
-		bad(fSource, reason)
+	if !skip.has(fSource) {
+		if r.Source, reason = p.sources.get(vals[fSource]); reason != "" {
+			bad(fSource, reason)
+		}
 	}
 	for i, f := range [3]int{fSignal, fDown, fUp} {
+		if skip.has(f) {
+			continue
+		}
 		v, ok, reason := p.number(vals[f])
 		switch {
 		case reason != "":
@@ -139,16 +289,25 @@ func (p *reportParser) parse(vals *[numReportFields]string, lonLat *[2]float64) 
 			}
 		}
 	}
-	if b, ok := parseBool(vals[fNoService]); ok {
-		r.NoService = b
-	} else {
-		bad(fNoService, "not a boolean (want true/false, 1/0 or yes/no)")
+	if !skip.has(fNoService) {
+		if b, ok := parseBool(vals[fNoService]); ok {
+			r.NoService = b
+		} else {
+			bad(fNoService, "not a boolean (want true/false, 1/0, yes/no or có/không)")
+		}
 	}
-	r.Reporter = strings.TrimSpace(vals[fReporter])
-	r.Note = vals[fNote]
+	if !skip.has(fReporter) {
+		r.Reporter = strings.TrimSpace(vals[fReporter])
+	}
+	if !skip.has(fNote) {
+		r.Note = vals[fNote]
+	}
 
 	if err := r.Validate(p.now); err != nil {
 		for _, e := range geo.AsFieldErrors(err) {
+			if f, ok := lookupReportField(e.Field); ok && skip.has(f) {
+				continue
+			}
 			if !hasField(es, e.Field) {
 				es = append(es, e)
 			}
@@ -188,8 +347,8 @@ func isRangeErr(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-// parseBool accepts true/false, 1/0, yes/no (and t/f, y/n, có/không) in
-// any case; empty is false.
+// parseBool accepts true/false, 1/0, yes/no, t/f, y/n and the Vietnamese
+// có/không (composed or decomposed) in any case; empty is false.
 func parseBool(s string) (v, ok bool) {
 	s = strings.TrimSpace(s)
 	switch s {
@@ -198,12 +357,12 @@ func parseBool(s string) (v, ok bool) {
 	case "1", "true", "yes":
 		return true, true
 	}
-	for _, t := range [...]string{"true", "t", "yes", "y", "có"} {
+	for _, t := range [...]string{"true", "t", "yes", "y", "có", "co\u0301"} {
 		if strings.EqualFold(s, t) {
 			return true, true
 		}
 	}
-	for _, f := range [...]string{"false", "f", "no", "n", "không"} {
+	for _, f := range [...]string{"false", "f", "no", "n", "không", "kho\u0302ng"} {
 		if strings.EqualFold(s, f) {
 			return false, true
 		}

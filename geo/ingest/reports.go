@@ -76,28 +76,43 @@ func ReportFormat(path string) Format {
 // rejected and their FieldErrors collected in the summary; they never stop
 // the rest. Report IDs are left empty when the input has none.
 //
-// CSV (FormatCSV): a header row is required; column names are matched
-// ignoring case and surrounding spaces, and a UTF-8 byte order mark is
-// skipped. Columns: id, lat (or latitude), lon (or longitude, lng),
-// observed_at, carrier, tech, signal_dbm, download_mbps, upload_mbps,
-// no_service, source, reporter, note; others are ignored. lat, lon,
-// observed_at and carrier are required columns. The delimiter is a comma,
-// or a semicolon when the header line has more semicolons than commas (as
-// Excel writes in the vi-VN locale); then "," is also accepted as the
-// decimal separator. observed_at is RFC 3339 ("2025-07-01T08:30:00+07:00",
-// a space may replace the T); without a zone it is Vietnam time (UTC+7,
-// Asia/Ho_Chi_Minh, which has no daylight saving). no_service is
-// true/false, 1/0, yes/no or empty (false). carrier accepts names and
-// MCC-MNC codes (geo.ParseCarrier). Empty optional numbers are nil; NaN and
-// infinities are rejected.
+// Fields are named, typed and checked alike in every format, and alike in
+// the POST bodies DecodeReport and DecodeReportFeature read: id, lat (or
+// latitude), lon (or longitude, lng), observed_at, carrier, tech,
+// signal_dbm, download_mbps, upload_mbps, no_service, source, reporter,
+// note, matched ignoring case and surrounding spaces. A name that is none
+// of these is an error naming it, with the closest field name when one is
+// close ("singal_dbm: unknown field (did you mean signal_dbm?)"); so is a
+// field given twice. observed_at is RFC 3339 ("2025-07-01T08:30:00+07:00";
+// a space or "t" may replace the T, the offset may be "Z", ±hh:mm or
+// ±hhmm); without an offset it is Vietnam time (UTC+7, Asia/Ho_Chi_Minh,
+// which has no daylight saving). carrier accepts names and MCC-MNC codes
+// (geo.ParseCarrier), tech and source their names and aliases
+// (geo.ParseTech, geo.ParseSource). no_service is true/false, 1/0, yes/no,
+// t/f, y/n or có/không in any case, or empty (false). Empty optional
+// numbers are nil; NaN and infinities are rejected. Text must be UTF-8;
+// note is kept byte for byte, id and reporter are trimmed.
+//
+// CSV (FormatCSV): a header row is required and a UTF-8 byte order mark is
+// skipped. lat, lon, observed_at and carrier are required columns. A
+// column that is no field is an error for the whole file, reported once; a
+// column without a name may only hold empty cells. The delimiter is a
+// comma, or a semicolon when the header line has more semicolons than
+// commas (as Excel writes in the vi-VN locale); then "," is also accepted
+// as the decimal separator, in this kind of file only.
 //
 // GeoJSON (FormatGeoJSON): a FeatureCollection, or a single Feature, of
-// Point features (lon, lat in EPSG:4326) with the same properties, given as
-// strings, numbers or (no_service) booleans. Features are decoded one at a
+// Point features (lon, lat in EPSG:4326) with the other fields as
+// properties: strings; numbers for the numeric fields (or strings holding
+// one); for carrier a string or an MCC-MNC number; for no_service a
+// boolean, 0/1 or any of the spellings above; null for a field left out.
+// A position given as a property is an error. The Feature's own id is the
+// report's when the properties have none. Features are decoded one at a
 // time, so large files stream.
 //
 // ReadReports returns an error when the input as a whole cannot be read: a
-// header lacking a required column (a geo.FieldError naming the column),
+// CSV header lacking a required column or holding an unknown or repeated
+// one (geo.FieldErrors naming the columns),
 // input that is not CSV or not GeoJSON past repair, a read error, a
 // cancelled ctx, or an error from fn. The summary counts what was done
 // until then.

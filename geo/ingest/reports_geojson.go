@@ -5,28 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 
 	"github.com/gapmap/gapmap/geo"
 )
-
-// reportProps holds a report feature's properties undecoded, so that
-// strings, numbers and booleans can all be read as text and parsed like
-// CSV fields.
-type reportProps struct {
-	ID           json.RawMessage `json:"id"`
-	ObservedAt   json.RawMessage `json:"observed_at"`
-	Carrier      json.RawMessage `json:"carrier"`
-	Tech         json.RawMessage `json:"tech"`
-	SignalDBm    json.RawMessage `json:"signal_dbm"`
-	DownloadMbps json.RawMessage `json:"download_mbps"`
-	UploadMbps   json.RawMessage `json:"upload_mbps"`
-	NoService    json.RawMessage `json:"no_service"`
-	Source       json.RawMessage `json:"source"`
-	Reporter     json.RawMessage `json:"reporter"`
-	Note         json.RawMessage `json:"note"`
-}
 
 // readReportsGeoJSON reads GeoJSON Point features from r into s (see
 // ReadReports).
@@ -36,39 +18,8 @@ func readReportsGeoJSON(r io.Reader, s *reportSink) error {
 		if ferr != nil {
 			return s.take(row, nil, geo.FieldErrors{{Field: "feature", Reason: ferr.Error()}})
 		}
-		var es geo.FieldErrors
-		lonLat, reason := DecodePoint(f.Geometry)
-		if reason != "" {
-			es = append(es, &geo.FieldError{Field: "geometry", Reason: reason})
-		}
-		var props reportProps
-		var vals [numReportFields]string
-		if !IsNull(f.Properties) {
-			if err := json.Unmarshal(f.Properties, &props); err != nil {
-				es = append(es, &geo.FieldError{Field: "properties", Reason: "not a JSON object of strings, numbers and booleans"})
-			}
-		}
-		for _, c := range []struct {
-			f   int
-			raw json.RawMessage
-		}{
-			{fID, props.ID}, {fObservedAt, props.ObservedAt}, {fCarrier, props.Carrier},
-			{fTech, props.Tech}, {fSignal, props.SignalDBm}, {fDown, props.DownloadMbps},
-			{fUp, props.UploadMbps}, {fNoService, props.NoService}, {fSource, props.Source},
-			{fReporter, props.Reporter}, {fNote, props.Note},
-		} {
-			v, ok := JSONScalarText(c.raw)
-			if !ok {
-				es = append(es, &geo.FieldError{Field: reportFieldNames[c.f], Reason: "not a string, number or boolean"})
-				continue
-			}
-			vals[c.f] = v
-		}
-		if len(es) > 0 {
-			return s.take(row, nil, es)
-		}
-		rep, pes := p.parse(&vals, &lonLat)
-		return s.take(row, rep, pes)
+		rep, es := p.feature(f, nil)
+		return s.take(row, rep, es)
 	})
 	if err != nil {
 		return fmt.Errorf("ingest: reports: %w", err)
@@ -76,29 +27,11 @@ func readReportsGeoJSON(r io.Reader, s *reportSink) error {
 	return nil
 }
 
-// DecodePoint decodes a GeoJSON Point geometry into lon, lat.
+// DecodePoint decodes a GeoJSON Point geometry into lon, lat; the reason
+// is set when raw is not one.
 func DecodePoint(raw json.RawMessage) ([2]float64, string) {
-	if IsNull(raw) {
-		return [2]float64{}, "missing"
-	}
-	var g Geometry
-	if err := json.Unmarshal(raw, &g); err != nil {
-		return [2]float64{}, "not a GeoJSON geometry object"
-	}
-	if g.Type != "Point" {
-		if g.Type == "" {
-			return [2]float64{}, "geometry has no type"
-		}
-		return [2]float64{}, fmt.Sprintf("%s is not a Point", g.Type)
-	}
-	var c []float64
-	if err := json.Unmarshal(g.Coordinates, &c); err != nil || len(c) < 2 {
-		return [2]float64{}, "Point coordinates are not [lon, lat]"
-	}
-	if math.IsNaN(c[0]) || math.IsNaN(c[1]) {
-		return [2]float64{}, "Point coordinates are not [lon, lat]"
-	}
-	return [2]float64{c[0], c[1]}, ""
+	pos, _, reason := decodePoint(raw)
+	return pos, reason
 }
 
 // JSONScalarText returns a JSON scalar as text: a string's contents, a

@@ -75,7 +75,7 @@ func TestReadReportsGood(t *testing.T) {
 			wantSum: ReadSummary{Read: 3, Accepted: 3},
 		},
 		{
-			name: "BOM, semicolons, decimal commas, header case and spaces, extra column",
+			name: "BOM, semicolons, decimal commas, header case and spaces",
 			file: "reports_semicolon.csv", format: FormatCSV,
 			want: []gotReport{
 				{1, &geo.Report{
@@ -246,6 +246,11 @@ func TestReadReportsHeader(t *testing.T) {
 		{"missing lat and observed_at", "latitude_x,lon,carrier\n", "lat: column missing from header; observed_at: column missing"},
 		{"aliases", "Latitude,LNG,observed_at,carrier\n10,106,2025-07-01T00:00:00Z,viettel\n", ""},
 		{"column twice", "lat,lat,lon,observed_at,carrier\n", "lat: column given twice"},
+		{"unknown column", "lat,lon,observed_at,carrier,extra\n10,106,2025-07-01T00:00:00Z,viettel,x\n", "extra: unknown field"},
+		{"misspelt column", "lat,lon,observed_at,carrier,Singal_dBm\n", "singal_dbm: unknown field (did you mean signal_dbm?)"},
+		{"unknown columns once for the file", "lat,lon,observed_at,carrier,a,b\n" + strings.Repeat("10,106,2025-07-01T00:00:00Z,viettel,1,2\n", 3),
+			"a: unknown field; b: unknown field"},
+		{"empty unnamed column", "lat,lon,observed_at,carrier,\n10,106,2025-07-01T00:00:00Z,viettel,\n", ""},
 		{"empty input", "", "header row is required"},
 		{"header only", "lat,lon,observed_at,carrier\n", ""},
 	}
@@ -391,5 +396,34 @@ func TestReportFormat(t *testing.T) {
 		if got := ReportFormat(path); got != want {
 			t.Errorf("ReportFormat(%q) = %v, want %v", path, got, want)
 		}
+	}
+}
+
+func TestReadReportsUnknownColumnOnce(t *testing.T) {
+	in := "lat,lon,observed_at,carrier,singal_dbm\n" + strings.Repeat("10,106,2025-07-01T00:00:00Z,viettel,-110\n", 50)
+	got, sum, err := readAll(t, in, FormatCSV, ReportOptions{})
+	es := geo.AsFieldErrors(err)
+	if len(es) != 1 || es[0].Field != "singal_dbm" || es[0].Row != 0 || es[0].Reason != "unknown field (did you mean signal_dbm?)" {
+		t.Fatalf("error %v, want one header error naming singal_dbm", err)
+	}
+	if len(got) != 0 || sum.Read != 0 || len(sum.Errors) != 0 {
+		t.Errorf("rows read despite the header error: %d reports, summary %+v", len(got), sum)
+	}
+}
+
+func TestReadReportsUnnamedColumn(t *testing.T) {
+	in := "lat,lon,observed_at,carrier,\n" +
+		"10,106,2025-07-01T00:00:00Z,viettel,\n" +
+		"10,106,2025-07-01T00:00:00Z,viettel,-110\n" +
+		"10,106,2025-07-01T00:00:00Z,viettel,  \n"
+	got, sum, err := readAll(t, in, FormatCSV, ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].row != 1 || got[1].row != 3 {
+		t.Fatalf("accepted %d reports, want rows 1 and 3 (%+v)", len(got), sum)
+	}
+	if len(sum.Errors) != 1 || sum.Errors[0].Row != 2 || !strings.Contains(sum.Errors[0].Reason, "column 5, which has no name") {
+		t.Errorf("errors %v, want row 2 naming column 5", sum.Errors)
 	}
 }
