@@ -4,9 +4,13 @@ import (
 	"context"
 	"math"
 	"sort"
+	"syscall"
+	"testing"
+	"time"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/index"
+	"github.com/gapmap/gapmap/geo/internal/geotest"
 	"github.com/paulmach/orb"
 )
 
@@ -195,4 +199,44 @@ func batchAnalyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, e
 	rankHoles(res.Holes)
 	res.Summary = summarize(res, len(in.Areas), newObsTally(obs), len(in.Teams))
 	return res, ctx.Err()
+}
+
+// BenchmarkAnalyzeVsBatch compares the one engine (Analyze: NewLive and
+// Result) with the batch method on 1M reports over the stress province,
+// in one run, so that the cost of keeping the analysis live is measured
+// under the same conditions.
+func BenchmarkAnalyzeVsBatch(b *testing.B) {
+	areas := geotest.GridAreas(32, 32, 50, 105.8, 10.2, 0.9/32)
+	base := provinceObs(1_000_000, 105.8, 10.2, 0.9)
+	ix := index.New(areas)
+	obs := make([]geo.Obs, len(base))
+	for _, tc := range []struct {
+		name string
+		fn   func(context.Context, Input, geo.Config) (*geo.Result, error)
+	}{{"engine", Analyze}, {"batch", batchAnalyze}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var cpu time.Duration
+			for range b.N {
+				b.StopTimer()
+				copy(obs, base)
+				b.StartTimer()
+				t0 := cpuTime()
+				if _, err := tc.fn(context.Background(), Input{Areas: areas, Index: ix, Obs: obs}, geo.DefaultConfig()); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuTime() - t0
+			}
+			// CPU time (user and system, all threads) is steadier than the
+			// wall time on a shared machine.
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
+// cpuTime is the CPU time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -234,8 +234,14 @@ func (p *reportParser) feature(f *Feature, es geo.FieldErrors) (*geo.Report, geo
 		skip |= s
 		es = append(es, pes...)
 	}
+	// RFC 7946 §3.2: a Feature's id is a string or a number. A number is
+	// left out: GIS programs number the features they export (QGIS, GDAL
+	// write 0, 1, 2, …), and taking those as report ids would make a
+	// second export of other reports collide with the first.
+	if fid := bytes.TrimSpace(f.ID); len(fid) > 0 && (fid[0] == '-' || fid[0] >= '0' && fid[0] <= '9') {
+		f.ID = nil
+	}
 	if !IsNull(f.ID) && !skip.has(fID) && vals[fID] == "" {
-		// RFC 7946 §3.2: a Feature's id is a string or a number.
 		id, reason := jsonText(kindCode, f.ID)
 		if reason != "" {
 			es = append(es, &geo.FieldError{Field: "id", Reason: reason})
