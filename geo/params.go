@@ -38,6 +38,11 @@ type HoleParams struct {
 	// instead (EstimateBias).
 	ReportBias   float64 `json:"report_bias"`
 	EstimateBias bool    `json:"estimate_bias"`
+	// SupportMinReports is the least kernel-weighted number of a
+	// carrier's own reports within Rings rings of a cell for the cell to
+	// be judged for that carrier at all (see the README, "Where gapmap
+	// does not know"); elsewhere the place is unobserved.
+	SupportMinReports float64 `json:"support_min_reports"`
 	// MinEvidence is the least kernel-weighted number of reports in the
 	// wide estimate for a cell to be judged at all.
 	MinEvidence float64 `json:"min_evidence"`
@@ -52,9 +57,12 @@ type HoleParams struct {
 	MinReporters   int `json:"min_reporters"`
 	MinDays        int `json:"min_days"`
 	MinCells       int `json:"min_cells"`
-	// DeadMinCarriers: a dead zone needs evidence from at least this many
-	// carriers, all with a weak share above DeadThreshold, in a cell that
-	// is in some carrier's hole.
+	// DeadMinCarriers: a dead zone needs each carrier's own evidence from
+	// at least this many carriers (default: all four), all with a weak
+	// share above DeadThreshold, in a cell that is in some carrier's hole,
+	// and the reports of all carriers pooled weak above DeadPooled. A
+	// carrier with no evidence near a place leaves the place unknown, not
+	// dead: a false dead zone costs more than a missed one.
 	DeadMinCarriers int     `json:"dead_min_carriers"`
 	DeadThreshold   float64 `json:"dead_threshold"`
 	DeadPooled      float64 `json:"dead_pooled_threshold"`
@@ -83,13 +91,14 @@ func DefaultHoleParams() HoleParams {
 		ReportBias:            4,
 		EstimateBias:          true,
 		MinEvidence:           0.5,
+		SupportMinReports:     0.4,
 		Threshold:             0.4,
 		MinWeakReports:        3,
 		MinReporters:          2,
 		MinDays:               2,
 		MinCells:              2,
-		DeadMinCarriers:       2,
-		DeadThreshold:         0.25,
+		DeadMinCarriers:       4,
+		DeadThreshold:         0.4,
 		DeadPooled:            0.55,
 		SignalSigmaDB:         4,
 		LegacyEvidence:        0.95,
@@ -132,6 +141,9 @@ func (p HoleParams) Validate() error {
 	}
 	if !(p.LocalMinReports >= 0) {
 		bad("local_min_reports", "must not be negative")
+	}
+	if !(p.SupportMinReports > 0) {
+		bad("support_min_reports", "must be positive")
 	}
 	if !(p.MinEvidence >= 0) {
 		bad("min_evidence", "must not be negative")

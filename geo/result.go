@@ -203,7 +203,28 @@ type Result struct {
 	Cells   []CellStat  `json:"cells"`
 	Teams   []TeamOut   `json:"teams"`
 	Summary Summary     `json:"summary"`
-	// ReportBias is the report bias used per carrier (estimated from
-	// drive tests when possible).
-	ReportBias map[string]float64 `json:"report_bias"`
+	// ReportBias is the report bias used per carrier, and ReportBiasFrom
+	// how each was found.
+	ReportBias     map[string]float64      `json:"report_bias"`
+	ReportBiasFrom map[string]BiasEstimate `json:"report_bias_from"`
+}
+
+// BiasEstimate says how a carrier's report bias (how many times more
+// often people report weak service than good) was found.
+type BiasEstimate struct {
+	Bias float64 `json:"bias"`
+	// Method is "drive_tests" (the weak odds of ordinary reports against
+	// those of drive tests in the same cells, a Mantel–Haenszel odds
+	// ratio), "threshold_jump" (the jump in the number of reports per dBm
+	// as the level crosses the weak threshold; see the README) or
+	// "default" (the report_bias parameter, when neither has enough
+	// reports).
+	Method string `json:"method"`
+	// Reports is how many reports the estimate rests on (drive tests, or
+	// single reports with a level near the threshold).
+	Reports int `json:"reports"`
+	// Low and High bound the 95% confidence interval (threshold_jump
+	// only; 0 otherwise).
+	Low  float64 `json:"low,omitempty"`
+	High float64 `json:"high,omitempty"`
 }

@@ -83,8 +83,18 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 	}
 	cells, tabs := ci.coarseStats(in.Obs)
 	stage("holes")
-	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes)
+	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes, ix)
 	return ix, cells, field, ctx.Err()
+}
+
+// biasFromByCarrier says how each carrier's report bias was found, by
+// carrier name.
+func (f *hexField) biasFromByCarrier() map[string]geo.BiasEstimate {
+	m := map[string]geo.BiasEstimate{}
+	for s, c := range geo.Carriers {
+		m[c.String()] = f.biasFrom[s]
+	}
+	return m
 }
 
 // biasByCarrier is the report bias used per carrier, by carrier name.
@@ -188,6 +198,34 @@ func nth32(v []float32, k int) float32 {
 func flagAll(f *hexField, p geo.HoleParams) ([nCarriers]map[uint64]bool, map[uint64]bool) {
 	var flagged [nCarriers]map[uint64]bool
 	index.Each(nCarriers, func(s int) { flagged[s] = f.flagged(s) })
+	// Holes are clipped to the loaded areas: a cell whose centre lies in
+	// no area is in no hole. Each weak cell is looked up once, in
+	// parallel, and remembered (see hexField.isInside).
+	var weak []uint64
+	for s := range nCarriers {
+		for cell := range flagged[s] {
+			if _, ok := f.inside[cell]; !ok {
+				f.inside[cell] = false
+				weak = append(weak, cell)
+			}
+		}
+	}
+	in := make([]bool, len(weak))
+	index.Parallel(len(weak), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			in[i] = f.locate(weak[i])
+		}
+	})
+	for i, cell := range weak {
+		f.inside[cell] = in[i]
+	}
+	for s := range nCarriers {
+		for cell := range flagged[s] {
+			if !f.inside[cell] {
+				delete(flagged[s], cell)
+			}
+		}
+	}
 	// Dead zones lie inside some carrier's hole: test each such cell
 	// once, in parallel.
 	seen := map[uint64]bool{}

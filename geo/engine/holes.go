@@ -92,10 +92,15 @@ type hexField struct {
 	// wide[k] holds the wide-scale estimate per cell k+1 resolutions
 	// coarser than Res.
 	wide []map[uint64]*[nCarriers]hexAcc
-	bias [nCarriers]float64
+	bias     [nCarriers]float64
+	biasFrom [nCarriers]geo.BiasEstimate
 	// extra lists, per cell, the observations added after the field was
 	// built (see Live), which the cell index does not hold.
 	extra map[uint64][]int32
+	// ix is the areas' index, and inside says, for the cells looked up so
+	// far, whether a cell's centre lies in an area (see isInside).
+	ix     *index.Index
+	inside map[uint64]bool
 	// Kernel weights by ring (in kernel units): local, fine and wide.
 	weights, fineWeights, wideWeights []int64
 }
@@ -103,14 +108,30 @@ type hexField struct {
 // buildField bins observations into evidence cells and smooths them over
 // neighbouring cells. tabs are the per-cell tables for estimating the
 // report bias (see estimateBias).
-func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo.Rules, p geo.HoleParams) *hexField {
-	f := &hexField{p: p, ci: ci, obs: obs, idx: map[uint64]int32{}}
+func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo.Rules, p geo.HoleParams, ix *index.Index) *hexField {
+	f := &hexField{p: p, ci: ci, obs: obs, idx: map[uint64]int32{}, ix: ix, inside: map[uint64]bool{}}
+	// The report bias: from drive tests where a carrier has enough, else
+	// from the jump at the weak threshold (all carriers' reports
+	// together), else the parameter.
+	var jump biasEstimate
+	jumpOK := false
+	if p.EstimateBias {
+		jump, jumpOK = jumpBias(obs, r)
+	}
 	for c := range nCarriers {
 		f.bias[c] = p.ReportBias
-		if p.EstimateBias {
-			if k, ok := estimateBias(tabs[c]); ok {
-				f.bias[c] = k
-			}
+		f.biasFrom[c] = geo.BiasEstimate{Bias: p.ReportBias, Method: "default"}
+		if !p.EstimateBias {
+			continue
+		}
+		if k, n, ok := estimateBias(tabs[c]); ok {
+			f.bias[c] = k
+			f.biasFrom[c] = geo.BiasEstimate{Bias: k, Method: "drive_tests", Reports: n}
+		} else if jumpOK {
+			f.bias[c] = jump.bias
+			f.biasFrom[c] = geo.BiasEstimate{Bias: jump.bias, Method: "threshold_jump", Reports: jump.reports, Low: jump.low, High: jump.high}
+		} else {
+			f.biasFrom[c].Reports = jump.reports
 		}
 	}
 	// Data cells, with the span of each carrier's observations.
@@ -304,14 +325,19 @@ func pickAt(v *[nCarriers][]hexAcc, j int32, c int) hexAcc {
 // carriers pooled, see pick) from the finest scale with enough evidence:
 // FineMinReports at the fine scale, LocalMinReports at every other scale
 // but the coarsest, MinEvidence there.
+//
+// A cell is judged only where the carrier's own reports reach it (see
+// supported); elsewhere it is unobserved, whatever the wider scales say.
 func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64, ok bool) {
-	if j, ok := f.idx[cell]; ok {
-		if a := pickAt(&f.fine, j, c); f.enough(a, -1) {
-			return a.ratio(), f.p.FineThreshold, true
-		}
-		if a := pickAt(&f.smooth, j, c); f.enough(a, 0) {
-			return a.ratio(), f.p.Threshold, true
-		}
+	j, ok := f.idx[cell]
+	if !ok || !f.supported(j, c) {
+		return 0, 0, false
+	}
+	if a := pickAt(&f.fine, j, c); f.enough(a, -1) {
+		return a.ratio(), f.p.FineThreshold, true
+	}
+	if a := pickAt(&f.smooth, j, c); f.enough(a, 0) {
+		return a.ratio(), f.p.Threshold, true
 	}
 	for k, wide := range f.wide {
 		if w := wide[index.CellParent(cell, f.p.Res-1-k)]; w != nil {
@@ -321,6 +347,35 @@ func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64
 		}
 	}
 	return 0, 0, false
+}
+
+// isInside says whether cell's centre lies in one of the areas: holes are
+// clipped to the loaded areas, so no hole spills past a province's edge.
+// It remembers the answer; not safe for concurrent use.
+func (f *hexField) isInside(cell uint64) bool {
+	in, ok := f.inside[cell]
+	if !ok {
+		in = f.locate(cell)
+		f.inside[cell] = in
+	}
+	return in
+}
+
+// locate looks cell's centre up in the areas.
+func (f *hexField) locate(cell uint64) bool {
+	c := index.CellCenter(cell)
+	return f.ix.Locate(c[0], c[1]) >= 0
+}
+
+// supported says whether cell j has enough of carrier slot c's own reports
+// near it to be judged at all: SupportMinReports, kernel-weighted, within
+// Rings rings (the local kernel). That is the support distance: with the
+// defaults (3 rings of resolution-10 cells, bandwidth 1.5 rings, 0.4
+// reports) one report within two rings (about 260 m) or three at three
+// rings (about 400 m). Beyond it a place is unobserved, never a hole: the
+// wider scales only estimate the share of places that are supported.
+func (f *hexField) supported(j int32, c int) bool {
+	return float64(pickAt(&f.smooth, j, c).n) >= f.p.SupportMinReports*kernelScale
 }
 
 // enough says whether a is enough evidence to judge a cell by at scale
@@ -336,37 +391,14 @@ func (f *hexField) enough(a hexAcc, level int) bool {
 	return float64(a.n) >= min*kernelScale && a.weak+a.good > 0
 }
 
-// flagged returns the cells judged weak for carrier slot c: local cells,
-// and the descendants of weak wide cells at every level.
+// flagged returns the cells judged weak for carrier slot c. Only cells
+// near reports can be judged (see supported), and they are the field's
+// cells, so no cell beyond them needs a look.
 func (f *hexField) flagged(c int) map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, cell := range f.cells {
 		if ok, weak := f.judge(c, cell); ok && weak {
 			out[cell] = true
-		}
-	}
-	var desc func(cell uint64, res int)
-	desc = func(cell uint64, res int) {
-		for _, ch := range index.CellChildren(cell, res+1) {
-			if res+1 < f.p.Res {
-				desc(ch, res+1)
-				continue
-			}
-			if out[ch] {
-				continue
-			}
-			if ok, weak := f.judge(c, ch); ok && weak {
-				out[ch] = true
-			}
-		}
-	}
-	for k, wide := range f.wide {
-		res := f.p.Res - 1 - k
-		for pc, a := range wide {
-			if a[c].n <= 0 || a[c].weak+a[c].good <= 0 || a[c].ratio() <= f.p.Threshold {
-				continue
-			}
-			desc(pc, res)
 		}
 	}
 	return out
@@ -397,7 +429,7 @@ func (f *hexField) each(cell uint64, car geo.Carrier, fn func(*geo.Obs)) {
 // ordinary reports with those of drive tests in the same coarse cells (a
 // Mantel–Haenszel odds ratio over the per-cell tables). It needs a fair
 // number of drive tests sharing cells with ordinary reports.
-func estimateBias(tabs []biasTable) (float64, bool) {
+func estimateBias(tabs []biasTable) (float64, int, bool) {
 	var num, den, drives float64
 	for _, x := range tabs {
 		n := x.a + x.b + x.c + x.d
@@ -409,9 +441,9 @@ func estimateBias(tabs []biasTable) (float64, bool) {
 		den += x.b * x.c / n
 	}
 	if drives < 200 || den == 0 || num == 0 {
-		return 0, false
+		return 0, int(drives), false
 	}
-	return math.Min(20, math.Max(1, num/den)), true
+	return math.Min(20, math.Max(1, num/den)), int(drives), true
 }
 
 // components groups flagged cells into connected regions (H3 neighbours).

@@ -37,6 +37,7 @@ type Live struct {
 	land  []float64
 	cells []geo.CellStat
 	bias  map[string]float64
+	from  map[string]geo.BiasEstimate
 
 	// flagged[s] are the cells judged weak for carrier slot s; flagged
 	// [nCarriers] are the dead-zone cells.
@@ -84,7 +85,7 @@ func NewLive(ctx context.Context, in Input, cfg geo.Config) (*Live, error) {
 	}
 	obs := in.Obs
 	l := &Live{cfg: cfg, ix: ix, areas: in.Areas, obs: obs, nTeam: len(in.Teams), cells: cells, f: f,
-		holes: map[int]*liveHole{}, near: map[uint64][]uint64{}, bias: f.biasByCarrier(), land: areaLand(ix), info: map[uint64]*cellInfo{},
+		holes: map[int]*liveHole{}, near: map[uint64][]uint64{}, bias: f.biasByCarrier(), from: f.biasFromByCarrier(), land: areaLand(ix), info: map[uint64]*cellInfo{},
 		verts: map[[2]int64]int32{}, topo: map[uint64]*cellTopo{}, km: newAreaKm(ix.Len())}
 	l.f.extra = map[uint64][]int32{}
 	flagged, dead := flagAll(l.f, cfg.Holes)
@@ -213,6 +214,7 @@ func (l *Live) add(o geo.Obs) bool {
 			var now bool
 			if slot < nCarriers {
 				_, now = l.f.judge(slot, c)
+				now = now && l.f.isInside(c)
 			} else {
 				now = l.anyFlagged(c) && l.f.isDead(c, l.cfg.Holes)
 			}
@@ -695,7 +697,7 @@ func (l *Live) Result() *geo.Result {
 	defer l.mu.Unlock()
 	l.flush()
 	l.stamp++
-	res := &geo.Result{Cells: l.cells, Teams: l.teams, ReportBias: l.bias}
+	res := &geo.Result{Cells: l.cells, Teams: l.teams, ReportBias: l.bias, ReportBiasFrom: l.from}
 	res.Areas = l.acc.scores()
 	var todo []int
 	for k, h := range l.holes {

@@ -186,7 +186,7 @@ func batchAnalyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, e
 		return nil, err
 	}
 	obs := in.Obs
-	res := &geo.Result{Cells: cells, ReportBias: field.biasByCarrier()}
+	res := &geo.Result{Cells: cells, ReportBias: field.biasByCarrier(), ReportBiasFrom: field.biasFromByCarrier()}
 	res.Holes = detectHoles(field, obs, cfg)
 	info := holeCellInfo(res.Holes, ix)
 	shapeHoles(res.Holes, info)

@@ -46,6 +46,7 @@ func DiffResults(got, want *geo.Result, cells bool, max int) []string {
 	if cells {
 		diff("cells", got.Cells, want.Cells)
 		diff("report bias", got.ReportBias, want.ReportBias)
+		diff("report bias estimates", got.ReportBiasFrom, want.ReportBiasFrom)
 	}
 	return out
 }
