@@ -38,6 +38,9 @@ type CarrierStats struct {
 	// HoleShare that as a share of the area's land.
 	HoleKm2   float64 `json:"hole_km2"`
 	HoleShare float64 `json:"hole_share"`
+	// ObservedShare is the share of the area's land where this carrier's
+	// own reports are near enough to judge it.
+	ObservedShare float64 `json:"observed_share"`
 }
 
 // TeamReach is the community digital-technology teams' presence in an area.
@@ -86,6 +89,12 @@ type AreaScore struct {
 	WeakShare float64        `json:"weak_share"`
 	WeakLow   float64        `json:"weak_low"`
 	Carriers  []CarrierStats `json:"carriers"`
+
+	// ObservedShare is the share of the area's land where some carrier's
+	// reports are near enough to judge the service (see the README,
+	// "Where gapmap does not know"); 0 means no data yet, and then the
+	// weak and hole shares say nothing.
+	ObservedShare float64 `json:"observed_share"`
 
 	// HoleKm2/HoleShare: land inside any carrier's hole; DeadKm2/DeadShare:
 	// land inside all-carrier dead zones.
@@ -205,7 +214,11 @@ type Result struct {
 	Summary Summary     `json:"summary"`
 	// ReportBias is the report bias used per carrier, and ReportBiasFrom
 	// how each was found.
-	ReportBias     map[string]float64      `json:"report_bias"`
+	ReportBias map[string]float64 `json:"report_bias"`
+	// Unobserved is the land inside the areas where no judgement can be
+	// made: one entry per carrier (land its own reports do not reach) and
+	// one for CarrierAll (land no carrier's reports reach).
+	Unobserved     []Unobserved            `json:"unobserved"`
 	ReportBiasFrom map[string]BiasEstimate `json:"report_bias_from"`
 }
 
@@ -227,4 +240,15 @@ type BiasEstimate struct {
 	// only; 0 otherwise).
 	Low  float64 `json:"low,omitempty"`
 	High float64 `json:"high,omitempty"`
+}
+
+// Unobserved is land inside the areas where a carrier's service (or, for
+// CarrierAll, any carrier's) cannot be judged: no reports near enough.
+// It is drawn from land cells (H3 cells one resolution coarser than the
+// evidence grid, ≈0.1 km² by default) that hold no judged place.
+type Unobserved struct {
+	Carrier  Carrier          `json:"carrier"`
+	AreaKm2  float64          `json:"area_km2"`
+	Cells    int              `json:"cells"`
+	Geometry orb.MultiPolygon `json:"-"`
 }

@@ -67,6 +67,16 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 		stage("index areas")
 		ix = index.New(in.Areas)
 	}
+	// The jump at the weak threshold is read before the reports are put
+	// in spatial order: the reports of one survey come together as sent.
+	var jump *biasEstimate
+	if cfg.Holes.EstimateBias {
+		if e, ok := jumpBias(in.Obs, cfg.Rules); ok {
+			jump = &e
+		} else {
+			jump = &biasEstimate{reports: e.reports}
+		}
+	}
 	stage("assign reports to areas")
 	ix.Assign(in.Obs)
 	if err := ctx.Err(); err != nil {
@@ -83,7 +93,7 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 	}
 	cells, tabs := ci.coarseStats(in.Obs)
 	stage("holes")
-	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes, ix)
+	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes, ix, jump)
 	return ix, cells, field, ctx.Err()
 }
 

@@ -34,17 +34,14 @@ type biasEstimate struct {
 	reports         int
 }
 
-// jumpBias estimates the report bias from obs (see above); ok is false
-// when too few reports have a level near the threshold.
+// jumpBias estimates the report bias from obs, in the order received (see
+// above); ok is false when too few reports have a level near the
+// threshold.
 func jumpBias(obs []geo.Obs, r geo.Rules) (est biasEstimate, ok bool) {
 	thr := r.Threshold(geo.Tech4G)
 	// Reports sent together (a survey) share their reporter, time and
-	// place.
-	type spot struct {
-		reporter uint32
-		at       int64
-		lon, lat float64
-	}
+	// place, and come one after another as sent: obs must be in the order
+	// received.
 	near := func(o *geo.Obs) bool {
 		if o.Source == geo.SourceDriveTest || o.Flags&geo.FlagNoService != 0 || !o.HasSignal() {
 			return false
@@ -55,25 +52,15 @@ func jumpBias(obs []geo.Obs, r geo.Rules) (est biasEstimate, ok bool) {
 		x := float64(o.SignalDBm) - thr
 		return x >= -jumpHalfWidthDB && x < jumpHalfWidthDB
 	}
-	together := map[spot]int32{}
-	for i := range obs {
-		if o := &obs[i]; near(o) {
-			together[spot{o.Reporter, o.At, o.Lon, o.Lat}] = 0
-		}
-	}
-	for i := range obs {
-		o := &obs[i]
-		k := spot{o.Reporter, o.At, o.Lon, o.Lat}
-		if n, ok := together[k]; ok {
-			together[k] = n + 1
-		}
+	same := func(a, b *geo.Obs) bool {
+		return a.Reporter == b.Reporter && a.At == b.At && a.Lon == b.Lon && a.Lat == b.Lat
 	}
 	const bins = 2 * jumpHalfWidthDB
 	var count [bins]float64
 	n := 0
 	for i := range obs {
 		o := &obs[i]
-		if !near(o) || together[spot{o.Reporter, o.At, o.Lon, o.Lat}] > 1 {
+		if !near(o) || i > 0 && same(o, &obs[i-1]) || i+1 < len(obs) && same(o, &obs[i+1]) {
 			continue
 		}
 		if d := float64(o.DownMbps); !math.IsNaN(d) && d < r.Download4GMinMbps {

@@ -91,12 +91,15 @@ type hexField struct {
 	fine   [nCarriers][]hexAcc // per cell, the narrow kernel
 	// wide[k] holds the wide-scale estimate per cell k+1 resolutions
 	// coarser than Res.
-	wide []map[uint64]*[nCarriers]hexAcc
+	wide     []map[uint64]*[nCarriers]hexAcc
 	bias     [nCarriers]float64
 	biasFrom [nCarriers]geo.BiasEstimate
 	// extra lists, per cell, the observations added after the field was
 	// built (see Live), which the cell index does not hold.
 	extra map[uint64][]int32
+	// sup marks, per cell, the slots (bit s) it is supported for, as
+	// counted in the land grid (see landGrid.update).
+	sup []uint8
 	// ix is the areas' index, and inside says, for the cells looked up so
 	// far, whether a cell's centre lies in an area (see isInside).
 	ix     *index.Index
@@ -107,17 +110,14 @@ type hexField struct {
 
 // buildField bins observations into evidence cells and smooths them over
 // neighbouring cells. tabs are the per-cell tables for estimating the
-// report bias (see estimateBias).
-func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo.Rules, p geo.HoleParams, ix *index.Index) *hexField {
+// report bias from drive tests (see estimateBias); jump, when not nil,
+// is the estimate from the jump at the weak threshold (see jumpBias), used
+// where drive tests are too few.
+func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo.Rules, p geo.HoleParams, ix *index.Index, jump *biasEstimate) *hexField {
 	f := &hexField{p: p, ci: ci, obs: obs, idx: map[uint64]int32{}, ix: ix, inside: map[uint64]bool{}}
 	// The report bias: from drive tests where a carrier has enough, else
 	// from the jump at the weak threshold (all carriers' reports
 	// together), else the parameter.
-	var jump biasEstimate
-	jumpOK := false
-	if p.EstimateBias {
-		jump, jumpOK = jumpBias(obs, r)
-	}
 	for c := range nCarriers {
 		f.bias[c] = p.ReportBias
 		f.biasFrom[c] = geo.BiasEstimate{Bias: p.ReportBias, Method: "default"}
@@ -127,10 +127,10 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 		if k, n, ok := estimateBias(tabs[c]); ok {
 			f.bias[c] = k
 			f.biasFrom[c] = geo.BiasEstimate{Bias: k, Method: "drive_tests", Reports: n}
-		} else if jumpOK {
+		} else if jump != nil && jump.bias > 0 {
 			f.bias[c] = jump.bias
 			f.biasFrom[c] = geo.BiasEstimate{Bias: jump.bias, Method: "threshold_jump", Reports: jump.reports, Low: jump.low, High: jump.high}
-		} else {
+		} else if jump != nil {
 			f.biasFrom[c].Reports = jump.reports
 		}
 	}

@@ -38,6 +38,8 @@ type Live struct {
 	cells []geo.CellStat
 	bias  map[string]float64
 	from  map[string]geo.BiasEstimate
+	// land9 is the land grid of what is observed (see landGrid).
+	land9 *landGrid
 
 	// flagged[s] are the cells judged weak for carrier slot s; flagged
 	// [nCarriers] are the dead-zone cells.
@@ -98,6 +100,8 @@ func NewLive(ctx context.Context, in Input, cfg geo.Config) (*Live, error) {
 		l.refreshing[s] = map[int]bool{}
 	}
 	l.acc = newAreaAccum(ix, in.Areas, cfg)
+	l.land9 = newLandGrid(ix, cfg.Holes.Res-1)
+	l.land9.supportAll(l.f, l.acc)
 	l.acc.addObs(obs)
 	l.acc.trackSignals()
 	l.tally = newObsTally(obs)
@@ -198,6 +202,9 @@ func (l *Live) add(o geo.Obs) bool {
 	cell := index.CellAt(o.Lon, o.Lat, l.cfg.Holes.Res)
 	l.f.extra[cell] = append(l.f.extra[cell], i)
 	sp := l.f.add(&l.obs[i], s, cell, l.cfg.Rules)
+	for _, c := range sp.local {
+		l.land9.update(l.f, l.f.idx[c], l.acc)
+	}
 	var parent uint64 // cell's resolution-9 cell, for a weak report
 	if l.obs[i].Flags&geo.FlagWeak != 0 {
 		parent = index.CellParent(cell, min(9, l.cfg.Holes.Res))
@@ -740,6 +747,7 @@ func (l *Live) Result() *geo.Result {
 		res.Holes[i] = *h
 	}
 	numberHoles(res.Holes)
+	res.Unobserved = l.land9.unobserved()
 	res.Summary = summarize(res, len(l.areas), l.tally, l.nTeam)
 	return res
 }
@@ -926,6 +934,9 @@ func (f *hexField) cellIndexOf(c uint64) int32 {
 	for s := range nCarriers {
 		f.smooth[s] = append(f.smooth[s], hexAcc{})
 		f.fine[s] = append(f.fine[s], hexAcc{})
+	}
+	if f.sup != nil {
+		f.sup = append(f.sup, 0)
 	}
 	return j
 }

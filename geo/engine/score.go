@@ -23,6 +23,10 @@ type areaNode struct {
 	children                    int
 
 	land float64 // km²
+	// landCells is the number of land cells of the area, observed[s] how
+	// many of them are observed for carrier slot s (nCarriers: any).
+	landCells int32
+	observed  [nCarriers + 1]int32
 	// Land in holes, in dead zones and in each carrier's holes, in
 	// landUnit (see landUnits): integers, so that adding and removing hole
 	// cells in any order leaves the sums a fresh analysis computes.
@@ -391,6 +395,10 @@ func (a *areaAccum) scores() []geo.AreaScore {
 		}
 		p.hole += n.hole
 		p.dead += n.dead
+		p.landCells += n.landCells
+		for s := range n.observed {
+			p.observed[s] += n.observed[s]
+		}
 		p.teams += n.teams
 		p.members += n.members
 		p.reached += n.reached
@@ -442,6 +450,9 @@ func (a *areaAccum) scores() []geo.AreaScore {
 			s.HoleShare = s.HoleKm2 / n.land
 			s.DeadShare = s.DeadKm2 / n.land
 		}
+		if n.landCells > 0 {
+			s.ObservedShare = float64(n.observed[nCarriers]) / float64(n.landCells)
+		}
 		affected := 0.0
 		s.Carriers = cars[i*nCarriers : (i+1)*nCarriers : (i+1)*nCarriers]
 		for k, c := range geo.Carriers {
@@ -453,6 +464,9 @@ func (a *areaAccum) scores() []geo.AreaScore {
 			cs.WeakLow, _ = Wilson(cs.Weak, cs.Reports)
 			if n.land > 0 {
 				cs.HoleShare = cs.HoleKm2 / n.land
+			}
+			if n.landCells > 0 {
+				cs.ObservedShare = float64(n.observed[k]) / float64(n.landCells)
 			}
 			affected += share[k] * cs.HoleShare
 			s.Carriers[k] = cs

@@ -258,3 +258,29 @@ func CellChildrenInto(out []uint64, cell uint64) []uint64 {
 	}
 	return out
 }
+
+// PolygonCells returns the cells at resolution res whose centres lie in
+// mp (H3's polygon fill), in no particular order.
+func PolygonCells(mp orb.MultiPolygon, res int) []uint64 {
+	var out []uint64
+	loop := func(r orb.Ring) h3.GeoLoop {
+		l := make(h3.GeoLoop, 0, len(r))
+		for _, p := range r {
+			l = append(l, h3.LatLng{Lat: p[1], Lng: p[0]})
+		}
+		return l
+	}
+	for _, poly := range mp {
+		if len(poly) == 0 || len(poly[0]) < 4 {
+			continue
+		}
+		gp := h3.GeoPolygon{GeoLoop: loop(poly[0])}
+		for _, h := range poly[1:] {
+			gp.Holes = append(gp.Holes, loop(h))
+		}
+		for _, c := range h3.PolygonToCells(gp, res) {
+			out = append(out, uint64(c))
+		}
+	}
+	return out
+}

@@ -42,6 +42,7 @@ func DiffResults(got, want *geo.Result, cells bool, max int) []string {
 		}
 	}
 	diff("teams", got.Teams, want.Teams)
+	diff("unobserved", got.Unobserved, want.Unobserved)
 	diff("summary", got.Summary, want.Summary)
 	if cells {
 		diff("cells", got.Cells, want.Cells)

@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"slices"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// Where gapmap does not know. The areas' land is covered by land cells:
+// H3 cells one resolution coarser than the evidence grid, each belonging
+// to the area that holds its centre (an area too small to hold one gets
+// the cell of its centroid). A land cell is observed for a carrier when
+// one of the evidence cells under it is supported by that carrier's
+// reports (see hexField.supported), and observed for all carriers (slot
+// nCarriers) when one is supported by all carriers' reports pooled. The
+// rest is unobserved: the map of what is not yet known, and each area's
+// observed share. Support only grows as reports arrive, so a Live only
+// ever turns land cells observed.
+type landGrid struct {
+	res   int
+	cells []uint64         // sorted
+	pos   map[uint64]int32 // land cell → position in cells
+	area  []int32          // the area of each land cell
+	km2   []float64        // the land of each land cell
+	// count holds, per slot, how many supported evidence cells lie under
+	// each land cell; dirty says which slots' outlines changed since the
+	// last Result, and outline holds the last ones.
+	count   [nCarriers + 1][]int32
+	dirty   [nCarriers + 1]bool
+	outline [nCarriers + 1]geo.Unobserved
+}
+
+// newLandGrid covers the areas of ix with land cells at resolution res.
+func newLandGrid(ix *index.Index, res int) *landGrid {
+	g := &landGrid{res: res, pos: map[uint64]int32{}}
+	per := make([][]uint64, ix.Len())
+	index.Parallel(ix.Len(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			mp := ix.Area(i).Geometry
+			per[i] = index.PolygonCells(mp, res)
+			if len(per[i]) == 0 && len(mp) > 0 {
+				c, _ := planar.CentroidArea(mp)
+				per[i] = []uint64{index.CellAt(c[0], c[1], res)}
+			}
+		}
+	})
+	for i, cs := range per {
+		for _, c := range cs {
+			if _, dup := g.pos[c]; !dup {
+				g.pos[c] = int32(i) // the area, for now
+				g.cells = append(g.cells, c)
+			}
+		}
+	}
+	slices.Sort(g.cells)
+	g.area = make([]int32, len(g.cells))
+	g.km2 = make([]float64, len(g.cells))
+	for k, c := range g.cells {
+		g.area[k] = g.pos[c]
+		g.pos[c] = int32(k)
+	}
+	index.Parallel(len(g.cells), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			g.km2[k] = index.CellAreaKm2(g.cells[k])
+		}
+	})
+	for s := range g.count {
+		g.count[s] = make([]int32, len(g.cells))
+		g.dirty[s] = true
+	}
+	return g
+}
+
+// support counts evidence cell c supported for slot s; it returns the
+// land cell's position and whether it has just become observed (−1 when
+// c lies in no land cell).
+func (g *landGrid) support(c uint64, s int) (int32, bool) {
+	k, ok := g.pos[index.CellParent(c, g.res)]
+	if !ok {
+		return -1, false
+	}
+	g.count[s][k]++
+	if g.count[s][k] == 1 {
+		g.dirty[s] = true
+		return k, true
+	}
+	return k, false
+}
+
+// supportAll counts every supported cell of f, as NewLive starts, and
+// marks them in f.sup; a's areas count their land and observed cells.
+func (g *landGrid) supportAll(f *hexField, a *areaAccum) {
+	for _, ar := range g.area {
+		a.nodes[ar].landCells++
+	}
+	f.sup = make([]uint8, len(f.cells))
+	for j := range f.cells {
+		g.update(f, int32(j), a)
+	}
+}
+
+// update counts cell j of f for each slot whose support it has gained
+// since last counted.
+func (g *landGrid) update(f *hexField, j int32, a *areaAccum) {
+	for s := range nCarriers + 1 {
+		if f.sup[j]&(1<<s) != 0 || !f.supported(j, s) {
+			continue
+		}
+		f.sup[j] |= 1 << s
+		if k, now := g.support(f.cells[j], s); now {
+			a.nodes[g.area[k]].observed[s]++
+		}
+	}
+}
+
+// unobserved returns, per slot, the unobserved land, outlining again the
+// slots whose land changed.
+func (g *landGrid) unobserved() []geo.Unobserved {
+	out := make([]geo.Unobserved, 0, nCarriers+1)
+	for s := range nCarriers + 1 {
+		if g.dirty[s] {
+			g.dirty[s] = false
+			u := geo.Unobserved{Carrier: geo.CarrierAll}
+			if s < nCarriers {
+				u.Carrier = geo.Carriers[s]
+			}
+			var cells []uint64
+			for k, n := range g.count[s] {
+				if n == 0 {
+					cells = append(cells, g.cells[k])
+					u.AreaKm2 += g.km2[k]
+				}
+			}
+			u.Cells = len(cells)
+			u.Geometry = orb.MultiPolygon{}
+			if len(cells) > 0 {
+				u.Geometry = index.CellsToMultiPolygon(cells)
+			}
+			g.outline[s] = u
+		}
+		out = append(out, g.outline[s])
+	}
+	return out
+}
