@@ -155,7 +155,16 @@ type Hole struct {
 	// Severity (0–1): how bad the service is inside; Confidence (0–1): how
 	// sure the evidence makes us; Priority = HouseholdsAffected × Severity
 	// × Confidence. Rank is 1 for the carrier's highest priority.
-	Severity   float64 `json:"severity"`
+	Severity float64 `json:"severity"`
+	// ProbWeak is the probability that the place is weak: that the share
+	// of unusable service there, corrected for who reports (weak reports
+	// count 1/bias, see ReportBias), is above the hole threshold. Share05
+	// and Share95 bound that corrected share (a 90% credible interval).
+	// They come from a Beta posterior (Jeffreys' prior) over the hole's
+	// reports; see the README, "How sure a hole is".
+	ProbWeak   float64 `json:"prob_weak"`
+	Share05    float64 `json:"weak_share_p05"`
+	Share95    float64 `json:"weak_share_p95"`
 	Confidence float64 `json:"confidence"`
 	Priority   float64 `json:"priority"`
 	Rank       int     `json:"rank"`

@@ -287,7 +287,7 @@ func (f *hexField) isDead(cell uint64, p geo.HoleParams) bool {
 // counts (Reports, Weak, Reporters set), the number of its weak reports
 // with no service, the first and last of their times, and the median
 // signal level.
-func finishHole(h *geo.Hole, comp []uint64, noService int, first, last int64, median float64, cfg geo.Config) {
+func finishHole(h *geo.Hole, comp []uint64, noService int, first, last int64, median, bias float64, cfg geo.Config) {
 	h.ID = holeID(h.Carrier, comp)
 	h.WeakShare = float64(h.Weak) / float64(h.Reports)
 	h.WeakLow, _ = Wilson(h.Weak, h.Reports)
@@ -306,6 +306,7 @@ func finishHole(h *geo.Hole, comp []uint64, noService int, first, last int64, me
 	// Confidence grows with independent evidence: weak reports and
 	// distinct reporters, each saturating.
 	h.Confidence = (1 - math.Exp(-float64(h.Weak)/8)) * (1 - math.Exp(-float64(h.Reporters)/3))
+	h.ProbWeak, h.Share05, h.Share95 = weakPosterior(h.Weak, h.Reports, bias, cfg.Holes.Threshold)
 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }

@@ -166,3 +166,16 @@ func solve4(a [4][4]float64, b [4]float64) ([4]float64, bool) {
 	}
 	return x, true
 }
+
+// biasOf is the report bias for carrier car's evidence (for CarrierAll,
+// the mean over the carriers).
+func (f *hexField) biasOf(car geo.Carrier) float64 {
+	if s := carrierSlot(car); s >= 0 {
+		return f.bias[s]
+	}
+	sum := 0.0
+	for _, b := range f.bias {
+		sum += b
+	}
+	return sum / nCarriers
+}

@@ -25,6 +25,8 @@ type holeStats struct {
 	signals   []float32        // sorted
 	weakAt    []int64          // sorted
 	spreadRes int
+	// bias is the report bias the hole's evidence is corrected by.
+	bias float64
 }
 
 func newHoleStats(car geo.Carrier, p geo.HoleParams) *holeStats {
@@ -35,6 +37,7 @@ func newHoleStats(car geo.Carrier, p geo.HoleParams) *holeStats {
 // scanHoleStats counts the reports in cells.
 func scanHoleStats(f *hexField, car geo.Carrier, cells []uint64) *holeStats {
 	st := newHoleStats(car, f.p)
+	st.bias = f.biasOf(car)
 	for _, c := range cells {
 		st.cell(f, c, 1)
 	}
@@ -125,6 +128,6 @@ func (st *holeStats) hole(cells []uint64, cfg geo.Config) (geo.Hole, bool) {
 			median = (float64(st.signals[n/2-1]) + float64(st.signals[n/2])) / 2
 		}
 	}
-	finishHole(&h, cells, st.noService, st.weakAt[0], st.weakAt[len(st.weakAt)-1], median, cfg)
+	finishHole(&h, cells, st.noService, st.weakAt[0], st.weakAt[len(st.weakAt)-1], median, st.bias, cfg)
 	return h, true
 }

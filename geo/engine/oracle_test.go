@@ -131,7 +131,7 @@ func buildHole(f *hexField, car geo.Carrier, comp []uint64, obs []geo.Obs, cfg g
 	if h.Weak < p.MinWeakReports || h.Reporters < p.MinReporters || len(days) < p.MinDays || len(weakCells) < p.MinCells {
 		return h, false
 	}
-	finishHole(&h, comp, noService, first, last, median32(signals), cfg)
+	finishHole(&h, comp, noService, first, last, median32(signals), f.biasOf(car), cfg)
 	return h, true
 }
 
