@@ -18,7 +18,7 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	truthDir := fs.String("truth", "", "directory written by gapmap demo (reads truth.json, and demo.json when there), or the truth.json file")
 	holesPath := fs.String("holes", "", "holes.geojson written by gapmap analyze")
 	format := fs.String("format", "text", "text: a table; json: one JSON line (label, the demo's conditions, the scores) for gapmap eval-table")
-	label := fs.String("label", "", "with --format json: the case this run belongs to, e.g. dense (default: the demo's areas file, or synthetic)")
+	label := fs.String("label", "", "with --format json: the case this run belongs to, e.g. dense (default: the demo's areas file, synthetic, or the truth's folder without demo.json)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,11 +59,14 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	acc := sim.Summarize(sim.Evaluate(truth, holes))
 	if *format == "json" {
 		run := sim.Run{Label: *label, Conditions: cond, Accuracy: acc}
-		if run.Label == "" {
+		switch {
+		case run.Label != "":
+		case cond == nil: // no demo.json: name the run after the truth's folder
+			run.Label = filepath.Base(filepath.Dir(tp))
+		case cond.Source != "":
+			run.Label = cond.Source
+		default:
 			run.Label = "synthetic"
-			if cond != nil && cond.Source != "" {
-				run.Label = cond.Source
-			}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
