@@ -9,8 +9,9 @@
 //	gapmap user    list|passwd [--db F]
 //	gapmap token   create --user N [--label L] | list [--user N] | revoke --id ID [--db F]
 //	gapmap analyze --areas FILE --reports FILE [--teams FILE] --out DIR [flags]
-//	gapmap demo    --out DIR [--seed N] [--areas FILE] [--reports N]
-//	gapmap eval    --truth DIR --holes FILE
+//	gapmap demo    --out DIR [--seed N] [--areas FILE [--communes N]] [--reports N] [--bias 6] [--drive-share 0.03]
+//	gapmap eval    --truth DIR --holes FILE [--format text|json] [--label L]
+//	gapmap eval-table RUNS.jsonl...
 //	gapmap version
 //
 // analyze reads area boundaries (GeoJSON, Shapefile .shp or .zip), weak-signal
@@ -20,7 +21,8 @@
 //
 // demo generates a synthetic province (clearly named as synthetic) with
 // towers, a radio propagation model, biased reports, teams and the ground
-// truth; eval scores holes.geojson against that truth.
+// truth; eval scores holes.geojson against that truth, and eval-table
+// turns many evaluations (eval --format json) into a Markdown table.
 //
 // Run "gapmap <command> -h" for a command's flags.
 package main
@@ -67,14 +69,15 @@ func exitCode(err error) int {
 const usage = `usage: gapmap <command> [flags]
 
 commands:
-  serve     run the web service over a GeoPackage store (seeds a demo province when empty)
-  import    load areas, reports or teams into the store
-  user      add, list users or set a password (user add|list|passwd)
-  token     create, list or revoke API tokens (token create|list|revoke)
-  analyze   score coverage gaps and team reach from areas, reports and teams
-  demo      generate a synthetic province with ground truth
-  eval      measure holes against a demo's ground truth
-  version   print the version
+  serve       run the web service over a GeoPackage store (seeds a demo province when empty)
+  import      load areas, reports or teams into the store
+  user        add, list users or set a password (user add|list|passwd)
+  token       create, list or revoke API tokens (token create|list|revoke)
+  analyze     score coverage gaps and team reach from areas, reports and teams
+  demo        generate a synthetic province with ground truth
+  eval        measure holes against a demo's ground truth
+  eval-table  tabulate many evaluations (eval --format json) as Markdown
+  version     print the version
 `
 
 // run is the whole program; tests call it directly.
@@ -106,6 +109,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return runEval(ctx, args[1:], stdout, stderr)
+	case "eval-table":
+		return runEvalTable(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "gapmap", version)
 		return nil

@@ -6,12 +6,15 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gapmap/gapmap/geo/sim"
 )
 
 // runCLI runs the program with args and an empty environment, returning
@@ -124,9 +127,40 @@ func TestDemoAnalyzeEval(t *testing.T) {
 			lines[strings.ToLower(f[0])] = true
 		}
 	}
-	for _, c := range append(append([]string{}, carrierNames...), "all") {
+	for _, c := range append(append([]string{}, carrierNames...), "holes", "mean", "all") {
 		if !lines[c] {
 			t.Errorf("eval output has no line for %q:\n%s", c, stdout)
+		}
+	}
+
+	// The same evaluation as a JSON line, and two of them as a table.
+	jsonOut, _ := mustRun(t, "eval", "--truth", demo1, "--holes", filepath.Join(out, "holes.geojson"), "--format", "json")
+	var run sim.Run
+	if err := json.Unmarshal([]byte(jsonOut), &run); err != nil {
+		t.Fatalf("eval --format json: %v\n%s", err, jsonOut)
+	}
+	if run.Label != "synthetic" || run.Conditions == nil || run.Conditions.Seed != 5 || run.Conditions.Reports != 4000 {
+		t.Errorf("eval --format json: label %q, conditions %+v; want synthetic, seed 5, 4000 reports", run.Label, run.Conditions)
+	}
+	if len(run.Accuracy.Carriers) != 4 || run.Accuracy.Holes.PredKm2 <= 0 || run.Accuracy.Holes.TruthKm2 <= 0 {
+		t.Errorf("eval --format json: accuracy %+v, want four carriers and pooled holes", run.Accuracy)
+	}
+	labelled, _ := mustRun(t, "eval", "--truth", demo1, "--holes", filepath.Join(out, "holes.geojson"), "--format", "json", "--label", "other")
+	runs := filepath.Join(tmp, "runs.jsonl")
+	if err := os.WriteFile(runs, []byte(jsonOut+labelled), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	table, _ := mustRun(t, "eval-table", runs)
+	holesP := fmt.Sprintf("| %.2f (%.2f) |", run.Accuracy.Holes.Precision, run.Accuracy.Holes.Precision)
+	for _, label := range []string{"synthetic", "other"} {
+		found := false
+		for _, l := range strings.Split(table, "\n") {
+			if strings.HasPrefix(l, "| "+label+" |") && strings.Contains(l, holesP) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("eval-table has no row %q with holes precision %s:\n%s", label, holesP, table)
 		}
 	}
 }

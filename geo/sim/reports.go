@@ -27,10 +27,6 @@ var sourceModels = []sourceModel{
 	{geo.SourceApp, 0.50, 0, 0.5, 0.7, 0.5},
 }
 
-// driveShare is the share of reports that come from drive tests: unbiased
-// samples along roads, all four carriers at each point.
-const driveShare = 0.03
-
 var weakNotes = []string{
 	"Mất sóng khi vào trong nhà",
 	"Sóng yếu, gọi điện hay bị rớt",
@@ -107,10 +103,12 @@ func (m *model) measure(rng *rand.Rand, c geo.Carrier, x, y, lossDB float64, sm 
 
 // reports generates the weak-signal reports: people at home or around
 // their village report, those in a weak spot ReportBias times more often
-// than those with good service; plus drive tests along roads.
+// than those with good service; plus drive tests along roads (DriveShare
+// of the reports).
 func (m *model) reports(rng, drng *rand.Rand) {
 	n := m.nReports()
-	nDrive := int(math.Round(float64(n)*driveShare/4)) * 4
+	// Drive tests come four carriers to a point; never more than n.
+	nDrive := min(int(math.Round(float64(n)*m.opt.DriveShare/4)), n/4) * 4
 	if len(m.roadsXY) == 0 {
 		nDrive = 0
 	}

@@ -44,7 +44,19 @@ type Options struct {
 	ReportBias float64
 	// TruthCellM is the truth raster's cell size in metres; 0 means 100.
 	TruthCellM float64
+	// DriveShare is the share of reports that come from drive tests
+	// (unbiased samples along roads, all four carriers at each point),
+	// between 0 and 1; 0 means 0.03 and NoDriveTests means none, as in
+	// most real uploads.
+	DriveShare float64
 }
+
+// NoDriveTests as Options.DriveShare generates no drive-test reports.
+const NoDriveTests = -1.0
+
+// DefaultDriveShare is the share of drive-test reports when
+// Options.DriveShare is zero.
+const DefaultDriveShare = 0.03
 
 // Tower is one carrier's base station. Colocated carriers share a site
 // (same position and height).
@@ -69,6 +81,8 @@ type World struct {
 	Truth   *Truth
 	// synthetic is true when Areas were generated rather than given.
 	synthetic bool
+	// opt is what the world was generated from, defaults filled in.
+	opt Options
 }
 
 // ict is Indochina Time, the zone of every generated timestamp.
@@ -117,8 +131,16 @@ func Generate(opt Options) (*World, error) {
 	if opt.Reports < 0 || opt.Months < 0 || opt.ReportBias < 0 || opt.TruthCellM < 0 {
 		return nil, errors.New("sim: reports, months, report bias and truth cell size must not be negative")
 	}
-	if math.IsNaN(opt.ReportBias) || math.IsNaN(opt.TruthCellM) {
-		return nil, errors.New("sim: report bias and truth cell size must be numbers")
+	if math.IsNaN(opt.ReportBias) || math.IsNaN(opt.TruthCellM) || math.IsNaN(opt.DriveShare) {
+		return nil, errors.New("sim: report bias, truth cell size and drive share must be numbers")
+	}
+	switch {
+	case opt.DriveShare == 0:
+		opt.DriveShare = DefaultDriveShare
+	case opt.DriveShare == NoDriveTests:
+		opt.DriveShare = 0
+	case opt.DriveShare < 0 || opt.DriveShare > 1:
+		return nil, &geo.FieldError{Field: "drive_share", Reason: fmt.Sprintf("%g: must be between 0 and 1, or NoDriveTests", opt.DriveShare)}
 	}
 	if opt.Months == 0 {
 		opt.Months = 6
@@ -138,7 +160,7 @@ func Generate(opt Options) (*World, error) {
 	if opt.TruthCellM < 10 || opt.TruthCellM > 5000 {
 		return nil, fmt.Errorf("sim: truth cell size %g m: must be between 10 and 5000", opt.TruthCellM)
 	}
-	w := &World{}
+	w := &World{opt: opt}
 	if opt.Areas == nil {
 		w.Areas = syntheticProvince(newRand(opt.Seed, streamProvince))
 		w.synthetic = true

@@ -141,9 +141,10 @@ func writeJSONLine(out io.Writer, v any) error {
 }
 
 // Score is how well predicted holes match the truth for one carrier (or
-// for dead zones, Carrier == geo.CarrierAll), by land area.
+// for dead zones, Carrier == geo.CarrierAll), by land area. Scores over
+// several carriers (see Summarize) have no Carrier.
 type Score struct {
-	Carrier   geo.Carrier `json:"carrier"`
+	Carrier   geo.Carrier `json:"carrier,omitempty"`
 	Precision float64     `json:"precision"`
 	Recall    float64     `json:"recall"`
 	F1        float64     `json:"f1"`
