@@ -6,7 +6,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
 	"github.com/gapmap/gapmap/geo/ingest"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/gorilla/mux"
 )
 
@@ -198,13 +198,6 @@ func newReportOut(r *geo.Report, p *Principal) reportOut {
 	return o
 }
 
-// outsideScope is the problem of a report placed outside the submitter's
-// scope.
-var outsideScope = []fieldError{
-	{Field: "lat", Reason: "outside your area scope"},
-	{Field: "lon", Reason: "outside your area scope"},
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -239,37 +232,18 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 	} else {
 		rep, es = decodeReportFeature(body)
 	}
-	if len(es) == 0 {
-		es = geo.AsFieldErrors(rep.Validate(s.now()))
-	}
 	if len(es) > 0 {
 		s.metrics.rejected.Add(1)
 		writeProblem(w, http.StatusBadRequest, "invalid report: "+es.Error(), fieldErrors(es)...)
 		return
 	}
 	p := PrincipalFrom(r.Context())
-	if !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
-		s.metrics.rejected.Add(1)
-		writeProblem(w, http.StatusForbidden, "the report's place is outside your area scope", outsideScope...)
-		return
-	}
-	if rep.Reporter == "" {
-		rep.Reporter = p.User
-	}
-	stored, created, err := s.store.AddReport(r.Context(), rep, r.Header.Get("Idempotency-Key"))
+	stored, created, err := s.svc.AddReport(r.Context(), &p.Viewer, rep, r.Header.Get("Idempotency-Key"))
 	if err != nil {
-		if errors.Is(err, geo.ErrConflict) {
-			writeProblem(w, http.StatusConflict, "a report with this id exists",
-				fieldError{Field: "id", Reason: "already used by another report"})
-			return
+		if errors.Is(err, geo.ErrInvalid) || errors.Is(err, geo.ErrForbidden) {
+			s.metrics.rejected.Add(1)
 		}
 		s.writeError(w, r, err)
-		return
-	}
-	if !created && !p.Covers(int32(s.index.Locate(stored.Lon, stored.Lat))) {
-		// The key was used for a report this caller may not read.
-		writeProblem(w, http.StatusConflict, "the Idempotency-Key was already used for another report",
-			fieldError{Field: "Idempotency-Key", Reason: "already used; make a new one for a new report"})
 		return
 	}
 	w.Header().Set("Location", reportLocation(stored.ID))
@@ -278,24 +252,12 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.accepted.Add(1)
-	s.accept(stored)
-	s.audit(r, "report.create", stored.ID, "")
 	writeJSON(w, http.StatusCreated, newReportOut(&stored, p))
 }
 
 func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
 	p := PrincipalFrom(r.Context())
-	rep, err := s.store.Report(r.Context(), id)
-	if err == nil && !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
-		// Outside the reader's scope: as if it did not exist, so IDs
-		// cannot be probed.
-		err = geo.ErrNotFound
-	}
-	if errors.Is(err, geo.ErrNotFound) {
-		writeProblem(w, http.StatusNotFound, "no report with id "+strconv.Quote(id))
-		return
-	}
+	rep, err := s.svc.Report(r.Context(), &p.Viewer, mux.Vars(r)["id"])
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -327,93 +289,15 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 			fieldError{Field: "Content-Type", Reason: "must be text/csv or application/geo+json"})
 		return
 	}
-	ctx := r.Context()
+	p := PrincipalFrom(r.Context())
 	body := http.MaxBytesReader(w, r.Body, s.maxBody)
-	type row struct {
-		n   int
-		rep geo.Report
-	}
-	var rows []row
-	sum, err := ingest.ReadReports(ctx, body, f, ingest.ReportOptions{Now: s.now(), MaxErrors: maxImportErrors},
-		func(n int, rep *geo.Report) error {
-			rows = append(rows, row{n, *rep})
-			return nil
-		})
+	res, err := s.svc.ImportReports(r.Context(), &p.Viewer, body, service.ImportOptions{Format: f, MaxErrors: maxImportErrors})
 	if err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			s.writeError(w, r, err)
-		case ctx.Err() != nil:
-			// The client went away; nothing useful can be sent.
-		default:
-			es := geo.AsFieldErrors(err)
-			writeProblem(w, http.StatusBadRequest, "cannot read the file: "+err.Error(), fieldErrors(es)...)
-		}
-		return
-	}
-	res := importResult{Rejected: sum.Rejected, Errors: fieldErrors(sum.Errors), Truncated: sum.Truncated}
-	// Reject IDs given twice or already stored, row by row, rather than
-	// failing the whole batch in the store; and give every report its ID
-	// here, since the store does not return the ones it generates.
-	seen := map[string]bool{}
-	good := make([]geo.Report, 0, len(rows))
-	p := PrincipalFrom(ctx)
-	reject := func(n int, es ...fieldError) {
-		res.Rejected++
-		for _, e := range es {
-			if len(res.Errors) < maxImportErrors {
-				e.Row = n
-				res.Errors = append(res.Errors, e)
-			} else {
-				res.Truncated = true
-			}
-		}
-	}
-	for _, rw := range rows {
-		rep := rw.rep
-		if !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
-			reject(rw.n, outsideScope...)
-			continue
-		}
-		if rep.ID == "" {
-			rep.ID = newReportID()
-		} else {
-			dup := seen[rep.ID]
-			if !dup {
-				_, err := s.store.Report(ctx, rep.ID)
-				if err != nil && !errors.Is(err, geo.ErrNotFound) {
-					s.writeError(w, r, err)
-					return
-				}
-				dup = err == nil
-			}
-			if dup {
-				reject(rw.n, fieldError{Field: "id", Reason: "already used by another report"})
-				continue
-			}
-		}
-		seen[rep.ID] = true
-		good = append(good, rep)
-	}
-	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Row < res.Errors[j].Row })
-	if _, err := s.store.AddReports(ctx, good); err != nil {
-		if errors.Is(err, geo.ErrConflict) {
-			writeProblem(w, http.StatusConflict, "a report ID was stored meanwhile; nothing was imported: "+err.Error())
-			return
-		}
 		s.writeError(w, r, err)
 		return
 	}
-	res.Accepted = len(good)
 	s.metrics.accepted.Add(uint64(res.Accepted))
 	s.metrics.rejected.Add(uint64(res.Rejected))
-	if len(good) > 0 {
-		s.accept(good...)
-		s.audit(r, "report.import", "", fmt.Sprintf("accepted=%d rejected=%d", res.Accepted, res.Rejected))
-	}
-	if res.Errors == nil {
-		res.Errors = []fieldError{}
-	}
-	writeJSON(w, http.StatusOK, res)
+	out := importResult{Accepted: res.Accepted, Rejected: res.Rejected, Errors: fieldErrors(res.Errors), Truncated: res.Truncated}
+	writeJSON(w, http.StatusOK, out)
 }

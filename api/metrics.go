@@ -125,9 +125,6 @@ func promFloat(v float64) string {
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	n := len(s.obs)
-	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.metrics.write(w, n)
+	s.metrics.write(w, s.svc.Reports())
 }

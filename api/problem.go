@@ -55,41 +55,66 @@ func fieldErrors(es geo.FieldErrors) []fieldError {
 	return out
 }
 
-// statusOf is the one error-to-status table of the HTTP layer.
+// statusOf is the one error-to-status table of the HTTP layer. An
+// *geo.Error is classified by its Kind alone.
 func statusOf(err error) int {
 	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
+	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, geo.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(err, geo.ErrNotFound):
+	}
+	kind := err
+	var ge *geo.Error
+	if errors.As(err, &ge) {
+		kind = ge.Kind
+	}
+	switch {
+	case errors.Is(kind, geo.ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(kind, geo.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(kind, geo.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, geo.ErrConflict):
+	case errors.Is(kind, geo.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(kind, geo.ErrInvalid):
+		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
+}
+
+// problemFields are the fields at fault in err, for a problem of status
+// st: those of an *geo.Error, or for a 400 the field errors err holds.
+func problemFields(err error, st int) []fieldError {
+	var ge *geo.Error
+	if errors.As(err, &ge) {
+		return fieldErrors(ge.Fields)
+	}
+	if st == http.StatusBadRequest {
+		return fieldErrors(geo.AsFieldErrors(err))
+	}
+	return nil
 }
 
 // writeError maps err to a status and writes it as a problem. Errors the
 // caller is not at fault for are logged and not described to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil && statusOf(err) == http.StatusInternalServerError {
+	st := statusOf(err)
+	if r.Context().Err() != nil && st == http.StatusInternalServerError {
 		// The client went away (or the request timed out) while we were
 		// working for it: there is no one to answer and nothing broke.
 		s.log.DebugContext(r.Context(), "request abandoned", slog.String("path", r.URL.Path), slog.Any("err", err))
 		return
 	}
-	st := statusOf(err)
 	switch st {
 	case http.StatusInternalServerError:
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", r.URL.Path), slog.Any("err", err))
 		writeProblem(w, st, "internal error")
 	case http.StatusRequestEntityTooLarge:
 		writeProblem(w, st, "request body too large", fieldError{Field: "body", Reason: "larger than the server accepts"})
-	case http.StatusBadRequest:
-		writeProblem(w, st, err.Error(), fieldErrors(geo.AsFieldErrors(err))...)
 	default:
-		writeProblem(w, st, err.Error())
+		if st == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gapmap"`)
+		}
+		writeProblem(w, st, err.Error(), problemFields(err, st)...)
 	}
 }

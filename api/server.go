@@ -1,23 +1,23 @@
-// Package api is gapmap's HTTP interface: map layers, area details, gap
-// exports, and report submission and import, over an in-memory analysis
-// state that is refreshed in the background after writes.
+// Package api is gapmap's HTTP interface: routes, request decoding, the
+// one error-to-status table, and the encoding of map layers, area
+// details, gap exports and OGC API - Features documents. Every write and
+// every account operation is a call to the service core (geo/service),
+// which the command line uses too; api keeps the layers of the service's
+// latest analysis snapshot encoded for reading. It does not import data.
 package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/engine"
-	"github.com/gapmap/gapmap/geo/index"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/gorilla/mux"
 )
 
@@ -28,210 +28,74 @@ const DefaultMaxBodyBytes = 10 << 20
 type Options struct {
 	// Logger receives the request log and errors; nil discards them.
 	Logger *slog.Logger
-	// Config is the engine configuration; the zero value means
-	// geo.DefaultConfig().
-	Config geo.Config
 	// MaxBodyBytes limits request bodies (default 10 MiB).
 	MaxBodyBytes int64
-	// Now is the clock reports are validated against (default time.Now).
-	Now func() time.Time
 	// Web is the map page served at / (see package web); nil serves the
 	// API only.
 	Web fs.FS
 }
 
-// Store is what the server keeps its data in: reports, areas and teams,
-// and the accounts.
-type Store interface {
-	geo.Store
-	geo.Accounts
-}
-
-// Server serves the API over a store and an in-memory analysis state.
+// Server serves the API over a service (package geo/service): it decodes
+// requests, calls the service and encodes what it returns, and keeps the
+// layers and OGC documents of the service's latest snapshot encoded.
 type Server struct {
-	store   Store
+	svc     *service.Service
 	log     *slog.Logger
-	cfg     geo.Config
 	maxBody int64
-	now     func() time.Time
 	web     fs.FS
 	metrics *metrics
 	handler http.Handler
 	router  *mux.Router
 
-	// Loaded once: the areas do not change while the server runs.
+	// The service's areas, which do not change while it runs.
 	areas     []geo.Area
 	areaByCod map[string]int
-	index     *index.Index
-	teams     []geo.Team
 
-	// mu guards the reports held in memory. They are append-only: a
-	// prefix handed to an analysis or a state is never modified.
-	mu        sync.Mutex
-	ids       []string
-	obs       []geo.Obs // insertion order; Area and FlagWeak set
-	reporters *geo.Reporters
-	// live is the analysis every accepted report goes into; replaced (under
-	// mu) when a bulk import asks for a rebuild.
-	live    *engine.Live
-	rebuild atomic.Bool
-
-	// rejected holds the IDs of reports a reviewer rejected; they are
-	// left out of the analysis. Guarded by mu.
-	rejected map[string]bool
-
-	scopes sync.Map // staff scope key → []bool covered areas
 	logins loginLimiter
 
 	cur analysisState
-	sch scheduler
 	ogc ogcCache // OGC API - Features documents of the current state
 }
 
-// New loads the areas, reports and teams from store, runs an initial
-// analysis and returns a Server ready to serve.
-func New(ctx context.Context, store Store, opt Options) (*Server, error) {
+// New returns a Server over svc, with the layers of svc's current
+// snapshot encoded, and re-encodes them whenever svc publishes another.
+// svc must analyse (not service.Options.NoAnalysis).
+func New(svc *service.Service, opt Options) (*Server, error) {
 	s := &Server{
-		store:     store,
-		log:       opt.Logger,
-		cfg:       opt.Config,
-		maxBody:   opt.MaxBodyBytes,
-		now:       opt.Now,
-		web:       opt.Web,
-		metrics:   newMetrics(),
-		reporters: geo.NewReporters(),
-		rejected:  map[string]bool{},
+		svc:     svc,
+		log:     opt.Logger,
+		maxBody: opt.MaxBodyBytes,
+		web:     opt.Web,
+		metrics: newMetrics(),
+		areas:   svc.Areas(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.cfg.CellRes == 0 {
-		s.cfg = geo.DefaultConfig()
-	}
-	if err := s.cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("api: config: %w", err)
-	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	var err error
-	if s.areas, err = store.Areas(ctx); err != nil {
-		return nil, fmt.Errorf("api: %w", err)
+	if svc.Snapshot() == nil {
+		return nil, errors.New("api: the service publishes no analysis")
 	}
 	s.areaByCod = make(map[string]int, len(s.areas))
 	for i := range s.areas {
 		s.areaByCod[s.areas[i].Code] = i
 	}
-	s.index = index.New(s.areas)
-	if s.teams, err = store.Teams(ctx); err != nil {
-		return nil, fmt.Errorf("api: %w", err)
-	}
-	err = store.EachReport(ctx, func(r *geo.Report) error {
-		s.ids = append(s.ids, r.ID)
-		s.obs = append(s.obs, s.toObs(r))
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("api: %w", err)
-	}
-	rvs, err := store.Reviews(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("api: %w", err)
-	}
-	for _, rv := range rvs {
-		if rv.Status == geo.ReviewRejected {
-			s.rejected[rv.ReportID] = true
-		}
-	}
-	if s.live, err = engine.NewLive(ctx, s.liveInput(len(s.obs)), s.cfg); err != nil {
-		return nil, fmt.Errorf("api: initial analysis: %w", err)
-	}
-	s.sch.init(s)
-	if err := s.analyze(ctx); err != nil {
+	if err := svc.Subscribe(s.publish); err != nil {
 		return nil, fmt.Errorf("api: initial analysis: %w", err)
 	}
 	s.handler = s.routesHandler()
 	return s, nil
 }
 
-// liveInput is the engine's input over the first n reports held, less
-// those a reviewer rejected. The caller holds mu or owns s exclusively.
-func (s *Server) liveInput(n int) engine.Input {
-	obs := slices.Clone(s.obs[:n])
-	if len(s.rejected) > 0 {
-		k := 0
-		for i := range obs {
-			if !s.rejected[s.ids[i]] {
-				obs[k] = obs[i]
-				k++
-			}
-		}
-		obs = obs[:k]
-	}
-	return engine.Input{Areas: s.areas, Index: s.index, Obs: obs, Teams: s.teams}
-}
-
-// setRejected records whether report id is rejected and, when that
-// changes, has the analysis rebuilt without (or with) it.
-func (s *Server) setRejected(id string, rejected bool) {
-	s.mu.Lock()
-	changed := s.rejected[id] != rejected
-	if rejected {
-		s.rejected[id] = true
-	} else {
-		delete(s.rejected, id)
-	}
-	s.mu.Unlock()
-	if changed {
-		s.rebuild.Store(true)
-		s.sch.schedule()
-	}
-}
-
-// accept holds a stored report in memory and puts it into the live
-// analysis.
-func (s *Server) accept(rs ...geo.Report) {
-	s.mu.Lock()
-	obs := make([]geo.Obs, len(rs))
-	for i := range rs {
-		obs[i] = s.toObs(&rs[i])
-		s.ids = append(s.ids, rs[i].ID)
-		s.obs = append(s.obs, obs[i])
-	}
-	live := s.live
-	s.mu.Unlock()
-	if len(rs) > 1 {
-		// Many at once: one analysis from scratch is cheaper than taking
-		// them one by one.
-		s.rebuild.Store(true)
-	} else {
-		for _, o := range obs {
-			live.Add(o)
-		}
-	}
-	s.sch.schedule()
-}
-
-// toObs converts r to its compact form, placed in its area and classified.
-// The caller holds mu or owns s exclusively.
-func (s *Server) toObs(r *geo.Report) geo.Obs {
-	o := r.ToObs(s.reporters)
-	o.Area = int32(s.index.Locate(o.Lon, o.Lat))
-	if s.cfg.Rules.IsWeak(&o) {
-		o.Flags |= geo.FlagWeak
-	}
-	return o
-}
-
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops the background analysis and waits for it to end. It does
-// not close the store.
-func (s *Server) Close() { s.sch.close() }
+// WaitIdle waits until the service has no analysis running or pending
+// and the layers of its latest snapshot are encoded, so that they
+// reflect every write accepted before the call.
+func (s *Server) WaitIdle() { s.svc.WaitIdle() }
 
 func (s *Server) routesHandler() http.Handler {
 	r := mux.NewRouter()

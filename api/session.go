@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -11,11 +9,11 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/credential"
+	"github.com/gapmap/gapmap/geo/service"
 )
 
 // SessionTTL is how long a sign-in lasts.
-const SessionTTL = 12 * time.Hour
+const SessionTTL = service.SessionTTL
 
 // Sign-in throttling: failures allowed per client address and per user
 // name within loginWindow, after which sign-ins are refused with 429.
@@ -89,68 +87,37 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	name, pw := *in.Name, *in.Password
 	addr := remoteHost(r)
-	now := s.now()
+	now := s.svc.Now()
 	if wait := s.logins.blocked(now, "a:"+addr, "n:"+name); wait > 0 {
 		s.metrics.signinThrottled.Add(1)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		writeProblem(w, http.StatusTooManyRequests, "too many failed sign-ins; try again later")
 		return
 	}
-	ctx := r.Context()
-	u, err := s.store.User(ctx, name)
-	ok := false
-	switch {
-	case errors.Is(err, geo.ErrNotFound) || err == nil && u.PasswordHash == "":
-		credential.CheckNoPassword(pw)
-	case err != nil:
-		s.writeError(w, r, err)
-		return
-	default:
-		if ok, err = credential.CheckPassword(u.PasswordHash, pw); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
-	if !ok {
+	p := PrincipalFrom(r.Context())
+	u, sess, secret, err := s.svc.SignIn(r.Context(), &p.Viewer, name, pw, p.sessionHash)
+	if errors.Is(err, geo.ErrUnauthenticated) {
 		s.metrics.signinFailed.Add(1)
 		s.logins.fail(now, "a:"+addr, "n:"+name)
-		s.auditAs(r, "", "", "session.fail", name, "")
-		writeProblem(w, http.StatusUnauthorized, "name or password is wrong")
-		return
 	}
-	// A new session for every sign-in; one the browser held is ended, so
-	// a planted cookie cannot be carried into the signed-in state.
-	if old := PrincipalFrom(ctx); old.sessionHash != "" {
-		if err := s.store.DeleteSession(ctx, old.sessionHash); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
-	secret, hash := credential.NewSecret("")
-	csrf, _ := credential.NewSecret("")
-	sess := geo.Session{Hash: hash, User: u.Name, CSRF: csrf, CreatedAt: now.UTC(), ExpiresAt: now.Add(SessionTTL).UTC()}
-	if err := s.store.AddSession(ctx, sess); err != nil {
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: sess.ExpiresAt,
 		MaxAge: int(SessionTTL.Seconds()), HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
 	s.metrics.signinOK.Add(1)
-	s.auditAs(r, u.Name, "session", "session.create", u.Name, "")
 	out := newUserOut(&u)
 	out.CreatedAt = nil
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, sessionOut{User: &out, CSRF: csrf, Via: "session"})
+	writeJSON(w, http.StatusOK, sessionOut{User: &out, CSRF: sess.CSRF, Via: "session"})
 }
 
 func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) {
 	p := PrincipalFrom(r.Context())
-	if p.sessionHash != "" {
-		if err := s.store.DeleteSession(r.Context(), p.sessionHash); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.audit(r, "session.delete", p.User, "")
+	if err := s.svc.SignOut(r.Context(), &p.Viewer, p.sessionHash); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
@@ -170,22 +137,6 @@ func remoteHost(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return h
-}
-
-// audit records a write by the request's principal.
-func (s *Server) audit(r *http.Request, action, target, detail string) {
-	p := PrincipalFrom(r.Context())
-	s.auditAs(r, p.User, p.Via, action, target, detail)
-}
-
-// auditAs records a write by the named actor. The write it records is
-// already committed, so a failure here is logged, not returned.
-func (s *Server) auditAs(r *http.Request, actor, via, action, target, detail string) {
-	e := geo.AuditEntry{At: s.now().UTC(), Actor: actor, Via: via, Action: action,
-		Target: target, Remote: remoteHost(r), Detail: detail}
-	if err := s.store.AddAudit(context.WithoutCancel(r.Context()), e); err != nil {
-		s.log.ErrorContext(r.Context(), "audit", slog.String("action", action), slog.Any("err", err))
-	}
 }
 
 // loginLimiter counts failed sign-ins per key within loginWindow.

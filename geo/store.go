@@ -2,7 +2,7 @@ package geo
 
 import "context"
 
-// Store is the storage contract the HTTP layer works against: the areas and
+// Store is the storage contract the service core works against: the areas and
 // teams loaded once at start, and the reports, read back in full and added
 // one at a time or in batches. Package data/gpkg implements it over a
 // GeoPackage file. Implementations are safe for concurrent use.
