@@ -111,8 +111,9 @@ func (s *Server) leavesUnder(score *geo.AreaScore) map[int32]bool {
 func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := PrincipalFrom(r.Context())
-	if !q.Has("carrier") && p.Role == geo.RoleCarrier {
-		q.Set("carrier", p.Carrier.String())
+	own, ownOnly := p.OwnCarrier()
+	if !q.Has("carrier") && ownOnly {
+		q.Set("carrier", own.String())
 	}
 	if !q.Has("carrier") {
 		fieldProblem(w, "carrier", "required: viettel, vinaphone, mobifone, vietnamobile or all")
@@ -125,7 +126,7 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 	}
 	if !p.SeesCarrier(c) {
 		writeProblem(w, http.StatusForbidden, "a carrier reads its own gap list only",
-			fieldError{Field: "carrier", Reason: "must be " + p.Carrier.String()})
+			fieldError{Field: "carrier", Reason: "must be " + own.String()})
 		return
 	}
 	format := q.Get("format")

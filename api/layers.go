@@ -33,7 +33,7 @@ type layerQuery struct {
 	zoom int
 	// reach, for the reports layer, is whose scope limits the reports
 	// (nil: none).
-	reach *Principal
+	reach *geo.Viewer
 }
 
 func defaultLayerQuery() layerQuery { return layerQuery{limit: MaxLimit, zoom: -1} }
@@ -136,9 +136,11 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st := s.cur.load()
 		p := PrincipalFrom(r.Context())
-		// Staff see the reports of their scope, carriers the holes of
-		// their carrier: a filtered query, never the prepared whole layer.
-		narrowed := layer == "reports" && p.Role == geo.RoleStaff || layer == "holes" && p.Role == geo.RoleCarrier
+		// A partial view (staff see the reports of their scope, carriers
+		// the holes of their carrier) is a filtered query, never the
+		// prepared whole layer.
+		own, ownOnly := p.OwnCarrier()
+		narrowed := layer == "reports" && !p.CoversAll() || layer == "holes" && ownOnly
 		w.Header().Set("Content-Type", "application/geo+json")
 		w.Header().Set("Vary", "Accept-Encoding, Cookie, Authorization")
 		if r.URL.RawQuery == "" && !narrowed {
@@ -155,16 +157,16 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 			fieldProblem(w, field, reason)
 			return
 		}
-		if layer == "holes" && p.Role == geo.RoleCarrier {
-			if lq.carrier != geo.CarrierUnknown && lq.carrier != p.Carrier {
+		if layer == "holes" && ownOnly {
+			if lq.carrier != geo.CarrierUnknown && !p.SeesCarrier(lq.carrier) {
 				writeProblem(w, http.StatusForbidden, "a carrier reads its own holes only",
-					fieldError{Field: "carrier", Reason: "must be " + p.Carrier.String()})
+					fieldError{Field: "carrier", Reason: "must be " + own.String()})
 				return
 			}
-			lq.carrier = p.Carrier
+			lq.carrier = own
 		}
 		if layer == "reports" {
-			lq.reach = p
+			lq.reach = &p.Viewer
 		}
 		body := getBody(w)
 		defer body.release()

@@ -289,31 +289,33 @@ func (s *Server) ogcRoutes() []route {
 	}
 }
 
-// ogcAccess is who may read a collection.
-func ogcAccess(id string) access {
+// ogcAccess is the permission reading a collection needs.
+func ogcAccess(id string) geo.Permission {
 	if id == "reports" {
-		return rawReaders
+		return geo.ReadReports
 	}
-	return anyone
+	return geo.Anyone
 }
 
-// visible reports whether p may see feature f of c: a staff user's
-// reports only inside the scope, a carrier's holes only its own.
-func (c *ogcCollection) visible(p *Principal, f *ogcFeature) bool {
-	v := c.visibility(p)
-	return v == nil || v(f)
+// visible reports whether v may see feature f of c (see visibility).
+func (c *ogcCollection) visible(v *geo.Viewer, f *ogcFeature) bool {
+	vis := c.visibility(v)
+	return vis == nil || vis(f)
 }
 
-// visibility returns the test of which features of c p may see, or nil
-// when p sees them all (the common case, kept out of the scan).
-func (c *ogcCollection) visibility(p *Principal) func(*ogcFeature) bool {
-	switch {
-	case c.id == "reports" && p.Role == geo.RoleStaff:
-		return func(f *ogcFeature) bool { return p.Covers(f.key) }
-	case c.id == "holes" && p.Role == geo.RoleCarrier:
-		return func(f *ogcFeature) bool { return geo.Carrier(f.key) == p.Carrier }
-	case c.id == "reports" && !p.Covers(0):
-		return func(*ogcFeature) bool { return false }
+// visibility returns the test of which features of c v may see — the
+// reports its scope covers, the holes of the carriers it sees — or nil
+// when v sees them all (the common case, kept out of the scan).
+func (c *ogcCollection) visibility(v *geo.Viewer) func(*ogcFeature) bool {
+	switch c.id {
+	case "reports":
+		if !v.CoversAll() {
+			return func(f *ogcFeature) bool { return v.Covers(f.key) }
+		}
+	case "holes":
+		if _, only := v.OwnCarrier(); only {
+			return func(f *ogcFeature) bool { return v.SeesCarrier(geo.Carrier(f.key)) }
+		}
 	}
 	return nil
 }
@@ -470,7 +472,7 @@ func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) {
 	}{Links: []ogcLink{{Href: base + "/collections", Rel: "self", Type: mimeJSON, Title: "This document"}}}
 	p := PrincipalFrom(r.Context())
 	for _, info := range ogcCollectionInfo {
-		if ogcAccess(info.id).allows(p.Role) {
+		if p.Can(ogcAccess(info.id)) {
 			out.Collections = append(out.Collections, cat.cols[info.id].doc(base))
 		}
 	}
@@ -491,7 +493,7 @@ func (s *Server) ogcCollectionOf(w http.ResponseWriter, r *http.Request) *ogcCol
 		writeProblem(w, http.StatusNotFound, "no collection "+strconv.Quote(id))
 		return nil
 	}
-	if deny(w, PrincipalFrom(r.Context()), ogcAccess(id)) {
+	if s.deny(w, r, PrincipalFrom(r.Context()), ogcAccess(id)) {
 		return nil
 	}
 	return c
@@ -637,7 +639,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	vis := c.visibility(PrincipalFrom(r.Context()))
+	vis := c.visibility(&PrincipalFrom(r.Context()).Viewer)
 	matched := 0
 	page := make([][]byte, 0, min(iq.limit, len(c.features)))
 	visit := func(i int) {
@@ -731,7 +733,7 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) {
 	}
 	id := mux.Vars(r)["featureId"]
 	i, ok := c.byID[id]
-	if !ok || !c.visible(PrincipalFrom(r.Context()), &c.features[i]) {
+	if !ok || !c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i]) {
 		writeProblem(w, http.StatusNotFound, "no feature "+strconv.Quote(id)+" in "+c.id)
 		return
 	}

@@ -103,63 +103,23 @@ func checkCSRF(r *http.Request, p *Principal) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(p.csrf)) == 1
 }
 
-// access is who may call a route; handlers narrow it further by scope and
-// carrier.
-type access uint8
-
-const (
-	anyone        access = iota // the public too
-	signedIn                    // any signed-in user
-	rawReaders                  // admins, reviewers and staff (in scope)
-	reportWriters               // admins and staff (in scope)
-	gapReaders                  // admins, reviewers and carriers (their own)
-	reviewers                   // admins and reviewers
-	admins                      // admins only
-)
-
-var accessRoles = map[access][]geo.Role{
-	signedIn:      geo.Roles,
-	rawReaders:    {geo.RoleAdmin, geo.RoleReviewer, geo.RoleStaff},
-	reportWriters: {geo.RoleAdmin, geo.RoleStaff},
-	gapReaders:    {geo.RoleAdmin, geo.RoleReviewer, geo.RoleCarrier},
-	reviewers:     {geo.RoleAdmin, geo.RoleReviewer},
-	admins:        {geo.RoleAdmin},
-}
-
-// allows reports whether role may call a route of this access.
-func (a access) allows(role geo.Role) bool {
-	if a == anyone {
+// deny writes the problem of p lacking permission perm (401 for the
+// public, 403 for a signed-in user; see geo.Viewer.Check) and reports
+// whether it did.
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, p *Principal, perm geo.Permission) bool {
+	if err := p.Check(perm); err != nil {
+		s.writeError(w, r, err)
 		return true
-	}
-	for _, r := range accessRoles[a] {
-		if r == role {
-			return true
-		}
 	}
 	return false
 }
 
-// deny writes 401 for the public and 403 for a signed-in user, and
-// reports whether it did.
-func deny(w http.ResponseWriter, p *Principal, a access) bool {
-	if a.allows(p.Role) {
-		return false
-	}
-	if p.Anonymous() {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="gapmap"`)
-		writeProblem(w, http.StatusUnauthorized, "sign in or send an API token to use this")
-		return true
-	}
-	writeProblem(w, http.StatusForbidden, "the "+string(p.Role)+" role may not use this")
-	return true
-}
-
-// guard wraps h with the route's access check and, for state-changing
-// requests made with a session, the CSRF check.
-func guard(a access, csrf bool, h http.Handler) http.Handler {
+// guard wraps h with the route's permission check and, for
+// state-changing requests made with a session, the CSRF check.
+func (s *Server) guard(perm geo.Permission, csrf bool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := PrincipalFrom(r.Context())
-		if deny(w, p, a) {
+		if s.deny(w, r, p, perm) {
 			return
 		}
 		if csrf && !checkCSRF(r, p) {

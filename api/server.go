@@ -107,7 +107,7 @@ func (s *Server) routesHandler() http.Handler {
 	})
 	r.Use(routeName)
 	for _, rt := range s.routes() {
-		r.Handle(rt.path, guard(rt.access, !rt.noCSRF, rt.h)).Methods(rt.method)
+		r.Handle(rt.path, s.guard(rt.access, !rt.noCSRF, rt.h)).Methods(rt.method)
 	}
 	s.registerWebRoutes(r) // last: the page's catch-all must not shadow the API
 	s.router = r
@@ -121,7 +121,9 @@ func (s *Server) routesHandler() http.Handler {
 // route is one API route and who may call it.
 type route struct {
 	method, path string
-	access       access
+	// access is the permission the route needs (geo.Anyone: none);
+	// handlers and the service narrow it by scope and carrier.
+	access geo.Permission
 	// noCSRF exempts a state-changing route from the session CSRF check:
 	// sign-in (there is no session yet) and the speed test (it changes
 	// nothing).
@@ -137,27 +139,27 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/metrics", h: s.handleMetrics},
 		{method: "GET", path: "/api/v1/openapi.json", h: s.handleOpenAPI},
 		{method: "GET", path: "/api/v1/areas/{code}", h: s.handleArea},
-		{method: "GET", path: "/api/v1/gaps", access: gapReaders, h: s.handleGaps},
-		{method: "POST", path: "/api/v1/reports/import", access: reportWriters, h: s.handleImport},
-		{method: "POST", path: "/api/v1/reports", access: reportWriters, h: s.handlePostReport},
-		{method: "GET", path: "/api/v1/reports/{id}", access: rawReaders, h: s.handleGetReport},
-		{method: "PUT", path: "/api/v1/reports/{id}/review", access: reviewers, h: s.handleReview},
+		{method: "GET", path: "/api/v1/gaps", access: geo.ReadGaps, h: s.handleGaps},
+		{method: "POST", path: "/api/v1/reports/import", access: geo.WriteReports, h: s.handleImport},
+		{method: "POST", path: "/api/v1/reports", access: geo.WriteReports, h: s.handlePostReport},
+		{method: "GET", path: "/api/v1/reports/{id}", access: geo.ReadReports, h: s.handleGetReport},
+		{method: "PUT", path: "/api/v1/reports/{id}/review", access: geo.ReviewReports, h: s.handleReview},
 		{method: "GET", path: "/api/v1/session", h: s.handleSessionGet},
 		{method: "POST", path: "/api/v1/session", noCSRF: true, h: s.handleSessionCreate},
 		{method: "DELETE", path: "/api/v1/session", h: s.handleSessionDelete},
-		{method: "GET", path: "/api/v1/users", access: admins, h: s.handleUsers},
-		{method: "POST", path: "/api/v1/users", access: admins, h: s.handleUserCreate},
-		{method: "GET", path: "/api/v1/tokens", access: signedIn, h: s.handleTokens},
-		{method: "POST", path: "/api/v1/tokens", access: signedIn, h: s.handleTokenCreate},
-		{method: "DELETE", path: "/api/v1/tokens/{id}", access: signedIn, h: s.handleTokenRevoke},
-		{method: "GET", path: "/api/v1/audit", access: admins, h: s.handleAudit},
+		{method: "GET", path: "/api/v1/users", access: geo.ManageUsers, h: s.handleUsers},
+		{method: "POST", path: "/api/v1/users", access: geo.ManageUsers, h: s.handleUserCreate},
+		{method: "GET", path: "/api/v1/tokens", access: geo.UseTokens, h: s.handleTokens},
+		{method: "POST", path: "/api/v1/tokens", access: geo.UseTokens, h: s.handleTokenCreate},
+		{method: "DELETE", path: "/api/v1/tokens/{id}", access: geo.UseTokens, h: s.handleTokenRevoke},
+		{method: "GET", path: "/api/v1/audit", access: geo.ReadAudit, h: s.handleAudit},
 		{method: "GET", path: "/api/v1/speedtest/download", h: s.handleSpeedDownload},
 		{method: "POST", path: "/api/v1/speedtest/upload", noCSRF: true, h: s.handleSpeedUpload},
 	}
 	for _, l := range []string{"areas", "holes", "teams"} {
 		rs = append(rs, route{method: "GET", path: "/api/v1/layers/" + l, h: s.handleLayer(l)})
 	}
-	rs = append(rs, route{method: "GET", path: "/api/v1/layers/reports", access: rawReaders, h: s.handleLayer("reports")})
+	rs = append(rs, route{method: "GET", path: "/api/v1/layers/reports", access: geo.ReadReports, h: s.handleLayer("reports")})
 	return append(rs, s.ogcRoutes()...)
 }
 
