@@ -13,54 +13,48 @@ import (
 	"github.com/gorilla/mux"
 )
 
-// decodeJSONObject reads a JSON object body into v, writing a problem and
-// returning false when the body is not one.
-func (s *Server) decodeJSONObject(w http.ResponseWriter, r *http.Request, v any) bool {
+// decodeJSONObject reads a JSON object body into v. A body that is not
+// one is an error naming the field at fault.
+func (s *Server) decodeJSONObject(w http.ResponseWriter, r *http.Request, v any) error {
 	if mediaType(r) != "application/json" {
-		writeProblem(w, http.StatusUnsupportedMediaType, "send application/json",
-			fieldError{Field: "Content-Type", Reason: "must be application/json"})
-		return false
+		return unsupportedMedia("application/json")
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return false
+		return err
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			writeProblem(w, http.StatusBadRequest, te.Field+": wrong type", fieldError{Field: te.Field, Reason: "must be a JSON " + te.Type.Kind().String()})
-			return false
+			return geo.NewError(geo.ErrInvalid, te.Field+": wrong type",
+				&geo.FieldError{Field: te.Field, Reason: "must be a JSON " + te.Type.Kind().String()})
 		}
 		reason := err.Error()
 		if f, ok := strings.CutPrefix(reason, "json: unknown field "); ok {
-			f = strings.Trim(f, `"`)
-			writeProblem(w, http.StatusBadRequest, f+": unknown field", fieldError{Field: f, Reason: "unknown field"})
-			return false
+			return badField(strings.Trim(f, `"`), "unknown field")
 		}
-		writeProblem(w, http.StatusBadRequest, "malformed JSON", fieldError{Field: "body", Reason: "not a JSON object: " + strings.TrimPrefix(reason, "json: ")})
-		return false
+		return geo.NewError(geo.ErrInvalid, "malformed JSON",
+			&geo.FieldError{Field: "body", Reason: "not a JSON object: " + strings.TrimPrefix(reason, "json: ")})
 	}
-	return true
+	return nil
 }
 
-func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) error {
 	us, err := s.svc.Users(r.Context(), &PrincipalFrom(r.Context()).Viewer)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]userOut, len(us))
 	for i := range us {
 		out[i] = newUserOut(&us[i])
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+	return writeJSON(w, http.StatusOK, map[string]any{"users": out})
 }
 
 // handleUserCreate adds a user (admins only).
-func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Name     string   `json:"name"`
 		Role     string   `json:"role"`
@@ -68,17 +62,16 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		Carrier  string   `json:"carrier"`
 		Password string   `json:"password"`
 	}
-	if !s.decodeJSONObject(w, r, &in) {
-		return
+	if err := s.decodeJSONObject(w, r, &in); err != nil {
+		return err
 	}
 	u, err := s.svc.AddUser(r.Context(), &PrincipalFrom(r.Context()).Viewer,
 		service.UserSpec{Name: in.Name, Role: in.Role, Scope: in.Scope, Carrier: in.Carrier, Password: in.Password})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/users/"+urlPathEscape(u.Name))
-	writeJSON(w, http.StatusCreated, newUserOut(&u))
+	return writeJSON(w, http.StatusCreated, newUserOut(&u))
 }
 
 // tokenOut is a token as the API shows it; Token (the secret) only in
@@ -108,59 +101,56 @@ func newTokenOut(t *geo.Token) tokenOut {
 
 // handleTokens lists the caller's tokens; an admin sees everyone's, or
 // one user's with ?user=.
-func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) error {
 	ts, err := s.svc.Tokens(r.Context(), &PrincipalFrom(r.Context()).Viewer, r.URL.Query().Get("user"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]tokenOut, len(ts))
 	for i := range ts {
 		out[i] = newTokenOut(&ts[i])
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	return writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
 }
 
 // handleTokenCreate makes an API token for the caller, or for any user
 // when an admin names one. The secret is in this reply only.
-func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		User  string `json:"user"`
 		Label string `json:"label"`
 	}
-	if !s.decodeJSONObject(w, r, &in) {
-		return
+	if err := s.decodeJSONObject(w, r, &in); err != nil {
+		return err
 	}
 	t, secret, err := s.svc.CreateToken(r.Context(), &PrincipalFrom(r.Context()).Viewer, in.User, in.Label)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := newTokenOut(&t)
 	out.Token = secret
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, out)
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 // handleTokenRevoke revokes a token of the caller's, or any token for an
 // admin; others' tokens are reported as not found.
-func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.RevokeToken(r.Context(), &PrincipalFrom(r.Context()).Viewer, mux.Vars(r)["id"]); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // handleAudit pages through the audit log, newest first.
-func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	limit := 100
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || n < 1 || n > 1000 {
-			fieldProblem(w, "limit", "must be an integer from 1 to 1000")
-			return
+			return badField("limit", "must be an integer from 1 to 1000")
 		}
 		limit = n
 	}
@@ -168,36 +158,33 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	if q.Has("before") {
 		n, err := strconv.ParseInt(q.Get("before"), 10, 64)
 		if err != nil || n < 1 {
-			fieldProblem(w, "before", "must be a positive entry id")
-			return
+			return badField("before", "must be a positive entry id")
 		}
 		before = n
 	}
 	es, err := s.svc.AuditLog(r.Context(), &PrincipalFrom(r.Context()).Viewer, before, limit)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if es == nil {
 		es = []geo.AuditEntry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": es})
+	return writeJSON(w, http.StatusOK, map[string]any{"entries": es})
 }
 
 // handleReview records a reviewer's verdict on a report. A rejected
 // report leaves the analysis; confirming it again brings it back.
-func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Status  string `json:"status"`
 		Comment string `json:"comment"`
 	}
-	if !s.decodeJSONObject(w, r, &in) {
-		return
+	if err := s.decodeJSONObject(w, r, &in); err != nil {
+		return err
 	}
 	rv, err := s.svc.Review(r.Context(), &PrincipalFrom(r.Context()).Viewer, mux.Vars(r)["id"], geo.ReviewStatus(in.Status), in.Comment)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, rv)
+	return writeJSON(w, http.StatusOK, rv)
 }

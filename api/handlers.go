@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -21,9 +22,10 @@ import (
 //go:embed openapi.json
 var openapiJSON []byte
 
-func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(openapiJSON)
+	return nil
 }
 
 // month is one month of an area's reports.
@@ -33,7 +35,7 @@ type month struct {
 	Weak    int    `json:"weak"`
 }
 
-func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 	code := mux.Vars(r)["code"]
 	st := s.cur.load()
 	var score *geo.AreaScore
@@ -44,8 +46,7 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if score == nil {
-		writeProblem(w, http.StatusNotFound, "no area with code "+strconv.Quote(code))
-		return
+		return geo.NewError(geo.ErrNotFound, "no area with code "+strconv.Quote(code))
 	}
 	in := s.leavesUnder(score)
 	months := map[string]*month{}
@@ -76,11 +77,11 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) {
 	var b bytes.Buffer
 	// WriteSummaryJSON writes the engine's NaN "unknown" as null.
 	if err := export.WriteSummaryJSON(&b, out); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(b.Bytes())
+	return nil
 }
 
 // leavesUnder returns the indexes of the loaded areas that score covers:
@@ -108,7 +109,7 @@ func (s *Server) leavesUnder(score *geo.AreaScore) map[int32]bool {
 	return in
 }
 
-func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := PrincipalFrom(r.Context())
 	own, ownOnly := p.OwnCarrier()
@@ -116,18 +117,15 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 		q.Set("carrier", own.String())
 	}
 	if !q.Has("carrier") {
-		fieldProblem(w, "carrier", "required: viettel, vinaphone, mobifone, vietnamobile or all")
-		return
+		return badField("carrier", "required: viettel, vinaphone, mobifone, vietnamobile or all")
 	}
 	c, err := geo.ParseCarrier(q.Get("carrier"))
 	if err != nil {
-		fieldProblem(w, "carrier", err.Error())
-		return
+		return badField("carrier", err.Error())
 	}
 	if !p.SeesCarrier(c) {
-		writeProblem(w, http.StatusForbidden, "a carrier reads its own gap list only",
-			fieldError{Field: "carrier", Reason: "must be " + own.String()})
-		return
+		return geo.NewError(geo.ErrForbidden, "a carrier reads its own gap list only",
+			&geo.FieldError{Field: "carrier", Reason: "must be " + own.String()})
 	}
 	format := q.Get("format")
 	if format == "" {
@@ -142,8 +140,7 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 	case "kml":
 		ctype, ext = "application/vnd.google-earth.kml+xml", "kml"
 	default:
-		fieldProblem(w, "format", "must be csv, geojson or kml")
-		return
+		return badField("format", "must be csv, geojson or kml")
 	}
 	var holes []geo.Hole
 	for _, h := range s.cur.load().result.Holes {
@@ -165,9 +162,7 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "gaps", "err", err)
-	}
+	return err
 }
 
 // reportOut is a report as the API shows it: everything but the reporter.
@@ -199,32 +194,30 @@ func newReportOut(r *geo.Report, p *Principal) reportOut {
 	return o
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON replies with v as JSON and a success status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "internal error")
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+	return nil
 }
 
 // reportLocation is a report's URL.
 func reportLocation(id string) string { return "/api/v1/reports/" + urlPathEscape(id) }
 
-func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) error {
 	mt := mediaType(r)
 	if mt != "application/json" && mt != "application/geo+json" {
 		w.Header().Set("Accept-Post", "application/json, application/geo+json")
-		writeProblem(w, http.StatusUnsupportedMediaType, "send application/json or application/geo+json",
-			fieldError{Field: "Content-Type", Reason: "must be application/json or application/geo+json"})
-		return
+		return unsupportedMedia("application/json or application/geo+json")
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var rep geo.Report
 	var es geo.FieldErrors
@@ -235,8 +228,7 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(es) > 0 {
 		s.metrics.rejected.Add(1)
-		writeProblem(w, http.StatusBadRequest, "invalid report: "+es.Error(), fieldErrors(es)...)
-		return
+		return fmt.Errorf("invalid report: %w", es)
 	}
 	p := PrincipalFrom(r.Context())
 	stored, created, err := s.svc.AddReport(r.Context(), &p.Viewer, rep, r.Header.Get("Idempotency-Key"))
@@ -244,26 +236,23 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, geo.ErrInvalid) || errors.Is(err, geo.ErrForbidden) {
 			s.metrics.rejected.Add(1)
 		}
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", reportLocation(stored.ID))
 	if !created {
-		writeJSON(w, http.StatusOK, newReportOut(&stored, p))
-		return
+		return writeJSON(w, http.StatusOK, newReportOut(&stored, p))
 	}
 	s.metrics.accepted.Add(1)
-	writeJSON(w, http.StatusCreated, newReportOut(&stored, p))
+	return writeJSON(w, http.StatusCreated, newReportOut(&stored, p))
 }
 
-func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	rep, err := s.svc.Report(r.Context(), &p.Viewer, mux.Vars(r)["id"])
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, newReportOut(&rep, p))
+	return writeJSON(w, http.StatusOK, newReportOut(&rep, p))
 }
 
 // importResult is the reply to an import.
@@ -277,7 +266,7 @@ type importResult struct {
 // maxImportErrors caps the errors an import reply lists.
 const maxImportErrors = 1000
 
-func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) error {
 	var f ingest.Format
 	switch mediaType(r) {
 	case "text/csv":
@@ -286,19 +275,16 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		f = ingest.FormatGeoJSON
 	default:
 		w.Header().Set("Accept-Post", "text/csv, application/geo+json")
-		writeProblem(w, http.StatusUnsupportedMediaType, "send text/csv or application/geo+json",
-			fieldError{Field: "Content-Type", Reason: "must be text/csv or application/geo+json"})
-		return
+		return unsupportedMedia("text/csv or application/geo+json")
 	}
 	p := PrincipalFrom(r.Context())
 	body := http.MaxBytesReader(w, r.Body, s.maxBody)
 	res, err := s.svc.ImportReports(r.Context(), &p.Viewer, body, service.ImportOptions{Format: f, MaxErrors: maxImportErrors})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.metrics.accepted.Add(uint64(res.Accepted))
 	s.metrics.rejected.Add(uint64(res.Rejected))
 	out := importResult{Accepted: res.Accepted, Rejected: res.Rejected, Errors: fieldErrors(res.Errors), Truncated: res.Truncated}
-	writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -132,8 +133,8 @@ func parseBBox(s string) (orb.Bound, string) {
 	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, ""
 }
 
-func (s *Server) handleLayer(layer string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLayer(layer string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		st := s.cur.load()
 		p := PrincipalFrom(r.Context())
 		// A partial view (staff see the reports of their scope, carriers
@@ -145,23 +146,20 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 		w.Header().Set("Vary", "Accept-Encoding, Cookie, Authorization")
 		if r.URL.RawQuery == "" && !narrowed {
 			serveWhole(w, r, st, layer)
-			return
+			return nil
 		}
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			fieldProblem(w, "query", "malformed query string")
-			return
+			return badField("query", "malformed query string")
 		}
 		lq, field, reason := parseLayerQuery(layer, q)
 		if field != "" {
-			fieldProblem(w, field, reason)
-			return
+			return badField(field, reason)
 		}
 		if layer == "holes" && ownOnly {
 			if lq.carrier != geo.CarrierUnknown && !p.SeesCarrier(lq.carrier) {
-				writeProblem(w, http.StatusForbidden, "a carrier reads its own holes only",
-					fieldError{Field: "carrier", Reason: "must be " + own.String()})
-				return
+				return geo.NewError(geo.ErrForbidden, "a carrier reads its own holes only",
+					&geo.FieldError{Field: "carrier", Reason: "must be " + own.String()})
 			}
 			lq.carrier = own
 		}
@@ -176,23 +174,22 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 			if err == nil && c.st == st && lq.coversAll(c.cols[layer]) {
 				// A window over the whole layer: the prepared bytes.
 				serveWhole(w, r, st, layer)
-				return
+				return nil
 			}
 			if err == nil {
 				err = s.writeLayerFeatures(bw, c, layer, lq)
 			}
 			if err != nil {
-				s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
-				return
+				return fmt.Errorf("layer %s: %w", layer, err)
 			}
-			body.finish(w)
-			return
+			body.finish(w) // a client that went away is no server error
+			return nil
 		}
 		if err := s.writeLayer(bw, st, layer, lq); err != nil {
-			s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
-			return
+			return fmt.Errorf("layer %s: %w", layer, err)
 		}
 		body.finish(w)
+		return nil
 	}
 }
 

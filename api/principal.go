@@ -103,32 +103,21 @@ func checkCSRF(r *http.Request, p *Principal) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(p.csrf)) == 1
 }
 
-// deny writes the problem of p lacking permission perm (401 for the
-// public, 403 for a signed-in user; see geo.Viewer.Check) and reports
-// whether it did.
-func (s *Server) deny(w http.ResponseWriter, r *http.Request, p *Principal, perm geo.Permission) bool {
-	if err := p.Check(perm); err != nil {
-		s.writeError(w, r, err)
-		return true
-	}
-	return false
-}
-
-// guard wraps h with the route's permission check and, for
+// guard wraps h with the route's permission check (401 for the public,
+// 403 for a signed-in user; see geo.Viewer.Check) and, for
 // state-changing requests made with a session, the CSRF check.
-func (s *Server) guard(perm geo.Permission, csrf bool, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) guard(perm geo.Permission, csrf bool, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		p := PrincipalFrom(r.Context())
-		if s.deny(w, r, p, perm) {
-			return
+		if err := p.Check(perm); err != nil {
+			return err
 		}
 		if csrf && !checkCSRF(r, p) {
-			writeProblem(w, http.StatusForbidden, "missing or wrong "+csrfHeader+" header",
-				fieldError{Field: csrfHeader, Reason: "must be the csrf value of GET /api/v1/session"})
-			return
+			return geo.NewError(geo.ErrForbidden, "missing or wrong "+csrfHeader+" header",
+				&geo.FieldError{Field: csrfHeader, Reason: "must be the csrf value of GET /api/v1/session"})
 		}
-		h.ServeHTTP(w, r)
-	})
+		return h(w, r)
+	}
 }
 
 // securityHeaders sets the headers every response carries: a content

@@ -99,15 +99,15 @@ func (s *Server) WaitIdle() { s.svc.WaitIdle() }
 
 func (s *Server) routesHandler() http.Handler {
 	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
+	r.NotFoundHandler = s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return errNoResource(r)
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+	r.MethodNotAllowedHandler = s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return geo.NewError(errMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
 	r.Use(routeName)
 	for _, rt := range s.routes() {
-		r.Handle(rt.path, s.guard(rt.access, !rt.noCSRF, rt.h)).Methods(rt.method)
+		r.Handle(rt.path, s.wrap(s.guard(rt.access, !rt.noCSRF, rt.h))).Methods(rt.method)
 	}
 	s.registerWebRoutes(r) // last: the page's catch-all must not shadow the API
 	s.router = r
@@ -128,7 +128,7 @@ type route struct {
 	// sign-in (there is no session yet) and the speed test (it changes
 	// nothing).
 	noCSRF bool
-	h      http.HandlerFunc
+	h      handlerFunc
 }
 
 // routes is every API route with its access rule. The authorization
@@ -244,7 +244,8 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte(`{"status":"ok"}` + "\n"))
+	return nil
 }

@@ -50,40 +50,38 @@ type sessionOut struct {
 	Via  string `json:"via,omitempty"`
 }
 
-func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	w.Header().Set("Cache-Control", "no-store")
 	if p.Anonymous() {
-		writeJSON(w, http.StatusOK, sessionOut{})
-		return
+		return writeJSON(w, http.StatusOK, sessionOut{})
 	}
 	u := userOut{Name: p.User, Role: p.Role, Scope: p.Scope, Carrier: p.Carrier}
-	writeJSON(w, http.StatusOK, sessionOut{User: &u, CSRF: p.csrf, Via: p.Via})
+	return writeJSON(w, http.StatusOK, sessionOut{User: &u, CSRF: p.csrf, Via: p.Via})
 }
 
 // handleSessionCreate signs a user in with name and password. Unknown
 // names and wrong passwords get the same reply, in the same time.
-func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Name     *string `json:"name"`
 		Password *string `json:"password"`
 	}
-	if !s.decodeJSONObject(w, r, &in) {
-		return
+	if err := s.decodeJSONObject(w, r, &in); err != nil {
+		return err
 	}
-	var es []fieldError
+	var es geo.FieldErrors
 	if in.Name == nil || *in.Name == "" {
-		es = append(es, fieldError{Field: "name", Reason: "required"})
+		es = append(es, &geo.FieldError{Field: "name", Reason: "required"})
 	}
 	if in.Password == nil || *in.Password == "" {
-		es = append(es, fieldError{Field: "password", Reason: "required"})
+		es = append(es, &geo.FieldError{Field: "password", Reason: "required"})
 	}
 	if in.Password != nil && len(*in.Password) > geo.MaxPasswordLen*4 {
-		es = append(es, fieldError{Field: "password", Reason: "too long"})
+		es = append(es, &geo.FieldError{Field: "password", Reason: "too long"})
 	}
 	if len(es) > 0 {
-		writeProblem(w, http.StatusBadRequest, "name and password are required", es...)
-		return
+		return &geo.Error{Kind: geo.ErrInvalid, Message: "name and password are required", Fields: es}
 	}
 	name, pw := *in.Name, *in.Password
 	addr := remoteHost(r)
@@ -91,8 +89,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	if wait := s.logins.blocked(now, "a:"+addr, "n:"+name); wait > 0 {
 		s.metrics.signinThrottled.Add(1)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		writeProblem(w, http.StatusTooManyRequests, "too many failed sign-ins; try again later")
-		return
+		return geo.NewError(errTooManyRequests, "too many failed sign-ins; try again later")
 	}
 	p := PrincipalFrom(r.Context())
 	u, sess, secret, err := s.svc.SignIn(r.Context(), &p.Viewer, name, pw, p.sessionHash)
@@ -101,8 +98,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 		s.logins.fail(now, "a:"+addr, "n:"+name)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: sess.ExpiresAt,
 		MaxAge: int(SessionTTL.Seconds()), HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
@@ -110,18 +106,18 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	out := newUserOut(&u)
 	out.CreatedAt = nil
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, sessionOut{User: &out, CSRF: sess.CSRF, Via: "session"})
+	return writeJSON(w, http.StatusOK, sessionOut{User: &out, CSRF: sess.CSRF, Via: "session"})
 }
 
-func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	if err := s.svc.SignOut(r.Context(), &p.Viewer, p.sessionHash); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // isTLS reports whether the client reached us over TLS, directly or
