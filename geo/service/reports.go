@@ -169,9 +169,10 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 			}
 		}
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(rows))
 	good := make([]geo.Report, 0, len(rows))
 	areas := make([]int32, 0, len(rows))
+	goodRows := make([]int, 0, len(rows))
 	for i := range rows {
 		rep, n := rows[i].rep, rows[i].n
 		area := s.locate(&rep)
@@ -183,32 +184,43 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 		// the ones it generates.
 		if rep.ID == "" {
 			rep.ID = newReportID()
-		} else {
-			dup := seen[rep.ID]
-			if !dup {
-				_, err := s.store.Report(ctx, rep.ID)
-				if err != nil && !errors.Is(err, geo.ErrNotFound) {
-					return ImportResult{}, err
-				}
-				dup = err == nil
-			}
-			if dup {
-				reject(n, idTaken())
-				continue
-			}
+		} else if seen[rep.ID] {
+			reject(n, idTaken())
+			continue
 		}
 		seen[rep.ID] = true
 		good = append(good, rep)
 		areas = append(areas, area)
+		goodRows = append(goodRows, n)
 	}
-	slices.SortStableFunc(res.Errors, func(a, b *geo.FieldError) int { return a.Row - b.Row })
-	if _, err := s.store.AddReports(ctx, good); err != nil {
+	// The IDs already stored are looked up only when the store refuses
+	// the batch for one, so an import of new reports makes no lookups.
+	_, err = s.store.AddReports(ctx, good)
+	if errors.Is(err, geo.ErrConflict) {
+		k := 0
+		for i := range good {
+			_, err := s.store.Report(ctx, good[i].ID)
+			if err == nil {
+				reject(goodRows[i], idTaken())
+				continue
+			}
+			if !errors.Is(err, geo.ErrNotFound) {
+				return ImportResult{}, err
+			}
+			good[k], areas[k] = good[i], areas[i]
+			k++
+		}
+		good, areas = good[:k], areas[:k]
+		_, err = s.store.AddReports(ctx, good)
+	}
+	if err != nil {
 		if errors.Is(err, geo.ErrConflict) {
 			return ImportResult{}, &geo.Error{Kind: geo.ErrConflict,
 				Message: "a report ID was stored meanwhile; nothing was imported: " + err.Error(), Err: err}
 		}
 		return ImportResult{}, err
 	}
+	slices.SortStableFunc(res.Errors, func(a, b *geo.FieldError) int { return a.Row - b.Row })
 	res.Accepted = len(good)
 	if len(good) > 0 {
 		s.accept(good, areas)
