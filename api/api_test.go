@@ -16,6 +16,7 @@ import (
 
 	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -41,6 +42,7 @@ var testAreas = []geo.Area{
 type env struct {
 	t     *testing.T
 	store *gpkg.Store
+	svc   *service.Service
 	srv   *Server
 	ts    *httptest.Server
 	// auth is the API token requests carry: an admin's unless changed
@@ -62,11 +64,19 @@ func (e *env) user(name string, role geo.Role, carrier geo.Carrier, scope ...str
 	if err := e.store.AddUser(ctx, geo.User{Name: name, Role: role, Carrier: carrier, Scope: scope, CreatedAt: testNow}); err != nil {
 		e.t.Fatal(err)
 	}
-	_, secret, err := CreateToken(ctx, e.store, name, "test", testNow)
+	_, secret := e.token(name, "test")
+	return secret
+}
+
+// token makes an API token of user's, from the command line, and returns
+// it with its secret.
+func (e *env) token(user, label string) (geo.Token, string) {
+	e.t.Helper()
+	t, secret, err := e.svc.CreateToken(context.Background(), service.CommandLine("test"), user, label)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return secret
+	return t, secret
 }
 
 func ptr(f float64) *float64 { return &f }
@@ -98,6 +108,13 @@ func seedReports() []geo.Report {
 
 func newEnv(t *testing.T, opt Options) *env {
 	t.Helper()
+	return newEnvSvc(t, opt, service.Options{})
+}
+
+// newEnvSvc is newEnv with service options (the clock and logger are the
+// test's).
+func newEnvSvc(t *testing.T, opt Options, so service.Options) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "gapmap.gpkg"))
 	if err != nil {
@@ -114,17 +131,22 @@ func newEnv(t *testing.T, opt Options) *env {
 	if _, err := st.AddReports(ctx, seedReports()); err != nil {
 		t.Fatal(err)
 	}
-	if opt.Now == nil {
-		opt.Now = func() time.Time { return testNow }
+	if so.Now == nil {
+		so.Now = func() time.Time { return testNow }
 	}
-	srv, err := New(ctx, st, opt)
+	so.Logger = opt.Logger
+	svc, err := service.New(ctx, st, so)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Close)
+	t.Cleanup(svc.Close)
+	srv, err := New(svc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	e := &env{t: t, store: st, srv: srv, ts: ts}
+	e := &env{t: t, store: st, svc: svc, srv: srv, ts: ts}
 	e.auth = e.user("admin", geo.RoleAdmin, geo.CarrierUnknown)
 	return e
 }

@@ -102,10 +102,7 @@ func (e *env) principals() map[string]string {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t, Options{})
 	toks := e.principals()
-	spare, _, err := CreateToken(context.Background(), e.store, "admin", "spare", testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spare, _ := e.token("admin", "spare")
 	rows := authzRows(spare.ID)
 
 	// Every route of the router has a row.
@@ -113,7 +110,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, r := range rows {
 		covered[r.method+" "+r.template] = true
 	}
-	err = e.srv.router.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err := e.srv.router.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tpl, err := rt.GetPathTemplate()
 		if err != nil {
 			return nil
@@ -325,15 +322,8 @@ func TestTokenRevokedAtOnce(t *testing.T) {
 	wantProblem(t, st.get("/api/v1/layers/areas"), 401, "")
 
 	// Revoked in the store by another process (gapmap token revoke).
-	tok2, _, err := CreateToken(context.Background(), e.store, "staff-c1", "second", testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = tok2
-	t2, secret, err := CreateToken(context.Background(), e.store, "staff-c1", "third", testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.token("staff-c1", "second")
+	t2, secret := e.token("staff-c1", "third")
 	if r := e.as(secret).get("/api/v1/layers/reports"); r.status != 200 {
 		t.Fatalf("%d", r.status)
 	}

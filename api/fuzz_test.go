@@ -17,6 +17,7 @@ import (
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -58,16 +59,20 @@ func newFuzzHandler(f *testing.F) http.Handler {
 	if _, err := st.AddReports(ctx, reps); err != nil {
 		f.Fatal(err)
 	}
-	srv, err := api.New(ctx, st, api.Options{Now: func() time.Time { return fuzzNow }})
+	svc, err := service.New(ctx, st, service.Options{Now: func() time.Time { return fuzzNow }})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(srv.Close)
+	f.Cleanup(svc.Close)
+	srv, err := api.New(svc, api.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
 	// Fuzzed requests are an admin's, so they reach the decoders.
 	if err := st.AddUser(ctx, geo.User{Name: "admin", Role: geo.RoleAdmin}); err != nil {
 		f.Fatal(err)
 	}
-	_, secret, err := api.CreateToken(ctx, st, "admin", "fuzz", fuzzNow)
+	_, secret, err := svc.CreateToken(ctx, service.CommandLine("fuzz"), "admin", "fuzz")
 	if err != nil {
 		f.Fatal(err)
 	}

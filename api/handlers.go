@@ -15,15 +15,17 @@ import (
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
 	"github.com/gapmap/gapmap/geo/ingest"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/gorilla/mux"
 )
 
 //go:embed openapi.json
 var openapiJSON []byte
 
-func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(openapiJSON)
+	return nil
 }
 
 // month is one month of an area's reports.
@@ -33,7 +35,7 @@ type month struct {
 	Weak    int    `json:"weak"`
 }
 
-func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 	code := mux.Vars(r)["code"]
 	st := s.cur.load()
 	var score *geo.AreaScore
@@ -44,8 +46,7 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if score == nil {
-		writeProblem(w, http.StatusNotFound, "no area with code "+strconv.Quote(code))
-		return
+		return geo.NewError(geo.ErrNotFound, "no area with code "+strconv.Quote(code))
 	}
 	in := s.leavesUnder(score)
 	months := map[string]*month{}
@@ -76,11 +77,11 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) {
 	var b bytes.Buffer
 	// WriteSummaryJSON writes the engine's NaN "unknown" as null.
 	if err := export.WriteSummaryJSON(&b, out); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(b.Bytes())
+	return nil
 }
 
 // leavesUnder returns the indexes of the loaded areas that score covers:
@@ -108,25 +109,23 @@ func (s *Server) leavesUnder(score *geo.AreaScore) map[int32]bool {
 	return in
 }
 
-func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := PrincipalFrom(r.Context())
-	if !q.Has("carrier") && p.Role == geo.RoleCarrier {
-		q.Set("carrier", p.Carrier.String())
+	own, ownOnly := p.OwnCarrier()
+	if !q.Has("carrier") && ownOnly {
+		q.Set("carrier", own.String())
 	}
 	if !q.Has("carrier") {
-		fieldProblem(w, "carrier", "required: viettel, vinaphone, mobifone, vietnamobile or all")
-		return
+		return badField("carrier", "required: viettel, vinaphone, mobifone, vietnamobile or all")
 	}
 	c, err := geo.ParseCarrier(q.Get("carrier"))
 	if err != nil {
-		fieldProblem(w, "carrier", err.Error())
-		return
+		return badField("carrier", err.Error())
 	}
 	if !p.SeesCarrier(c) {
-		writeProblem(w, http.StatusForbidden, "a carrier reads its own gap list only",
-			fieldError{Field: "carrier", Reason: "must be " + p.Carrier.String()})
-		return
+		return geo.NewError(geo.ErrForbidden, "a carrier reads its own gap list only",
+			&geo.FieldError{Field: "carrier", Reason: "must be " + own.String()})
 	}
 	format := q.Get("format")
 	if format == "" {
@@ -141,8 +140,7 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 	case "kml":
 		ctype, ext = "application/vnd.google-earth.kml+xml", "kml"
 	default:
-		fieldProblem(w, "format", "must be csv, geojson or kml")
-		return
+		return badField("format", "must be csv, geojson or kml")
 	}
 	var holes []geo.Hole
 	for _, h := range s.cur.load().result.Holes {
@@ -164,9 +162,7 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "gaps", "err", err)
-	}
+	return err
 }
 
 // reportOut is a report as the API shows it: everything but the reporter.
@@ -198,39 +194,30 @@ func newReportOut(r *geo.Report, p *Principal) reportOut {
 	return o
 }
 
-// outsideScope is the problem of a report placed outside the submitter's
-// scope.
-var outsideScope = []fieldError{
-	{Field: "lat", Reason: "outside your area scope"},
-	{Field: "lon", Reason: "outside your area scope"},
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON replies with v as JSON and a success status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "internal error")
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+	return nil
 }
 
 // reportLocation is a report's URL.
 func reportLocation(id string) string { return "/api/v1/reports/" + urlPathEscape(id) }
 
-func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) error {
 	mt := mediaType(r)
 	if mt != "application/json" && mt != "application/geo+json" {
 		w.Header().Set("Accept-Post", "application/json, application/geo+json")
-		writeProblem(w, http.StatusUnsupportedMediaType, "send application/json or application/geo+json",
-			fieldError{Field: "Content-Type", Reason: "must be application/json or application/geo+json"})
-		return
+		return unsupportedMedia("application/json or application/geo+json")
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	// The same field parser as a file import, so a report is read alike
 	// whichever way it comes.
@@ -238,67 +225,34 @@ func (s *Server) handlePostReport(w http.ResponseWriter, r *http.Request) {
 	if mt == "application/geo+json" {
 		decode = ingest.DecodeReportFeature
 	}
-	rep, err := decode(body, s.now())
+	rep, err := decode(body, s.svc.Now())
 	if err != nil {
-		es := geo.AsFieldErrors(err)
 		s.metrics.rejected.Add(1)
-		writeProblem(w, http.StatusBadRequest, "invalid report: "+es.Error(), fieldErrors(es)...)
-		return
+		return fmt.Errorf("invalid report: %w", geo.AsFieldErrors(err))
 	}
 	p := PrincipalFrom(r.Context())
-	if !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
-		s.metrics.rejected.Add(1)
-		writeProblem(w, http.StatusForbidden, "the report's place is outside your area scope", outsideScope...)
-		return
-	}
-	if rep.Reporter == "" {
-		rep.Reporter = p.User
-	}
-	stored, created, err := s.store.AddReport(r.Context(), rep, r.Header.Get("Idempotency-Key"))
+	stored, created, err := s.svc.AddReport(r.Context(), &p.Viewer, rep, r.Header.Get("Idempotency-Key"))
 	if err != nil {
-		if errors.Is(err, geo.ErrConflict) {
-			writeProblem(w, http.StatusConflict, "a report with this id exists",
-				fieldError{Field: "id", Reason: "already used by another report"})
-			return
+		if errors.Is(err, geo.ErrInvalid) || errors.Is(err, geo.ErrForbidden) {
+			s.metrics.rejected.Add(1)
 		}
-		s.writeError(w, r, err)
-		return
-	}
-	if !created && !p.Covers(int32(s.index.Locate(stored.Lon, stored.Lat))) {
-		// The key was used for a report this caller may not read.
-		writeProblem(w, http.StatusConflict, "the Idempotency-Key was already used for another report",
-			fieldError{Field: "Idempotency-Key", Reason: "already used; make a new one for a new report"})
-		return
+		return err
 	}
 	w.Header().Set("Location", reportLocation(stored.ID))
 	if !created {
-		writeJSON(w, http.StatusOK, newReportOut(&stored, p))
-		return
+		return writeJSON(w, http.StatusOK, newReportOut(&stored, p))
 	}
 	s.metrics.accepted.Add(1)
-	s.accept(stored)
-	s.audit(r, "report.create", stored.ID, "")
-	writeJSON(w, http.StatusCreated, newReportOut(&stored, p))
+	return writeJSON(w, http.StatusCreated, newReportOut(&stored, p))
 }
 
-func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
+func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	rep, err := s.store.Report(r.Context(), id)
-	if err == nil && !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
-		// Outside the reader's scope: as if it did not exist, so IDs
-		// cannot be probed.
-		err = geo.ErrNotFound
-	}
-	if errors.Is(err, geo.ErrNotFound) {
-		writeProblem(w, http.StatusNotFound, "no report with id "+strconv.Quote(id))
-		return
-	}
+	rep, err := s.svc.Report(r.Context(), &p.Viewer, mux.Vars(r)["id"])
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, newReportOut(&rep, p))
+	return writeJSON(w, http.StatusOK, newReportOut(&rep, p))
 }
 
 // importResult is the reply to an import.
@@ -312,7 +266,7 @@ type importResult struct {
 // maxImportErrors caps the errors an import reply lists.
 const maxImportErrors = 1000
 
-func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) error {
 	var f ingest.Format
 	switch mediaType(r) {
 	case "text/csv":
@@ -321,97 +275,16 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		f = ingest.FormatGeoJSON
 	default:
 		w.Header().Set("Accept-Post", "text/csv, application/geo+json")
-		writeProblem(w, http.StatusUnsupportedMediaType, "send text/csv or application/geo+json",
-			fieldError{Field: "Content-Type", Reason: "must be text/csv or application/geo+json"})
-		return
+		return unsupportedMedia("text/csv or application/geo+json")
 	}
-	ctx := r.Context()
+	p := PrincipalFrom(r.Context())
 	body := http.MaxBytesReader(w, r.Body, s.maxBody)
-	type row struct {
-		n   int
-		rep geo.Report
-	}
-	var rows []row
-	sum, err := ingest.ReadReports(ctx, body, f, ingest.ReportOptions{Now: s.now(), MaxErrors: maxImportErrors},
-		func(n int, rep *geo.Report) error {
-			rows = append(rows, row{n, *rep})
-			return nil
-		})
+	res, err := s.svc.ImportReports(r.Context(), &p.Viewer, body, service.ImportOptions{Format: f, MaxErrors: maxImportErrors})
 	if err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			s.writeError(w, r, err)
-		case ctx.Err() != nil:
-			// The client went away; nothing useful can be sent.
-		default:
-			es := geo.AsFieldErrors(err)
-			writeProblem(w, http.StatusBadRequest, "cannot read the file: "+err.Error(), fieldErrors(es)...)
-		}
-		return
+		return err
 	}
-	res := importResult{Rejected: sum.Rejected, Errors: fieldErrors(sum.Errors), Truncated: sum.Truncated}
-	// Reject IDs given twice or already stored, row by row, rather than
-	// failing the whole batch in the store; and give every report its ID
-	// here, since the store does not return the ones it generates.
-	seen := map[string]bool{}
-	good := make([]geo.Report, 0, len(rows))
-	p := PrincipalFrom(ctx)
-	reject := func(n int, es ...fieldError) {
-		res.Rejected++
-		for _, e := range es {
-			if len(res.Errors) < maxImportErrors {
-				e.Row = n
-				res.Errors = append(res.Errors, e)
-			} else {
-				res.Truncated = true
-			}
-		}
-	}
-	for _, rw := range rows {
-		rep := rw.rep
-		if !p.Covers(int32(s.index.Locate(rep.Lon, rep.Lat))) {
-			reject(rw.n, outsideScope...)
-			continue
-		}
-		if rep.ID == "" {
-			rep.ID = newReportID()
-		} else {
-			dup := seen[rep.ID]
-			if !dup {
-				_, err := s.store.Report(ctx, rep.ID)
-				if err != nil && !errors.Is(err, geo.ErrNotFound) {
-					s.writeError(w, r, err)
-					return
-				}
-				dup = err == nil
-			}
-			if dup {
-				reject(rw.n, fieldError{Field: "id", Reason: "already used by another report"})
-				continue
-			}
-		}
-		seen[rep.ID] = true
-		good = append(good, rep)
-	}
-	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Row < res.Errors[j].Row })
-	if _, err := s.store.AddReports(ctx, good); err != nil {
-		if errors.Is(err, geo.ErrConflict) {
-			writeProblem(w, http.StatusConflict, "a report ID was stored meanwhile; nothing was imported: "+err.Error())
-			return
-		}
-		s.writeError(w, r, err)
-		return
-	}
-	res.Accepted = len(good)
 	s.metrics.accepted.Add(uint64(res.Accepted))
 	s.metrics.rejected.Add(uint64(res.Rejected))
-	if len(good) > 0 {
-		s.accept(good...)
-		s.audit(r, "report.import", "", fmt.Sprintf("accepted=%d rejected=%d", res.Accepted, res.Rejected))
-	}
-	if res.Errors == nil {
-		res.Errors = []fieldError{}
-	}
-	writeJSON(w, http.StatusOK, res)
+	out := importResult{Accepted: res.Accepted, Rejected: res.Rejected, Errors: fieldErrors(res.Errors), Truncated: res.Truncated}
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -33,7 +34,7 @@ type layerQuery struct {
 	zoom int
 	// reach, for the reports layer, is whose scope limits the reports
 	// (nil: none).
-	reach *Principal
+	reach *geo.Viewer
 }
 
 func defaultLayerQuery() layerQuery { return layerQuery{limit: MaxLimit, zoom: -1} }
@@ -132,39 +133,38 @@ func parseBBox(s string) (orb.Bound, string) {
 	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, ""
 }
 
-func (s *Server) handleLayer(layer string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLayer(layer string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		st := s.cur.load()
 		p := PrincipalFrom(r.Context())
-		// Staff see the reports of their scope, carriers the holes of
-		// their carrier: a filtered query, never the prepared whole layer.
-		narrowed := layer == "reports" && p.Role == geo.RoleStaff || layer == "holes" && p.Role == geo.RoleCarrier
+		// A partial view (staff see the reports of their scope, carriers
+		// the holes of their carrier) is a filtered query, never the
+		// prepared whole layer.
+		own, ownOnly := p.OwnCarrier()
+		narrowed := layer == "reports" && !p.CoversAll() || layer == "holes" && ownOnly
 		w.Header().Set("Content-Type", "application/geo+json")
 		w.Header().Set("Vary", "Accept-Encoding, Cookie, Authorization")
 		if r.URL.RawQuery == "" && !narrowed {
 			serveWhole(w, r, st, layer)
-			return
+			return nil
 		}
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			fieldProblem(w, "query", "malformed query string")
-			return
+			return badField("query", "malformed query string")
 		}
 		lq, field, reason := parseLayerQuery(layer, q)
 		if field != "" {
-			fieldProblem(w, field, reason)
-			return
+			return badField(field, reason)
 		}
-		if layer == "holes" && p.Role == geo.RoleCarrier {
-			if lq.carrier != geo.CarrierUnknown && lq.carrier != p.Carrier {
-				writeProblem(w, http.StatusForbidden, "a carrier reads its own holes only",
-					fieldError{Field: "carrier", Reason: "must be " + p.Carrier.String()})
-				return
+		if layer == "holes" && ownOnly {
+			if lq.carrier != geo.CarrierUnknown && !p.SeesCarrier(lq.carrier) {
+				return geo.NewError(geo.ErrForbidden, "a carrier reads its own holes only",
+					&geo.FieldError{Field: "carrier", Reason: "must be " + own.String()})
 			}
-			lq.carrier = p.Carrier
+			lq.carrier = own
 		}
 		if layer == "reports" {
-			lq.reach = p
+			lq.reach = &p.Viewer
 		}
 		body := getBody(w)
 		defer body.release()
@@ -174,23 +174,22 @@ func (s *Server) handleLayer(layer string) http.HandlerFunc {
 			if err == nil && c.st == st && lq.coversAll(c.cols[layer]) {
 				// A window over the whole layer: the prepared bytes.
 				serveWhole(w, r, st, layer)
-				return
+				return nil
 			}
 			if err == nil {
 				err = s.writeLayerFeatures(bw, c, layer, lq)
 			}
 			if err != nil {
-				s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
-				return
+				return fmt.Errorf("layer %s: %w", layer, err)
 			}
-			body.finish(w)
-			return
+			body.finish(w) // a client that went away is no server error
+			return nil
 		}
 		if err := s.writeLayer(bw, st, layer, lq); err != nil {
-			s.log.ErrorContext(r.Context(), "layer", "layer", layer, "err", err)
-			return
+			return fmt.Errorf("layer %s: %w", layer, err)
 		}
 		body.finish(w)
+		return nil
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/paulmach/orb"
 )
 
@@ -60,15 +61,19 @@ func newCityServer(b *testing.B) (*Server, string) {
 	if err := st.ReplaceAreas(ctx, "bench", cityAreas(100, x0, y0, side)); err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(ctx, st, Options{})
+	svc, err := service.New(ctx, st, service.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(srv.Close)
+	b.Cleanup(svc.Close)
+	srv, err := New(svc, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	if err := st.AddUser(ctx, geo.User{Name: "planner", Role: geo.RoleReviewer}); err != nil {
 		b.Fatal(err)
 	}
-	_, tok, err := CreateToken(ctx, st, "planner", "bench", time.Now())
+	_, tok, err := svc.CreateToken(ctx, service.CommandLine("bench"), "planner", "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -289,31 +289,33 @@ func (s *Server) ogcRoutes() []route {
 	}
 }
 
-// ogcAccess is who may read a collection.
-func ogcAccess(id string) access {
+// ogcAccess is the permission reading a collection needs.
+func ogcAccess(id string) geo.Permission {
 	if id == "reports" {
-		return rawReaders
+		return geo.ReadReports
 	}
-	return anyone
+	return geo.Anyone
 }
 
-// visible reports whether p may see feature f of c: a staff user's
-// reports only inside the scope, a carrier's holes only its own.
-func (c *ogcCollection) visible(p *Principal, f *ogcFeature) bool {
-	v := c.visibility(p)
-	return v == nil || v(f)
+// visible reports whether v may see feature f of c (see visibility).
+func (c *ogcCollection) visible(v *geo.Viewer, f *ogcFeature) bool {
+	vis := c.visibility(v)
+	return vis == nil || vis(f)
 }
 
-// visibility returns the test of which features of c p may see, or nil
-// when p sees them all (the common case, kept out of the scan).
-func (c *ogcCollection) visibility(p *Principal) func(*ogcFeature) bool {
-	switch {
-	case c.id == "reports" && p.Role == geo.RoleStaff:
-		return func(f *ogcFeature) bool { return p.Covers(f.key) }
-	case c.id == "holes" && p.Role == geo.RoleCarrier:
-		return func(f *ogcFeature) bool { return geo.Carrier(f.key) == p.Carrier }
-	case c.id == "reports" && !p.Covers(0):
-		return func(*ogcFeature) bool { return false }
+// visibility returns the test of which features of c v may see — the
+// reports its scope covers, the holes of the carriers it sees — or nil
+// when v sees them all (the common case, kept out of the scan).
+func (c *ogcCollection) visibility(v *geo.Viewer) func(*ogcFeature) bool {
+	switch c.id {
+	case "reports":
+		if !v.CoversAll() {
+			return func(f *ogcFeature) bool { return v.Covers(f.key) }
+		}
+	case "holes":
+		if _, only := v.OwnCarrier(); only {
+			return func(f *ogcFeature) bool { return v.SeesCarrier(geo.Carrier(f.key)) }
+		}
 	}
 	return nil
 }
@@ -338,47 +340,45 @@ func ogcBase(r *http.Request) string {
 	return scheme + "://" + r.Host + "/ogc"
 }
 
-// checkFormat checks the f parameter; it writes a problem and returns
-// false when it is not one of ours.
-func checkFormat(w http.ResponseWriter, q url.Values) bool {
+// checkFormat checks the f parameter: an error when it is not one of
+// ours.
+func checkFormat(q url.Values) error {
 	if !q.Has("f") {
-		return true
+		return nil
 	}
 	switch q.Get("f") {
 	case "json", "geojson":
-		return true
+		return nil
 	}
-	fieldProblem(w, "f", "must be json or geojson")
-	return false
+	return badField("f", "must be json or geojson")
 }
 
-// ogcQuery parses the request's query, writing a problem when it is malformed.
-func ogcQuery(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+// ogcQuery parses and checks the request's query.
+func ogcQuery(r *http.Request) (url.Values, error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		fieldProblem(w, "query", "malformed query string")
-		return nil, false
+		return nil, badField("query", "malformed query string")
 	}
-	return q, checkFormat(w, q)
+	return q, checkFormat(q)
 }
 
-func writeJSONType(w http.ResponseWriter, ctype string, v any) {
+func writeJSONType(w http.ResponseWriter, ctype string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "internal error")
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Write(append(b, '\n'))
+	return nil
 }
 
-func (s *Server) handleOGCLanding(w http.ResponseWriter, r *http.Request) {
-	if _, ok := ogcQuery(w, r); !ok {
-		return
+func (s *Server) handleOGCLanding(w http.ResponseWriter, r *http.Request) error {
+	if _, err := ogcQuery(r); err != nil {
+		return err
 	}
 	base := ogcBase(r)
 	root := strings.TrimSuffix(base, "/ogc")
-	writeJSONType(w, mimeJSON, struct {
+	return writeJSONType(w, mimeJSON, struct {
 		Title       string    `json:"title"`
 		Description string    `json:"description"`
 		Links       []ogcLink `json:"links"`
@@ -394,11 +394,11 @@ func (s *Server) handleOGCLanding(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) handleOGCConformance(w http.ResponseWriter, r *http.Request) {
-	if _, ok := ogcQuery(w, r); !ok {
-		return
+func (s *Server) handleOGCConformance(w http.ResponseWriter, r *http.Request) error {
+	if _, err := ogcQuery(r); err != nil {
+		return err
 	}
-	writeJSONType(w, mimeJSON, struct {
+	return writeJSONType(w, mimeJSON, struct {
 		ConformsTo []string `json:"conformsTo"`
 	}{ogcConformance})
 }
@@ -454,14 +454,13 @@ func (c *ogcCollection) doc(base string) ogcCollectionDoc {
 	return d
 }
 
-func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) {
-	if _, ok := ogcQuery(w, r); !ok {
-		return
+func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) error {
+	if _, err := ogcQuery(r); err != nil {
+		return err
 	}
 	cat, err := s.ogcCatalog()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	base := ogcBase(r)
 	out := struct {
@@ -470,40 +469,40 @@ func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) {
 	}{Links: []ogcLink{{Href: base + "/collections", Rel: "self", Type: mimeJSON, Title: "This document"}}}
 	p := PrincipalFrom(r.Context())
 	for _, info := range ogcCollectionInfo {
-		if ogcAccess(info.id).allows(p.Role) {
+		if p.Can(ogcAccess(info.id)) {
 			out.Collections = append(out.Collections, cat.cols[info.id].doc(base))
 		}
 	}
-	writeJSONType(w, mimeJSON, out)
+	return writeJSONType(w, mimeJSON, out)
 }
 
-// ogcCollectionOf finds the request's collection, writing a problem when
-// there is none.
-func (s *Server) ogcCollectionOf(w http.ResponseWriter, r *http.Request) *ogcCollection {
+// ogcCollectionOf finds the request's collection: ErrNotFound when there
+// is none, and the viewer's Check when it may not read it.
+func (s *Server) ogcCollectionOf(r *http.Request) (*ogcCollection, error) {
 	cat, err := s.ogcCatalog()
 	if err != nil {
-		s.writeError(w, r, err)
-		return nil
+		return nil, err
 	}
 	id := mux.Vars(r)["collectionId"]
 	c := cat.cols[id]
 	if c == nil {
-		writeProblem(w, http.StatusNotFound, "no collection "+strconv.Quote(id))
-		return nil
+		return nil, geo.NewError(geo.ErrNotFound, "no collection "+strconv.Quote(id))
 	}
-	if deny(w, PrincipalFrom(r.Context()), ogcAccess(id)) {
-		return nil
+	if err := PrincipalFrom(r.Context()).Check(ogcAccess(id)); err != nil {
+		return nil, err
 	}
-	return c
+	return c, nil
 }
 
-func (s *Server) handleOGCCollection(w http.ResponseWriter, r *http.Request) {
-	if _, ok := ogcQuery(w, r); !ok {
-		return
+func (s *Server) handleOGCCollection(w http.ResponseWriter, r *http.Request) error {
+	if _, err := ogcQuery(r); err != nil {
+		return err
 	}
-	if c := s.ogcCollectionOf(w, r); c != nil {
-		writeJSONType(w, mimeJSON, c.doc(ogcBase(r)))
+	c, err := s.ogcCollectionOf(r)
+	if err != nil {
+		return err
 	}
+	return writeJSONType(w, mimeJSON, c.doc(ogcBase(r)))
 }
 
 // itemsQuery is an items request's paging and filter.
@@ -623,21 +622,20 @@ func (c *ogcCollection) match(f *ogcFeature, q *itemsQuery) bool {
 	return true
 }
 
-func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
-	q, ok := ogcQuery(w, r)
-	if !ok {
-		return
+func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
+	q, err := ogcQuery(r)
+	if err != nil {
+		return err
 	}
 	iq, field, reason := parseItemsQuery(q)
 	if field != "" {
-		fieldProblem(w, field, reason)
-		return
+		return badField(field, reason)
 	}
-	c := s.ogcCollectionOf(w, r)
-	if c == nil {
-		return
+	c, err := s.ogcCollectionOf(r)
+	if err != nil {
+		return err
 	}
-	vis := c.visibility(PrincipalFrom(r.Context()))
+	vis := c.visibility(&PrincipalFrom(r.Context()).Viewer)
 	matched := 0
 	page := make([][]byte, 0, min(iq.limit, len(c.features)))
 	visit := func(i int) {
@@ -683,8 +681,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 	}
 	lb, err := json.Marshal(links)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", mimeGeoJSON)
 	body := getBody(w)
@@ -708,7 +705,8 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) {
 		bw.Write(f)
 	}
 	bw.WriteString("\n]}\n")
-	body.finish(w)
+	body.finish(w) // a client that went away is no server error
+	return nil
 }
 
 func pageHref(self string, q url.Values, offset, limit int) string {
@@ -721,19 +719,18 @@ func pageHref(self string, q url.Values, offset, limit int) string {
 	return self + "?" + v.Encode()
 }
 
-func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) {
-	if _, ok := ogcQuery(w, r); !ok {
-		return
+func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) error {
+	if _, err := ogcQuery(r); err != nil {
+		return err
 	}
-	c := s.ogcCollectionOf(w, r)
-	if c == nil {
-		return
+	c, err := s.ogcCollectionOf(r)
+	if err != nil {
+		return err
 	}
 	id := mux.Vars(r)["featureId"]
 	i, ok := c.byID[id]
-	if !ok || !c.visible(PrincipalFrom(r.Context()), &c.features[i]) {
-		writeProblem(w, http.StatusNotFound, "no feature "+strconv.Quote(id)+" in "+c.id)
-		return
+	if !ok || !c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i]) {
+		return geo.NewError(geo.ErrNotFound, "no feature "+strconv.Quote(id)+" in "+c.id)
 	}
 	col := ogcBase(r) + "/collections/" + url.PathEscape(c.id)
 	lb, err := json.Marshal([]ogcLink{
@@ -741,8 +738,7 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) {
 		{Href: col, Rel: "collection", Type: mimeJSON, Title: c.title},
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	f := c.features[i].json
 	// The feature ends with its closing brace; the links go before it.
@@ -754,4 +750,5 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", mimeGeoJSON)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
+	return nil
 }

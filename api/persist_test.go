@@ -1,17 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/service"
 )
 
 // postWeakReports posts n weak MobiFone reports in hamlet H3 (Khóm Mỹ
@@ -47,12 +42,12 @@ func (e *env) holesStored() int {
 }
 
 func TestAnalysisSavedToStore(t *testing.T) {
-	e := newEnv(t, Options{SaveAnalysisEvery: time.Millisecond})
-	e.srv.WaitIdle()
+	e := newEnvSvc(t, Options{}, service.Options{SaveAnalysisEvery: time.Millisecond})
+	e.svc.WaitIdle()
 	before := e.holesServed()
 	postWeakReports(e, 25)
-	e.srv.WaitIdle()
-	if err := e.srv.FlushAnalysis(); err != nil {
+	e.svc.WaitIdle()
+	if err := e.svc.FlushAnalysis(); err != nil {
 		t.Fatal(err)
 	}
 	served := e.holesServed()
@@ -67,86 +62,12 @@ func TestAnalysisSavedToStore(t *testing.T) {
 func TestCloseSavesNewestAnalysis(t *testing.T) {
 	// With an hour between saves, the analyses of the reports posted
 	// after the start are saved by Close.
-	e := newEnv(t, Options{SaveAnalysisEvery: time.Hour})
+	e := newEnvSvc(t, Options{}, service.Options{SaveAnalysisEvery: time.Hour})
 	postWeakReports(e, 25)
-	e.srv.WaitIdle()
+	e.svc.WaitIdle()
 	served := e.holesServed()
-	e.srv.Close()
+	e.svc.Close()
 	if stored := e.holesStored(); stored != served {
 		t.Errorf("after Close the store holds %d holes, the API served %d", stored, served)
-	}
-}
-
-// recordingStore is a real store that counts the analyses saved and can
-// be made to fail saving them.
-type recordingStore struct {
-	Store
-	mu    sync.Mutex
-	fail  bool
-	saves []int // Reports of each analysis saved
-}
-
-var errSaveRefused = errors.New("disk full")
-
-func (s *recordingStore) SaveAnalysis(ctx context.Context, a geo.Analysis) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return errSaveRefused
-	}
-	if err := s.Store.SaveAnalysis(ctx, a); err != nil {
-		return err
-	}
-	s.saves = append(s.saves, a.Reports)
-	return nil
-}
-
-func TestPersisterCoalesces(t *testing.T) {
-	e := newEnv(t, Options{})
-	rs := &recordingStore{Store: e.store}
-	var p persister
-	p.init(rs, slog.New(slog.DiscardHandler), time.Hour)
-	for i := 1; i <= 100; i++ {
-		p.publish(&geo.Result{Summary: geo.Summary{Reports: i}})
-	}
-	p.close()
-	p.publish(&geo.Result{Summary: geo.Summary{Reports: 101}}) // after close: not saved
-	// The first save starts at once with the newest analysis published
-	// then; the rest wait out the hour, cut short by close, which saves
-	// the newest.
-	if n := len(rs.saves); n < 1 || n > 2 || rs.saves[n-1] != 100 {
-		t.Errorf("saved analyses of %v reports, want at most two, the last of 100", rs.saves)
-	}
-}
-
-func TestPersisterLogsFailureOnce(t *testing.T) {
-	e := newEnv(t, Options{})
-	rs := &recordingStore{Store: e.store, fail: true}
-	var logs bytes.Buffer
-	var p persister
-	p.init(rs, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})), time.Hour)
-	defer p.close()
-	for i := 1; i <= 3; i++ {
-		p.publish(&geo.Result{Summary: geo.Summary{Reports: i}})
-		if err := p.save(); err != nil && !errors.Is(err, errSaveRefused) {
-			t.Fatalf("save %d: %v", i, err)
-		}
-	}
-	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
-		t.Errorf("%d errors logged for three failed saves, want 1:\n%s", n, logs.String())
-	}
-	// The failed analysis is kept: the next save, once the store works
-	// again, writes it.
-	rs.mu.Lock()
-	rs.fail = false
-	rs.mu.Unlock()
-	if err := p.save(); err != nil {
-		t.Fatal(err)
-	}
-	if len(rs.saves) != 1 || rs.saves[0] != 3 {
-		t.Errorf("saved analyses of %v reports, want one of 3", rs.saves)
-	}
-	if !strings.Contains(logs.String(), "analysis saved to the store again") {
-		t.Errorf("recovery not logged:\n%s", logs.String())
 	}
 }

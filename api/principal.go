@@ -6,53 +6,20 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/credential"
 )
 
-// Principal is who a request acts for: a signed-in user, through a
-// session cookie or an API token, or the public (the zero value).
+// Principal is who a request acts for: the viewer (a signed-in user,
+// through a session cookie or an API token, or the public, the zero
+// value) and what HTTP needs of its credentials.
 type Principal struct {
-	User    string
-	Role    geo.Role // "" for the public
-	Scope   []string // staff: area codes
-	Carrier geo.Carrier
-	Via     string // "session" or "token"
+	geo.Viewer
 
-	// covered marks the areas a staff scope covers, by area index.
-	covered []bool
 	// csrf is the session's CSRF token; tokenID the API token's ID.
 	csrf        string
 	sessionHash string
 	tokenID     string
-}
-
-// Anonymous reports whether p is the public.
-func (p *Principal) Anonymous() bool { return p.Role == "" }
-
-// Covers reports whether the area with index i (-1: none) is inside p's
-// reach for raw reports: every area for admins and reviewers, the scope's
-// areas for staff, none for carriers and the public.
-func (p *Principal) Covers(i int32) bool {
-	switch p.Role {
-	case geo.RoleAdmin, geo.RoleReviewer:
-		return true
-	case geo.RoleStaff:
-		return i >= 0 && int(i) < len(p.covered) && p.covered[i]
-	}
-	return false
-}
-
-// SeesCarrier reports whether p may read the holes and gap list of c.
-func (p *Principal) SeesCarrier(c geo.Carrier) bool {
-	return p.Role != geo.RoleCarrier || p.Carrier == c
-}
-
-// SeesReporters reports whether p may see who made a report.
-func (p *Principal) SeesReporters() bool {
-	return p.Role == geo.RoleAdmin || p.Role == geo.RoleReviewer
 }
 
 type principalKey struct{}
@@ -72,11 +39,9 @@ const sessionCookie = "gapmap_session"
 // csrfHeader carries the session's CSRF token on state-changing requests.
 const csrfHeader = "X-CSRF-Token"
 
-// tokenTouchEvery is how often a token's last-used time is written.
-const tokenTouchEvery = time.Minute
-
-// errUnauthenticated is a credential that was sent but is not valid.
-var errUnauthenticated = errors.New("api: invalid credentials")
+// errUnauthenticated is an Authorization header that is not a bearer
+// token.
+var errUnauthenticated = geo.NewError(geo.ErrUnauthenticated, "the API token is unknown or revoked")
 
 // authenticate finds the request's principal from its bearer token or
 // session cookie. A bad bearer token is refused at once; a stale session
@@ -84,10 +49,8 @@ var errUnauthenticated = errors.New("api: invalid credentials")
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.principalOf(r)
-		if errors.Is(err, errUnauthenticated) {
+		if errors.Is(err, geo.ErrUnauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gapmap", error="invalid_token"`)
-			writeProblem(w, http.StatusUnauthorized, "the API token is unknown or revoked")
-			return
 		}
 		if err != nil {
 			s.writeError(w, r, err)
@@ -105,71 +68,24 @@ func (s *Server) principalOf(r *http.Request) (*Principal, error) {
 		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			return nil, errUnauthenticated
 		}
-		t, err := s.store.TokenByHash(ctx, credential.HashSecret(tok))
-		if errors.Is(err, geo.ErrNotFound) || err == nil && !t.RevokedAt.IsZero() {
-			return nil, errUnauthenticated
-		}
+		v, t, err := s.svc.TokenViewer(ctx, tok)
 		if err != nil {
 			return nil, err
 		}
-		u, err := s.store.User(ctx, t.User)
-		if errors.Is(err, geo.ErrNotFound) {
-			return nil, errUnauthenticated
-		}
-		if err != nil {
-			return nil, err
-		}
-		now := s.now()
-		if now.Sub(t.LastUsedAt) >= tokenTouchEvery {
-			if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
-				return nil, err
-			}
-		}
-		p := s.principalFor(&u)
-		p.Via, p.tokenID = "token", t.ID
+		p := &Principal{Viewer: *v, tokenID: t.ID}
+		p.Remote = remoteHost(r)
 		return p, nil
 	}
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		return &Principal{}, nil
-	}
-	hash := credential.HashSecret(c.Value)
-	sess, err := s.store.Session(ctx, hash)
-	if errors.Is(err, geo.ErrNotFound) {
-		return &Principal{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !s.now().Before(sess.ExpiresAt) {
-		return &Principal{}, nil
-	}
-	u, err := s.store.User(ctx, sess.User)
-	if errors.Is(err, geo.ErrNotFound) {
-		return &Principal{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	p := s.principalFor(&u)
-	p.Via, p.csrf, p.sessionHash = "session", sess.CSRF, hash
-	return p, nil
-}
-
-// principalFor builds the principal of user u, with its scope resolved
-// to areas (cached per scope).
-func (s *Server) principalFor(u *geo.User) *Principal {
-	p := &Principal{User: u.Name, Role: u.Role, Scope: u.Scope, Carrier: u.Carrier}
-	if u.Role == geo.RoleStaff {
-		key := strings.Join(u.Scope, "\x00")
-		if v, ok := s.scopes.Load(key); ok {
-			p.covered = v.([]bool)
-		} else {
-			p.covered, _ = geo.ScopeAreas(s.areas, u.Scope)
-			s.scopes.Store(key, p.covered)
+	p := &Principal{}
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		v, sess, err := s.svc.SessionViewer(ctx, c.Value)
+		if err != nil {
+			return nil, err
 		}
+		p.Viewer, p.csrf, p.sessionHash = *v, sess.CSRF, sess.Hash
 	}
-	return p
+	p.Remote = remoteHost(r)
+	return p, nil
 }
 
 // checkCSRF reports whether a state-changing request made with a session
@@ -187,72 +103,21 @@ func checkCSRF(r *http.Request, p *Principal) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(p.csrf)) == 1
 }
 
-// access is who may call a route; handlers narrow it further by scope and
-// carrier.
-type access uint8
-
-const (
-	anyone        access = iota // the public too
-	signedIn                    // any signed-in user
-	rawReaders                  // admins, reviewers and staff (in scope)
-	reportWriters               // admins and staff (in scope)
-	gapReaders                  // admins, reviewers and carriers (their own)
-	reviewers                   // admins and reviewers
-	admins                      // admins only
-)
-
-var accessRoles = map[access][]geo.Role{
-	signedIn:      geo.Roles,
-	rawReaders:    {geo.RoleAdmin, geo.RoleReviewer, geo.RoleStaff},
-	reportWriters: {geo.RoleAdmin, geo.RoleStaff},
-	gapReaders:    {geo.RoleAdmin, geo.RoleReviewer, geo.RoleCarrier},
-	reviewers:     {geo.RoleAdmin, geo.RoleReviewer},
-	admins:        {geo.RoleAdmin},
-}
-
-// allows reports whether role may call a route of this access.
-func (a access) allows(role geo.Role) bool {
-	if a == anyone {
-		return true
-	}
-	for _, r := range accessRoles[a] {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
-
-// deny writes 401 for the public and 403 for a signed-in user, and
-// reports whether it did.
-func deny(w http.ResponseWriter, p *Principal, a access) bool {
-	if a.allows(p.Role) {
-		return false
-	}
-	if p.Anonymous() {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="gapmap"`)
-		writeProblem(w, http.StatusUnauthorized, "sign in or send an API token to use this")
-		return true
-	}
-	writeProblem(w, http.StatusForbidden, "the "+string(p.Role)+" role may not use this")
-	return true
-}
-
-// guard wraps h with the route's access check and, for state-changing
-// requests made with a session, the CSRF check.
-func guard(a access, csrf bool, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// guard wraps h with the route's permission check (401 for the public,
+// 403 for a signed-in user; see geo.Viewer.Check) and, for
+// state-changing requests made with a session, the CSRF check.
+func (s *Server) guard(perm geo.Permission, csrf bool, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		p := PrincipalFrom(r.Context())
-		if deny(w, p, a) {
-			return
+		if err := p.Check(perm); err != nil {
+			return err
 		}
 		if csrf && !checkCSRF(r, p) {
-			writeProblem(w, http.StatusForbidden, "missing or wrong "+csrfHeader+" header",
-				fieldError{Field: csrfHeader, Reason: "must be the csrf value of GET /api/v1/session"})
-			return
+			return geo.NewError(geo.ErrForbidden, "missing or wrong "+csrfHeader+" header",
+				&geo.FieldError{Field: csrfHeader, Reason: "must be the csrf value of GET /api/v1/session"})
 		}
-		h.ServeHTTP(w, r)
-	})
+		return h(w, r)
+	}
 }
 
 // securityHeaders sets the headers every response carries: a content

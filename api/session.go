@@ -1,18 +1,24 @@
 package api
 
 import (
-	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/credential"
+	"github.com/gapmap/gapmap/geo/service"
 )
 
 // SessionTTL is how long a sign-in lasts.
-const SessionTTL = 12 * time.Hour
+const SessionTTL = service.SessionTTL
+
+// Sign-in throttling: failures allowed per client address and per user
+// name within loginWindow, after which sign-ins are refused with 429.
+const (
+	loginWindow       = 10 * time.Minute
+	loginFailuresAddr = 20
+	loginFailuresName = 10
+)
 
 // userOut is a user as the API shows it: never the password hash.
 type userOut struct {
@@ -41,82 +47,62 @@ type sessionOut struct {
 	Via  string `json:"via,omitempty"`
 }
 
-func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	w.Header().Set("Cache-Control", "no-store")
 	if p.Anonymous() {
-		writeJSON(w, http.StatusOK, sessionOut{})
-		return
+		return writeJSON(w, http.StatusOK, sessionOut{})
 	}
 	u := userOut{Name: p.User, Role: p.Role, Scope: p.Scope, Carrier: p.Carrier}
-	writeJSON(w, http.StatusOK, sessionOut{User: &u, CSRF: p.csrf, Via: p.Via})
+	return writeJSON(w, http.StatusOK, sessionOut{User: &u, CSRF: p.csrf, Via: p.Via})
 }
 
 // handleSessionCreate signs a user in with name and password. Unknown
-// names and wrong passwords get the same reply, in the same time; see
-// checkSignIn for the limits.
-func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
+// names and wrong passwords get the same reply, in the same time.
+func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Name     *string `json:"name"`
 		Password *string `json:"password"`
 	}
-	if !s.decodeJSONObject(w, r, &in) {
-		return
+	if err := s.decodeJSONObject(w, r, &in); err != nil {
+		return err
 	}
-	var es []fieldError
+	var es geo.FieldErrors
 	if in.Name == nil || *in.Name == "" {
-		es = append(es, fieldError{Field: "name", Reason: "required"})
+		es = append(es, &geo.FieldError{Field: "name", Reason: "required"})
 	}
 	if in.Password == nil || *in.Password == "" {
-		es = append(es, fieldError{Field: "password", Reason: "required"})
+		es = append(es, &geo.FieldError{Field: "password", Reason: "required"})
 	}
-	es = append(es, signinFieldErrors(in.Name, in.Password)...)
 	if len(es) > 0 {
-		writeProblem(w, http.StatusBadRequest, es[0].Field+": "+es[0].Reason, es...)
-		return
+		return &geo.Error{Kind: geo.ErrInvalid, Message: "name and password are required", Fields: es}
 	}
-	u, ok := s.checkSignIn(w, r, *in.Name, *in.Password)
-	if !ok {
-		return
+	if es = signinFieldErrors(in.Name, in.Password); len(es) > 0 {
+		return &geo.Error{Kind: geo.ErrInvalid, Message: es[0].Error(), Fields: es}
 	}
-	ctx, now := r.Context(), s.now()
-	// A new session for every sign-in; one the browser held is ended, so
-	// a planted cookie cannot be carried into the signed-in state.
-	if old := PrincipalFrom(ctx); old.sessionHash != "" {
-		if err := s.store.DeleteSession(ctx, old.sessionHash); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
-	secret, hash := credential.NewSecret("")
-	csrf, _ := credential.NewSecret("")
-	sess := geo.Session{Hash: hash, User: u.Name, CSRF: csrf, CreatedAt: now.UTC(), ExpiresAt: now.Add(SessionTTL).UTC()}
-	if err := s.store.AddSession(ctx, sess); err != nil {
-		s.writeError(w, r, err)
-		return
+	name, pw := *in.Name, *in.Password
+	u, sess, secret, err := s.signIn(w, r, name, pw)
+	if err != nil {
+		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: sess.ExpiresAt,
 		MaxAge: int(SessionTTL.Seconds()), HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
 	s.metrics.signinOK.Add(1)
-	s.auditAs(r, u.Name, "session", "session.create", u.Name, "")
 	out := newUserOut(&u)
 	out.CreatedAt = nil
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, sessionOut{User: &out, CSRF: csrf, Via: "session"})
+	return writeJSON(w, http.StatusOK, sessionOut{User: &out, CSRF: sess.CSRF, Via: "session"})
 }
 
-func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	if p.sessionHash != "" {
-		if err := s.store.DeleteSession(r.Context(), p.sessionHash); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.audit(r, "session.delete", p.User, "")
+	if err := s.svc.SignOut(r.Context(), &p.Viewer, p.sessionHash); err != nil {
+		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // isTLS reports whether the client reached us over TLS, directly or
@@ -132,20 +118,4 @@ func remoteHost(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return h
-}
-
-// audit records a write by the request's principal.
-func (s *Server) audit(r *http.Request, action, target, detail string) {
-	p := PrincipalFrom(r.Context())
-	s.auditAs(r, p.User, p.Via, action, target, detail)
-}
-
-// auditAs records a write by the named actor. The write it records is
-// already committed, so a failure here is logged, not returned.
-func (s *Server) auditAs(r *http.Request, actor, via, action, target, detail string) {
-	e := geo.AuditEntry{At: s.now().UTC(), Actor: actor, Via: via, Action: action,
-		Target: target, Remote: remoteHost(r), Detail: detail}
-	if err := s.store.AddAudit(context.WithoutCancel(r.Context()), e); err != nil {
-		s.log.ErrorContext(r.Context(), "audit", slog.String("action", action), slog.Any("err", err))
-	}
 }

@@ -43,14 +43,14 @@ const (
 
 // signinFieldErrors checks the lengths of a sign-in's fields (nil when
 // absent) before anything else is done with them.
-func signinFieldErrors(name, pw *string) []fieldError {
-	var es []fieldError
+func signinFieldErrors(name, pw *string) geo.FieldErrors {
+	var es geo.FieldErrors
 	// The byte test first: a name of megabytes is not counted rune by rune.
 	if name != nil && (len(*name) > maxSigninName*utf8.UTFMax || utf8.RuneCountInString(*name) > maxSigninName) {
-		es = append(es, fieldError{Field: "name", Reason: fmt.Sprintf("longer than %d characters", maxSigninName)})
+		es = append(es, &geo.FieldError{Field: "name", Reason: fmt.Sprintf("longer than %d characters", maxSigninName)})
 	}
 	if pw != nil && len(*pw) > maxSigninPassword {
-		es = append(es, fieldError{Field: "password", Reason: fmt.Sprintf("longer than %d bytes", maxSigninPassword)})
+		es = append(es, &geo.FieldError{Field: "password", Reason: fmt.Sprintf("longer than %d bytes", maxSigninPassword)})
 	}
 	return es
 }
@@ -133,60 +133,45 @@ func (s *Server) checkPassword(ctx context.Context, hash, pw string) (bool, erro
 	return credential.CheckPassword(hash, pw)
 }
 
-// checkSignIn checks the name and password of a sign-in from r's client:
-// throttled before the password is hashed, and hashed in a bounded number
-// of slots. It returns the user when they match; otherwise it has
-// answered the request (401, 429, 503 or an error) and returns false. An
-// unknown name and a wrong password get the same answer in the same time.
-func (s *Server) checkSignIn(w http.ResponseWriter, r *http.Request, name, pw string) (geo.User, bool) {
+// signIn signs r's client in as name with password pw: throttled before
+// the password is hashed (429), hashed in a bounded number of slots (503
+// when none is free soon), and a new session made when they match (see
+// service.SignIn). An unknown name and a wrong password get the same
+// answer in the same time.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, pw string) (geo.User, geo.Session, string, error) {
 	ctx := r.Context()
 	keys := newThrottleKeys(throttleAddr(remoteHost(r)), name)
-	wait, delay := s.signin.throttle.reserve(s.now(), keys)
+	wait, delay := s.signin.throttle.reserve(s.svc.Now(), keys)
 	if wait > 0 {
 		s.metrics.signinThrottled.Add(1)
 		setRetryAfter(w, wait)
-		writeProblem(w, http.StatusTooManyRequests, "too many failed sign-ins; try again later")
-		return geo.User{}, false
+		return geo.User{}, geo.Session{}, "", geo.NewError(errTooManyRequests, "too many failed sign-ins; try again later")
 	}
 	result := unchecked
-	defer func() { s.signin.throttle.release(s.now(), keys, result) }()
+	defer func() { s.signin.throttle.release(s.svc.Now(), keys, result) }()
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return geo.User{}, false // no one to answer
+			return geo.User{}, geo.Session{}, "", ctx.Err() // no one to answer
 		}
 	}
-	u, err := s.store.User(ctx, name)
-	if err != nil && !errors.Is(err, geo.ErrNotFound) {
-		s.writeError(w, r, err)
-		return geo.User{}, false
-	}
-	if err != nil {
-		u = geo.User{}
-	}
-	ok, err := s.checkPassword(ctx, u.PasswordHash, pw)
-	if errors.Is(err, errSigninBusy) {
+	p := PrincipalFrom(ctx)
+	u, sess, secret, err := s.svc.SignIn(ctx, &p.Viewer, name, pw, p.sessionHash, s.checkPassword)
+	switch {
+	case errors.Is(err, errSigninBusy):
 		s.metrics.signinBusy.Add(1)
 		setRetryAfter(w, s.signin.wait)
-		writeProblem(w, http.StatusServiceUnavailable, "too many sign-ins at once; try again shortly")
-		return geo.User{}, false
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return geo.User{}, false
-	}
-	if !ok {
+		return geo.User{}, geo.Session{}, "", geo.NewError(errUnavailable, "too many sign-ins at once; try again shortly")
+	case errors.Is(err, geo.ErrUnauthenticated):
 		result = failed
 		s.metrics.signinFailed.Add(1)
-		s.auditAs(r, "", "", "session.fail", clipRunes(name, maxSigninName), "")
-		writeProblem(w, http.StatusUnauthorized, "name or password is wrong")
-		return geo.User{}, false
+	case err == nil:
+		result = succeeded
 	}
-	result = succeeded
-	return u, true
+	return u, sess, secret, err
 }
 
 // setRetryAfter sets Retry-After to d in whole seconds, rounded up.

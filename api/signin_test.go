@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/service"
 )
 
 // clientFrom returns a client whose connections to e's server leave from
@@ -333,7 +334,7 @@ func (c *testClock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.
 // password, once its turn comes, signs in and clears the count.
 func TestSignInBackoffGrows(t *testing.T) {
 	clock := &testClock{t: testNow}
-	e := newEnv(t, Options{Now: clock.now})
+	e := newEnvSvc(t, Options{}, service.Options{Now: clock.now})
 	e.userWithPassword("admin2", geo.RoleAdmin, "correct horse battery")
 	for i := range pairFree {
 		if _, r := e.signIn("admin2", "wrong password"); r.status != 401 {

@@ -4,22 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/engine"
+	"github.com/gapmap/gapmap/geo/service"
 )
 
 // state is one analysis and everything served from it. It is immutable
 // once published.
 type state struct {
 	// ids and obs are the reports the analysis ran over, in insertion
-	// order (a prefix of the server's).
+	// order (those of the service's snapshot).
 	ids    []string
 	obs    []geo.Obs
 	result *geo.Result
@@ -37,35 +35,13 @@ type analysisState struct{ p atomic.Pointer[state] }
 func (a *analysisState) load() *state   { return a.p.Load() }
 func (a *analysisState) store(s *state) { a.p.Store(s) }
 
-// analyze publishes a new state from the live analysis, rebuilding that
-// from all reports first when a bulk import asked for it.
-func (s *Server) analyze(ctx context.Context) error {
+// publish encodes the layers and OGC documents of snap and makes them
+// the ones served. The service calls it (see service.Subscribe) at once
+// from New, then from its scheduler after each analysis, one at a time.
+func (s *Server) publish(snap *service.Snapshot) error {
 	start := time.Now()
-	if s.rebuild.Swap(false) {
-		s.mu.Lock()
-		n := len(s.obs)
-		in := s.liveInput(n)
-		s.mu.Unlock()
-		live, err := engine.NewLive(ctx, in, s.cfg)
-		if err != nil {
-			return err
-		}
-		// Reports accepted meanwhile went into the old analysis; replay
-		// them into the new one and swap, so none is lost or taken twice.
-		s.mu.Lock()
-		for _, o := range s.obs[n:] {
-			live.Add(o)
-		}
-		s.live = live
-		s.mu.Unlock()
-	}
-	s.mu.Lock()
-	n := len(s.obs)
-	ids, obs := s.ids[:n:n], s.obs[:n:n]
-	live := s.live
-	s.mu.Unlock()
-	res := live.Result()
-	st := &state{ids: ids, obs: obs, result: res, layers: map[string][]byte{}, gz: map[string][]byte{}}
+	st := &state{ids: snap.IDs, obs: snap.Obs, result: snap.Result, layers: map[string][]byte{}, gz: map[string][]byte{}}
+	n := len(st.obs)
 	// Every feature is encoded once, here; whole layers, bbox windows and
 	// OGC pages are then joins of those bytes.
 	cat, err := s.buildOGCCatalog(st)
@@ -95,86 +71,10 @@ func (s *Server) analyze(ctx context.Context) error {
 		}
 		st.gz[l] = z.Bytes()
 	}
-	st.took = time.Since(start)
+	st.took = snap.Took + time.Since(start)
 	s.cur.store(st)
 	s.ogc.p.Store(cat)
-	s.persist.publish(res)
 	s.metrics.analysisNanos.Store(int64(st.took))
-	s.log.Info("analysis", slog.Int("reports", n), slog.Int("holes", len(res.Holes)), slog.Duration("took", st.took))
+	s.log.Debug("layers published", slog.Uint64("seq", snap.Seq), slog.Int("reports", n), slog.Duration("took", time.Since(start)))
 	return nil
 }
-
-// scheduler runs analyses in one background goroutine, coalescing
-// requests that arrive while one runs into a single further run.
-type scheduler struct {
-	s       *Server
-	ctx     context.Context
-	cancel  context.CancelFunc
-	mu      sync.Mutex
-	idle    *sync.Cond
-	running bool
-	pending bool
-	closed  bool
-	wg      sync.WaitGroup
-}
-
-func (c *scheduler) init(s *Server) {
-	c.s = s
-	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.idle = sync.NewCond(&c.mu)
-}
-
-// schedule asks for an analysis of the reports held now.
-func (c *scheduler) schedule() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	if c.running {
-		c.pending = true
-		return
-	}
-	c.running = true
-	c.wg.Add(1)
-	go c.loop()
-}
-
-func (c *scheduler) loop() {
-	defer c.wg.Done()
-	for {
-		if err := c.s.analyze(c.ctx); err != nil && c.ctx.Err() == nil {
-			c.s.log.Error("analysis failed", slog.Any("err", err))
-		}
-		c.mu.Lock()
-		if !c.pending || c.closed {
-			c.running, c.pending = false, false
-			c.idle.Broadcast()
-			c.mu.Unlock()
-			return
-		}
-		c.pending = false
-		c.mu.Unlock()
-	}
-}
-
-// wait blocks until no analysis is running or pending.
-func (c *scheduler) wait() {
-	c.mu.Lock()
-	for c.running {
-		c.idle.Wait()
-	}
-	c.mu.Unlock()
-}
-
-func (c *scheduler) close() {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
-	c.cancel()
-	c.wg.Wait()
-}
-
-// WaitIdle waits until no analysis is running or pending, so that the
-// state reflects every write accepted before the call.
-func (s *Server) WaitIdle() { s.sch.wait() }

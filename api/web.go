@@ -31,14 +31,13 @@ func (s *Server) registerWebRoutes(r *mux.Router) {
 	// route into the page's 404.
 	r.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
 		return !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/ogc")
-	}).PathPrefix("/").Methods("GET").Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	}).PathPrefix("/").Methods("GET").Handler(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
 		if name == "" {
 			name = "index.html"
 		}
 		if st, err := fs.Stat(s.web, name); err != nil || st.IsDir() {
-			writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
-			return
+			return errNoResource(r)
 		}
 		switch name {
 		case "index.html", "sw.js":
@@ -50,6 +49,7 @@ func (s *Server) registerWebRoutes(r *mux.Router) {
 			w.Header().Set("Content-Type", "application/manifest+json")
 		}
 		files.ServeHTTP(w, r)
+		return nil
 	}))
 }
 
@@ -61,13 +61,12 @@ var speedBlock = func() []byte {
 	return b
 }()
 
-func (s *Server) handleSpeedDownload(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSpeedDownload(w http.ResponseWriter, r *http.Request) error {
 	n := int64(2 << 20)
 	if v := r.URL.Query().Get("bytes"); v != "" {
 		k, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || k < 0 || k > MaxSpeedTestBytes {
-			fieldProblem(w, "bytes", "must be an integer between 0 and "+strconv.Itoa(MaxSpeedTestBytes))
-			return
+			return badField("bytes", "must be an integer between 0 and "+strconv.Itoa(MaxSpeedTestBytes))
 		}
 		n = k
 	}
@@ -83,19 +82,19 @@ func (s *Server) handleSpeedDownload(w http.ResponseWriter, r *http.Request) {
 			chunk = chunk[:n]
 		}
 		if _, err := w.Write(chunk); err != nil {
-			return
+			return nil // the client went away
 		}
 		n -= int64(len(chunk))
 		off = 0
 	}
+	return nil
 }
 
-func (s *Server) handleSpeedUpload(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSpeedUpload(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	n, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxSpeedTestBytes))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "application/json")
@@ -103,4 +102,5 @@ func (s *Server) handleSpeedUpload(w http.ResponseWriter, r *http.Request) {
 		Bytes   int64   `json:"bytes"`
 		Seconds float64 `json:"seconds"`
 	}{n, time.Since(start).Seconds()})
+	return nil
 }

@@ -13,7 +13,38 @@ var (
 	ErrInvalid  = errors.New("geo: invalid input")
 	ErrNotFound = errors.New("geo: not found")
 	ErrConflict = errors.New("geo: conflict")
+	// ErrUnauthenticated is an action that needs a signed-in user, made
+	// by the public or with credentials that are not valid.
+	ErrUnauthenticated = errors.New("geo: not signed in")
+	// ErrForbidden is an action the signed-in user may not take (see
+	// Viewer).
+	ErrForbidden = errors.New("geo: forbidden")
 )
+
+// Error is a failure of a known kind, one of the sentinels above, with a
+// message for whoever made the request and, when it helps them, the
+// fields at fault. It matches its Kind under errors.Is (and nothing else
+// of the sentinels, whatever Fields holds) and unwraps to Err, the cause
+// when there is one.
+type Error struct {
+	Kind    error
+	Message string
+	Fields  FieldErrors
+	Err     error
+}
+
+// NewError returns an *Error of kind with msg and fields.
+func NewError(kind error, msg string, fields ...*FieldError) *Error {
+	return &Error{Kind: kind, Message: msg, Fields: fields}
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Is makes e match its Kind.
+func (e *Error) Is(target error) bool { return target == e.Kind }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // FieldError says which field of which input row is wrong and why. Row is
 // 1-based counting data rows (the header of a CSV file is row 0); 0 means

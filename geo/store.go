@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Store is the storage contract the HTTP layer works against: the areas and
-// teams loaded once at start, the reports, read back in full and added
+// Store is the storage contract the service core works against: the areas
+// and teams loaded once at start, the reports, read back in full and added
 // one at a time or in batches, and the current analysis, saved for GIS
 // tools that open the store directly. Package data/gpkg implements it over a
 // GeoPackage file. Implementations are safe for concurrent use.

@@ -6,18 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/gapmap/gapmap/api"
-	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/credential"
+	"github.com/gapmap/gapmap/geo/service"
 )
 
 // runUser manages users: add (password from stdin), list, passwd.
-func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 {
 		return usageError{"user: say what to do: gapmap user add|list|passwd"}
 	}
@@ -42,14 +41,15 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, *db)
+	svc, closeStore, err := openService(ctx, *db, logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore()
+	cli := service.CommandLine(getenv("USER"))
 	switch sub {
 	case "list":
-		us, err := store.Users(ctx)
+		us, err := svc.Users(ctx, cli)
 		if err != nil {
 			return err
 		}
@@ -67,58 +67,46 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if *name == "" {
 			return usageError{"user passwd: --name is required"}
 		}
-		if _, err := store.User(ctx, *name); err != nil {
-			return fmt.Errorf("user %q: %w", *name, err)
-		}
-		hash, err := readPassword(stdin)
+		pw, err := readPassword(stdin)
 		if err != nil {
 			return err
 		}
-		if err := store.SetPassword(ctx, *name, hash); err != nil {
-			return err
-		}
 		// A new password ends every sign-in made with the old one.
-		if err := store.DeleteUserSessions(ctx, *name); err != nil {
-			return err
-		}
-		if err := cliAudit(ctx, store, getenv, "user.passwd", *name, ""); err != nil {
-			return err
+		if err := svc.SetPassword(ctx, cli, *name, pw); err != nil {
+			if errors.Is(err, geo.ErrInvalid) {
+				return usageError{"user passwd: " + err.Error()}
+			}
+			return fmt.Errorf("user passwd: %w", err)
 		}
 		fmt.Fprintf(stdout, "password of %s changed\n", *name)
 		return nil
 	}
-	areas, err := store.Areas(ctx)
-	if err != nil {
-		return err
-	}
-	var codes []string
+	spec := service.UserSpec{Name: *name, Role: *role, Carrier: *carrier}
 	if *scope != "" {
-		codes = strings.Split(*scope, ",")
+		spec.Scope = strings.Split(*scope, ",")
 	}
-	u, es := api.NewUser(areas, *name, *role, codes, *carrier)
-	if len(es) > 0 {
+	if _, es := svc.CheckUser(spec); len(es) > 0 {
 		return usageError{"user add: " + es.Error()}
 	}
 	if !*noPassword {
-		if u.PasswordHash, err = readPassword(stdin); err != nil {
+		if spec.Password, err = readPassword(stdin); err != nil {
 			return err
 		}
 	}
-	u.CreatedAt = time.Now().UTC()
-	if err := store.AddUser(ctx, u); err != nil {
-		if errors.Is(err, geo.ErrConflict) {
-			return fmt.Errorf("user add: a user named %q exists", u.Name)
-		}
-		return err
-	}
-	if err := cliAudit(ctx, store, getenv, "user.add", u.Name, "role="+string(u.Role)); err != nil {
+	u, err := svc.AddUser(ctx, cli, spec)
+	switch {
+	case errors.Is(err, geo.ErrConflict):
+		return fmt.Errorf("user add: a user named %q exists", spec.Name)
+	case errors.Is(err, geo.ErrInvalid):
+		return usageError{"user add: " + err.Error()}
+	case err != nil:
 		return err
 	}
 	fmt.Fprintf(stdout, "user %s added (%s)\n", u.Name, u.Role)
 	return nil
 }
 
-// readPassword reads a password from the first line of r and hashes it.
+// readPassword reads a password from the first line of r.
 func readPassword(r io.Reader) (string, error) {
 	if r == nil {
 		return "", usageError{"the password is read from standard input, which is missing"}
@@ -131,16 +119,12 @@ func readPassword(r io.Reader) (string, error) {
 	if pw == "" {
 		return "", usageError{"password: required on standard input (e.g. printf '%s\\n' \"$PW\" | gapmap user add ...), or --no-password"}
 	}
-	h, err := credential.HashPassword(pw)
-	if err != nil {
-		return "", usageError{err.Error()}
-	}
-	return h, nil
+	return pw, nil
 }
 
 // runToken manages API tokens: create (prints the secret once), list,
 // revoke.
-func runToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 {
 		return usageError{"token: say what to do: gapmap token create|list|revoke"}
 	}
@@ -162,31 +146,26 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, *db)
+	svc, closeStore, err := openService(ctx, *db, logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore()
+	cli := service.CommandLine(getenv("USER"))
 	switch sub {
 	case "create":
 		if *user == "" {
 			return usageError{"token create: --user is required"}
 		}
-		t, secret, err := api.CreateToken(ctx, store, *user, *label, time.Now())
-		if errors.Is(err, geo.ErrNotFound) {
-			return fmt.Errorf("token create: no user %q", *user)
-		}
+		t, secret, err := svc.CreateToken(ctx, cli, *user, *label)
 		if err != nil {
-			return err
-		}
-		if err := cliAudit(ctx, store, getenv, "token.create", t.ID, "user="+t.User); err != nil {
-			return err
+			return fmt.Errorf("token create: %w", err)
 		}
 		fmt.Fprintf(stderr, "token %s for %s; it is shown once, keep it secret:\n", t.ID, t.User)
 		fmt.Fprintln(stdout, secret)
 		return nil
 	case "list":
-		ts, err := store.Tokens(ctx, *user)
+		ts, err := svc.Tokens(ctx, cli, *user)
 		if err != nil {
 			return err
 		}
@@ -200,14 +179,8 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	if *id == "" {
 		return usageError{"token revoke: --id is required"}
 	}
-	if err := store.RevokeToken(ctx, *id, time.Now()); err != nil {
-		if errors.Is(err, geo.ErrNotFound) {
-			return fmt.Errorf("token revoke: no token %q", *id)
-		}
-		return err
-	}
-	if err := cliAudit(ctx, store, getenv, "token.revoke", *id, ""); err != nil {
-		return err
+	if err := svc.RevokeToken(ctx, cli, *id); err != nil {
+		return fmt.Errorf("token revoke: %w", err)
 	}
 	fmt.Fprintf(stdout, "token %s revoked\n", *id)
 	return nil
@@ -220,9 +193,17 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// cliAudit records a write made from the command line, by the operating
-// system user who ran it.
-func cliAudit(ctx context.Context, store *gpkg.Store, getenv func(string) string, action, target, detail string) error {
-	return store.AddAudit(ctx, geo.AuditEntry{At: time.Now().UTC(), Actor: getenv("USER"), Via: "cli",
-		Action: action, Target: target, Detail: detail})
+// openService opens the store at path and a service over it for one
+// command's writes (no analysis); closeStore closes the store.
+func openService(ctx context.Context, path string, logger *slog.Logger) (svc *service.Service, closeStore func(), err error) {
+	store, err := openStore(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err = service.New(ctx, store, service.Options{Logger: logger, NoAnalysis: true})
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return svc, func() { svc.Close(); store.Close() }, nil
 }

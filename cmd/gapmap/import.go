@@ -5,18 +5,20 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/gapmap/gapmap/data"
-	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/ingest"
+	"github.com/gapmap/gapmap/geo/service"
 )
 
 // runImport loads areas, reports or teams into the store. Each load is one
 // transaction: rejected rows are listed and skipped, and if storing fails
-// the store is left as it was.
-func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// the store is left as it was. Reports go through the service core with
+// the rules of an import over HTTP, as an admin.
+func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 || (args[0] != "areas" && args[0] != "reports" && args[0] != "teams") {
 		return usageError{"import: say what to import: gapmap import areas|reports|teams --db FILE INPUT"}
 	}
@@ -74,24 +76,23 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("reports: %w", err)
 		}
 		defer f.Close()
-		var rs []geo.Report
+		// The same rules as an import over HTTP, by an admin: see
+		// service.ImportReports.
+		svc, err := service.New(ctx, store, service.Options{Logger: logger, NoAnalysis: true})
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
 		prog := newProgress(stderr, false)
 		prog.stage("read reports")
-		sum, err := ingest.ReadReports(ctx, bufio.NewReaderSize(f, 1<<20), ingest.ReportFormat(input), ingest.ReportOptions{
-			Progress: func(read, _ int) { prog.count("reports", read) },
-		}, func(_ int, r *geo.Report) error {
-			rs = append(rs, *r)
-			return nil
-		})
+		res, err := svc.ImportReports(ctx, service.CommandLine(getenv("USER")), bufio.NewReaderSize(f, 1<<20),
+			service.ImportOptions{Format: ingest.ReportFormat(input), Progress: func(read, _ int) { prog.count("reports", read) }})
 		if err != nil {
-			return fmt.Errorf("reports %s: %w", input, err)
+			return fmt.Errorf("import reports %s: %w (the store is unchanged)", input, err)
 		}
 		prog.done()
-		showErrors(stderr, "reports", input, sum.Errors, sum.Rejected)
-		if _, err := store.AddReports(ctx, rs); err != nil {
-			return fmt.Errorf("import reports: %w (the store is unchanged)", err)
-		}
-		fmt.Fprintf(stdout, "reports: %d stored, %d rejected (%.1fs)\n", sum.Accepted, sum.Rejected, time.Since(start).Seconds())
+		showErrors(stderr, "reports", input, res.Errors, res.Rejected)
+		fmt.Fprintf(stdout, "reports: %d stored, %d rejected (%.1fs)\n", res.Accepted, res.Rejected, time.Since(start).Seconds())
 	case "teams":
 		teams, errs, err := data.ReadTeams(ctx, input)
 		if err != nil {

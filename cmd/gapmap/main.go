@@ -100,11 +100,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "serve":
 		return runServe(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "import":
-		return runImport(ctx, args[1:], getenv, stdout, stderr)
+		return runImport(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "user":
-		return runUser(ctx, args[1:], getenv, stdin, stdout, stderr)
+		return runUser(ctx, args[1:], getenv, stdin, stdout, stderr, logger)
 	case "token":
-		return runToken(ctx, args[1:], getenv, stdout, stderr)
+		return runToken(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "eval":

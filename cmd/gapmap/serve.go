@@ -14,6 +14,7 @@ import (
 	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/credential"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/gapmap/gapmap/geo/sim"
 	"github.com/gapmap/gapmap/web"
 )
@@ -38,30 +39,35 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer store.Close()
-	var demoAdmin string
+	seeded := false
 	if !*empty {
-		seeded, err := seedDemo(ctx, store, *seed, logger)
-		if err != nil {
+		if seeded, err = seedDemo(ctx, store, *seed, logger); err != nil {
 			return err
 		}
-		if seeded {
-			if demoAdmin, err = addDemoAdmin(ctx, store); err != nil {
-				return err
-			}
+	}
+	start := time.Now()
+	svc, err := service.New(ctx, store, service.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	logger.Info("analysis loaded", "duration_ms", time.Since(start).Milliseconds())
+	cli := service.CommandLine(getenv("USER"))
+	var demoAdmin string
+	if seeded {
+		if demoAdmin, err = addDemoAdmin(ctx, svc, cli); err != nil {
+			return err
 		}
 	}
-	if us, err := store.Users(ctx); err != nil {
+	if us, err := svc.Users(ctx, cli); err != nil {
 		return err
 	} else if len(us) == 0 {
 		logger.Warn("no users yet: the public sees the aggregated map only; add the first admin with: gapmap user add --role admin --name NAME --db " + *db)
 	}
-	start := time.Now()
-	srv, err := api.New(ctx, store, api.Options{Logger: logger, Web: web.FS()})
+	srv, err := api.New(svc, api.Options{Logger: logger, Web: web.FS()})
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
-	logger.Info("analysis loaded", "duration_ms", time.Since(start).Milliseconds())
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -130,20 +136,16 @@ func seedDemo(ctx context.Context, store *gpkg.Store, seed int64, logger *slog.L
 	return true, nil
 }
 
-// addDemoAdmin gives a freshly seeded demo store an admin, "admin", with
-// a random password that is returned to be shown once.
-func addDemoAdmin(ctx context.Context, store *gpkg.Store) (string, error) {
-	if us, err := store.Users(ctx); err != nil || len(us) > 0 {
+// addDemoAdmin gives a freshly seeded demo store without users an
+// admin, "admin", with a random password that is returned to be shown
+// once.
+func addDemoAdmin(ctx context.Context, svc *service.Service, cli *geo.Viewer) (string, error) {
+	if us, err := svc.Users(ctx, cli); err != nil || len(us) > 0 {
 		return "", err
 	}
 	pw, _ := credential.NewSecret("")
 	pw = pw[:16]
-	h, err := credential.HashPassword(pw)
-	if err != nil {
-		return "", err
-	}
-	u := geo.User{Name: "admin", Role: geo.RoleAdmin, PasswordHash: h, CreatedAt: time.Now().UTC()}
-	if err := store.AddUser(ctx, u); err != nil {
+	if _, err := svc.AddUser(ctx, cli, service.UserSpec{Name: "admin", Role: string(geo.RoleAdmin), Password: pw}); err != nil {
 		return "", fmt.Errorf("demo admin: %w", err)
 	}
 	return pw, nil

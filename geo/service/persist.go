@@ -1,4 +1,4 @@
-package api
+package service
 
 import (
 	"context"
@@ -153,4 +153,4 @@ func (p *persister) close() {
 // unless it is saved already, after any save in progress, and returns the
 // store's error. Call WaitIdle first for the analysis to include every
 // write accepted before.
-func (s *Server) FlushAnalysis() error { return s.persist.save() }
+func (s *Service) FlushAnalysis() error { return s.persist.save() }

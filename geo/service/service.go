@@ -1,0 +1,446 @@
+// Package service is gapmap's running application, without HTTP: it
+// loads the areas, teams, reports and reviews from a store, holds the
+// reports in memory and the live analysis over them, and publishes
+// analysis snapshots from a background scheduler. Every write goes
+// through it — adding a report, importing, reviewing, users, tokens,
+// sign-ins — with the checks of geo.Viewer and the audit log, so the
+// HTTP API (package api) and the command line (cmd/gapmap) follow the
+// same rules.
+//
+// It imports geo and its sub-packages, never api or data: the store is
+// handed to New.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/engine"
+	"github.com/gapmap/gapmap/geo/index"
+)
+
+// Store is what the service keeps its data in: reports, areas and teams,
+// and the accounts.
+type Store interface {
+	geo.Store
+	geo.Accounts
+}
+
+// Options configure a Service. The zero value is usable.
+type Options struct {
+	// Config is the engine configuration; the zero value means
+	// geo.DefaultConfig().
+	Config geo.Config
+	// Now is the clock reports are validated against and writes are
+	// stamped with (default time.Now).
+	Now func() time.Time
+	// Logger receives the analysis log and errors; nil discards them.
+	Logger *slog.Logger
+	// NoAnalysis makes a service for one-shot writes from the command
+	// line: it loads the areas (to check scopes) but neither holds the
+	// reports nor analyses them, and Snapshot returns nil. The rules of
+	// every write are the same.
+	NoAnalysis bool
+	// SaveAnalysisEvery is the least time between two background saves of
+	// the published analysis to the store (default 2 s); see
+	// FlushAnalysis.
+	SaveAnalysisEvery time.Duration
+}
+
+// Service is the running application over a store. Its methods are safe
+// for concurrent use.
+type Service struct {
+	store   Store
+	log     *slog.Logger
+	cfg     geo.Config
+	now     func() time.Time
+	analyse bool
+
+	// Loaded once: the areas and teams do not change while it runs.
+	areas []geo.Area
+	index *index.Index
+	teams []geo.Team
+
+	persist persister // saves the published analyses to the store
+
+	// mu guards the reports held in memory. They are append-only: a
+	// prefix handed to an analysis or a snapshot is never modified.
+	mu        sync.Mutex
+	ids       []string
+	obs       []geo.Obs // insertion order; Area and FlagWeak set
+	reporters *geo.Reporters
+	// live is the analysis every accepted report goes into; replaced
+	// (under mu) when a bulk import or a review asks for a rebuild.
+	live    *engine.Live
+	rebuild atomic.Bool
+	// rejected holds the IDs of reports a reviewer rejected; they are
+	// left out of the analysis. Guarded by mu.
+	rejected map[string]bool
+
+	scopes sync.Map // staff scope key → []bool covered areas
+
+	// pubMu orders publications and subscriptions.
+	pubMu sync.Mutex
+	seq   uint64
+	subs  []func(*Snapshot) error
+	snap  atomic.Pointer[Snapshot]
+	sch   scheduler
+}
+
+// Snapshot is one published analysis. It is immutable: neither the
+// service nor its readers change it once it is published.
+type Snapshot struct {
+	// Seq numbers the snapshots of a service from 1, in publication
+	// order.
+	Seq uint64
+	// IDs and Obs are the reports the analysis ran over, in insertion
+	// order (a prefix of those the service holds), rejected ones
+	// included; Obs[i] is the report IDs[i] with its area and weak flag.
+	IDs []string
+	Obs []geo.Obs
+	// Result is the analysis.
+	Result *geo.Result
+	// Took is how long the analysis took.
+	Took time.Duration
+}
+
+// New loads the areas, teams, reports and reviews from store, runs the
+// initial analysis, publishes it as the first snapshot and returns a
+// Service ready to take writes. With Options.NoAnalysis it loads the
+// areas only.
+func New(ctx context.Context, store Store, opt Options) (*Service, error) {
+	s := &Service{
+		store:     store,
+		log:       opt.Logger,
+		cfg:       opt.Config,
+		now:       opt.Now,
+		analyse:   !opt.NoAnalysis,
+		reporters: geo.NewReporters(),
+		rejected:  map[string]bool{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.CellRes == 0 {
+		s.cfg = geo.DefaultConfig()
+	}
+	if err := s.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("service: config: %w", err)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	if s.areas, err = store.Areas(ctx); err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	s.index = index.New(s.areas)
+	s.sch.init(s)
+	s.persist.init(store, s.log, opt.SaveAnalysisEvery)
+	if !s.analyse {
+		return s, nil
+	}
+	if s.teams, err = store.Teams(ctx); err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	err = store.EachReport(ctx, func(r *geo.Report) error {
+		s.ids = append(s.ids, r.ID)
+		s.obs = append(s.obs, s.toObs(r, s.locate(r)))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	rvs, err := store.Reviews(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	for _, rv := range rvs {
+		if rv.Status == geo.ReviewRejected {
+			s.rejected[rv.ReportID] = true
+		}
+	}
+	if s.live, err = engine.NewLive(ctx, s.liveInput(len(s.obs)), s.cfg); err != nil {
+		return nil, fmt.Errorf("service: initial analysis: %w", err)
+	}
+	if err := s.analyze(ctx); err != nil {
+		return nil, fmt.Errorf("service: initial analysis: %w", err)
+	}
+	return s, nil
+}
+
+// Close stops the background analysis and waits for it to end. It does
+// not close the store.
+func (s *Service) Close() { s.sch.close(); s.persist.close() }
+
+// WaitIdle waits until no analysis is running or pending, so that the
+// snapshot, and what subscribers made of it, reflects every write
+// accepted before the call.
+func (s *Service) WaitIdle() { s.sch.wait() }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Areas returns the areas the service loaded, by index (the index of
+// geo.Obs.Area and geo.AreaScore.Index). The caller must not modify them.
+func (s *Service) Areas() []geo.Area { return s.areas }
+
+// Locate returns the index of the finest area holding the point (lon,
+// lat in EPSG:4326), or -1 when no area does.
+func (s *Service) Locate(lon, lat float64) int32 { return int32(s.index.Locate(lon, lat)) }
+
+// Reports returns how many reports the service holds (0 with
+// Options.NoAnalysis).
+func (s *Service) Reports() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.obs)
+}
+
+// Snapshot returns the latest published analysis; nil with
+// Options.NoAnalysis.
+func (s *Service) Snapshot() *Snapshot { return s.snap.Load() }
+
+// Subscribe calls fn with the current snapshot at once and returns its
+// error (fn is then not subscribed); after that, fn is called with every
+// snapshot published, in order, from the scheduler's goroutine, before
+// WaitIdle returns, and its errors are logged. A slow fn delays the next
+// analysis, not the writes.
+func (s *Service) Subscribe(fn func(*Snapshot) error) error {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	if cur := s.snap.Load(); cur != nil {
+		if err := fn(cur); err != nil {
+			return err
+		}
+	}
+	s.subs = append(s.subs, fn)
+	return nil
+}
+
+// liveInput is the engine's input over the first n reports held, less
+// those a reviewer rejected. The caller holds mu or owns s exclusively.
+func (s *Service) liveInput(n int) engine.Input {
+	obs := slices.Clone(s.obs[:n])
+	if len(s.rejected) > 0 {
+		k := 0
+		for i := range obs {
+			if !s.rejected[s.ids[i]] {
+				obs[k] = obs[i]
+				k++
+			}
+		}
+		obs = obs[:k]
+	}
+	return engine.Input{Areas: s.areas, Index: s.index, Obs: obs, Teams: s.teams}
+}
+
+// setRejected records whether report id is rejected and, when that
+// changes, has the analysis rebuilt without (or with) it.
+func (s *Service) setRejected(id string, rejected bool) {
+	if !s.analyse {
+		return
+	}
+	s.mu.Lock()
+	changed := s.rejected[id] != rejected
+	if rejected {
+		s.rejected[id] = true
+	} else {
+		delete(s.rejected, id)
+	}
+	s.mu.Unlock()
+	if changed {
+		s.rebuild.Store(true)
+		s.sch.schedule()
+	}
+}
+
+// accept holds stored reports in memory and puts them into the live
+// analysis; areas[i] is the area of rs[i] (see locate).
+func (s *Service) accept(rs []geo.Report, areas []int32) {
+	if !s.analyse || len(rs) == 0 {
+		return
+	}
+	s.mu.Lock()
+	obs := make([]geo.Obs, len(rs))
+	for i := range rs {
+		obs[i] = s.toObs(&rs[i], areas[i])
+		s.ids = append(s.ids, rs[i].ID)
+		s.obs = append(s.obs, obs[i])
+	}
+	live := s.live
+	s.mu.Unlock()
+	if len(rs) > 1 {
+		// Many at once: one analysis from scratch is cheaper than taking
+		// them one by one.
+		s.rebuild.Store(true)
+	} else {
+		live.Add(obs[0])
+	}
+	s.sch.schedule()
+}
+
+// locate returns the index of r's area, -1 when it is in none.
+func (s *Service) locate(r *geo.Report) int32 { return int32(s.index.Locate(r.Lon, r.Lat)) }
+
+// toObs converts r, in area, to its compact form, classified. The caller
+// holds mu or owns s exclusively.
+func (s *Service) toObs(r *geo.Report, area int32) geo.Obs {
+	o := r.ToObs(s.reporters)
+	o.Area = area
+	if s.cfg.Rules.IsWeak(&o) {
+		o.Flags |= geo.FlagWeak
+	}
+	return o
+}
+
+// ViewerOf returns the viewer acting as user u, with a staff scope
+// resolved to the service's areas (cached per scope).
+func (s *Service) ViewerOf(u *geo.User) *geo.Viewer {
+	v := &geo.Viewer{User: u.Name, Role: u.Role, Scope: u.Scope, Carrier: u.Carrier}
+	if u.Role == geo.RoleStaff {
+		key := strings.Join(u.Scope, "\x00")
+		if a, ok := s.scopes.Load(key); ok {
+			v.Areas = a.([]bool)
+		} else {
+			v.Areas, _ = geo.ScopeAreas(s.areas, u.Scope)
+			s.scopes.Store(key, v.Areas)
+		}
+	}
+	return v
+}
+
+// CommandLine is the viewer of the command line: an admin, named after
+// the operating-system user who ran it (user may be empty), via "cli".
+func CommandLine(user string) *geo.Viewer {
+	return &geo.Viewer{User: user, Role: geo.RoleAdmin, Via: "cli"}
+}
+
+// analyze publishes a new snapshot from the live analysis, rebuilding
+// that from all reports first when a bulk import or a review asked for
+// it.
+func (s *Service) analyze(ctx context.Context) error {
+	start := time.Now()
+	if s.rebuild.Swap(false) {
+		s.mu.Lock()
+		n := len(s.obs)
+		in := s.liveInput(n)
+		s.mu.Unlock()
+		live, err := engine.NewLive(ctx, in, s.cfg)
+		if err != nil {
+			return err
+		}
+		// Reports accepted meanwhile went into the old analysis; replay
+		// them into the new one and swap, so none is lost or taken twice.
+		s.mu.Lock()
+		for _, o := range s.obs[n:] {
+			live.Add(o)
+		}
+		s.live = live
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	n := len(s.obs)
+	ids, obs := s.ids[:n:n], s.obs[:n:n]
+	live := s.live
+	s.mu.Unlock()
+	res := live.Result()
+	s.publish(&Snapshot{IDs: ids, Obs: obs, Result: res, Took: time.Since(start)})
+	return nil
+}
+
+// publish makes snap the current snapshot and hands it to the
+// subscribers.
+func (s *Service) publish(snap *Snapshot) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	s.seq++
+	snap.Seq = s.seq
+	s.snap.Store(snap)
+	s.persist.publish(snap.Result)
+	for _, fn := range s.subs {
+		if err := fn(snap); err != nil {
+			s.log.Error("publishing the analysis failed", slog.Uint64("seq", snap.Seq), slog.Any("err", err))
+		}
+	}
+	s.log.Info("analysis", slog.Int("reports", len(snap.IDs)), slog.Int("holes", len(snap.Result.Holes)),
+		slog.Duration("took", snap.Took))
+}
+
+// scheduler runs analyses in one background goroutine, coalescing
+// requests that arrive while one runs into a single further run.
+type scheduler struct {
+	s       *Service
+	ctx     context.Context
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	idle    *sync.Cond
+	running bool
+	pending bool
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+func (c *scheduler) init(s *Service) {
+	c.s = s
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.idle = sync.NewCond(&c.mu)
+}
+
+// schedule asks for an analysis of the reports held now.
+func (c *scheduler) schedule() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.running {
+		c.pending = true
+		return
+	}
+	c.running = true
+	c.wg.Add(1)
+	go c.loop()
+}
+
+func (c *scheduler) loop() {
+	defer c.wg.Done()
+	for {
+		if err := c.s.analyze(c.ctx); err != nil && c.ctx.Err() == nil {
+			c.s.log.Error("analysis failed", slog.Any("err", err))
+		}
+		c.mu.Lock()
+		if !c.pending || c.closed {
+			c.running, c.pending = false, false
+			c.idle.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		c.pending = false
+		c.mu.Unlock()
+	}
+}
+
+// wait blocks until no analysis is running or pending.
+func (c *scheduler) wait() {
+	c.mu.Lock()
+	for c.running {
+		c.idle.Wait()
+	}
+	c.mu.Unlock()
+}
+
+func (c *scheduler) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+}
