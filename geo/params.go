@@ -118,8 +118,8 @@ func (p HoleParams) Validate() error {
 	if p.Rings < 0 || p.Rings > 8 {
 		bad("rings", "must be between 0 and 8")
 	}
-	if p.WideLevels < 0 || p.WideLevels > 3 || p.Res-p.WideLevels < 5 {
-		bad("wide_levels", "must be between 0 and 3, and resolution minus wide_levels at least 5")
+	if p.WideLevels < 1 || p.WideLevels > 3 || p.Res-p.WideLevels < 5 {
+		bad("wide_levels", "must be between 1 and 3 (the first wide level sets the support distance), and resolution minus wide_levels at least 5")
 	}
 	if p.FineRings < 0 || p.FineRings > p.Rings {
 		bad("fine_rings", "must be between 0 and rings")

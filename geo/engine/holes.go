@@ -97,9 +97,6 @@ type hexField struct {
 	// extra lists, per cell, the observations added after the field was
 	// built (see Live), which the cell index does not hold.
 	extra map[uint64][]int32
-	// sup marks, per cell, the slots (bit s) it is supported for, as
-	// counted in the land grid (see landGrid.update).
-	sup []uint8
 	// ix is the areas' index, and inside says, for the cells looked up so
 	// far, whether a cell's centre lies in an area (see isInside).
 	ix     *index.Index
@@ -329,15 +326,16 @@ func pickAt(v *[nCarriers][]hexAcc, j int32, c int) hexAcc {
 // A cell is judged only where the carrier's own reports reach it (see
 // supported); elsewhere it is unobserved, whatever the wider scales say.
 func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64, ok bool) {
-	j, ok := f.idx[cell]
-	if !ok || !f.supported(j, c) {
+	if !f.supported(cell, c) {
 		return 0, 0, false
 	}
-	if a := pickAt(&f.fine, j, c); f.enough(a, -1) {
-		return a.ratio(), f.p.FineThreshold, true
-	}
-	if a := pickAt(&f.smooth, j, c); f.enough(a, 0) {
-		return a.ratio(), f.p.Threshold, true
+	if j, ok := f.idx[cell]; ok {
+		if a := pickAt(&f.fine, j, c); f.enough(a, -1) {
+			return a.ratio(), f.p.FineThreshold, true
+		}
+		if a := pickAt(&f.smooth, j, c); f.enough(a, 0) {
+			return a.ratio(), f.p.Threshold, true
+		}
 	}
 	for k, wide := range f.wide {
 		if w := wide[index.CellParent(cell, f.p.Res-1-k)]; w != nil {
@@ -367,15 +365,25 @@ func (f *hexField) locate(cell uint64) bool {
 	return f.ix.Locate(c[0], c[1]) >= 0
 }
 
-// supported says whether cell j has enough of carrier slot c's own reports
-// near it to be judged at all: SupportMinReports, kernel-weighted, within
-// Rings rings (the local kernel). That is the support distance: with the
-// defaults (3 rings of resolution-10 cells, bandwidth 1.5 rings, 0.4
-// reports) one report within two rings (about 260 m) or three at three
-// rings (about 400 m). Beyond it a place is unobserved, never a hole: the
-// wider scales only estimate the share of places that are supported.
-func (f *hexField) supported(j int32, c int) bool {
-	return float64(pickAt(&f.smooth, j, c).n) >= f.p.SupportMinReports*kernelScale
+// supported says whether cell has enough of carrier slot c's own reports
+// near it to be judged at all: SupportMinReports, kernel-weighted, in the
+// first wide estimate (the reports pooled into the cell's parent one
+// resolution coarser and spread over WideRings rings of those). That is
+// the support distance: with the defaults (resolution-9 parents, ≈350 m
+// apart, 2 rings, bandwidth 1.2 rings, 0.4 reports) one report in the
+// parent or the ring around it (within about 550 m), or two reports two
+// rings away (about 900 m). Beyond it a place is unobserved, never a
+// hole: the coarser scale only estimates the share of places that are
+// supported.
+func (f *hexField) supported(cell uint64, c int) bool {
+	return f.supportedWide(index.CellParent(cell, f.p.Res-1), c)
+}
+
+// supportedWide is supported for every cell under wide cell pc (one
+// resolution coarser than the evidence grid).
+func (f *hexField) supportedWide(pc uint64, c int) bool {
+	w := f.wide[0][pc]
+	return w != nil && float64(pick(w, c).n) >= f.p.SupportMinReports*kernelScale
 }
 
 // enough says whether a is enough evidence to judge a cell by at scale
@@ -391,14 +399,34 @@ func (f *hexField) enough(a hexAcc, level int) bool {
 	return float64(a.n) >= min*kernelScale && a.weak+a.good > 0
 }
 
-// flagged returns the cells judged weak for carrier slot c. Only cells
-// near reports can be judged (see supported), and they are the field's
-// cells, so no cell beyond them needs a look.
+// flagged returns the cells judged weak for carrier slot c: the field's
+// cells, and the cells under supported wide cells (see supported) that a
+// wide estimate judges weak — no cell beyond the support distance.
 func (f *hexField) flagged(c int) map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, cell := range f.cells {
 		if ok, weak := f.judge(c, cell); ok && weak {
 			out[cell] = true
+		}
+	}
+	var kids [7]uint64
+	for pc, a := range f.wide[0] {
+		if !f.supportedWide(pc, c) {
+			continue
+		}
+		// A cell beyond the field is judged by a wide estimate: this one
+		// when it has enough evidence, else a coarser one. Only a weak
+		// estimate can flag it.
+		if f.enough(pick(a, c), 1) && pick(a, c).ratio() <= f.p.Threshold {
+			continue
+		}
+		for _, ch := range index.CellChildrenInto(kids[:0], pc) {
+			if _, in := f.idx[ch]; in || out[ch] {
+				continue
+			}
+			if ok, weak := f.judge(c, ch); ok && weak {
+				out[ch] = true
+			}
 		}
 	}
 	return out

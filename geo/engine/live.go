@@ -202,8 +202,8 @@ func (l *Live) add(o geo.Obs) bool {
 	cell := index.CellAt(o.Lon, o.Lat, l.cfg.Holes.Res)
 	l.f.extra[cell] = append(l.f.extra[cell], i)
 	sp := l.f.add(&l.obs[i], s, cell, l.cfg.Rules)
-	for _, c := range sp.local {
-		l.land9.update(l.f, l.f.idx[c], l.acc)
+	if len(sp.wide) > 0 {
+		l.land9.reached(l.f, sp.wide[0], l.acc)
 	}
 	var parent uint64 // cell's resolution-9 cell, for a weak report
 	if l.obs[i].Flags&geo.FlagWeak != 0 {
@@ -934,9 +934,6 @@ func (f *hexField) cellIndexOf(c uint64) int32 {
 	for s := range nCarriers {
 		f.smooth[s] = append(f.smooth[s], hexAcc{})
 		f.fine[s] = append(f.fine[s], hexAcc{})
-	}
-	if f.sup != nil {
-		f.sup = append(f.sup, 0)
 	}
 	return j
 }

@@ -12,10 +12,10 @@ import (
 // Where gapmap does not know. The areas' land is covered by land cells:
 // H3 cells one resolution coarser than the evidence grid, each belonging
 // to the area that holds its centre (an area too small to hold one gets
-// the cell of its centroid). A land cell is observed for a carrier when
-// one of the evidence cells under it is supported by that carrier's
-// reports (see hexField.supported), and observed for all carriers (slot
-// nCarriers) when one is supported by all carriers' reports pooled. The
+// the cell of its centroid). Land cells are at the resolution of the
+// support (see hexField.supported): a land cell is observed for a carrier
+// when that carrier's reports support it, and observed for all carriers
+// (slot nCarriers) when all carriers' reports pooled do. The
 // rest is unobserved: the map of what is not yet known, and each area's
 // observed share. Support only grows as reports arrive, so a Live only
 // ever turns land cells observed.
@@ -25,10 +25,10 @@ type landGrid struct {
 	pos   map[uint64]int32 // land cell → position in cells
 	area  []int32          // the area of each land cell
 	km2   []float64        // the land of each land cell
-	// count holds, per slot, how many supported evidence cells lie under
-	// each land cell; dirty says which slots' outlines changed since the
-	// last Result, and outline holds the last ones.
-	count   [nCarriers + 1][]int32
+	// seen says, per slot, which land cells are observed; dirty which
+	// slots' outlines changed since the last Result, and outline holds the
+	// last ones.
+	seen    [nCarriers + 1][]bool
 	dirty   [nCarriers + 1]bool
 	outline [nCarriers + 1]geo.Unobserved
 }
@@ -67,52 +67,44 @@ func newLandGrid(ix *index.Index, res int) *landGrid {
 			g.km2[k] = index.CellAreaKm2(g.cells[k])
 		}
 	})
-	for s := range g.count {
-		g.count[s] = make([]int32, len(g.cells))
+	for s := range g.seen {
+		g.seen[s] = make([]bool, len(g.cells))
 		g.dirty[s] = true
 	}
 	return g
 }
 
-// support counts evidence cell c supported for slot s; it returns the
-// land cell's position and whether it has just become observed (−1 when
-// c lies in no land cell).
-func (g *landGrid) support(c uint64, s int) (int32, bool) {
-	k, ok := g.pos[index.CellParent(c, g.res)]
-	if !ok {
-		return -1, false
-	}
-	g.count[s][k]++
-	if g.count[s][k] == 1 {
-		g.dirty[s] = true
-		return k, true
-	}
-	return k, false
-}
-
-// supportAll counts every supported cell of f, as NewLive starts, and
-// marks them in f.sup; a's areas count their land and observed cells.
+// supportAll marks the land cells f's reports support, as NewLive
+// starts; a's areas count their land and observed cells.
 func (g *landGrid) supportAll(f *hexField, a *areaAccum) {
 	for _, ar := range g.area {
 		a.nodes[ar].landCells++
 	}
-	f.sup = make([]uint8, len(f.cells))
-	for j := range f.cells {
-		g.update(f, int32(j), a)
+	for k, c := range g.cells {
+		g.update(f, int32(k), c, a)
 	}
 }
 
-// update counts cell j of f for each slot whose support it has gained
-// since last counted.
-func (g *landGrid) update(f *hexField, j int32, a *areaAccum) {
+// reached updates the land cells among cells (one resolution coarser
+// than the evidence grid), which a report's evidence has just reached.
+func (g *landGrid) reached(f *hexField, cells []uint64, a *areaAccum) {
+	for _, c := range cells {
+		if k, ok := g.pos[c]; ok {
+			g.update(f, k, c, a)
+		}
+	}
+}
+
+// update marks land cell k (cell c) observed for each slot whose support
+// it has gained (support only grows).
+func (g *landGrid) update(f *hexField, k int32, c uint64, a *areaAccum) {
 	for s := range nCarriers + 1 {
-		if f.sup[j]&(1<<s) != 0 || !f.supported(j, s) {
+		if g.seen[s][k] || !f.supportedWide(c, s) {
 			continue
 		}
-		f.sup[j] |= 1 << s
-		if k, now := g.support(f.cells[j], s); now {
-			a.nodes[g.area[k]].observed[s]++
-		}
+		g.seen[s][k] = true
+		g.dirty[s] = true
+		a.nodes[g.area[k]].observed[s]++
 	}
 }
 
@@ -128,8 +120,8 @@ func (g *landGrid) unobserved() []geo.Unobserved {
 				u.Carrier = geo.Carriers[s]
 			}
 			var cells []uint64
-			for k, n := range g.count[s] {
-				if n == 0 {
+			for k, seen := range g.seen[s] {
+				if !seen {
 					cells = append(cells, g.cells[k])
 					u.AreaKm2 += g.km2[k]
 				}
