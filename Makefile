@@ -84,8 +84,11 @@ test: web ## vet and run all tests, then the browser tests (what CI runs)
 	$(MAKE) web-test
 
 # The packages with goroutines, locks or shared state, under the race
-# detector (what CI runs besides make test).
-RACE_PKGS := ./api/... ./data/... ./geo/... ./cmd/...
+# detector (what CI runs besides make test): the service core, the HTTP
+# layer, the stores, the parallel index. The engine's parallel loops are
+# covered through the service's and the API's tests; its own tests are
+# long single-threaded checks that the detector would slow tenfold.
+RACE_PKGS := ./api/... ./data/... ./geo/service/... ./geo/index/... ./cmd/...
 
 race: ## run the tests of the concurrent packages under the race detector
 	$(GO) test -count=1 -race -timeout 20m $(RACE_PKGS)
