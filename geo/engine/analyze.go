@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -19,9 +20,14 @@ type Input struct {
 	// have been built over exactly these areas.
 	Areas []geo.Area
 	Index *index.Index
-	// Obs are the reports in compact form; Analyze reorders them
-	// (spatially) and fills in Area and FlagWeak.
+	// Obs are the reports in compact form, in the order received; Analyze
+	// fills in Area and FlagWeak, unless Located says they are set: each
+	// Area from Index (or −1 outside every area) and FlagWeak by the
+	// configuration's rules, as a caller that has already located and
+	// classified every report for its own checks can do, so that nothing
+	// is located twice.
 	Obs       []geo.Obs
+	Located   bool
 	Reporters *geo.Reporters
 	Teams     []geo.Team
 	// Progress, when set, is told each stage as it starts.
@@ -67,8 +73,8 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 		stage("index areas")
 		ix = index.New(in.Areas)
 	}
-	// The jump at the weak threshold is read before the reports are put
-	// in spatial order: the reports of one survey come together as sent.
+	// The reports of one survey come one after another, as sent (see
+	// jumpBias).
 	var jump *biasEstimate
 	if cfg.Holes.EstimateBias {
 		if e, ok := jumpBias(in.Obs, cfg.Rules); ok {
@@ -77,12 +83,17 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 			jump = &biasEstimate{reports: e.reports}
 		}
 	}
-	stage("assign reports to areas")
-	ix.Assign(in.Obs)
-	if err := ctx.Err(); err != nil {
-		return nil, nil, nil, err
+	if in.Located && in.Index == nil {
+		return nil, nil, nil, fmt.Errorf("engine: located reports need the index they were located with")
 	}
-	cfg.Rules.Classify(in.Obs)
+	if !in.Located {
+		stage("assign reports to areas")
+		ix.Assign(in.Obs)
+		if err := ctx.Err(); err != nil {
+			return nil, nil, nil, err
+		}
+		cfg.Rules.Classify(in.Obs)
+	}
 	stage("hex cells")
 	ci, err := newCellIndex(in.Obs, cfg.CellRes, cfg.Holes.Res)
 	if err != nil {

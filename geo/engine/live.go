@@ -179,17 +179,28 @@ func slotOf(c geo.Carrier) int {
 // reports whether any cell changed sides (in or out of a hole or dead
 // zone); the holes themselves are redrawn at the next Result.
 func (l *Live) Add(o geo.Obs) bool {
+	o.Area = int32(l.ix.Locate(o.Lon, o.Lat))
+	o.Flags &^= geo.FlagWeak
+	if l.cfg.Rules.IsWeak(&o) {
+		o.Flags |= geo.FlagWeak
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.add(o)
 }
 
-// add takes one observation; the caller holds mu.
+// AddLocated is Add for an observation already located and classified
+// (see Input.Located): its Area from the Live's index and FlagWeak by its
+// rules. A caller that has located a report for its own checks (the
+// service, for the viewer's scope) so locates it once.
+func (l *Live) AddLocated(o geo.Obs) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.add(o)
+}
+
+// add takes one located and classified observation; the caller holds mu.
 func (l *Live) add(o geo.Obs) bool {
-	o.Area = int32(l.ix.Locate(o.Lon, o.Lat))
-	if l.cfg.Rules.IsWeak(&o) {
-		o.Flags |= geo.FlagWeak
-	}
 	l.obs = append(l.obs, o)
 	l.f.obs = l.obs
 	i := int32(len(l.obs) - 1)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/gapmap/gapmap/geo/internal/geotest"
 )
 
@@ -139,4 +140,36 @@ func newLateLive(t *testing.T, areas []geo.Area, all []geo.Obs, late int, cfg ge
 		t.Fatal(err)
 	}
 	return live
+}
+
+// TestLocatedInputSame: reports located and classified by the caller
+// (Input.Located, Live.AddLocated) give the very analysis Analyze makes
+// when it locates them itself.
+func TestLocatedInputSame(t *testing.T) {
+	areas := geotest.GridAreas(6, 6, 12, 105.8, 10.2, 0.2/6)
+	all := provinceObs(8000, 105.8, 10.2, 0.2)
+	cfg := geo.DefaultConfig()
+	cfg.Holes.EstimateBias = false // the bias is fixed when a Live is built
+	ix := index.New(areas)
+	want, err := Analyze(context.Background(), Input{Areas: areas, Index: ix, Obs: slices.Clone(all)}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	located := slices.Clone(all)
+	ix.Assign(located)
+	cfg.Rules.Classify(located)
+	const late = 50
+	live, err := NewLive(context.Background(), Input{Areas: areas, Index: ix, Obs: slices.Clone(located[:len(located)-late]), Located: true}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range located[len(located)-late:] {
+		live.AddLocated(o)
+	}
+	for _, d := range geotest.DiffResults(live.Result(), want, false, 5) {
+		t.Error(d)
+	}
+	if _, err := NewLive(context.Background(), Input{Areas: areas, Obs: located, Located: true}, cfg); err == nil {
+		t.Error("located reports without their index: no error")
+	}
 }

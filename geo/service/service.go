@@ -239,7 +239,8 @@ func (s *Service) liveInput(n int) engine.Input {
 		}
 		obs = obs[:k]
 	}
-	return engine.Input{Areas: s.areas, Index: s.index, Obs: obs, Teams: s.teams}
+	// The reports were located and classified once, as they came (toObs).
+	return engine.Input{Areas: s.areas, Index: s.index, Obs: obs, Teams: s.teams, Located: true}
 }
 
 // setRejected records whether report id is rejected and, when that
@@ -282,7 +283,7 @@ func (s *Service) accept(rs []geo.Report, areas []int32) {
 		// them one by one.
 		s.rebuild.Store(true)
 	} else {
-		live.Add(obs[0])
+		live.AddLocated(obs[0])
 	}
 	s.sch.schedule()
 }
@@ -341,7 +342,7 @@ func (s *Service) analyze(ctx context.Context) error {
 		// them into the new one and swap, so none is lost or taken twice.
 		s.mu.Lock()
 		for _, o := range s.obs[n:] {
-			live.Add(o)
+			live.AddLocated(o)
 		}
 		s.live = live
 		s.mu.Unlock()
