@@ -27,6 +27,9 @@ type holeStats struct {
 	spreadRes int
 	// bias is the report bias the hole's evidence is corrected by.
 	bias float64
+	// gathering says signals and weakAt are being gathered unsorted
+	// (scanHoleStats sorts them at the end).
+	gathering bool
 }
 
 func newHoleStats(car geo.Carrier, p geo.HoleParams) *holeStats {
@@ -38,9 +41,15 @@ func newHoleStats(car geo.Carrier, p geo.HoleParams) *holeStats {
 func scanHoleStats(f *hexField, car geo.Carrier, cells []uint64) *holeStats {
 	st := newHoleStats(car, f.p)
 	st.bias = f.biasOf(car)
+	// Gathered unsorted and sorted once: inserting into sorted slices one
+	// at a time costs the square of a large hole's reports.
+	st.gathering = true
 	for _, c := range cells {
 		st.cell(f, c, 1)
 	}
+	st.gathering = false
+	slices.Sort(st.signals)
+	slices.Sort(st.weakAt)
 	return st
 }
 
@@ -60,7 +69,11 @@ func (st *holeStats) cell(f *hexField, c uint64, sign int) {
 func (st *holeStats) obs(o *geo.Obs, parent uint64, sign int) {
 	st.reports += sign
 	if o.HasSignal() {
-		st.signals = sortedMove(st.signals, o.SignalDBm, sign)
+		if st.gathering {
+			st.signals = append(st.signals, o.SignalDBm)
+		} else {
+			st.signals = sortedMove(st.signals, o.SignalDBm, sign)
+		}
 	}
 	if o.Flags&geo.FlagWeak == 0 {
 		return
@@ -75,7 +88,11 @@ func (st *holeStats) obs(o *geo.Obs, parent uint64, sign int) {
 	count(st.reporters, reporterKey(o), sign)
 	count(st.days, o.At/86400, sign)
 	count(st.spread, parent, sign)
-	st.weakAt = sortedMove(st.weakAt, o.At, sign)
+	if st.gathering {
+		st.weakAt = append(st.weakAt, o.At)
+	} else {
+		st.weakAt = sortedMove(st.weakAt, o.At, sign)
+	}
 }
 
 // count adds sign to m[k], deleting k at zero.

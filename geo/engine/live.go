@@ -103,7 +103,6 @@ func NewLive(ctx context.Context, in Input, cfg geo.Config) (*Live, error) {
 	l.land9 = newLandGrid(ix, cfg.Holes.Res-1)
 	l.land9.supportAll(l.f, l.acc)
 	l.acc.addObs(obs)
-	l.acc.trackSignals()
 	l.tally = newObsTally(obs)
 	l.teams = l.acc.addTeams(in.Teams)
 	var holes []*liveHole
@@ -205,6 +204,11 @@ func (l *Live) add(o geo.Obs) bool {
 	l.f.obs = l.obs
 	i := int32(len(l.obs) - 1)
 	l.tally.add(&l.obs[i])
+	if l.acc.sorted == nil {
+		// Kept from the first report taken on: a Live that only answers
+		// one Result (Analyze) scores by selection instead.
+		l.acc.trackSignals()
+	}
 	l.acc.addOne(&l.obs[i])
 	s := carrierSlot(o.Carrier)
 	if s < 0 {
@@ -721,7 +725,11 @@ func (l *Live) Result() *geo.Result {
 	for k, h := range l.holes {
 		if h.Geometry == nil {
 			todo = append(todo, k)
-			if len(h.CellIDs) >= outlineTopoMin {
+			// Large holes are outlined from their cells' topology once a
+			// Result has been asked for; the first outlines them by
+			// matching edges, which needs no topology (and Analyze asks
+			// for one Result only).
+			if len(h.CellIDs) >= outlineTopoMin && l.stamp > 1 {
 				m, s := l.mark(k), slotOf(h.Carrier)
 				for i, inf := range h.infos {
 					if inf.topo == nil {
