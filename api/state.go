@@ -1,11 +1,7 @@
 package api
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -23,12 +19,9 @@ type state struct {
 	ids    []string
 	obs    []geo.Obs
 	result *geo.Result
-	// layers holds each layer's GeoJSON for a request without a query,
-	// built once per analysis.
-	layers map[string][]byte
-	// gz holds the same, gzip-compressed, for clients that accept it.
-	gz   map[string][]byte
-	took time.Duration
+	// cat holds every feature of every layer, encoded (see publish.go);
+	// whole layers, bbox windows and OGC pages are joins of those bytes.
+	cat *ogcCatalog
 }
 
 // analysisState holds the current state; readers load it without locks.
@@ -65,41 +58,14 @@ func (s *Server) analyze(ctx context.Context) error {
 	live := s.live
 	s.mu.Unlock()
 	res := live.Result()
-	st := &state{ids: ids, obs: obs, result: res, layers: map[string][]byte{}, gz: map[string][]byte{}}
-	// Every feature is encoded once, here; whole layers, bbox windows and
-	// OGC pages are then joins of those bytes.
-	cat, err := s.buildOGCCatalog(st)
-	if err != nil {
+	st := &state{ids: ids, obs: obs, result: res}
+	if err := s.publish(s.cur.load(), st); err != nil {
 		return err
 	}
-	for _, l := range []string{"areas", "holes", "reports", "teams"} {
-		var b bytes.Buffer
-		bw := bufio.NewWriter(&b)
-		if l == "reports" {
-			err = s.writeLayer(bw, st, l, defaultLayerQuery())
-		} else {
-			err = s.writeLayerFeatures(bw, cat, l, defaultLayerQuery())
-		}
-		if err == nil {
-			err = bw.Flush()
-		}
-		if err != nil {
-			return fmt.Errorf("layer %s: %w", l, err)
-		}
-		st.layers[l] = b.Bytes()
-		var z bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
-		zw.Write(st.layers[l])
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("layer %s: %w", l, err)
-		}
-		st.gz[l] = z.Bytes()
-	}
-	st.took = time.Since(start)
-	s.cur.store(st)
-	s.ogc.p.Store(cat)
-	s.metrics.analysisNanos.Store(int64(st.took))
-	s.log.Info("analysis", slog.Int("reports", n), slog.Int("holes", len(res.Holes)), slog.Duration("took", st.took))
+	took := time.Since(start)
+	s.metrics.analysisNanos.Store(int64(took))
+	s.log.Info("analysis", slog.Int("reports", n), slog.Int("holes", len(res.Holes)),
+		slog.Int("encoded", st.cat.stats.total()), slog.Duration("took", took))
 	return nil
 }
 

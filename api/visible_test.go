@@ -1,0 +1,186 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gapmap/gapmap/data/gpkg"
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/sim"
+)
+
+// newSimServer returns a server over a GeoPackage holding the simulated
+// province with n reports, the world it was made from, and an admin's API
+// token.
+func newSimServer(b testing.TB, n int) (*Server, *sim.World, string) {
+	ctx := context.Background()
+	w, err := sim.Generate(sim.Options{Seed: 1, Reports: n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := gpkg.Open(ctx, filepath.Join(b.TempDir(), "sim.gpkg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := st.ReplaceAreas(ctx, w.Areas[0].Vintage, w.Areas); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.ReplaceTeams(ctx, w.Teams); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.AddReports(ctx, w.Reports); err != nil {
+		b.Fatal(err)
+	}
+	now := sim.DefaultEnd.Add(24 * time.Hour)
+	srv, err := New(ctx, st, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	if err := st.AddUser(ctx, geo.User{Name: "admin", Role: geo.RoleAdmin, CreatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	_, tok, err := CreateToken(ctx, st, "admin", "bench", now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv, w, tok
+}
+
+// visibility posts reports one at a time and, after each 201, polls until
+// the report shows in every layer and in an OGC page.
+type visibility struct {
+	b     *testing.B
+	srv   *Server
+	h     http.Handler
+	token string
+}
+
+func (v *visibility) do(method, path string, body []byte, hdr ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+v.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	v.h.ServeHTTP(w, req)
+	return w
+}
+
+// feature returns the line of a layer or page body holding the feature
+// with the given id, or nil.
+func feature(body []byte, id string) []byte {
+	head := []byte(`{"type":"Feature","id":` + strconv.Quote(id) + `,`)
+	i := bytes.Index(body, head)
+	if i < 0 {
+		return nil
+	}
+	l := body[i:]
+	if j := bytes.IndexByte(l, '\n'); j >= 0 {
+		l = l[:j]
+	}
+	return l
+}
+
+// visible reports whether report id, the n-th report held, shows in the
+// OGC reports page that ends at it, first in the reports layer, and in
+// its area's counts (reports, wanted) in the areas layer and the areas
+// OGC item; the holes and teams layers are read too.
+func (v *visibility) visible(id string, n int, area string, reports int) bool {
+	page := v.do("GET", fmt.Sprintf("/ogc/collections/reports/items?offset=%d&limit=10", n-10), nil)
+	if page.Code != 200 || feature(page.Body.Bytes(), id) == nil {
+		return false
+	}
+	layer := v.do("GET", "/api/v1/layers/reports", nil)
+	if i := bytes.IndexByte(layer.Body.Bytes(), '\n'); layer.Code != 200 || i < 0 ||
+		!bytes.HasPrefix(layer.Body.Bytes()[i+1:], []byte(`{"type":"Feature","id":`+strconv.Quote(id))) {
+		return false
+	}
+	count := []byte(`,"reports":` + strconv.Itoa(reports) + `,`)
+	for _, p := range []string{"/api/v1/layers/areas", "/ogc/collections/areas/items/" + area} {
+		r := v.do("GET", p, nil)
+		if f := feature(r.Body.Bytes(), area); r.Code != 200 || !bytes.Contains(f, count) {
+			return false
+		}
+	}
+	for _, p := range []string{"/api/v1/layers/holes", "/api/v1/layers/teams"} {
+		if r := v.do("GET", p, nil); r.Code != 200 {
+			v.b.Fatalf("%s: %d", p, r.Code)
+		}
+	}
+	return true
+}
+
+// BenchmarkReportVisible measures how long after its 201 a posted report
+// shows in every layer and an OGC page, over a GeoPackage store with the
+// simulated province at the demo size (60,000 reports) and at 1M (skipped
+// under -short). Each iteration posts one weak report at the place of a
+// random existing one and polls (every 200 µs) until it is visible; p50
+// and p99 are of those delays, post-ms the POST's own p50.
+func BenchmarkReportVisible(b *testing.B) {
+	for _, n := range []int{60_000, 1_000_000} {
+		if n > 100_000 && testing.Short() {
+			continue
+		}
+		srv, w, tok := newSimServer(b, n)
+		v := &visibility{b: b, srv: srv, h: srv.Handler(), token: tok}
+		at := sim.DefaultEnd.Add(-time.Hour).UTC().Format(time.RFC3339)
+		rng := rand.New(rand.NewPCG(1, 2))
+		b.Run(fmt.Sprintf("reports=%d", n), func(b *testing.B) {
+			v.b = b
+			lat := make([]time.Duration, 0, b.N)
+			post := make([]time.Duration, 0, b.N)
+			for range b.N {
+				src := &w.Reports[rng.IntN(len(w.Reports))]
+				area := srv.index.Locate(src.Lon, src.Lat)
+				for area < 0 {
+					src = &w.Reports[rng.IntN(len(w.Reports))]
+					area = srv.index.Locate(src.Lon, src.Lat)
+				}
+				st := srv.cur.load()
+				held := len(st.obs)
+				code, before := "", 0
+				for _, sc := range st.result.Areas {
+					if sc.Index == area {
+						code, before = sc.Code, sc.Reports
+					}
+				}
+				body := fmt.Appendf(nil, `{"lat":%.7f,"lon":%.7f,"observed_at":%q,"carrier":%q,"tech":"4G","signal_dbm":-121}`,
+					src.Lat, src.Lon, at, src.Carrier.String())
+				t0 := time.Now()
+				r := v.do("POST", "/api/v1/reports", body)
+				t1 := time.Now()
+				if r.Code != 201 {
+					b.Fatalf("post: %d %s", r.Code, r.Body)
+				}
+				id := r.Header().Get("Location")[len("/api/v1/reports/"):]
+				for !v.visible(id, held+1, code, before+1) {
+					time.Sleep(200 * time.Microsecond)
+				}
+				lat = append(lat, time.Since(t1))
+				post = append(post, t1.Sub(t0))
+			}
+			slices.Sort(lat)
+			slices.Sort(post)
+			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+			b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+			b.ReportMetric(ms(post[len(post)/2]), "post-ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
