@@ -123,7 +123,7 @@ func newGzLayers() map[string]*gzLayer {
 const (
 	segMask        = 127
 	segMaxFeatures = 1024
-	segMaxBytes    = 256 << 10
+	segMaxBytes    = 64 << 10
 )
 
 func idHash(id string) uint32 {

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -184,3 +187,83 @@ func BenchmarkReportVisible(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// BenchmarkWholeLayerGzip compares three ways of serving a whole layer
+// gzipped after a publication, at the demo size (60,000 reports):
+// segments, the first gzip request after a report was published (the
+// deflate segments whose features changed are made again, the others
+// reused; what the server does); cached, a later request (the segments
+// written out); whole, joining the layer and deflating it all (what a
+// lazily built whole-layer gzip costs once per publication); and stream,
+// deflating the plain layer on the fly for each request.
+func BenchmarkWholeLayerGzip(b *testing.B) {
+	srv, w, tok := newSimServer(b, 60_000)
+	v := &visibility{b: b, srv: srv, h: srv.Handler(), token: tok}
+	at := sim.DefaultEnd.Add(-time.Hour).UTC().Format(time.RFC3339)
+	n := 0
+	post := func() {
+		src := &w.Reports[n*7919%len(w.Reports)]
+		n++
+		body := fmt.Appendf(nil, `{"lat":%.7f,"lon":%.7f,"observed_at":%q,"carrier":%q,"tech":"4G","signal_dbm":-121}`,
+			src.Lat, src.Lon, at, src.Carrier.String())
+		if r := v.do("POST", "/api/v1/reports", body); r.Code != 201 {
+			b.Fatalf("post: %d %s", r.Code, r.Body)
+		}
+		srv.WaitIdle()
+	}
+	get := func(layer string) int {
+		r := v.do("GET", "/api/v1/layers/"+layer, nil, "Accept-Encoding", "gzip")
+		if r.Code != 200 || r.Header().Get("Content-Encoding") != "gzip" {
+			b.Fatalf("%s: %d %q", layer, r.Code, r.Header().Get("Content-Encoding"))
+		}
+		return r.Body.Len()
+	}
+	for _, layer := range []string{"areas", "holes", "reports"} {
+		b.Run(layer+"/segments", func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				post()
+				b.StartTimer()
+				get(layer)
+			}
+			g := srv.cur.load().cat.gz[layer]
+			b.ReportMetric(float64(g.deflated), "deflated")
+			b.ReportMetric(float64(len(g.segs)), "segments")
+			b.ReportMetric(float64(g.size())/1e3, "gzip-kB")
+		})
+		b.Run(layer+"/cached", func(b *testing.B) {
+			get(layer)
+			for range b.N {
+				get(layer)
+			}
+		})
+		b.Run(layer+"/whole", func(b *testing.B) {
+			wl := srv.cur.load().cat.whole(layer)
+			var zn int
+			for range b.N {
+				var plain bytes.Buffer
+				bw := bufio.NewWriter(&plain)
+				wl.writeTo(bw)
+				bw.Flush()
+				var z bytes.Buffer
+				zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+				zw.Write(plain.Bytes())
+				zw.Close()
+				zn = z.Len()
+			}
+			b.ReportMetric(float64(zn)/1e3, "gzip-kB")
+			b.ReportMetric(float64(wl.size())/1e3, "plain-kB")
+		})
+		b.Run(layer+"/stream", func(b *testing.B) {
+			wl := srv.cur.load().cat.whole(layer)
+			zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+			for range b.N {
+				zw.Reset(io.Discard)
+				bw := bufio.NewWriterSize(zw, bodyBufSize)
+				wl.writeTo(bw)
+				bw.Flush()
+				zw.Close()
+			}
+		})
+	}
+}
