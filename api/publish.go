@@ -265,7 +265,9 @@ func publishReports(prev *ogcCollection, pst *state, st *state, n *publishStats)
 		col := &ogcCollection{timed: true, allGeom: true, first: math.MaxInt64, last: math.MinInt64,
 			tree: &rtree.RTreeG[int32]{},
 			log:  &reportLog{ids: &idIndex{m: make(map[string]int32, len(st.obs))}, buf: make([]byte, 0, len(st.obs)*300+reportLogRoom)}}
-		col.features = make([]ogcFeature, 0, len(st.obs))
+		// Room for the reports to come, so that the first ones do not
+		// copy the array (at 1M reports, 130 MB).
+		col.features = make([]ogcFeature, 0, len(st.obs)+len(st.obs)/8+1024)
 		col.ids = col.log.ids
 		col.appendReports(st, 0, n)
 		return col
