@@ -257,25 +257,18 @@ func (q layerQuery) coversAll(col *ogcCollection) bool {
 
 // serveWhole writes a whole layer of st: the features a request without
 // a query gets (see wholeLayer), gzip-compressed when the client accepts
-// it (see gzlayer.go), else as they are.
+// it, else as they are (see wholelayer.go).
 func serveWhole(w http.ResponseWriter, r *http.Request, st *state, layer string) {
-	wl := st.cat.whole(layer)
-	var gz *gzLayer
 	if acceptsGzip(r) {
-		gz = st.cat.gzip(layer)
+		b := st.cat.gzip(layer)
 		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Set("Content-Length", strconv.FormatInt(gz.size(), 10))
-	} else {
-		w.Header().Set("Content-Length", strconv.FormatInt(wl.size(), 10))
+		w.Header().Set("Content-Length", strconv.FormatInt(b.clen, 10))
+		b.writeGzip(w)
+		return
 	}
-	body := getBody(w)
-	defer body.release()
-	if gz != nil {
-		gz.writeTo(body.Writer)
-	} else {
-		wl.writeTo(body.Writer)
-	}
-	body.Flush()
+	b := st.cat.plain(layer)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
 }
 
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip.

@@ -109,18 +109,18 @@ type ogcCatalog struct {
 	// simplified caches per-zoom simplified features (see zoom.go).
 	mu         sync.Mutex
 	simplified map[string][]ogcFeature
-	// gz holds each whole layer's gzip, made on first request from the
-	// segments in shared (see gzlayer.go).
-	gz     map[string]*gzLayer
+	// bodies hold each whole layer, made on first request from the
+	// segments in shared (see wholelayer.go).
+	bodies map[string]*layerBody
 	shared *ogcCache
 }
 
 // ogcCache is what publications share: one runs at a time (mu), and the
-// gzip segments of whole layers are kept for the next (see gzlayer.go).
+// segments of whole layers are kept for the next (see wholelayer.go).
 type ogcCache struct {
-	mu   sync.Mutex
-	gzMu sync.Mutex
-	segs map[string]gzSegments
+	mu    sync.Mutex
+	segMu sync.Mutex
+	segs  map[string]layerSegments
 }
 
 // ogcCatalog returns the catalog of the current state.

@@ -22,7 +22,7 @@ import (
 // again only when its value differs from the one it had, and every other
 // feature keeps its bytes, its bounds and its simplified encodings.
 // Whole layers, and their gzip, are joined from those bytes when first
-// asked for (see gzlayer.go).
+// asked for (see wholelayer.go).
 
 // publish makes next, a new analysis, the state served. prev is the state
 // published before it (nil for none): next's features are encoded from
@@ -53,7 +53,7 @@ func (p publishStats) total() int { return p.areas + p.holes + p.teams + p.repor
 // buildCatalog encodes st's collections, reusing prev's features where
 // they did not change (prev nil: everything is encoded).
 func (s *Server) buildCatalog(prev *ogcCatalog, st *state) (*ogcCatalog, error) {
-	c := &ogcCatalog{st: st, areas: s.areas, cols: map[string]*ogcCollection{}, gz: newGzLayers(), shared: &s.ogc}
+	c := &ogcCatalog{st: st, areas: s.areas, cols: map[string]*ogcCollection{}, bodies: newLayerBodies(), shared: &s.ogc}
 	for _, info := range ogcCollectionInfo {
 		var p *ogcCollection
 		var pst *state

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -496,7 +495,7 @@ func TestGzipSegmentsReused(t *testing.T) {
 	get("gzip")
 	e.post()
 	z := get("gzip")
-	g := e.srv.cur.load().cat.gz["reports"]
+	g := e.srv.cur.load().cat.bodies["reports"]
 	if len(g.segs) < 10 || g.deflated == 0 || g.deflated > 3 {
 		t.Errorf("%d of %d segments deflated for one report", g.deflated, len(g.segs))
 	}
@@ -513,11 +512,11 @@ func TestGzipSegmentsReused(t *testing.T) {
 	}
 }
 
-// TestGzipSegmentMoved: a run of features that started a layer and now
-// follows another is deflated again (it needs the comma before it), and
-// the gzip still decompresses to the plain layer; the runs after it are
-// reused.
-func TestGzipSegmentMoved(t *testing.T) {
+// TestSegmentMoved: a run of features that started a layer and now
+// follows another is deflated again (it needs the comma before it); the
+// runs after it are reused; the plain body is the features joined and the
+// gzip decompresses to it.
+func TestSegmentMoved(t *testing.T) {
 	feature := func(id string) ogcFeature {
 		return ogcFeature{id: id, json: []byte(`{"type":"Feature","id":"` + id + `","geometry":null,"properties":{}}`)}
 	}
@@ -532,22 +531,29 @@ func TestGzipSegmentMoved(t *testing.T) {
 	}
 	shared := &ogcCache{}
 	catalog := func(fs []ogcFeature) *ogcCatalog {
-		return &ogcCatalog{cols: map[string]*ogcCollection{"holes": {features: fs}}, gz: newGzLayers(), shared: shared}
+		return &ogcCatalog{cols: map[string]*ogcCollection{"holes": {features: fs}}, bodies: newLayerBodies(), shared: shared}
 	}
 	first := catalog(feats).gzip("holes")
-	c := catalog(append([]ogcFeature{feature(fmt.Sprintf("x%d", x))}, feats...))
+	feats = append([]ogcFeature{feature(fmt.Sprintf("x%d", x))}, feats...)
+	c := catalog(feats)
 	g := c.gzip("holes")
 	if g.deflated != 2 || len(g.segs) != len(first.segs)+1 {
 		t.Errorf("%d of %d segments deflated, want 2 of %d", g.deflated, len(g.segs), len(first.segs)+1)
 	}
-	var z, plain bytes.Buffer
-	zw, pw := bufio.NewWriter(&z), bufio.NewWriter(&plain)
-	g.writeTo(zw)
-	c.whole("holes").writeTo(pw)
-	zw.Flush()
-	pw.Flush()
-	if int64(z.Len()) != g.size() || int64(plain.Len()) != c.whole("holes").size() {
-		t.Errorf("sizes %d and %d, said %d and %d", z.Len(), plain.Len(), g.size(), c.whole("holes").size())
+	want := []byte(layerHead)
+	for i, f := range feats {
+		if i > 0 {
+			want = append(want, ',')
+		}
+		want = append(append(want, '\n'), f.json...)
+	}
+	want = append(want, layerTail...)
+	var z bytes.Buffer
+	if err := g.writeGzip(&z); err != nil {
+		t.Fatal(err)
+	}
+	if plain := c.plain("holes"); !bytes.Equal(plain, want) || int64(len(plain)) != g.n || int64(z.Len()) != g.clen {
+		t.Errorf("plain body of %d bytes (said %d), gzip %d (said %d): %.200s…", len(plain), g.n, z.Len(), g.clen, plain)
 	}
 	zr, err := gzip.NewReader(&z)
 	if err != nil {
@@ -557,8 +563,8 @@ func TestGzipSegmentMoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, plain.Bytes()) {
-		t.Errorf("the gzip decompresses to %.200s…, want %.200s…", got, plain.Bytes())
+	if !bytes.Equal(got, want) {
+		t.Errorf("the gzip decompresses to %.200s…, want %.200s…", got, want)
 	}
 }
 

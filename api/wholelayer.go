@@ -1,25 +1,25 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
+	"io"
 	"sync"
 	"unsafe"
 )
 
-// Whole layers (a layer asked for without a query) are not built as one
-// body: a plain one is written from the features' bytes as they are, and
-// the gzip of one is a deflate stream of segments, each a run of features
-// compressed on its own and ending on a byte boundary (a sync flush), so
-// that a segment whose features did not change is reused from the last
-// publication as it is. Segment boundaries follow the features' ids
-// (a feature ends a segment when its id hashes so), so inserting or
-// dropping a feature disturbs only its own segment. The gzip of a layer is
-// put together on its first request after a publication (once, whoever
-// asks) and kept with the catalog.
+// A whole layer (a layer asked for without a query) is joined from its
+// features' bytes on its first plain request after a publication (once,
+// whoever asks) and kept with the catalog. Its gzip is a deflate stream of
+// segments, runs of features each compressed on its own and ending on a
+// byte boundary (a sync flush), so that a segment whose features did not
+// change since the layer was last compressed is reused as it is. Segment
+// boundaries follow the features' ids (a feature ends a segment when its
+// id hashes so), so inserting or dropping a feature disturbs only its own
+// segment. The gzip, too, is put together on its first request after a
+// publication.
 
 const (
 	layerHead = `{"type":"FeatureCollection","features":[`
@@ -49,24 +49,6 @@ func (wl wholeLayer) at(i int) *ogcFeature {
 	return &wl.feats[i]
 }
 
-// size is the length of the layer's body.
-func (wl wholeLayer) size() int64 {
-	n := int64(len(layerHead) + len(layerTail) + max(0, len(wl.feats)-1))
-	for i := range wl.feats {
-		n += int64(len(wl.feats[i].json)) + 1
-	}
-	return n
-}
-
-// writeTo writes the layer's body: its features joined one a line.
-func (wl wholeLayer) writeTo(w *bufio.Writer) {
-	w.WriteString(layerHead)
-	for i := range wl.feats {
-		writeFeatureLine(w, i == 0, wl.at(i).json)
-	}
-	w.WriteString(layerTail)
-}
-
 type lineWriter interface {
 	Write([]byte) (int, error)
 	WriteByte(byte) error
@@ -82,8 +64,8 @@ func writeFeatureLine(w lineWriter, first bool, f []byte) {
 	w.Write(f)
 }
 
-// gzSegment is a run of features of a whole layer, deflated on its own.
-type gzSegment struct {
+// layerSegment is a run of features of a whole layer, deflated on its own.
+type layerSegment struct {
 	// first is true when the run starts the layer (no comma before it).
 	first bool
 	// keys are the first bytes of the features' encodings: the same
@@ -94,26 +76,30 @@ type gzSegment struct {
 	n    int64  // length of the text
 }
 
-// gzSegments are the segments a layer's last gzip was made of, by the
+// layerSegments are the segments a layer's last gzip was made of, by the
 // first key of each.
-type gzSegments map[*byte]*gzSegment
+type layerSegments map[*byte]*layerSegment
 
-// gzLayer is one catalog's gzip of a whole layer, made once on first use.
-type gzLayer struct {
-	once sync.Once
-	segs []*gzSegment
-	crc  uint32
-	n    int64 // length of the plain body
-	clen int64 // length of the gzip
+// layerBody is one catalog's whole layer, plain and gzipped, each made
+// once on first use.
+type layerBody struct {
+	plainOnce sync.Once
+	plain     []byte
+
+	gzOnce sync.Once
+	segs   []*layerSegment
+	crc    uint32
+	n      int64 // length of the plain body
+	clen   int64 // length of the gzip body
 	// deflated counts the segments compressed for this gzip; the others
-	// were the last gzip's.
+	// were the layer's last gzip's.
 	deflated int
 }
 
-func newGzLayers() map[string]*gzLayer {
-	m := map[string]*gzLayer{}
+func newLayerBodies() map[string]*layerBody {
+	m := map[string]*layerBody{}
 	for _, info := range ogcCollectionInfo {
-		m[info.id] = &gzLayer{}
+		m[info.id] = &layerBody{}
 	}
 	return m
 }
@@ -134,22 +120,44 @@ func idHash(id string) uint32 {
 	return h
 }
 
-// gzip returns the gzip of a whole layer of c, making it the first time.
-func (c *ogcCatalog) gzip(layer string) *gzLayer {
-	g := c.gz[layer]
-	g.once.Do(func() { g.build(c.whole(layer), c.shared, layer) })
-	return g
+// plain returns the whole layer of c, joining it the first time.
+func (c *ogcCatalog) plain(layer string) []byte {
+	b := c.bodies[layer]
+	b.plainOnce.Do(func() {
+		wl := c.whole(layer)
+		n := len(layerHead) + len(layerTail)
+		for i := range wl.feats {
+			n += len(wl.feats[i].json) + 2
+		}
+		p := bytes.NewBuffer(make([]byte, 0, n))
+		p.WriteString(layerHead)
+		for i := range wl.feats {
+			writeFeatureLine(p, i == 0, wl.at(i).json)
+		}
+		p.WriteString(layerTail)
+		b.plain = p.Bytes()
+	})
+	return b.plain
 }
 
-// build puts the gzip of wl together from segments, reusing those of the
-// layer's last gzip whose features are the same.
-func (g *gzLayer) build(wl wholeLayer, cache *ogcCache, layer string) {
-	cache.gzMu.Lock()
+// gzip returns the whole layer of c with its gzip, making it the first
+// time.
+func (c *ogcCatalog) gzip(layer string) *layerBody {
+	b := c.bodies[layer]
+	b.gzOnce.Do(func() { b.deflate(c.whole(layer), c.shared, layer) })
+	return b
+}
+
+// deflate puts the gzip of wl together from segments, reusing those of
+// the layer's last gzip whose features are the same.
+func (b *layerBody) deflate(wl wholeLayer, cache *ogcCache, layer string) {
+	cache.segMu.Lock()
 	prev := cache.segs[layer]
-	cache.gzMu.Unlock()
-	next := gzSegments{}
+	cache.segMu.Unlock()
+	next := layerSegments{}
 	head, tail := gzEnds()
-	g.crc, g.n = head.crc, head.n
+	b.crc, b.n = head.crc, head.n
+	b.clen = int64(len(gzipHeader)+len(head.z)+len(tail.z)) + 8
 	for i := 0; i < len(wl.feats); {
 		j, size := i, 0
 		for j < len(wl.feats) {
@@ -163,30 +171,27 @@ func (g *gzLayer) build(wl wholeLayer, cache *ogcCache, layer string) {
 		seg := prev.find(wl, i, j)
 		if seg == nil {
 			seg = deflateRun(wl, i, j)
-			g.deflated++
+			b.deflated++
 		}
 		next[seg.keys[0]] = seg
-		g.segs = append(g.segs, seg)
-		g.crc = crc32Combine(g.crc, seg.crc, seg.n)
-		g.n += seg.n
+		b.segs = append(b.segs, seg)
+		b.crc = crc32Combine(b.crc, seg.crc, seg.n)
+		b.n += seg.n
+		b.clen += int64(len(seg.z))
 		i = j
 	}
-	g.crc = crc32Combine(g.crc, tail.crc, tail.n)
-	g.n += tail.n
-	g.clen = int64(len(gzipHeader)+len(head.z)+len(tail.z)) + 8
-	for _, s := range g.segs {
-		g.clen += int64(len(s.z))
-	}
-	cache.gzMu.Lock()
+	b.crc = crc32Combine(b.crc, tail.crc, tail.n)
+	b.n += tail.n
+	cache.segMu.Lock()
 	if cache.segs == nil {
-		cache.segs = map[string]gzSegments{}
+		cache.segs = map[string]layerSegments{}
 	}
 	cache.segs[layer] = next
-	cache.gzMu.Unlock()
+	cache.segMu.Unlock()
 }
 
 // find returns the segment made of features i to j of wl, if there is one.
-func (ss gzSegments) find(wl wholeLayer, i, j int) *gzSegment {
+func (ss layerSegments) find(wl wholeLayer, i, j int) *layerSegment {
 	s := ss[unsafe.SliceData(wl.at(i).json)]
 	if s == nil || s.first != (i == 0) || len(s.keys) != j-i {
 		return nil
@@ -199,14 +204,9 @@ func (ss gzSegments) find(wl wholeLayer, i, j int) *gzSegment {
 	return s
 }
 
-var deflaters = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(nil, flate.BestSpeed) // a valid level cannot fail
-	return w
-}}
-
 // deflateRun compresses features i to j of wl as a segment.
-func deflateRun(wl wholeLayer, i, j int) *gzSegment {
-	s := &gzSegment{first: i == 0, keys: make([]*byte, 0, j-i)}
+func deflateRun(wl wholeLayer, i, j int) *layerSegment {
+	s := &layerSegment{first: i == 0, keys: make([]*byte, 0, j-i)}
 	var text bytes.Buffer
 	for k := i; k < j; k++ {
 		f := wl.at(k).json
@@ -216,6 +216,11 @@ func deflateRun(wl wholeLayer, i, j int) *gzSegment {
 	s.z, s.crc, s.n = deflate(text.Bytes(), false), crc32.ChecksumIEEE(text.Bytes()), int64(text.Len())
 	return s
 }
+
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // a valid level cannot fail
+	return w
+}}
 
 // deflate compresses text on its own, ending the stream when final and
 // with a sync flush otherwise.
@@ -233,11 +238,11 @@ func deflate(text []byte, final bool) []byte {
 	return z.Bytes()
 }
 
-// gzEnds are the segments of a layer's head and tail; the tail ends the
-// deflate stream.
-var gzEnds = sync.OnceValues(func() (head, tail *gzSegment) {
-	seg := func(text string, final bool) *gzSegment {
-		return &gzSegment{z: deflate([]byte(text), final), crc: crc32.ChecksumIEEE([]byte(text)), n: int64(len(text))}
+// gzEnds are the segments of a layer's head and of its tail, which ends
+// the deflate stream.
+var gzEnds = sync.OnceValues(func() (head, tail *layerSegment) {
+	seg := func(text string, final bool) *layerSegment {
+		return &layerSegment{z: deflate([]byte(text), final), crc: crc32.ChecksumIEEE([]byte(text)), n: int64(len(text))}
 	}
 	return seg(layerHead, false), seg(layerTail, true)
 })
@@ -246,21 +251,24 @@ var gzEnds = sync.OnceValues(func() (head, tail *gzSegment) {
 // compress/gzip writes it at BestSpeed.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 0xff}
 
-func (g *gzLayer) size() int64 { return g.clen }
-
-// writeTo writes the gzip: header, segments, trailer.
-func (g *gzLayer) writeTo(w *bufio.Writer) {
+// writeGzip writes the gzip body (made by ogcCatalog.gzip): header,
+// segments, trailer.
+func (b *layerBody) writeGzip(w io.Writer) error {
 	head, tail := gzEnds()
-	w.Write(gzipHeader)
-	w.Write(head.z)
-	for _, s := range g.segs {
-		w.Write(s.z)
-	}
-	w.Write(tail.z)
 	var t [8]byte
-	binary.LittleEndian.PutUint32(t[:4], g.crc)
-	binary.LittleEndian.PutUint32(t[4:], uint32(g.n))
-	w.Write(t[:])
+	binary.LittleEndian.PutUint32(t[:4], b.crc)
+	binary.LittleEndian.PutUint32(t[4:], uint32(b.n))
+	parts := make([][]byte, 0, len(b.segs)+4)
+	parts = append(parts, gzipHeader, head.z)
+	for _, s := range b.segs {
+		parts = append(parts, s.z)
+	}
+	for _, p := range append(parts, tail.z, t[:]) {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // crc32Combine returns the CRC-32 (IEEE) of a text whose first part has
@@ -270,7 +278,7 @@ func crc32Combine(crc1, crc2 uint32, n2 int64) uint32 {
 	return multModP(x8nModP(n2), crc1) ^ crc2
 }
 
-// multModP multiplies a and b modulo the CRC polynomial, in the
+// multModP multiplies a (not 0) and b modulo the CRC polynomial, in the
 // reflected bit order CRC-32 uses.
 func multModP(a, b uint32) uint32 {
 	m := uint32(1) << 31
