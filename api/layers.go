@@ -2,7 +2,6 @@ package api
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/export"
 	"github.com/paulmach/orb"
 )
 
@@ -169,23 +167,17 @@ func (s *Server) handleLayer(layer string) handlerFunc {
 		body := getBody(w)
 		defer body.release()
 		bw := body.Writer
-		if layer != "reports" {
-			c, err := s.ogcCatalog()
-			if err == nil && c.st == st && lq.coversAll(c.cols[layer]) {
-				// A window over the whole layer: the prepared bytes.
-				serveWhole(w, r, st, layer)
-				return nil
-			}
-			if err == nil {
-				err = s.writeLayerFeatures(bw, c, layer, lq)
-			}
-			if err != nil {
-				return fmt.Errorf("layer %s: %w", layer, err)
-			}
-			body.finish(w) // a client that went away is no server error
+		if layer == "reports" {
+			writeReportsGeoJSON(bw, st, lq)
+			body.finish(w)
 			return nil
 		}
-		if err := s.writeLayer(bw, st, layer, lq); err != nil {
+		if lq.coversAll(st.cat.cols[layer]) {
+			// A window over the whole layer: the prepared bytes.
+			serveWhole(w, r, st, layer)
+			return nil
+		}
+		if err := s.writeLayerFeatures(bw, st.cat, layer, lq); err != nil {
 			return fmt.Errorf("layer %s: %w", layer, err)
 		}
 		body.finish(w)
@@ -263,14 +255,18 @@ func (q layerQuery) coversAll(col *ogcCollection) bool {
 	return q.bbox.Contains(col.bbox.Min) && q.bbox.Contains(col.bbox.Max)
 }
 
-// serveWhole writes a whole layer from the bytes prepared for the state,
-// compressed when the client accepts gzip.
+// serveWhole writes a whole layer of st: the features a request without
+// a query gets (see wholeLayer), gzip-compressed when the client accepts
+// it, else as they are (see wholelayer.go).
 func serveWhole(w http.ResponseWriter, r *http.Request, st *state, layer string) {
-	b := st.layers[layer]
-	if gz := st.gz[layer]; gz != nil && acceptsGzip(r) {
+	if acceptsGzip(r) {
+		b := st.cat.gzip(layer)
 		w.Header().Set("Content-Encoding", "gzip")
-		b = gz
+		w.Header().Set("Content-Length", strconv.FormatInt(b.clen, 10))
+		b.writeGzip(w)
+		return
 	}
+	b := st.cat.plain(layer)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
 }
@@ -294,61 +290,10 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-// writeLayer writes the features of layer that match q.
-func (s *Server) writeLayer(w io.Writer, st *state, layer string, q layerQuery) error {
-	res := st.result
-	switch layer {
-	case "areas":
-		var scores []geo.AreaScore
-		for _, sc := range res.Areas {
-			if len(scores) >= q.limit {
-				break
-			}
-			if sc.Index < 0 || (q.level != geo.LevelUnknown && sc.Level != q.level) {
-				continue
-			}
-			if q.bbox != nil && !s.areas[sc.Index].Geometry.Bound().Intersects(*q.bbox) {
-				continue
-			}
-			scores = append(scores, sc)
-		}
-		return export.WriteAreasGeoJSON(w, s.areas, scores)
-	case "holes":
-		var holes []geo.Hole
-		for _, h := range res.Holes {
-			if len(holes) >= q.limit {
-				break
-			}
-			if q.carrier != geo.CarrierUnknown && h.Carrier != q.carrier {
-				continue
-			}
-			if q.bbox != nil && !h.Geometry.Bound().Intersects(*q.bbox) {
-				continue
-			}
-			holes = append(holes, h)
-		}
-		return export.WriteHolesGeoJSON(w, holes)
-	case "teams":
-		var teams []geo.TeamOut
-		for _, t := range res.Teams {
-			if len(teams) >= q.limit {
-				break
-			}
-			if q.bbox != nil && !(t.HasLocation && q.bbox.Contains(orb.Point{t.Lon, t.Lat})) {
-				continue
-			}
-			teams = append(teams, t)
-		}
-		return export.WriteTeamsGeoJSON(w, teams)
-	case "reports":
-		return writeReportsGeoJSON(w, st.ids, st.obs, q)
-	}
-	panic("api: unknown layer " + layer)
-}
-
-// writeReportsGeoJSON writes the reports matching q, newest submitted
-// first, as Point features. Reporters are never written.
-func writeReportsGeoJSON(w io.Writer, ids []string, obs []geo.Obs, q layerQuery) error {
+// writeReportsGeoJSON writes the reports of st matching q, newest
+// submitted first, from their encoded features. Reporters are never
+// written.
+func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 	var from, to int64 = math.MinInt64, math.MaxInt64
 	if !q.from.IsZero() {
 		from = q.from.Unix()
@@ -356,70 +301,19 @@ func writeReportsGeoJSON(w io.Writer, ids []string, obs []geo.Obs, q layerQuery)
 	if !q.to.IsZero() {
 		to = q.to.Unix()
 	}
-	b := make([]byte, 0, 64<<10)
-	b = append(b, `{"type":"FeatureCollection","features":[`...)
+	feats := st.cat.cols["reports"].features
+	w.WriteString(layerHead)
 	n := 0
-	for i := len(obs) - 1; i >= 0 && n < q.limit; i-- {
-		o := &obs[i]
+	for i := len(feats) - 1; i >= 0 && n < q.limit; i-- {
+		o := &st.obs[i]
 		if o.At < from || o.At > to || (q.reach != nil && !q.reach.Covers(o.Area)) ||
 			(q.carrier != geo.CarrierUnknown && o.Carrier != q.carrier) ||
 			(q.hasTech && o.Tech != q.tech) ||
 			(q.bbox != nil && !q.bbox.Contains(orb.Point{o.Lon, o.Lat})) {
 			continue
 		}
-		if n > 0 {
-			b = append(b, ',')
-		}
+		writeFeatureLine(w, n == 0, feats[i].json)
 		n++
-		b = append(b, '\n')
-		b = appendReportFeature(b, ids[i], o)
-		if len(b) > 60<<10 {
-			if _, err := w.Write(b); err != nil {
-				return err
-			}
-			b = b[:0]
-		}
 	}
-	b = append(b, "\n]}\n"...)
-	_, err := w.Write(b)
-	return err
-}
-
-// appendFloat32 appends v as a JSON number, or null when it is NaN.
-// appendReportFeature appends report id as a GeoJSON Feature. Reporters
-// are never written.
-func appendReportFeature(b []byte, idText string, o *geo.Obs) []byte {
-	id, _ := json.Marshal(idText)
-	b = append(b, `{"type":"Feature","id":`...)
-	b = append(b, id...)
-	b = append(b, `,"geometry":{"type":"Point","coordinates":[`...)
-	b = strconv.AppendFloat(b, o.Lon, 'f', -1, 64)
-	b = append(b, ',')
-	b = strconv.AppendFloat(b, o.Lat, 'f', -1, 64)
-	b = append(b, `]},"properties":{"id":`...)
-	b = append(b, id...)
-	b = append(b, `,"observed_at":"`...)
-	b = time.Unix(o.At, 0).UTC().AppendFormat(b, time.RFC3339)
-	b = append(b, `","carrier":"`...)
-	b = append(b, o.Carrier.String()...)
-	b = append(b, `","tech":"`...)
-	b = append(b, o.Tech.String()...)
-	b = append(b, `","signal_dbm":`...)
-	b = appendFloat32(b, o.SignalDBm)
-	b = append(b, `,"download_mbps":`...)
-	b = appendFloat32(b, o.DownMbps)
-	b = append(b, `,"no_service":`...)
-	b = strconv.AppendBool(b, o.Flags&geo.FlagNoService != 0)
-	b = append(b, `,"source":"`...)
-	b = append(b, o.Source.String()...)
-	b = append(b, `","weak":`...)
-	b = strconv.AppendBool(b, o.Flags&geo.FlagWeak != 0)
-	return append(b, "}}"...)
-}
-
-func appendFloat32(b []byte, v float32) []byte {
-	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-		return append(b, "null"...)
-	}
-	return strconv.AppendFloat(b, float64(v), 'f', -1, 32)
+	w.WriteString(layerTail)
 }

@@ -1,10 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -12,11 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/export"
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -25,8 +20,9 @@ import (
 // OGC API - Features - Part 1: Core, under /ogc, after pg_featureserv.
 //
 // The four collections are the map layers. Their features are serialised
-// once per analysis state (on the first OGC request that sees the state),
-// one []byte per feature, so a page of items is a slice and a join.
+// when an analysis is published, one []byte per feature, and only those
+// that changed since the previous publication (see publish.go), so a page
+// of items is a slice and a join.
 //
 // Choices where the standard leaves room:
 //   - limit defaults to 100; a limit outside 1..10000 or a negative offset
@@ -73,205 +69,68 @@ type ogcFeature struct {
 	// from and to are the feature's time span in Unix seconds (reports:
 	// from == to); meaningful when the collection is timed.
 	from, to int64
-	json     []byte // {"type":"Feature","id":...}
+	json     []byte // {"type":"Feature","id":...}, shared while the feature is unchanged
 	// key is what access is checked against: a report's area index, a
 	// hole's carrier.
 	key int32
+	// zoom holds an area's or a hole's simplified encodings (see zoom.go).
+	zoom *zoomCache
 }
 
-// ogcCollection is one collection's features for one state.
+// ogcCollection is one collection's features for one state. It is not
+// modified once published.
 type ogcCollection struct {
 	id, title, description string
 	timed                  bool
 	features               []ogcFeature
-	byID                   map[string]int
+	ids                    *idIndex
 	bbox                   orb.Bound
 	hasBBox                bool
 	// allGeom is true when every feature has a geometry.
 	allGeom bool
 	// tree indexes the features' bounds for window queries.
-	tree rtree.RTreeG[int32]
+	tree *rtree.RTreeG[int32]
 	// leaf maps an areas feature to its position in the result's Areas.
 	leaf        []int
 	first, last int64 // time extent when timed and non-empty
+	// log is what a reports collection grows into (see publish.go).
+	log *reportLog
 }
 
 // ogcCatalog is every collection built from one state.
 type ogcCatalog struct {
-	st   *state
-	cols map[string]*ogcCollection
+	st *state
+	// areas are the boundaries the areas features were encoded from.
+	areas []geo.Area
+	cols  map[string]*ogcCollection
+	// stats counts the features encoded for this catalog; the others
+	// were the previous catalog's.
+	stats publishStats
 	// simplified caches per-zoom simplified features (see zoom.go).
 	mu         sync.Mutex
 	simplified map[string][]ogcFeature
+	// bodies hold each whole layer, made on first request from the
+	// segments in shared (see wholelayer.go).
+	bodies map[string]*layerBody
+	shared *ogcCache
 }
 
-// ogcCache holds the catalog of the latest state it was asked for.
+// ogcCache is what publications share: one runs at a time (mu), and the
+// segments of whole layers are kept for the next (see wholelayer.go).
 type ogcCache struct {
-	mu sync.Mutex
-	p  atomic.Pointer[ogcCatalog]
+	mu    sync.Mutex
+	segMu sync.Mutex
+	segs  map[string]layerSegments
 }
 
-// ogcCatalog returns the catalog of the current state, building it the
-// first time the state is seen.
-func (s *Server) ogcCatalog() (*ogcCatalog, error) {
-	st := s.cur.load()
-	if c := s.ogc.p.Load(); c != nil && c.st == st {
-		return c, nil
-	}
-	s.ogc.mu.Lock()
-	defer s.ogc.mu.Unlock()
-	if c := s.ogc.p.Load(); c != nil && c.st == st {
-		return c, nil
-	}
-	c, err := s.buildOGCCatalog(st)
-	if err != nil {
-		return nil, err
-	}
-	s.ogc.p.Store(c)
-	return c, nil
-}
-
-func (s *Server) buildOGCCatalog(st *state) (*ogcCatalog, error) {
-	c := &ogcCatalog{st: st, cols: map[string]*ogcCollection{}}
-	res := st.result
-	for _, info := range ogcCollectionInfo {
-		col := &ogcCollection{id: info.id, title: info.title, description: info.description}
-		var buf bytes.Buffer
-		var err error
-		var ids []string
-		switch info.id {
-		case "areas":
-			var scores []geo.AreaScore
-			for _, sc := range res.Areas {
-				if sc.Index < 0 {
-					continue
-				}
-				scores = append(scores, sc)
-				ids = append(ids, sc.Code)
-				col.features = append(col.features, ogcFeature{id: sc.Code,
-					bound: s.areas[sc.Index].Geometry.Bound(), hasGeom: true})
-			}
-			err = export.WriteAreasGeoJSON(&buf, s.areas, scores)
-		case "holes":
-			col.timed = true
-			for _, h := range res.Holes {
-				ids = append(ids, h.ID)
-				col.features = append(col.features, ogcFeature{id: h.ID, bound: h.Geometry.Bound(), hasGeom: true, key: int32(h.Carrier),
-					from: unixOr(h.FirstObserved, math.MinInt64), to: unixOr(h.LastObserved, math.MaxInt64)})
-			}
-			err = export.WriteHolesGeoJSON(&buf, res.Holes)
-		case "teams":
-			for _, t := range res.Teams {
-				ids = append(ids, t.ID)
-				f := ogcFeature{id: t.ID}
-				if t.HasLocation {
-					f.bound, f.hasGeom = orb.Point{t.Lon, t.Lat}.Bound(), true
-				}
-				col.features = append(col.features, f)
-			}
-			err = export.WriteTeamsGeoJSON(&buf, res.Teams)
-		case "reports":
-			col.timed = true
-			// Oldest first, each feature a slice of one buffer (when the
-			// buffer grows, earlier slices keep the old array alive).
-			buf := make([]byte, 0, len(st.obs)*300)
-			for i := range st.obs {
-				o := &st.obs[i]
-				start := len(buf)
-				buf = appendReportFeature(buf, st.ids[i], o)
-				col.features = append(col.features, ogcFeature{id: st.ids[i],
-					bound: orb.Point{o.Lon, o.Lat}.Bound(), hasGeom: true, from: o.At, to: o.At, key: o.Area,
-					json: buf[start:len(buf):len(buf)]})
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("api: ogc: %s: %w", info.id, err)
-		}
-		if ids != nil {
-			lines := featureLines(buf.Bytes())
-			if len(lines) != len(ids) {
-				return nil, fmt.Errorf("api: ogc: %s: %d features written for %d items", info.id, len(lines), len(ids))
-			}
-			for i, l := range lines {
-				if col.features[i].json, err = withFeatureID(l, ids[i]); err != nil {
-					return nil, fmt.Errorf("api: ogc: %s: %w", info.id, err)
-				}
-			}
-		}
-		if info.id == "areas" {
-			for i, sc := range res.Areas {
-				if sc.Index >= 0 {
-					col.leaf = append(col.leaf, i)
-				}
-			}
-		}
-		col.allGeom = true
-		for i := range col.features {
-			if f := &col.features[i]; f.hasGeom {
-				col.tree.Insert(f.bound.Min, f.bound.Max, int32(i))
-			} else {
-				col.allGeom = false
-			}
-		}
-		col.byID = make(map[string]int, len(col.features))
-		col.first, col.last = math.MaxInt64, math.MinInt64
-		for i := range col.features {
-			f := &col.features[i]
-			col.byID[f.id] = i
-			if f.hasGeom {
-				if col.hasBBox {
-					col.bbox = col.bbox.Union(f.bound)
-				} else {
-					col.bbox, col.hasBBox = f.bound, true
-				}
-			}
-			if f.from != math.MinInt64 {
-				col.first = min(col.first, f.from)
-			}
-			if f.to != math.MaxInt64 {
-				col.last = max(col.last, f.to)
-			}
-		}
-		c.cols[info.id] = col
-	}
-	return c, nil
-}
+// ogcCatalog returns the catalog of the current state.
+func (s *Server) ogcCatalog() *ogcCatalog { return s.cur.load().cat }
 
 func unixOr(t time.Time, def int64) int64 {
 	if t.IsZero() {
 		return def
 	}
 	return t.Unix()
-}
-
-// featureLines splits a FeatureCollection written one feature a line (as
-// geo/export and writeReportsGeoJSON write them) into its features. JSON
-// strings there never hold a raw newline.
-func featureLines(fc []byte) [][]byte {
-	var out [][]byte
-	for l := range bytes.Lines(fc) {
-		l = bytes.TrimRight(l, "\n")
-		l = bytes.TrimSuffix(l, []byte(","))
-		if bytes.HasPrefix(l, []byte(`{"type":"Feature"`)) {
-			out = append(out, bytes.Clone(l))
-		}
-	}
-	return out
-}
-
-// withFeatureID gives a feature written without one its id.
-func withFeatureID(f []byte, id string) ([]byte, error) {
-	const head = `{"type":"Feature",`
-	if !bytes.HasPrefix(f, []byte(head)) {
-		return nil, errors.New("unexpected feature encoding")
-	}
-	q, _ := json.Marshal(id)
-	b := make([]byte, 0, len(f)+len(q)+6)
-	b = append(b, head...)
-	b = append(b, `"id":`...)
-	b = append(b, q...)
-	b = append(b, ',')
-	return append(b, f[len(head):]...), nil
 }
 
 // ogcRoutes are the OGC API - Features routes under /ogc. They are open
@@ -458,10 +317,7 @@ func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) er
 	if _, err := ogcQuery(r); err != nil {
 		return err
 	}
-	cat, err := s.ogcCatalog()
-	if err != nil {
-		return err
-	}
+	cat := s.ogcCatalog()
 	base := ogcBase(r)
 	out := struct {
 		Links       []ogcLink          `json:"links"`
@@ -479,10 +335,7 @@ func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) er
 // ogcCollectionOf finds the request's collection: ErrNotFound when there
 // is none, and the viewer's Check when it may not read it.
 func (s *Server) ogcCollectionOf(r *http.Request) (*ogcCollection, error) {
-	cat, err := s.ogcCatalog()
-	if err != nil {
-		return nil, err
-	}
+	cat := s.ogcCatalog()
 	id := mux.Vars(r)["collectionId"]
 	c := cat.cols[id]
 	if c == nil {
@@ -728,7 +581,7 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := mux.Vars(r)["featureId"]
-	i, ok := c.byID[id]
+	i, ok := c.find(id)
 	if !ok || !c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i]) {
 		return geo.NewError(geo.ErrNotFound, "no feature "+strconv.Quote(id)+" in "+c.id)
 	}

@@ -85,7 +85,7 @@ func New(svc *service.Service, opt Options) (*Server, error) {
 	for i := range s.areas {
 		s.areaByCod[s.areas[i].Code] = i
 	}
-	if err := svc.Subscribe(s.publish); err != nil {
+	if err := svc.Subscribe(s.publishSnapshot); err != nil {
 		return nil, fmt.Errorf("api: initial analysis: %w", err)
 	}
 	s.handler = s.routesHandler()

@@ -1,10 +1,6 @@
 package api
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -17,16 +13,13 @@ import (
 // once published.
 type state struct {
 	// ids and obs are the reports the analysis ran over, in insertion
-	// order (those of the service's snapshot).
+	// order (a prefix of the service's).
 	ids    []string
 	obs    []geo.Obs
 	result *geo.Result
-	// layers holds each layer's GeoJSON for a request without a query,
-	// built once per analysis.
-	layers map[string][]byte
-	// gz holds the same, gzip-compressed, for clients that accept it.
-	gz   map[string][]byte
-	took time.Duration
+	// cat holds every feature of every layer, encoded (see publish.go);
+	// whole layers, bbox windows and OGC pages are joins of those bytes.
+	cat *ogcCatalog
 }
 
 // analysisState holds the current state; readers load it without locks.
@@ -35,46 +28,19 @@ type analysisState struct{ p atomic.Pointer[state] }
 func (a *analysisState) load() *state   { return a.p.Load() }
 func (a *analysisState) store(s *state) { a.p.Store(s) }
 
-// publish encodes the layers and OGC documents of snap and makes them
-// the ones served. The service calls it (see service.Subscribe) at once
-// from New, then from its scheduler after each analysis, one at a time.
-func (s *Server) publish(snap *service.Snapshot) error {
+// publishSnapshot makes snap's analysis the one served, encoding only
+// what changed since the state served before (see publish). The service
+// calls it (see service.Subscribe) at once from New, then from its
+// scheduler after each analysis, one at a time.
+func (s *Server) publishSnapshot(snap *service.Snapshot) error {
 	start := time.Now()
-	st := &state{ids: snap.IDs, obs: snap.Obs, result: snap.Result, layers: map[string][]byte{}, gz: map[string][]byte{}}
-	n := len(st.obs)
-	// Every feature is encoded once, here; whole layers, bbox windows and
-	// OGC pages are then joins of those bytes.
-	cat, err := s.buildOGCCatalog(st)
-	if err != nil {
+	st := &state{ids: snap.IDs, obs: snap.Obs, result: snap.Result}
+	if err := s.publish(s.cur.load(), st); err != nil {
 		return err
 	}
-	for _, l := range []string{"areas", "holes", "reports", "teams"} {
-		var b bytes.Buffer
-		bw := bufio.NewWriter(&b)
-		if l == "reports" {
-			err = s.writeLayer(bw, st, l, defaultLayerQuery())
-		} else {
-			err = s.writeLayerFeatures(bw, cat, l, defaultLayerQuery())
-		}
-		if err == nil {
-			err = bw.Flush()
-		}
-		if err != nil {
-			return fmt.Errorf("layer %s: %w", l, err)
-		}
-		st.layers[l] = b.Bytes()
-		var z bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
-		zw.Write(st.layers[l])
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("layer %s: %w", l, err)
-		}
-		st.gz[l] = z.Bytes()
-	}
-	st.took = snap.Took + time.Since(start)
-	s.cur.store(st)
-	s.ogc.p.Store(cat)
-	s.metrics.analysisNanos.Store(int64(st.took))
-	s.log.Debug("layers published", slog.Uint64("seq", snap.Seq), slog.Int("reports", n), slog.Duration("took", time.Since(start)))
+	took := snap.Took + time.Since(start)
+	s.metrics.analysisNanos.Store(int64(took))
+	s.log.Debug("layers published", slog.Uint64("seq", snap.Seq), slog.Int("reports", len(st.ids)),
+		slog.Int("encoded", st.cat.stats.total()), slog.Duration("took", time.Since(start)))
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
@@ -14,11 +15,12 @@ import (
 )
 
 // Filtered layer requests are served from the features of the OGC catalog,
-// each encoded once per analysis, so a bbox window is a scan over bounds
-// and a join of bytes, not a re-encoding of geometries. With a zoom level
-// below fullDetailZoom, areas and holes come simplified to about a pixel
-// at that zoom (Douglas–Peucker), so a whole-province view stays small;
-// each simplified set is built once per analysis and zoom level.
+// each encoded when it changes (see publish.go), so a bbox window is a
+// scan over bounds and a join of bytes, not a re-encoding of geometries.
+// With a zoom level below fullDetailZoom, areas and holes come simplified
+// to about a pixel at that zoom (Douglas–Peucker), so a whole-province
+// view stays small; each feature is simplified once per zoom level while
+// it does not change.
 
 // fullDetailZoom is the web-map zoom from which geometries are sent
 // unsimplified (a pixel is then about 5 m).
@@ -30,6 +32,11 @@ const minZoom = 5
 // zoomTolerance is the size of one 256-pixel-tile pixel at zoom z, in
 // degrees of longitude.
 func zoomTolerance(z int) float64 { return 360 / (256 * math.Exp2(float64(z))) }
+
+// zoomCache holds one area's or hole's encodings simplified for each zoom
+// from minZoom to below fullDetailZoom, each made on first use. It goes
+// with the feature's bytes: a feature encoded again gets a new one.
+type zoomCache [fullDetailZoom - minZoom]atomic.Pointer[[]byte]
 
 // layerFeatures returns the pre-encoded features of an areas, holes or
 // teams layer, simplified for zoom when 0 <= zoom < fullDetailZoom.
@@ -45,7 +52,7 @@ func (s *Server) layerFeatures(c *ogcCatalog, layer string, zoom int) ([]ogcFeat
 	if f, ok := c.simplified[key]; ok {
 		return f, nil
 	}
-	f, err := s.simplifiedFeatures(c.st, col, layer, zoomTolerance(z))
+	f, err := simplifiedFeatures(c, col, layer, z)
 	if err != nil {
 		return nil, err
 	}
@@ -56,47 +63,39 @@ func (s *Server) layerFeatures(c *ogcCatalog, layer string, zoom int) ([]ogcFeat
 	return f, nil
 }
 
-// simplifiedFeatures encodes the areas or holes of st with geometries
-// simplified to tol degrees, reusing col's ids, bounds and times.
-func (s *Server) simplifiedFeatures(st *state, col *ogcCollection, layer string, tol float64) ([]ogcFeature, error) {
-	var buf bytes.Buffer
-	switch layer {
-	case "areas":
-		var scores []geo.AreaScore
-		areas := make([]geo.Area, len(s.areas))
-		copy(areas, s.areas)
-		for _, sc := range st.result.Areas {
-			if sc.Index < 0 {
-				continue
-			}
-			scores = append(scores, sc)
-			areas[sc.Index].Geometry = simplifyMultiPolygon(areas[sc.Index].Geometry, tol)
-		}
-		if err := export.WriteAreasGeoJSON(&buf, areas, scores); err != nil {
-			return nil, err
-		}
-	case "holes":
-		holes := make([]geo.Hole, len(st.result.Holes))
-		copy(holes, st.result.Holes)
-		for i := range holes {
-			holes[i].Geometry = simplifyMultiPolygon(holes[i].Geometry, tol)
-		}
-		if err := export.WriteHolesGeoJSON(&buf, holes); err != nil {
-			return nil, err
-		}
-	}
-	lines := featureLines(buf.Bytes())
-	if len(lines) != len(col.features) {
-		return nil, fmt.Errorf("api: %s simplified: %d features for %d", layer, len(lines), len(col.features))
-	}
-	out := make([]ogcFeature, len(lines))
-	for i, l := range lines {
+// simplifiedFeatures returns the areas or holes of col with geometries
+// simplified for zoom z, reusing col's ids, bounds and times, and each
+// feature's encoding for z when an earlier catalog made it.
+func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) ([]ogcFeature, error) {
+	tol := zoomTolerance(z)
+	res := c.st.result
+	out := make([]ogcFeature, len(col.features))
+	var buf []byte
+	for i := range col.features {
 		out[i] = col.features[i]
-		j, err := withFeatureID(l, out[i].id)
-		if err != nil {
-			return nil, err
+		slot := &out[i].zoom[z-minZoom]
+		if b := slot.Load(); b != nil {
+			out[i].json = *b
+			continue
 		}
-		out[i].json = j
+		var err error
+		switch layer {
+		case "areas":
+			sc := &res.Areas[col.leaf[i]]
+			a := c.areas[sc.Index]
+			a.Geometry = simplifyMultiPolygon(a.Geometry, tol)
+			buf, err = export.AreaFeature(buf[:0], export.WithID, sc, &a)
+		case "holes":
+			h := res.Holes[i]
+			h.Geometry = simplifyMultiPolygon(h.Geometry, tol)
+			buf = export.HoleFeature(buf[:0], export.WithID, &h)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("api: %s simplified: %w", layer, err)
+		}
+		b := bytes.Clone(buf)
+		slot.Store(&b)
+		out[i].json = b
 	}
 	return out, nil
 }
@@ -150,7 +149,7 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 		})
 		slices.Sort(cand)
 	}
-	w.WriteString(`{"type":"FeatureCollection","features":[`)
+	w.WriteString(layerHead)
 	n := 0
 	write := func(i int) {
 		switch layer {
@@ -163,11 +162,7 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 				return
 			}
 		}
-		if n > 0 {
-			w.WriteByte(',')
-		}
-		w.WriteByte('\n')
-		w.Write(feats[i].json)
+		writeFeatureLine(w, n == 0, feats[i].json)
 		n++
 	}
 	if useTree {
@@ -188,6 +183,6 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 			write(i)
 		}
 	}
-	w.WriteString("\n]}\n")
+	w.WriteString(layerTail)
 	return nil
 }

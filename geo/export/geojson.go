@@ -1,18 +1,23 @@
 package export
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 )
 
-// A collection writes a GeoJSON FeatureCollection, one feature a line.
+// A collection writes a GeoJSON FeatureCollection, one feature a line:
+// the features are those the per-feature encoders (AreaFeature,
+// HoleFeature, ...) append, joined.
 type collection struct {
 	*writer
 	n int
@@ -24,25 +29,13 @@ func newCollection(w io.Writer) *collection {
 	return c
 }
 
-// begin starts a feature: the caller writes the geometry, then props.
-func (c *collection) begin() {
+// next starts the line of the next feature, which the caller appends.
+func (c *collection) next() {
 	if c.n > 0 {
 		c.buf = append(c.buf, ',')
 	}
 	c.n++
-	c.str("\n" + `{"type":"Feature","geometry":`)
-}
-
-// props starts the feature's properties after its geometry.
-func (c *collection) props() *props {
-	c.str(`,"properties":{`)
-	return &props{w: c.writer}
-}
-
-// end closes a feature started with begin.
-func (c *collection) end() {
-	c.str("}")
-	c.maybeFlush()
+	c.buf = append(c.buf, '\n')
 }
 
 // close ends the collection and flushes.
@@ -54,66 +47,107 @@ func (c *collection) close() error {
 	return c.flush()
 }
 
-// props writes the members of a JSON object in the order they are given.
+// IDMember says whether a feature carries its identifier (an area's code,
+// a hole's or a team's ID) as the GeoJSON "id" member. The files leave it
+// out; the API's features have it, as OGC API - Features wants.
+type IDMember bool
+
+const (
+	NoID   IDMember = false
+	WithID IDMember = true
+)
+
+// featureHead starts a feature, up to its geometry's value.
+func featureHead(b []byte, withID IDMember, id string) []byte {
+	b = append(b, `{"type":"Feature",`...)
+	if withID {
+		b = append(b, `"id":`...)
+		b = appendID(b, id)
+		b = append(b, ',')
+	}
+	return append(b, `"geometry":`...)
+}
+
+// appendID appends id as a JSON string the way encoding/json writes it
+// (with <, > and & escaped), as the API has always written identifiers.
+func appendID(b []byte, id string) []byte {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(id) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, id...)
+	return append(b, '"')
+}
+
+// props appends the members of a JSON object to b in the order they are
+// given.
 type props struct {
-	w *writer
+	b []byte
 	n int
+}
+
+// startProps ends a feature's geometry and opens its properties.
+func startProps(b []byte) *props {
+	return &props{b: append(b, `,"properties":{`...)}
 }
 
 func (p *props) key(k string) {
 	if p.n > 0 {
-		p.w.buf = append(p.w.buf, ',')
+		p.b = append(p.b, ',')
 	}
 	p.n++
-	p.w.buf = appendString(p.w.buf, k)
-	p.w.buf = append(p.w.buf, ':')
+	p.b = appendString(p.b, k)
+	p.b = append(p.b, ':')
 }
 
 func (p *props) str(k, v string) {
 	p.key(k)
-	p.w.buf = appendString(p.w.buf, v)
+	p.b = appendString(p.b, v)
 }
 
 func (p *props) int(k string, v int64) {
 	p.key(k)
-	p.w.buf = strconv.AppendInt(p.w.buf, v, 10)
+	p.b = strconv.AppendInt(p.b, v, 10)
 }
 
 func (p *props) num(k string, v float64) {
 	p.key(k)
-	p.w.buf = appendNum(p.w.buf, v, precValue)
+	p.b = appendNum(p.b, v, precValue)
 }
 
 func (p *props) coord(k string, v float64) {
 	p.key(k)
-	p.w.buf = appendNum(p.w.buf, v, precCoord)
+	p.b = appendNum(p.b, v, precCoord)
 }
 
 func (p *props) bool(k string, v bool) {
 	p.key(k)
-	p.w.buf = strconv.AppendBool(p.w.buf, v)
+	p.b = strconv.AppendBool(p.b, v)
 }
 
 // time writes t in RFC 3339 (UTC), or null when t is zero.
 func (p *props) time(k string, t time.Time) {
 	p.key(k)
 	if t.IsZero() {
-		p.w.str("null")
+		p.b = append(p.b, "null"...)
 		return
 	}
-	p.w.buf = appendString(p.w.buf, t.UTC().Format(time.RFC3339))
+	p.b = appendString(p.b, t.UTC().Format(time.RFC3339))
 }
 
 func (p *props) strs(k string, vs []string) {
 	p.key(k)
-	p.w.buf = append(p.w.buf, '[')
+	p.b = append(p.b, '[')
 	for i, v := range vs {
 		if i > 0 {
-			p.w.buf = append(p.w.buf, ',')
+			p.b = append(p.b, ',')
 		}
-		p.w.buf = appendString(p.w.buf, v)
+		p.b = appendString(p.b, v)
 	}
-	p.w.buf = append(p.w.buf, ']')
+	p.b = append(p.b, ']')
 }
 
 // any writes v converted as WriteSummaryJSON does, on one line.
@@ -123,11 +157,12 @@ func (p *props) any(k string, v any) error {
 		return fmt.Errorf("export: property %q: %w", k, err)
 	}
 	p.key(k)
-	p.w.buf = appendPlain(p.w.buf, t, false, 0)
+	p.b = appendPlain(p.b, t, false, 0)
 	return nil
 }
 
-func (p *props) close() { p.w.buf = append(p.w.buf, '}') }
+// end closes the properties and the feature, and returns the bytes.
+func (p *props) end() []byte { return append(p.b, "}}"...) }
 
 // appendRing appends r as [[lon,lat],...].
 func appendRing(b []byte, r orb.Ring) []byte {
@@ -210,10 +245,8 @@ func carrierKeys(c geo.Carrier) [5]string {
 
 // WriteAreasGeoJSON writes a FeatureCollection with one feature per score
 // of an input area (Index >= 0; roll-ups have no geometry and are left
-// out), its geometry from areas[score.Index] and its figures as flat
-// properties that QGIS can style: the area's identity, report counts,
-// per-carrier figures (viettel_reports, …), holes, affected people, team
-// reach and priority, then the area's own input properties.
+// out), its geometry from areas[score.Index]: each feature is
+// AreaFeature's.
 func WriteAreasGeoJSON(w io.Writer, areas []geo.Area, scores []geo.AreaScore) error {
 	c := newCollection(w)
 	for i := range scores {
@@ -224,64 +257,78 @@ func WriteAreasGeoJSON(w io.Writer, areas []geo.Area, scores []geo.AreaScore) er
 		if s.Index >= len(areas) {
 			return fmt.Errorf("export: area score %q has index %d, but there are %d areas", s.Code, s.Index, len(areas))
 		}
-		a := &areas[s.Index]
-		c.begin()
-		c.buf = appendGeometry(c.buf, a.Geometry)
-		p := c.props()
-		p.str("code", s.Code)
-		p.str("name", s.Name)
-		p.str("parent_code", s.ParentCode)
-		p.str("level", s.Level.String())
-		p.str("vintage", a.Vintage)
-		p.int("population", s.Population)
-		p.int("households", s.Households)
-		p.bool("households_estimated", s.HouseholdsEstimated)
-		p.num("land_km2", s.LandKm2)
-		p.int("reports", int64(s.Reports))
-		p.int("weak", int64(s.Weak))
-		p.num("weak_share", s.WeakShare)
-		p.num("weak_low", s.WeakLow)
-		for _, cr := range geo.Carriers {
-			k := carrierKeys(cr)
-			st := carrierStats(s.Carriers, cr)
-			p.int(k[0], int64(st.Reports))
-			p.int(k[1], int64(st.Weak))
-			p.num(k[2], st.WeakLow)
-			p.num(k[3], st.HoleShare)
-			p.num(k[4], st.MedianSignalDBm)
+		c.next()
+		var err error
+		if c.buf, err = AreaFeature(c.buf, NoID, s, &areas[s.Index]); err != nil {
+			return err
 		}
-		p.num("hole_km2", s.HoleKm2)
-		p.num("hole_share", s.HoleShare)
-		p.num("dead_km2", s.DeadKm2)
-		p.num("dead_share", s.DeadShare)
-		p.num("population_affected", s.PopulationAffected)
-		p.num("households_affected", s.HouseholdsAffected)
-		p.int("teams", int64(s.Reach.Teams))
-		p.int("members", int64(s.Reach.Members))
-		p.num("members_per_1000_households", s.Reach.MembersPer1000HH)
-		p.int("households_reached", s.Reach.HouseholdsReached)
-		p.num("reached_share", s.Reach.ReachedShare)
-		p.num("nearest_team_km", s.Reach.NearestTeamKm)
-		p.bool("reach_low", s.Reach.Low)
-		p.str("action", string(s.Action))
-		p.num("priority", s.Priority)
-		p.int("rank", int64(s.Rank))
-		keys := make([]string, 0, len(a.Props))
-		for k := range a.Props {
-			if !areaKeys[k] {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := p.any(k, a.Props[k]); err != nil {
-				return err
-			}
-		}
-		p.close()
-		c.end()
+		c.maybeFlush()
 	}
 	return c.close()
+}
+
+// AreaFeature appends area a with its score s as one GeoJSON Feature on
+// one line: a's geometry, and as flat properties that QGIS can style the
+// area's identity, report counts, per-carrier figures (viettel_reports,
+// …), holes, affected people, team reach and priority, then the area's
+// own input properties. It fails, appending nothing, when an input
+// property has a value JSON cannot hold.
+func AreaFeature(b []byte, withID IDMember, s *geo.AreaScore, a *geo.Area) ([]byte, error) {
+	n := len(b)
+	b = featureHead(b, withID, s.Code)
+	b = appendGeometry(b, a.Geometry)
+	p := startProps(b)
+	p.str("code", s.Code)
+	p.str("name", s.Name)
+	p.str("parent_code", s.ParentCode)
+	p.str("level", s.Level.String())
+	p.str("vintage", a.Vintage)
+	p.int("population", s.Population)
+	p.int("households", s.Households)
+	p.bool("households_estimated", s.HouseholdsEstimated)
+	p.num("land_km2", s.LandKm2)
+	p.int("reports", int64(s.Reports))
+	p.int("weak", int64(s.Weak))
+	p.num("weak_share", s.WeakShare)
+	p.num("weak_low", s.WeakLow)
+	for _, cr := range geo.Carriers {
+		k := carrierKeys(cr)
+		st := carrierStats(s.Carriers, cr)
+		p.int(k[0], int64(st.Reports))
+		p.int(k[1], int64(st.Weak))
+		p.num(k[2], st.WeakLow)
+		p.num(k[3], st.HoleShare)
+		p.num(k[4], st.MedianSignalDBm)
+	}
+	p.num("hole_km2", s.HoleKm2)
+	p.num("hole_share", s.HoleShare)
+	p.num("dead_km2", s.DeadKm2)
+	p.num("dead_share", s.DeadShare)
+	p.num("population_affected", s.PopulationAffected)
+	p.num("households_affected", s.HouseholdsAffected)
+	p.int("teams", int64(s.Reach.Teams))
+	p.int("members", int64(s.Reach.Members))
+	p.num("members_per_1000_households", s.Reach.MembersPer1000HH)
+	p.int("households_reached", s.Reach.HouseholdsReached)
+	p.num("reached_share", s.Reach.ReachedShare)
+	p.num("nearest_team_km", s.Reach.NearestTeamKm)
+	p.bool("reach_low", s.Reach.Low)
+	p.str("action", string(s.Action))
+	p.num("priority", s.Priority)
+	p.int("rank", int64(s.Rank))
+	keys := make([]string, 0, len(a.Props))
+	for k := range a.Props {
+		if !areaKeys[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := p.any(k, a.Props[k]); err != nil {
+			return p.b[:n], err
+		}
+	}
+	return p.end(), nil
 }
 
 // carrierStats finds c's figures; an area without them has zero reports
@@ -296,11 +343,13 @@ func carrierStats(cs []geo.CarrierStats, c geo.Carrier) geo.CarrierStats {
 }
 
 // WriteHolesGeoJSON writes a FeatureCollection with one feature per hole
-// or dead zone (carrier "all"), in the given order.
+// or dead zone (carrier "all"), in the given order: each is HoleFeature's.
 func WriteHolesGeoJSON(w io.Writer, holes []geo.Hole) error {
 	c := newCollection(w)
 	for i := range holes {
-		writeHole(c, &holes[i])
+		c.next()
+		c.buf = HoleFeature(c.buf, NoID, &holes[i])
+		c.maybeFlush()
 	}
 	return c.close()
 }
@@ -311,10 +360,13 @@ func WriteGapsGeoJSON(w io.Writer, holes []geo.Hole) error {
 	return WriteHolesGeoJSON(w, holes)
 }
 
-func writeHole(c *collection, h *geo.Hole) {
-	c.begin()
-	c.buf = appendGeometry(c.buf, h.Geometry)
-	p := c.props()
+// HoleFeature appends hole or dead zone h as one GeoJSON Feature on one
+// line: its outline, and its figures, times, centroid and areas as flat
+// properties.
+func HoleFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
+	b = featureHead(b, withID, h.ID)
+	b = appendGeometry(b, h.Geometry)
+	p := startProps(b)
 	p.str("id", h.ID)
 	p.str("carrier", h.Carrier.String())
 	p.int("rank", int64(h.Rank))
@@ -338,8 +390,7 @@ func writeHole(c *collection, h *geo.Hole) {
 	codes, names := areaLists(h.Areas)
 	p.strs("area_codes", codes)
 	p.strs("area_names", names)
-	p.close()
-	c.end()
+	return p.end()
 }
 
 func areaLists(refs []geo.AreaRef) (codes, names []string) {
@@ -351,56 +402,112 @@ func areaLists(refs []geo.AreaRef) (codes, names []string) {
 	return codes, names
 }
 
-// WriteTeamsGeoJSON writes a FeatureCollection with one Point feature per
-// team at its base (a null geometry when the input gave no location).
+// WriteTeamsGeoJSON writes a FeatureCollection with one feature per team:
+// each is TeamFeature's.
 func WriteTeamsGeoJSON(w io.Writer, teams []geo.TeamOut) error {
 	c := newCollection(w)
 	for i := range teams {
-		t := &teams[i]
-		c.begin()
-		if t.HasLocation {
-			c.str(`{"type":"Point","coordinates":`)
-			c.buf = appendPoint(c.buf, orb.Point{t.Lon, t.Lat})
-			c.str("}")
-		} else {
-			c.str("null")
-		}
-		p := c.props()
-		p.str("id", t.ID)
-		p.str("name", t.Name)
-		p.str("area_code", t.AreaCode)
-		p.str("area_name", t.AreaName)
-		p.int("members", int64(t.Members))
-		p.int("households_reached", t.HouseholdsReached)
-		p.close()
-		c.end()
+		c.next()
+		c.buf = TeamFeature(c.buf, NoID, &teams[i])
+		c.maybeFlush()
 	}
 	return c.close()
 }
 
+// TeamFeature appends team t as one GeoJSON Feature on one line: a Point
+// at its base (a null geometry when the input gave no location) with its
+// name, area, members and households reached.
+func TeamFeature(b []byte, withID IDMember, t *geo.TeamOut) []byte {
+	b = featureHead(b, withID, t.ID)
+	if t.HasLocation {
+		b = append(b, `{"type":"Point","coordinates":`...)
+		b = appendPoint(b, orb.Point{t.Lon, t.Lat})
+		b = append(b, '}')
+	} else {
+		b = append(b, "null"...)
+	}
+	p := startProps(b)
+	p.str("id", t.ID)
+	p.str("name", t.Name)
+	p.str("area_code", t.AreaCode)
+	p.str("area_name", t.AreaName)
+	p.int("members", int64(t.Members))
+	p.int("households_reached", t.HouseholdsReached)
+	return p.end()
+}
+
 // WriteCellsGeoJSON writes a FeatureCollection with one hexagon per
-// carrier and H3 cell with reports.
+// carrier and H3 cell with reports: each is CellFeature's.
 func WriteCellsGeoJSON(w io.Writer, cells []geo.CellStat) error {
 	c := newCollection(w)
 	for i := range cells {
-		s := &cells[i]
-		c.begin()
-		c.str(`{"type":"Polygon","coordinates":[`)
-		c.buf = appendRing(c.buf, index.CellBoundary(s.Cell))
-		c.str("]}")
-		p := c.props()
-		p.str("h3", index.CellString(s.Cell))
-		p.int("resolution", int64(index.CellResolution(s.Cell)))
-		p.str("carrier", s.Carrier.String())
-		p.int("reports", int64(s.Reports))
-		p.int("weak", int64(s.Weak))
-		p.num("weak_low", s.WeakLow)
-		p.int("reporters", int64(s.Reporters))
-		p.int("days", int64(s.Days))
-		p.num("median_signal_dbm", s.MedianSignalDBm)
-		p.int("children", int64(s.Children))
-		p.close()
-		c.end()
+		c.next()
+		c.buf = CellFeature(c.buf, &cells[i])
+		c.maybeFlush()
 	}
 	return c.close()
+}
+
+// CellFeature appends one carrier's figures in one H3 cell as a GeoJSON
+// Feature on one line: the cell's hexagon, its index and resolution, and
+// its report counts.
+func CellFeature(b []byte, s *geo.CellStat) []byte {
+	b = featureHead(b, NoID, "")
+	b = append(b, `{"type":"Polygon","coordinates":[`...)
+	b = appendRing(b, index.CellBoundary(s.Cell))
+	b = append(b, "]}"...)
+	p := startProps(b)
+	p.str("h3", index.CellString(s.Cell))
+	p.int("resolution", int64(index.CellResolution(s.Cell)))
+	p.str("carrier", s.Carrier.String())
+	p.int("reports", int64(s.Reports))
+	p.int("weak", int64(s.Weak))
+	p.num("weak_low", s.WeakLow)
+	p.int("reporters", int64(s.Reporters))
+	p.int("days", int64(s.Days))
+	p.num("median_signal_dbm", s.MedianSignalDBm)
+	p.int("children", int64(s.Children))
+	return p.end()
+}
+
+// ReportFeature appends report id as a GeoJSON Feature on one line: a
+// Point with the id as the feature's id and a property, the time, the
+// carrier, the technology, the levels measured and whether it is weak.
+// Coordinates and levels are written as they were given. Reporters are
+// never written.
+func ReportFeature(b []byte, id string, o *geo.Obs) []byte {
+	b = append(b, `{"type":"Feature","id":`...)
+	b = appendID(b, id)
+	b = append(b, `,"geometry":{"type":"Point","coordinates":[`...)
+	b = strconv.AppendFloat(b, o.Lon, 'f', -1, 64)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, o.Lat, 'f', -1, 64)
+	b = append(b, `]},"properties":{"id":`...)
+	b = appendID(b, id)
+	b = append(b, `,"observed_at":"`...)
+	b = time.Unix(o.At, 0).UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","carrier":"`...)
+	b = append(b, o.Carrier.String()...)
+	b = append(b, `","tech":"`...)
+	b = append(b, o.Tech.String()...)
+	b = append(b, `","signal_dbm":`...)
+	b = appendFloat32(b, o.SignalDBm)
+	b = append(b, `,"download_mbps":`...)
+	b = appendFloat32(b, o.DownMbps)
+	b = append(b, `,"no_service":`...)
+	b = strconv.AppendBool(b, o.Flags&geo.FlagNoService != 0)
+	b = append(b, `,"source":"`...)
+	b = append(b, o.Source.String()...)
+	b = append(b, `","weak":`...)
+	b = strconv.AppendBool(b, o.Flags&geo.FlagWeak != 0)
+	return append(b, "}}"...)
+}
+
+// appendFloat32 appends v as a JSON number in its shortest float32 form,
+// or null when it is NaN or infinite.
+func appendFloat32(b []byte, v float32) []byte {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, float64(v), 'f', -1, 32)
 }

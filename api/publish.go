@@ -1,0 +1,404 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/export"
+	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
+)
+
+// Publishing an analysis is encoding what the layers and the OGC API serve
+// from it: every feature once, as the bytes a response joins (see ogc.go).
+// After a report most of that is what the previous analysis had, so a
+// publication starts from the previous one: report features are appended
+// (reports are only ever added), an area, hole or team feature is encoded
+// again only when its value differs from the one it had, and every other
+// feature keeps its bytes, its bounds and its simplified encodings.
+// Whole layers, and their gzip, are joined from those bytes when first
+// asked for (see wholelayer.go).
+
+// publish makes next, a new analysis, the state served. prev is the state
+// published before it (nil for none): next's features are encoded from
+// prev's as described above. Publications are serialised; next must not
+// be shared before this returns. The reports of next extend prev's when
+// they begin with them; when they do not, the reports are encoded anew.
+func (s *Server) publish(prev, next *state) error {
+	s.ogc.mu.Lock()
+	defer s.ogc.mu.Unlock()
+	var pc *ogcCatalog
+	if prev != nil {
+		pc = prev.cat
+	}
+	cat, err := s.buildCatalog(pc, next)
+	if err != nil {
+		return err
+	}
+	next.cat = cat
+	s.cur.store(next)
+	return nil
+}
+
+// publishStats counts the features a publication encoded, by collection.
+type publishStats struct{ areas, holes, teams, reports int }
+
+func (p publishStats) total() int { return p.areas + p.holes + p.teams + p.reports }
+
+// buildCatalog encodes st's collections, reusing prev's features where
+// they did not change (prev nil: everything is encoded).
+func (s *Server) buildCatalog(prev *ogcCatalog, st *state) (*ogcCatalog, error) {
+	c := &ogcCatalog{st: st, areas: s.areas, cols: map[string]*ogcCollection{}, bodies: newLayerBodies(), shared: &s.ogc}
+	for _, info := range ogcCollectionInfo {
+		var p *ogcCollection
+		var pst *state
+		if prev != nil {
+			p, pst = prev.cols[info.id], prev.st
+		}
+		var col *ogcCollection
+		var err error
+		switch info.id {
+		case "areas":
+			if prev != nil && !sameSlice(prev.areas, s.areas) {
+				p = nil // other boundaries: nothing to reuse
+			}
+			col, err = s.publishAreas(p, pst, st.result, &c.stats)
+		case "holes":
+			col = publishHoles(p, pst, st.result, &c.stats)
+		case "teams":
+			col = publishTeams(p, pst, st.result, &c.stats)
+		case "reports":
+			col = publishReports(p, pst, st, &c.stats)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("api: publish %s: %w", info.id, err)
+		}
+		col.id, col.title, col.description = info.id, info.title, info.description
+		c.cols[info.id] = col
+	}
+	return c, nil
+}
+
+// sameSlice reports whether a and b are the same slice of the same array.
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
+// share gives col prev's index, bounds and extent: col has the same
+// features as prev, in the same places, though some may be re-encoded.
+func (col *ogcCollection) share(prev *ogcCollection) {
+	col.ids, col.tree = prev.ids, prev.tree
+	col.bbox, col.hasBBox, col.allGeom = prev.bbox, prev.hasBBox, prev.allGeom
+	col.first, col.last = prev.first, prev.last
+}
+
+// index builds col's id index, R-tree, bounds and time extent from its
+// features.
+func (col *ogcCollection) index() {
+	col.tree = &rtree.RTreeG[int32]{}
+	col.ids = &idIndex{m: make(map[string]int32, len(col.features))}
+	col.allGeom = true
+	col.hasBBox = false
+	col.first, col.last = math.MaxInt64, math.MinInt64
+	for i := range col.features {
+		col.add(i)
+	}
+}
+
+// add takes feature i into col's index, bounds and extent; the caller
+// owns col.tree and col.ids.
+func (col *ogcCollection) add(i int) {
+	f := &col.features[i]
+	col.ids.m[f.id] = int32(i)
+	if f.hasGeom {
+		col.tree.Insert(f.bound.Min, f.bound.Max, int32(i))
+		if col.hasBBox {
+			col.bbox = col.bbox.Union(f.bound)
+		} else {
+			col.bbox, col.hasBBox = f.bound, true
+		}
+	} else {
+		col.allGeom = false
+	}
+	if f.from != math.MinInt64 {
+		col.first = min(col.first, f.from)
+	}
+	if f.to != math.MaxInt64 {
+		col.last = max(col.last, f.to)
+	}
+}
+
+// publishAreas encodes the leaf areas of res; with prev (of state pst,
+// over the same boundaries) an area whose score is unchanged keeps its
+// feature. The areas come in the same order each time.
+func (s *Server) publishAreas(prev *ogcCollection, pst *state, res *geo.Result, n *publishStats) (*ogcCollection, error) {
+	col := &ogcCollection{}
+	for i := range res.Areas {
+		if res.Areas[i].Index >= 0 {
+			col.leaf = append(col.leaf, i)
+		}
+	}
+	reuse := prev != nil && slices.Equal(prev.leaf, col.leaf)
+	for _, i := range col.leaf {
+		if !reuse {
+			break
+		}
+		a, b := &pst.result.Areas[i], &res.Areas[i]
+		reuse = a.Index == b.Index && a.Code == b.Code
+	}
+	col.features = make([]ogcFeature, len(col.leaf))
+	if reuse {
+		copy(col.features, prev.features)
+		col.share(prev)
+	}
+	var buf []byte
+	for k, i := range col.leaf {
+		sc := &res.Areas[i]
+		if reuse && sameScore(&pst.result.Areas[i], sc) {
+			continue
+		}
+		a := &s.areas[sc.Index]
+		var err error
+		if buf, err = export.AreaFeature(buf[:0], export.WithID, sc, a); err != nil {
+			return nil, err
+		}
+		n.areas++
+		col.features[k] = ogcFeature{id: sc.Code, bound: a.Geometry.Bound(), hasGeom: true,
+			from: math.MinInt64, to: math.MaxInt64, json: bytes.Clone(buf), zoom: new(zoomCache)}
+	}
+	if !reuse {
+		col.index()
+	}
+	return col, nil
+}
+
+// publishHoles encodes the holes of res; a hole of prev (of state pst)
+// with the same ID and the same value keeps its feature.
+func publishHoles(prev *ogcCollection, pst *state, res *geo.Result, n *publishStats) *ogcCollection {
+	col := &ogcCollection{timed: true, features: make([]ogcFeature, len(res.Holes))}
+	same := prev != nil && len(prev.features) == len(res.Holes)
+	var buf []byte
+	for i := range res.Holes {
+		h := &res.Holes[i]
+		if prev != nil {
+			if j, ok := prev.find(h.ID); ok && sameHole(&pst.result.Holes[j], h) {
+				col.features[i] = prev.features[j]
+				same = same && j == i
+				continue
+			}
+		}
+		same = false
+		buf = export.HoleFeature(buf[:0], export.WithID, h)
+		n.holes++
+		col.features[i] = ogcFeature{id: h.ID, bound: h.Geometry.Bound(), hasGeom: true, key: int32(h.Carrier),
+			from: unixOr(h.FirstObserved, math.MinInt64), to: unixOr(h.LastObserved, math.MaxInt64),
+			json: bytes.Clone(buf), zoom: new(zoomCache)}
+	}
+	if same {
+		col.share(prev)
+	} else {
+		col.index()
+	}
+	return col
+}
+
+// publishTeams encodes the teams of res; a team of prev (of state pst)
+// with the same ID and the same value keeps its feature.
+func publishTeams(prev *ogcCollection, pst *state, res *geo.Result, n *publishStats) *ogcCollection {
+	col := &ogcCollection{features: make([]ogcFeature, len(res.Teams))}
+	same := prev != nil && len(prev.features) == len(res.Teams)
+	var buf []byte
+	for i := range res.Teams {
+		t := &res.Teams[i]
+		if prev != nil {
+			if j, ok := prev.find(t.ID); ok && pst.result.Teams[j] == *t {
+				col.features[i] = prev.features[j]
+				same = same && j == i
+				continue
+			}
+		}
+		same = false
+		buf = export.TeamFeature(buf[:0], export.WithID, t)
+		n.teams++
+		f := ogcFeature{id: t.ID, from: math.MinInt64, to: math.MaxInt64, json: bytes.Clone(buf)}
+		if t.HasLocation {
+			f.bound, f.hasGeom = orb.Point{t.Lon, t.Lat}.Bound(), true
+		}
+		col.features[i] = f
+	}
+	if same {
+		col.share(prev)
+	} else {
+		col.index()
+	}
+	return col
+}
+
+// reportLog is the storage a reports collection grows into, shared by the
+// collections of successive publications: the features array (appended
+// to in place while it has room), the bytes of the features, and the id
+// index. Only the publisher (under ogcCache.mu) touches it.
+type reportLog struct {
+	// n is the length of the longest collection over the log: a
+	// collection of n features may grow in place, a shorter one may not.
+	n   int
+	ids *idIndex
+	// buf has room for the bytes of the next features.
+	buf []byte
+}
+
+// reportLogRoom is the least room left in a reportLog's buffer before a
+// feature is appended to it: more than the longest report feature (IDs
+// are at most 128 bytes, escaped at most six times over, twice).
+const reportLogRoom = 4 << 10
+
+// publishReports encodes the reports of st: the features of prev (of state
+// pst) and those of the reports added since, when st's reports begin with
+// pst's; all of them otherwise.
+func publishReports(prev *ogcCollection, pst *state, st *state, n *publishStats) *ogcCollection {
+	if prev == nil || prev.log.n != len(prev.features) || !extendsReports(pst, st) {
+		col := &ogcCollection{timed: true, allGeom: true, first: math.MaxInt64, last: math.MinInt64,
+			tree: &rtree.RTreeG[int32]{},
+			log:  &reportLog{ids: &idIndex{m: make(map[string]int32, len(st.obs))}, buf: make([]byte, 0, len(st.obs)*300+reportLogRoom)}}
+		// Room for the reports to come, so that the first ones do not
+		// copy the array (at 1M reports, 130 MB).
+		col.features = make([]ogcFeature, 0, len(st.obs)+len(st.obs)/8+1024)
+		col.ids = col.log.ids
+		col.appendReports(st, 0, n)
+		return col
+	}
+	col := *prev
+	if len(st.obs) > len(prev.features) {
+		col.tree = prev.tree.Copy() // copy on write: prev's readers are not disturbed
+		col.appendReports(st, len(prev.features), n)
+	}
+	return &col
+}
+
+// appendReports encodes st's reports from the from-th on into col.
+func (col *ogcCollection) appendReports(st *state, from int, n *publishStats) {
+	l := col.log
+	ids := col.ids
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
+	for i := from; i < len(st.obs); i++ {
+		o := &st.obs[i]
+		if cap(l.buf)-len(l.buf) < reportLogRoom {
+			l.buf = make([]byte, 0, 256<<10)
+		}
+		start := len(l.buf)
+		l.buf = export.ReportFeature(l.buf, st.ids[i], o)
+		col.features = append(col.features, ogcFeature{id: st.ids[i], bound: orb.Point{o.Lon, o.Lat}.Bound(),
+			hasGeom: true, from: o.At, to: o.At, key: o.Area, json: l.buf[start:len(l.buf):len(l.buf)]})
+		col.add(i)
+		n.reports++
+	}
+	l.n = len(col.features)
+}
+
+// extendsReports reports whether the reports of st begin with those of
+// prev. The server's reports are append-only, so the same arrays hold
+// the same reports; other arrays are compared.
+func extendsReports(prev, st *state) bool {
+	m := len(prev.obs)
+	if len(st.obs) < m || len(st.ids) < m || len(prev.ids) != m {
+		return false
+	}
+	if sameSlice(prev.ids, st.ids[:m]) && sameSlice(prev.obs, st.obs[:m]) {
+		return true
+	}
+	for i := range m {
+		if prev.ids[i] != st.ids[i] || !sameObs(&prev.obs[i], &st.obs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// idIndex finds a feature by its id. The reports collections of
+// successive publications share one, to which ids are only added; a
+// position found is checked against the asking collection's features.
+type idIndex struct {
+	mu sync.RWMutex
+	m  map[string]int32
+}
+
+// find returns the position of the feature with the given id.
+func (col *ogcCollection) find(id string) (int, bool) {
+	col.ids.mu.RLock()
+	i, ok := col.ids.m[id]
+	col.ids.mu.RUnlock()
+	if !ok || int(i) >= len(col.features) || col.features[i].id != id {
+		return 0, false
+	}
+	return int(i), true
+}
+
+// Values compared between analyses. Numbers are compared by their bits,
+// so that an unknown (NaN) figure equals itself; a compare that says
+// "changed" when nothing did only costs an encoding.
+
+func sameFloat(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+
+func sameObs(a, b *geo.Obs) bool {
+	return sameFloat(a.Lon, b.Lon) && sameFloat(a.Lat, b.Lat) && a.At == b.At &&
+		math.Float32bits(a.SignalDBm) == math.Float32bits(b.SignalDBm) &&
+		math.Float32bits(a.DownMbps) == math.Float32bits(b.DownMbps) &&
+		a.Reporter == b.Reporter && a.Area == b.Area && a.Carrier == b.Carrier && a.Tech == b.Tech &&
+		a.Source == b.Source && a.Flags == b.Flags
+}
+
+func sameScore(a, b *geo.AreaScore) bool {
+	return a.Code == b.Code && a.Name == b.Name && a.ParentCode == b.ParentCode && a.Level == b.Level &&
+		a.Vintage == b.Vintage && sameFloat(a.ObservedShare, b.ObservedShare) && a.Index == b.Index && a.Children == b.Children && sameFloat(a.LandKm2, b.LandKm2) &&
+		a.Population == b.Population && a.Households == b.Households &&
+		a.HouseholdsEstimated == b.HouseholdsEstimated && a.Reports == b.Reports && a.Weak == b.Weak &&
+		sameFloat(a.WeakShare, b.WeakShare) && sameFloat(a.WeakLow, b.WeakLow) &&
+		slices.EqualFunc(a.Carriers, b.Carriers, sameCarrierStats) &&
+		sameFloat(a.HoleKm2, b.HoleKm2) && sameFloat(a.HoleShare, b.HoleShare) &&
+		sameFloat(a.DeadKm2, b.DeadKm2) && sameFloat(a.DeadShare, b.DeadShare) &&
+		sameFloat(a.PopulationAffected, b.PopulationAffected) && sameFloat(a.HouseholdsAffected, b.HouseholdsAffected) &&
+		sameReach(&a.Reach, &b.Reach) && a.Action == b.Action && sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank
+}
+
+func sameCarrierStats(a, b geo.CarrierStats) bool {
+	return a.Carrier == b.Carrier && a.Reports == b.Reports && a.Weak == b.Weak &&
+		sameFloat(a.WeakShare, b.WeakShare) && sameFloat(a.WeakLow, b.WeakLow) &&
+		sameFloat(a.MedianSignalDBm, b.MedianSignalDBm) && sameFloat(a.HoleKm2, b.HoleKm2) &&
+		sameFloat(a.HoleShare, b.HoleShare) && sameFloat(a.ObservedShare, b.ObservedShare)
+}
+
+func sameReach(a, b *geo.TeamReach) bool {
+	return a.Teams == b.Teams && a.Members == b.Members && sameFloat(a.MembersPer1000HH, b.MembersPer1000HH) &&
+		a.HouseholdsReached == b.HouseholdsReached && sameFloat(a.ReachedShare, b.ReachedShare) &&
+		sameFloat(a.NearestTeamKm, b.NearestTeamKm) && a.Low == b.Low
+}
+
+func sameHole(a, b *geo.Hole) bool {
+	return a.ID == b.ID && a.Carrier == b.Carrier && sameGeometry(a.Geometry, b.Geometry) &&
+		a.Centroid == b.Centroid && sameFloat(a.AreaKm2, b.AreaKm2) && a.Cells == b.Cells &&
+		slices.Equal(a.CellIDs, b.CellIDs) && slices.EqualFunc(a.Areas, b.Areas, sameAreaRef) &&
+		sameFloat(a.Population, b.Population) && sameFloat(a.Households, b.Households) &&
+		a.Reports == b.Reports && a.Weak == b.Weak && a.Reporters == b.Reporters &&
+		sameFloat(a.WeakShare, b.WeakShare) && sameFloat(a.WeakLow, b.WeakLow) &&
+		sameFloat(a.MedianSignalDBm, b.MedianSignalDBm) &&
+		a.FirstObserved.Equal(b.FirstObserved) && a.LastObserved.Equal(b.LastObserved) &&
+		sameFloat(a.Severity, b.Severity) && sameFloat(a.Confidence, b.Confidence) &&
+		sameFloat(a.ProbWeak, b.ProbWeak) && sameFloat(a.Share05, b.Share05) && sameFloat(a.Share95, b.Share95) &&
+		sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank
+}
+
+func sameAreaRef(a, b geo.AreaRef) bool {
+	return a.Code == b.Code && a.Name == b.Name && sameFloat(a.Km2, b.Km2)
+}
+
+func sameGeometry(a, b orb.MultiPolygon) bool {
+	return slices.EqualFunc(a, b, func(p, q orb.Polygon) bool {
+		return slices.EqualFunc(p, q, func(r, s orb.Ring) bool { return slices.Equal(r, s) })
+	})
+}

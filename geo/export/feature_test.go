@@ -1,0 +1,150 @@
+package export
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/gapmap/gapmap/geo"
+)
+
+// collectionOf joins features as the collection writers do.
+func collectionOf(features [][]byte) []byte {
+	b := []byte(`{"type":"FeatureCollection","features":[`)
+	for i, f := range features {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+		b = append(b, f...)
+	}
+	if len(features) > 0 {
+		b = append(b, '\n')
+	}
+	return append(b, "]}\n"...)
+}
+
+// TestCollectionsAreJoinsOfFeatures: each GeoJSON file is its features,
+// encoded one at a time, joined.
+func TestCollectionsAreJoinsOfFeatures(t *testing.T) {
+	out := outputs(t)
+	var areas, holes, teams, cells [][]byte
+	as := fixtureAreas()
+	for _, s := range fixtureScores() {
+		if s.Index >= 0 {
+			f, err := AreaFeature(nil, NoID, &s, &as[s.Index])
+			if err != nil {
+				t.Fatal(err)
+			}
+			areas = append(areas, f)
+		}
+	}
+	for _, h := range fixtureHoles() {
+		holes = append(holes, HoleFeature(nil, NoID, &h))
+	}
+	for _, tm := range fixtureTeams() {
+		teams = append(teams, TeamFeature(nil, NoID, &tm))
+	}
+	for _, c := range fixtureCells() {
+		cells = append(cells, CellFeature(nil, &c))
+	}
+	for name, fs := range map[string][][]byte{"areas.geojson": areas, "holes.geojson": holes, "teams.geojson": teams, "cells.geojson": cells} {
+		if got := collectionOf(fs); !bytes.Equal(got, out[name]) {
+			t.Errorf("%s: the joined features differ from the file:\n%s\nwant\n%s", name, got, out[name])
+		}
+	}
+	if got := collectionOf(nil); !bytes.Equal(got, mustWrite(t, func(b *bytes.Buffer) error { return WriteHolesGeoJSON(b, nil) })) {
+		t.Errorf("empty collection %q", got)
+	}
+}
+
+func mustWrite(t *testing.T, write func(*bytes.Buffer) error) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestFeatureID: WithID adds the identifier as the feature's id member
+// and changes nothing else; appending keeps what was there.
+func TestFeatureID(t *testing.T) {
+	as, ss, hs, ts := fixtureAreas(), fixtureScores(), fixtureHoles(), fixtureTeams()
+	cases := []struct {
+		name, id string
+		enc      func(b []byte, id IDMember) []byte
+	}{
+		{"area", ss[0].Code, func(b []byte, id IDMember) []byte {
+			b, err := AreaFeature(b, id, &ss[0], &as[ss[0].Index])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}},
+		{"hole", hs[1].ID, func(b []byte, id IDMember) []byte { return HoleFeature(b, id, &hs[1]) }},
+		{"team", ts[0].ID, func(b []byte, id IDMember) []byte { return TeamFeature(b, id, &ts[0]) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := tc.enc(nil, NoID)
+			with := tc.enc([]byte("prefix"), WithID)
+			if !bytes.HasPrefix(with, []byte("prefix")) {
+				t.Fatalf("the bytes appended to are lost: %.40s", with)
+			}
+			with = with[len("prefix"):]
+			q, _ := json.Marshal(tc.id)
+			member := `"id":` + string(q) + `,`
+			head := `{"type":"Feature",`
+			if want := head + member + string(plain[len(head):]); string(with) != want {
+				t.Errorf("with id:\n%s\nwant\n%s", with, want)
+			}
+			var f struct {
+				ID any `json:"id"`
+			}
+			if err := json.Unmarshal(with, &f); err != nil || f.ID != tc.id {
+				t.Errorf("id %v, err %v; want %q", f.ID, err, tc.id)
+			}
+		})
+	}
+}
+
+// TestAreaFeatureError: a property JSON cannot hold fails the feature and
+// leaves the buffer as it was.
+func TestAreaFeatureError(t *testing.T) {
+	as, ss := fixtureAreas(), fixtureScores()
+	a := as[ss[0].Index]
+	a.Props = map[string]any{"bad": make(chan int)}
+	b, err := AreaFeature([]byte("kept"), WithID, &ss[0], &a)
+	if err == nil || !strings.Contains(err.Error(), `"bad"`) {
+		t.Errorf("err = %v, want one naming the property", err)
+	}
+	if string(b) != "kept" {
+		t.Errorf("buffer %q after the error, want %q", b, "kept")
+	}
+}
+
+// TestAppendIDMatchesEncodingJSON: identifiers are written as
+// encoding/json writes strings, whatever they hold.
+func TestAppendIDMatchesEncodingJSON(t *testing.T) {
+	for _, id := range []string{"", "r-0123abcd", "H1", "a<b>&c", "q\"\\\n\t\x01\b\f", "Ấp 1", "bad\xffbyte", "line\u2028sep", "viettel-8a65b1"} {
+		want, _ := json.Marshal(id)
+		if got := appendID(nil, id); !bytes.Equal(got, want) {
+			t.Errorf("appendID(%q) = %s, want %s", id, got, want)
+		}
+	}
+}
+
+func TestReportFeature(t *testing.T) {
+	o := geo.Obs{Lon: 105.1234567, Lat: 10.5, At: 1751328000, Carrier: geo.Viettel, Tech: geo.Tech4G,
+		SignalDBm: -121, DownMbps: float32(math.NaN()), Flags: geo.FlagWeak, Source: geo.SourceTeam}
+	got := string(ReportFeature([]byte("x"), "r-<1>", &o))
+	want := `x{"type":"Feature","id":"r-\u003c1\u003e","geometry":{"type":"Point","coordinates":[105.1234567,10.5]},` +
+		`"properties":{"id":"r-\u003c1\u003e","observed_at":"2025-07-01T00:00:00Z","carrier":"viettel","tech":"4G",` +
+		`"signal_dbm":-121,"download_mbps":null,"no_service":false,"source":"team","weak":true}}`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
