@@ -307,12 +307,12 @@ func (s *Server) writeLayer(w io.Writer, st *state, layer string, q layerQuery) 
 			if sc.Index < 0 || (q.level != geo.LevelUnknown && sc.Level != q.level) {
 				continue
 			}
-			if q.bbox != nil && !s.areas[sc.Index].Geometry.Bound().Intersects(*q.bbox) {
+			if q.bbox != nil && !st.areas[sc.Index].Geometry.Bound().Intersects(*q.bbox) {
 				continue
 			}
 			scores = append(scores, sc)
 		}
-		return export.WriteAreasGeoJSON(w, s.areas, scores)
+		return export.WriteAreasGeoJSON(w, st.areas, scores)
 	case "holes":
 		var holes []geo.Hole
 		for _, h := range res.Holes {

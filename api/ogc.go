@@ -149,9 +149,9 @@ func (s *Server) buildOGCCatalog(st *state) (*ogcCatalog, error) {
 				scores = append(scores, sc)
 				ids = append(ids, sc.Code)
 				col.features = append(col.features, ogcFeature{id: sc.Code,
-					bound: s.areas[sc.Index].Geometry.Bound(), hasGeom: true})
+					bound: st.areas[sc.Index].Geometry.Bound(), hasGeom: true})
 			}
-			err = export.WriteAreasGeoJSON(&buf, s.areas, scores)
+			err = export.WriteAreasGeoJSON(&buf, st.areas, scores)
 		case "holes":
 			col.timed = true
 			for _, h := range res.Holes {

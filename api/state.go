@@ -21,6 +21,12 @@ type state struct {
 	ids    []string
 	obs    []geo.Obs
 	result *geo.Result
+	// areas are the areas the analysis ran over (obs[i].Area and
+	// result.Areas[j].Index index them), and areaByCode their indexes by
+	// code. They change only when another process replaced the store's
+	// areas.
+	areas      []geo.Area
+	areaByCode map[string]int
 	// layers holds each layer's GeoJSON for a request without a query,
 	// built once per analysis.
 	layers map[string][]byte
@@ -40,7 +46,16 @@ func (a *analysisState) store(s *state) { a.p.Store(s) }
 // from New, then from its scheduler after each analysis, one at a time.
 func (s *Server) publish(snap *service.Snapshot) error {
 	start := time.Now()
-	st := &state{ids: snap.IDs, obs: snap.Obs, result: snap.Result, layers: map[string][]byte{}, gz: map[string][]byte{}}
+	st := &state{ids: snap.IDs, obs: snap.Obs, result: snap.Result, areas: snap.Areas,
+		layers: map[string][]byte{}, gz: map[string][]byte{}}
+	if prev := s.cur.load(); prev != nil && sameAreas(prev.areas, st.areas) {
+		st.areaByCode = prev.areaByCode
+	} else {
+		st.areaByCode = make(map[string]int, len(st.areas))
+		for i := range st.areas {
+			st.areaByCode[st.areas[i].Code] = i
+		}
+	}
 	n := len(st.obs)
 	// Every feature is encoded once, here; whole layers, bbox windows and
 	// OGC pages are then joins of those bytes.
@@ -77,4 +92,10 @@ func (s *Server) publish(snap *service.Snapshot) error {
 	s.metrics.analysisNanos.Store(int64(st.took))
 	s.log.Debug("layers published", slog.Uint64("seq", snap.Seq), slog.Int("reports", n), slog.Duration("took", time.Since(start)))
 	return nil
+}
+
+// sameAreas reports whether a and b are the same slice (the service hands
+// the same one to every snapshot until the areas change).
+func sameAreas(a, b []geo.Area) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

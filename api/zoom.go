@@ -63,8 +63,8 @@ func (s *Server) simplifiedFeatures(st *state, col *ogcCollection, layer string,
 	switch layer {
 	case "areas":
 		var scores []geo.AreaScore
-		areas := make([]geo.Area, len(s.areas))
-		copy(areas, s.areas)
+		areas := make([]geo.Area, len(st.areas))
+		copy(areas, st.areas)
 		for _, sc := range st.result.Areas {
 			if sc.Index < 0 {
 				continue
