@@ -305,6 +305,14 @@ func (s *Service) setRejected(id string, rejected bool) {
 	}
 }
 
+// rebuildShare sets when a batch of reports is analysed afresh rather
+// than taken one by one: when it is more than 1/rebuildShare of the
+// reports held. Taking one costs about 0.17 ms, a rebuild about 13 µs
+// per report held (the demo province of 60,000 reports: 0.8 s), so
+// below that share adding is the quicker, and a few reports written by
+// another process reach the snapshot without a rebuild.
+const rebuildShare = 16
+
 // accept holds stored reports in memory and puts them into the live
 // analysis; areas[i] is the area of rs[i] in b (see locate). own says
 // they were stored by this service, rather than found in the store by
@@ -331,17 +339,20 @@ func (s *Service) accept(rs []geo.Report, areas []int32, b *base, own bool) {
 	}
 	live := s.live
 	current := s.liveBase == cur
+	held := len(s.obs)
 	s.mu.Unlock()
 	switch {
 	case !current:
 		// The live analysis is of older areas and is rebuilt before the
 		// next snapshot; it cannot take reports placed in the new ones.
-	case len(rs) > 1:
+	case len(rs) > 1 && len(rs) > held/rebuildShare:
 		// Many at once: one analysis from scratch is cheaper than taking
 		// them one by one.
 		s.rebuild.Store(true)
 	default:
-		live.Add(obs[0])
+		for i := range obs {
+			live.Add(obs[i])
+		}
 	}
 	s.sch.schedule()
 }
