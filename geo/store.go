@@ -6,10 +6,12 @@ import (
 )
 
 // Store is the storage contract the service core works against: the areas
-// and teams loaded once at start, the reports, read back in full and added
-// one at a time or in batches, and the current analysis, saved for GIS
-// tools that open the store directly. Package data/gpkg implements it over a
-// GeoPackage file. Implementations are safe for concurrent use.
+// and teams, loaded at start and again when another process changed them,
+// the reports, read back in full (or those added since) and added one at
+// a time or in batches, a version that says when any of these changed,
+// and the current analysis, saved for GIS tools that open the store
+// directly. Package data/gpkg implements it over a GeoPackage file.
+// Implementations are safe for concurrent use.
 //
 // Errors that are the caller's fault match ErrInvalid, ErrNotFound or
 // ErrConflict under errors.Is.
