@@ -41,6 +41,7 @@ var testAreas = []geo.Area{
 
 type env struct {
 	t     *testing.T
+	path  string // the store's file
 	store *gpkg.Store
 	svc   *service.Service
 	srv   *Server
@@ -116,7 +117,8 @@ func newEnv(t *testing.T, opt Options) *env {
 func newEnvSvc(t *testing.T, opt Options, so service.Options) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "gapmap.gpkg"))
+	path := filepath.Join(t.TempDir(), "gapmap.gpkg")
+	st, err := gpkg.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func newEnvSvc(t *testing.T, opt Options, so service.Options) *env {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	e := &env{t: t, store: st, svc: svc, srv: srv, ts: ts}
+	e := &env{t: t, path: path, store: st, svc: svc, srv: srv, ts: ts}
 	e.auth = e.user("admin", geo.RoleAdmin, geo.CarrierUnknown)
 	return e
 }

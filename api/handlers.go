@@ -48,7 +48,7 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 	if score == nil {
 		return geo.NewError(geo.ErrNotFound, "no area with code "+strconv.Quote(code))
 	}
-	in := s.leavesUnder(score)
+	in := leavesUnder(st, score)
 	months := map[string]*month{}
 	for i := range st.obs {
 		o := &st.obs[i]
@@ -84,26 +84,26 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// leavesUnder returns the indexes of the loaded areas that score covers:
+// leavesUnder returns the indexes of st's areas that score covers:
 // itself, or for a roll-up every area whose parent chain reaches it.
-func (s *Server) leavesUnder(score *geo.AreaScore) map[int32]bool {
+func leavesUnder(st *state, score *geo.AreaScore) map[int32]bool {
 	in := map[int32]bool{}
 	if score.Index >= 0 {
 		in[int32(score.Index)] = true
 		return in
 	}
-	for i := range s.areas {
-		p := s.areas[i].ParentCode
+	for i := range st.areas {
+		p := st.areas[i].ParentCode
 		for depth := 0; p != "" && depth < 8; depth++ {
 			if p == score.Code {
 				in[int32(i)] = true
 				break
 			}
-			j, ok := s.areaByCod[p]
+			j, ok := st.areaByCode[p]
 			if !ok {
 				break
 			}
-			p = s.areas[j].ParentCode
+			p = st.areas[j].ParentCode
 		}
 	}
 	return in

@@ -53,7 +53,7 @@ func (p publishStats) total() int { return p.areas + p.holes + p.teams + p.repor
 // buildCatalog encodes st's collections, reusing prev's features where
 // they did not change (prev nil: everything is encoded).
 func (s *Server) buildCatalog(prev *ogcCatalog, st *state) (*ogcCatalog, error) {
-	c := &ogcCatalog{st: st, areas: s.areas, cols: map[string]*ogcCollection{}, bodies: newLayerBodies(), shared: &s.ogc}
+	c := &ogcCatalog{st: st, areas: st.areas, cols: map[string]*ogcCollection{}, bodies: newLayerBodies(), shared: &s.ogc}
 	for _, info := range ogcCollectionInfo {
 		var p *ogcCollection
 		var pst *state
@@ -64,10 +64,10 @@ func (s *Server) buildCatalog(prev *ogcCatalog, st *state) (*ogcCatalog, error) 
 		var err error
 		switch info.id {
 		case "areas":
-			if prev != nil && !sameSlice(prev.areas, s.areas) {
+			if prev != nil && !sameSlice(prev.areas, st.areas) {
 				p = nil // other boundaries: nothing to reuse
 			}
-			col, err = s.publishAreas(p, pst, st.result, &c.stats)
+			col, err = s.publishAreas(p, pst, st, &c.stats)
 		case "holes":
 			col = publishHoles(p, pst, st.result, &c.stats)
 		case "teams":
@@ -133,10 +133,11 @@ func (col *ogcCollection) add(i int) {
 	}
 }
 
-// publishAreas encodes the leaf areas of res; with prev (of state pst,
+// publishAreas encodes the leaf areas of st; with prev (of state pst,
 // over the same boundaries) an area whose score is unchanged keeps its
 // feature. The areas come in the same order each time.
-func (s *Server) publishAreas(prev *ogcCollection, pst *state, res *geo.Result, n *publishStats) (*ogcCollection, error) {
+func (s *Server) publishAreas(prev *ogcCollection, pst *state, st *state, n *publishStats) (*ogcCollection, error) {
+	res := st.result
 	col := &ogcCollection{}
 	for i := range res.Areas {
 		if res.Areas[i].Index >= 0 {
@@ -162,7 +163,7 @@ func (s *Server) publishAreas(prev *ogcCollection, pst *state, res *geo.Result, 
 		if reuse && sameScore(&pst.result.Areas[i], sc) {
 			continue
 		}
-		a := &s.areas[sc.Index]
+		a := &st.areas[sc.Index]
 		var err error
 		if buf, err = export.AreaFeature(buf[:0], export.WithID, sc, a); err != nil {
 			return nil, err

@@ -136,7 +136,7 @@ func TestPublishMatchesFromScratch(t *testing.T) {
 		cur := e.srv.cur.load()
 		paths := publishPaths(cur)
 		incremental := e.answers(paths)
-		fresh := &state{ids: cur.ids, obs: cur.obs, result: cur.result}
+		fresh := &state{ids: cur.ids, obs: cur.obs, result: cur.result, areas: cur.areas, areaByCode: cur.areaByCode}
 		cat, err := e.srv.buildCatalog(nil, fresh)
 		if err != nil {
 			t.Fatal(err)
@@ -464,7 +464,7 @@ func TestPublishFromOlderState(t *testing.T) {
 		saved[i] = bytes.Clone(f.json)
 	}
 	// c has a report b does not, where b has its first posted one.
-	c := &state{ids: append(slices.Clone(a.ids), "other"), obs: append(slices.Clone(a.obs), a.obs[0]), result: b.result}
+	c := &state{ids: append(slices.Clone(a.ids), "other"), obs: append(slices.Clone(a.obs), a.obs[0]), result: b.result, areas: b.areas, areaByCode: b.areaByCode}
 	if err := e.srv.publish(a, c); err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +476,7 @@ func TestPublishFromOlderState(t *testing.T) {
 	if got, want := len(c.cat.cols["reports"].features), len(a.ids)+1; got != want {
 		t.Fatalf("%d reports, want %d", got, want)
 	}
-	fresh := &state{ids: c.ids, obs: c.obs, result: c.result}
+	fresh := &state{ids: c.ids, obs: c.obs, result: c.result, areas: c.areas, areaByCode: c.areaByCode}
 	cat, err := e.srv.buildCatalog(nil, fresh)
 	if err != nil {
 		t.Fatal(err)

@@ -49,10 +49,6 @@ type Server struct {
 	handler http.Handler
 	router  *mux.Router
 
-	// The service's areas, which do not change while it runs.
-	areas     []geo.Area
-	areaByCod map[string]int
-
 	signin *signinState
 
 	cur analysisState
@@ -69,7 +65,6 @@ func New(svc *service.Service, opt Options) (*Server, error) {
 		maxBody: opt.MaxBodyBytes,
 		web:     opt.Web,
 		metrics: newMetrics(),
-		areas:   svc.Areas(),
 		signin:  newSigninState(opt.SignIn),
 	}
 	if s.log == nil {
@@ -80,10 +75,6 @@ func New(svc *service.Service, opt Options) (*Server, error) {
 	}
 	if svc.Snapshot() == nil {
 		return nil, errors.New("api: the service publishes no analysis")
-	}
-	s.areaByCod = make(map[string]int, len(s.areas))
-	for i := range s.areas {
-		s.areaByCod[s.areas[i].Code] = i
 	}
 	if err := svc.Subscribe(s.publishSnapshot); err != nil {
 		return nil, fmt.Errorf("api: initial analysis: %w", err)

@@ -17,6 +17,12 @@ type state struct {
 	ids    []string
 	obs    []geo.Obs
 	result *geo.Result
+	// areas are the areas the analysis ran over (obs[i].Area and
+	// result.Areas[j].Index index them), and areaByCode their indexes by
+	// code. They change only when another process replaced the store's
+	// areas.
+	areas      []geo.Area
+	areaByCode map[string]int
 	// cat holds every feature of every layer, encoded (see publish.go);
 	// whole layers, bbox windows and OGC pages are joins of those bytes.
 	cat *ogcCatalog
@@ -34,8 +40,17 @@ func (a *analysisState) store(s *state) { a.p.Store(s) }
 // scheduler after each analysis, one at a time.
 func (s *Server) publishSnapshot(snap *service.Snapshot) error {
 	start := time.Now()
-	st := &state{ids: snap.IDs, obs: snap.Obs, result: snap.Result}
-	if err := s.publish(s.cur.load(), st); err != nil {
+	st := &state{ids: snap.IDs, obs: snap.Obs, result: snap.Result, areas: snap.Areas}
+	prev := s.cur.load()
+	if prev != nil && sameAreas(prev.areas, st.areas) {
+		st.areaByCode = prev.areaByCode
+	} else {
+		st.areaByCode = make(map[string]int, len(st.areas))
+		for i := range st.areas {
+			st.areaByCode[st.areas[i].Code] = i
+		}
+	}
+	if err := s.publish(prev, st); err != nil {
 		return err
 	}
 	took := snap.Took + time.Since(start)
@@ -43,4 +58,10 @@ func (s *Server) publishSnapshot(snap *service.Snapshot) error {
 	s.log.Debug("layers published", slog.Uint64("seq", snap.Seq), slog.Int("reports", len(st.ids)),
 		slog.Int("encoded", st.cat.stats.total()), slog.Duration("took", time.Since(start)))
 	return nil
+}
+
+// sameAreas reports whether a and b are the same slice (the service hands
+// the same one to every snapshot until the areas change).
+func sameAreas(a, b []geo.Area) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

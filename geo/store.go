@@ -6,10 +6,12 @@ import (
 )
 
 // Store is the storage contract the service core works against: the areas
-// and teams loaded once at start, the reports, read back in full and added
-// one at a time or in batches, and the current analysis, saved for GIS
-// tools that open the store directly. Package data/gpkg implements it over a
-// GeoPackage file. Implementations are safe for concurrent use.
+// and teams, loaded at start and again when another process changed them,
+// the reports, read back in full (or those added since) and added one at
+// a time or in batches, a version that says when any of these changed,
+// and the current analysis, saved for GIS tools that open the store
+// directly. Package data/gpkg implements it over a GeoPackage file.
+// Implementations are safe for concurrent use.
 //
 // Errors that are the caller's fault match ErrInvalid, ErrNotFound or
 // ErrConflict under errors.Is.
@@ -25,6 +27,23 @@ type Store interface {
 	// reused between calls, so fn must copy what it keeps, and fn must not
 	// call the Store.
 	EachReport(ctx context.Context, fn func(*Report) error) error
+
+	// EachReportSince calls fn, in insertion order, with each report
+	// stored after the one with sequence number after (0: from the
+	// first), and its sequence number, stopping at fn's first error,
+	// which it returns. Sequence numbers are positive and grow in the
+	// order reports are committed, by any writer, so a report committed
+	// after a call returned has a number above every one it passed. The
+	// *Report may be reused between calls, and fn must not call the
+	// Store.
+	EachReportSince(ctx context.Context, after int64, fn func(seq int64, r *Report) error) error
+
+	// Version returns the store's version, which changes whenever a
+	// write that adds reports or changes the areas, teams or reviews is
+	// committed, by this process or another (the command line, a GIS
+	// tool): a running service polls it to pick those writes up. It is
+	// cheap enough to call every few hundred milliseconds.
+	Version(ctx context.Context) (Version, error)
 
 	// Report returns the report with the given ID; an unknown ID is an
 	// error matching ErrNotFound.
@@ -65,4 +84,16 @@ type Analysis struct {
 	Holes []Hole
 	// Areas are the area scores: one per loaded area, and the roll-ups.
 	Areas []AreaScore
+}
+
+// Version says what a store holds, cheaply: two Versions of one store
+// differ in a field when that part changed in between. The values mean
+// nothing else, and are not comparable across stores.
+type Version struct {
+	// Reports is the sequence number of the newest report (0: none; see
+	// Store.EachReportSince).
+	Reports int64
+	// Areas, Teams and Reviews change whenever an area, a team or a
+	// review is added, changed or removed.
+	Areas, Teams, Reviews int64
 }

@@ -8,6 +8,7 @@
 //	gapmap user    add --name N --role R [--scope CODES] [--carrier C] [--db F] < password
 //	gapmap user    list|passwd [--db F]
 //	gapmap token   create --user N [--label L] | list [--user N] | revoke --id ID [--db F]
+//	gapmap review  --id ID --status confirmed|rejected [--comment C] [--db F]
 //	gapmap analyze --areas FILE --reports FILE [--teams FILE] --out DIR [flags]
 //	gapmap demo    --out DIR [--seed N] [--areas FILE [--communes N]] [--reports N] [--bias 6] [--drive-share 0.03]
 //	gapmap eval    --truth DIR --holes FILE [--format text|json] [--label L]
@@ -23,6 +24,10 @@
 // towers, a radio propagation model, biased reports, teams and the ground
 // truth; eval scores holes.geojson against that truth, and eval-table
 // turns many evaluations (eval --format json) into a Markdown table.
+//
+// import, user, token and review write to the store a running gapmap
+// serve may have open; the server picks their writes up within about a
+// second, without a restart.
 //
 // Run "gapmap <command> -h" for a command's flags.
 package main
@@ -73,6 +78,7 @@ commands:
   import      load areas, reports or teams into the store
   user        add, list users or set a password (user add|list|passwd)
   token       create, list or revoke API tokens (token create|list|revoke)
+  review      confirm or reject a stored report (a rejected one leaves the analysis)
   analyze     score coverage gaps and team reach from areas, reports and teams
   demo        generate a synthetic province with ground truth
   eval        measure holes against a demo's ground truth
@@ -105,6 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runUser(ctx, args[1:], getenv, stdin, stdout, stderr, logger)
 	case "token":
 		return runToken(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "review":
+		return runReview(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "eval":

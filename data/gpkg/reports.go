@@ -131,19 +131,31 @@ func (s *Store) Report(ctx context.Context, id string) (geo.Report, error) {
 
 // EachReport calls fn with each report in insertion (fid) order, stopping
 // at fn's first error, which it returns. The report is reused between
-// calls. fn must not call the Store: the rows hold its only connection.
+// calls. fn must not call the Store: the rows hold one of its read
+// connections.
 func (s *Store) EachReport(ctx context.Context, fn func(*geo.Report) error) error {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports ORDER BY fid`)
+	return s.EachReportSince(ctx, 0, func(_ int64, r *geo.Report) error { return fn(r) })
+}
+
+// EachReportSince calls fn with each report whose sequence number (its
+// fid) is above after, in that order, with the number, stopping at fn's
+// first error, which it returns. The report is reused between calls, and
+// fn must not call the Store. fids only grow: reports are never deleted,
+// and AUTOINCREMENT never reuses one, so a report committed later always
+// has a higher number than every report a reader has seen.
+func (s *Store) EachReportSince(ctx context.Context, after int64, fn func(seq int64, r *geo.Report) error) error {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT fid, `+reportColumns+` FROM reports WHERE fid > ? ORDER BY fid`, after)
 	if err != nil {
 		return fmt.Errorf("gpkg: reports: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r, err := scanReport(rows)
+		var seq int64
+		r, err := scanReport(rows, &seq)
 		if err != nil {
 			return fmt.Errorf("gpkg: reports: %w", err)
 		}
-		if err := fn(&r); err != nil {
+		if err := fn(seq, &r); err != nil {
 			return err
 		}
 	}
@@ -165,8 +177,9 @@ func reportArgs(r *geo.Report) ([]any, error) {
 		nullString(r.Reporter), nullString(r.Note)}, nil
 }
 
-// scanReport reads the reportColumns of one row.
-func scanReport(row interface{ Scan(...any) error }) (geo.Report, error) {
+// scanReport reads the reportColumns of one row, after the columns
+// given in before.
+func scanReport(row interface{ Scan(...any) error }, before ...any) (geo.Report, error) {
 	var (
 		r                                geo.Report
 		g                                []byte
@@ -175,8 +188,8 @@ func scanReport(row interface{ Scan(...any) error }) (geo.Report, error) {
 		signal, down, up                 sql.NullFloat64
 		noService                        sql.NullBool
 	)
-	if err := row.Scan(&g, &r.ID, &observed, &carrier, &tech, &signal, &down, &up,
-		&noService, &source, &rep, &note); err != nil {
+	if err := row.Scan(append(before, &g, &r.ID, &observed, &carrier, &tech, &signal, &down, &up,
+		&noService, &source, &rep, &note)...); err != nil {
 		return r, err
 	}
 	og, err := decodeGeom(g)

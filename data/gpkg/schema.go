@@ -291,6 +291,34 @@ INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_i
   ('scored_areas', 'features', 'scored_areas', 'Areas with their scores in the current analysis', 4326);
 INSERT INTO gpkg_geometry_columns VALUES ('scored_areas', 'geom', 'MULTIPOLYGON', 4326, 0, 0);
 `,
+	// 5: change counters, so a running server sees writes made by
+	// another process (see Version): gapmap_changes holds one counter per
+	// table that triggers bump on every row inserted, updated or deleted,
+	// whoever writes (gapmap, GDAL, QGIS). Reports need none: they are
+	// only ever added, and max(fid) says when. Not registered in
+	// gpkg_contents: it is bookkeeping, not a layer.
+	`
+CREATE TABLE gapmap_changes (
+  tbl TEXT NOT NULL PRIMARY KEY,
+  n INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO gapmap_changes (tbl) VALUES ('areas'), ('teams'), ('report_reviews');
+` + changeTriggersSQL("areas") + changeTriggersSQL("teams") + changeTriggersSQL("report_reviews"),
+}
+
+// changeTriggersSQL is the triggers that bump t's counter in
+// gapmap_changes on every insert, update and delete.
+func changeTriggersSQL(t string) string {
+	var b strings.Builder
+	for _, op := range []string{"insert", "update", "delete"} {
+		b.WriteString(strings.NewReplacer("<t>", t, "<op>", op, "<OP>", strings.ToUpper(op)).Replace(`
+CREATE TRIGGER gapmap_changes_<t>_<op> AFTER <OP> ON <t>
+BEGIN
+  UPDATE gapmap_changes SET n = n + 1 WHERE tbl = '<t>';
+END;`))
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // rtreeSQL is the gpkg_rtree_index extension for column geom of table t,

@@ -37,8 +37,9 @@ const (
 // pool of read-only connections beside it (WAL lets them proceed while a
 // write commits), so a sign-in check never waits for a report's fsync.
 type Store struct {
-	db  *sql.DB // the one writer
-	rdb *sql.DB // readers
+	db  *sql.DB     // the one writer
+	rdb *sql.DB     // readers
+	ver versionConn // watches the file for commits (see Version)
 }
 
 // readers is the size of the read pool.
@@ -81,11 +82,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	rdb.SetConnMaxLifetime(0)
 	rdb.SetConnMaxIdleTime(0)
 	s.rdb = rdb
+	vdb, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+	if err != nil {
+		rdb.Close()
+		db.Close()
+		return nil, fmt.Errorf("gpkg: open %s: %w", path, err)
+	}
+	vdb.SetMaxOpenConns(1)
+	vdb.SetMaxIdleConns(1)
+	vdb.SetConnMaxLifetime(0)
+	vdb.SetConnMaxIdleTime(0)
+	s.ver.db = vdb
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.rdb.Close(), s.db.Close()) }
+func (s *Store) Close() error { return errors.Join(s.ver.close(), s.rdb.Close(), s.db.Close()) }
 
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS gapmap_migrations (

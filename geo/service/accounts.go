@@ -61,7 +61,7 @@ func (s *Service) CheckUser(spec UserSpec) (geo.User, geo.FieldErrors) {
 		}
 	}
 	if len(u.Scope) > 0 {
-		if _, unknown := geo.ScopeAreas(s.areas, u.Scope); len(unknown) > 0 {
+		if _, unknown := geo.ScopeAreas(s.Areas(), u.Scope); len(unknown) > 0 {
 			es = append(es, &geo.FieldError{Field: "scope", Reason: "unknown area codes: " + strings.Join(unknown, ", ")})
 		}
 	}

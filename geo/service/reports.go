@@ -46,7 +46,7 @@ func (s *Service) AddReport(ctx context.Context, v *geo.Viewer, r geo.Report, id
 	if es := geo.AsFieldErrors(r.Validate(s.now())); len(es) > 0 {
 		return geo.Report{}, false, fmt.Errorf("invalid report: %w", es)
 	}
-	area := s.locate(&r)
+	area, b := s.locate(&r)
 	if !v.Covers(area) {
 		return geo.Report{}, false, &geo.Error{Kind: geo.ErrForbidden,
 			Message: "the report's place is outside your area scope", Fields: outsideScope()}
@@ -54,7 +54,12 @@ func (s *Service) AddReport(ctx context.Context, v *geo.Viewer, r geo.Report, id
 	if r.Reporter == "" {
 		r.Reporter = v.User
 	}
+	done := s.watch.writing()
 	stored, created, err = s.store.AddReport(ctx, r, idempotencyKey)
+	if err == nil && created {
+		s.accept([]geo.Report{stored}, []int32{area}, b, true)
+	}
+	done()
 	if errors.Is(err, geo.ErrConflict) {
 		return geo.Report{}, false, geo.NewError(geo.ErrConflict, "a report with this id exists", idTaken())
 	}
@@ -62,14 +67,13 @@ func (s *Service) AddReport(ctx context.Context, v *geo.Viewer, r geo.Report, id
 		return geo.Report{}, false, err
 	}
 	if !created {
-		if !v.Covers(s.locate(&stored)) {
+		if a, _ := s.locate(&stored); !v.Covers(a) {
 			// The key was used for a report this viewer may not read.
 			return geo.Report{}, false, geo.NewError(geo.ErrConflict, "the Idempotency-Key was already used for another report",
 				&geo.FieldError{Field: "Idempotency-Key", Reason: "already used; make a new one for a new report"})
 		}
 		return stored, false, nil
 	}
-	s.accept([]geo.Report{stored}, []int32{area})
 	s.audit(ctx, v, "report.create", stored.ID, "")
 	return stored, true, nil
 }
@@ -82,8 +86,10 @@ func (s *Service) Report(ctx context.Context, v *geo.Viewer, id string) (geo.Rep
 		return geo.Report{}, err
 	}
 	r, err := s.store.Report(ctx, id)
-	if err == nil && !v.Covers(s.locate(&r)) {
-		err = geo.ErrNotFound
+	if err == nil {
+		if a, _ := s.locate(&r); !v.Covers(a) {
+			err = geo.ErrNotFound
+		}
 	}
 	if errors.Is(err, geo.ErrNotFound) {
 		return geo.Report{}, geo.NewError(geo.ErrNotFound, "no report with id "+strconv.Quote(id))
@@ -173,9 +179,10 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 	good := make([]geo.Report, 0, len(rows))
 	areas := make([]int32, 0, len(rows))
 	goodRows := make([]int, 0, len(rows))
+	b := s.base.Load()
 	for i := range rows {
 		rep, n := rows[i].rep, rows[i].n
-		area := s.locate(&rep)
+		area := b.locate(rep.Lon, rep.Lat)
 		if !v.Covers(area) {
 			reject(n, outsideScope()...)
 			continue
@@ -193,26 +200,33 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 		areas = append(areas, area)
 		goodRows = append(goodRows, n)
 	}
-	// The IDs already stored are looked up only when the store refuses
-	// the batch for one, so an import of new reports makes no lookups.
-	_, err = s.store.AddReports(ctx, good)
-	if errors.Is(err, geo.ErrConflict) {
-		k := 0
-		for i := range good {
-			_, err := s.store.Report(ctx, good[i].ID)
-			if err == nil {
-				reject(goodRows[i], idTaken())
-				continue
+	err = func() error {
+		defer s.watch.writing()()
+		// The IDs already stored are looked up only when the store refuses
+		// the batch for one, so an import of new reports makes no lookups.
+		_, err := s.store.AddReports(ctx, good)
+		if errors.Is(err, geo.ErrConflict) {
+			k := 0
+			for i := range good {
+				_, err := s.store.Report(ctx, good[i].ID)
+				if err == nil {
+					reject(goodRows[i], idTaken())
+					continue
+				}
+				if !errors.Is(err, geo.ErrNotFound) {
+					return err
+				}
+				good[k], areas[k] = good[i], areas[i]
+				k++
 			}
-			if !errors.Is(err, geo.ErrNotFound) {
-				return ImportResult{}, err
-			}
-			good[k], areas[k] = good[i], areas[i]
-			k++
+			good, areas = good[:k], areas[:k]
+			_, err = s.store.AddReports(ctx, good)
 		}
-		good, areas = good[:k], areas[:k]
-		_, err = s.store.AddReports(ctx, good)
-	}
+		if err == nil {
+			s.accept(good, areas, b, true)
+		}
+		return err
+	}()
 	if err != nil {
 		if errors.Is(err, geo.ErrConflict) {
 			return ImportResult{}, &geo.Error{Kind: geo.ErrConflict,
@@ -223,7 +237,6 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 	slices.SortStableFunc(res.Errors, func(a, b *geo.FieldError) int { return a.Row - b.Row })
 	res.Accepted = len(good)
 	if len(good) > 0 {
-		s.accept(good, areas)
 		s.audit(ctx, v, "report.import", "", fmt.Sprintf("accepted=%d rejected=%d", res.Accepted, res.Rejected))
 	}
 	return res, nil
@@ -248,14 +261,19 @@ func (s *Service) Review(ctx context.Context, v *geo.Viewer, id string, status g
 		return geo.Review{}, &geo.FieldError{Field: "comment", Reason: "longer than " + strconv.Itoa(geo.MaxNoteLen) + " bytes"}
 	}
 	rv := geo.Review{ReportID: id, Status: st, Reviewer: v.User, At: s.now().UTC(), Comment: comment}
-	if err := s.store.SetReview(ctx, rv); err != nil {
-		if errors.Is(err, geo.ErrNotFound) {
-			return geo.Review{}, geo.NewError(geo.ErrNotFound, "no report with id "+strconv.Quote(id))
-		}
+	done := s.watch.writing()
+	err = s.store.SetReview(ctx, rv)
+	if err == nil {
+		s.setRejected(id, st == geo.ReviewRejected)
+	}
+	done()
+	if errors.Is(err, geo.ErrNotFound) {
+		return geo.Review{}, geo.NewError(geo.ErrNotFound, "no report with id "+strconv.Quote(id))
+	}
+	if err != nil {
 		return geo.Review{}, err
 	}
 	s.audit(ctx, v, "report.review", id, "status="+string(st))
-	s.setRejected(id, st == geo.ReviewRejected)
 	return rv, nil
 }
 
