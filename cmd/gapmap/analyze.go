@@ -185,6 +185,7 @@ func writeOutputs(dir string, as *data.AreaSet, res *geo.Result, cfg geo.Config,
 	}{
 		{"areas.geojson", func(w io.Writer) error { return export.WriteAreasGeoJSON(w, as.Areas, res.Areas) }},
 		{"holes.geojson", func(w io.Writer) error { return export.WriteHolesGeoJSON(w, res.Holes) }},
+		{"unobserved.geojson", func(w io.Writer) error { return export.WriteUnobservedGeoJSON(w, res.Unobserved) }},
 		{"teams.geojson", func(w io.Writer) error { return export.WriteTeamsGeoJSON(w, res.Teams) }},
 		{"cells.geojson", func(w io.Writer) error { return export.WriteCellsGeoJSON(w, res.Cells) }},
 		{"rejected.csv", func(w io.Writer) error { return writeRejected(w, as.Errors, sum.Errors, teamErrs) }},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo/sim"
+	"github.com/paulmach/orb/geojson"
 )
 
 // runCLI runs the program with args and an empty environment, returning
@@ -74,7 +75,7 @@ func TestDemoAnalyzeEval(t *testing.T) {
 		"--teams", filepath.Join(demo1, "teams.csv"),
 		"--out", out, "--quiet")
 
-	want := []string{"areas.geojson", "holes.geojson", "teams.geojson", "cells.geojson", "summary.json", "rejected.csv"}
+	want := []string{"areas.geojson", "holes.geojson", "unobserved.geojson", "teams.geojson", "cells.geojson", "summary.json", "rejected.csv"}
 	for _, c := range carrierNames {
 		for _, ext := range []string{"csv", "geojson", "kml"} {
 			want = append(want, "gaps-"+c+"."+ext)
@@ -88,6 +89,22 @@ func TestDemoAnalyzeEval(t *testing.T) {
 		}
 		if st.Size() == 0 {
 			t.Errorf("%s is empty", name)
+		}
+	}
+	// Unobserved land: one feature per carrier and one for all, the last
+	// no larger than any carrier's (land no carrier reaches is land each
+	// does not reach).
+	un, err := geojson.UnmarshalFeatureCollection(readFile(t, filepath.Join(out, "unobserved.geojson")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(un.Features) != 5 {
+		t.Fatalf("unobserved.geojson: %d features, want 5", len(un.Features))
+	}
+	all := un.Features[4].Properties.MustFloat64("area_km2")
+	for _, f := range un.Features[:4] {
+		if km := f.Properties.MustFloat64("area_km2"); km < all {
+			t.Errorf("unobserved %v: %.2f km², less than for all carriers (%.2f)", f.Properties["carrier"], km, all)
 		}
 	}
 	for _, c := range carrierNames {

@@ -17,7 +17,7 @@ var gapsHeader = []string{
 	"rank", "id", "carrier", "centroid_lat", "centroid_lon", "area_km2", "area_codes", "area_names",
 	"population_affected", "households_affected", "reports", "weak_reports", "reporters",
 	"weak_share", "weak_low", "median_signal_dbm", "first_observed", "last_observed",
-	"severity", "confidence", "priority",
+	"severity", "confidence", "priority", "prob_weak", "weak_share_p05", "weak_share_p95",
 }
 
 // WriteGapsCSV writes holes, in the given order, as a CSV table for
@@ -60,6 +60,9 @@ func WriteGapsCSV(w io.Writer, holes []geo.Hole) error {
 			formatNum(h.Severity, precValue),
 			formatNum(h.Confidence, precValue),
 			formatNum(h.Priority, precValue),
+			formatNum(h.ProbWeak, precValue),
+			formatNum(h.Share05, precValue),
+			formatNum(h.Share95, precValue),
 		)
 		if err := cw.Write(row); err != nil {
 			return err

@@ -222,7 +222,7 @@ var areaKeys = func() map[string]bool {
 	m := map[string]bool{}
 	for _, k := range []string{
 		"code", "name", "parent_code", "level", "vintage", "population", "households",
-		"households_estimated", "land_km2", "reports", "weak", "weak_share", "weak_low",
+		"households_estimated", "land_km2", "reports", "weak", "weak_share", "weak_low", "observed_share",
 		"hole_km2", "hole_share", "dead_km2", "dead_share", "population_affected",
 		"households_affected", "teams", "members", "members_per_1000_households",
 		"households_reached", "reached_share", "nearest_team_km", "reach_low", "action",
@@ -291,6 +291,8 @@ func AreaFeature(b []byte, withID IDMember, s *geo.AreaScore, a *geo.Area) ([]by
 	p.int("weak", int64(s.Weak))
 	p.num("weak_share", s.WeakShare)
 	p.num("weak_low", s.WeakLow)
+	// observed_share 0: no data yet, whatever the shares below say.
+	p.num("observed_share", s.ObservedShare)
 	for _, cr := range geo.Carriers {
 		k := carrierKeys(cr)
 		st := carrierStats(s.Carriers, cr)
@@ -373,6 +375,9 @@ func HoleFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	p.num("priority", h.Priority)
 	p.num("severity", h.Severity)
 	p.num("confidence", h.Confidence)
+	p.num("prob_weak", h.ProbWeak)
+	p.num("weak_share_p05", h.Share05)
+	p.num("weak_share_p95", h.Share95)
 	p.num("area_km2", h.AreaKm2)
 	p.int("cells", int64(h.Cells))
 	p.num("population_affected", h.Population)
@@ -510,4 +515,29 @@ func appendFloat32(b []byte, v float32) []byte {
 		return append(b, "null"...)
 	}
 	return strconv.AppendFloat(b, float64(v), 'f', -1, 32)
+}
+
+// UnobservedFeature encodes one carrier's unobserved land (CarrierAll:
+// land no carrier's reports reach) as a GeoJSON feature: its outline,
+// carrier, land and number of land cells.
+func UnobservedFeature(b []byte, withID IDMember, u *geo.Unobserved) []byte {
+	b = featureHead(b, withID, u.Carrier.String())
+	b = appendGeometry(b, u.Geometry)
+	p := startProps(b)
+	p.str("carrier", u.Carrier.String())
+	p.num("area_km2", u.AreaKm2)
+	p.int("cells", int64(u.Cells))
+	return p.end()
+}
+
+// WriteUnobservedGeoJSON writes the unobserved land, one feature per
+// carrier and one for all carriers, in the given order.
+func WriteUnobservedGeoJSON(w io.Writer, us []geo.Unobserved) error {
+	c := newCollection(w)
+	for i := range us {
+		c.next()
+		c.buf = UnobservedFeature(c.buf, NoID, &us[i])
+		c.maybeFlush()
+	}
+	return c.close()
 }

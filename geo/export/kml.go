@@ -56,6 +56,7 @@ func (k *writer) placemark(h *geo.Hole) {
 		{"median_signal_dbm", "Median signal (dBm)", formatNum(h.MedianSignalDBm, 1)},
 		{"severity", "Severity", formatNum(h.Severity, 3)},
 		{"confidence", "Confidence", formatNum(h.Confidence, 3)},
+		{"prob_weak", "Probability weak", formatNum(h.ProbWeak, 3)},
 		{"first_observed", "First observed", formatTime(h.FirstObserved)},
 		{"last_observed", "Last observed", formatTime(h.LastObserved)},
 		{"areas", "Areas", strings.Join(names, "; ")},
