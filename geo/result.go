@@ -226,7 +226,9 @@ type Result struct {
 	ReportBias map[string]float64 `json:"report_bias"`
 	// Unobserved is the land inside the areas where no judgement can be
 	// made: one entry per carrier (land its own reports do not reach) and
-	// one for CarrierAll (land no carrier's reports reach).
+	// one for CarrierAll (land no carrier's reports reach). A Live's
+	// Result leaves their outlines out (Live.Unobserved draws them);
+	// Analyze's has them.
 	Unobserved     []Unobserved            `json:"unobserved"`
 	ReportBiasFrom map[string]BiasEstimate `json:"report_bias_from"`
 }

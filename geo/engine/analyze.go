@@ -41,7 +41,7 @@ type Input struct {
 // ctx.Err() if cancelled and a FieldErrors (ErrInvalid) for an invalid
 // configuration.
 func Analyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, error) {
-	l, err := NewLive(ctx, in, cfg)
+	l, err := newLive(ctx, in, cfg, false)
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +49,7 @@ func Analyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, error)
 		in.Progress("outline holes and score areas")
 	}
 	res := l.Result()
+	l.land9.outline(res.Unobserved)
 	return res, ctx.Err()
 }
 

@@ -76,6 +76,12 @@ type liveHole struct {
 // NewLive analyses in like Analyze and keeps what it needs to take more
 // reports. It owns in.Obs from then on.
 func NewLive(ctx context.Context, in Input, cfg geo.Config) (*Live, error) {
+	return newLive(ctx, in, cfg, true)
+}
+
+// newLive is NewLive; keep says whether reports will be added (Analyze
+// asks for one Result only, and skips what only adding needs).
+func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, error) {
 	stage := func(s string) {
 		if in.Progress != nil {
 			in.Progress(s)
@@ -103,6 +109,9 @@ func NewLive(ctx context.Context, in Input, cfg geo.Config) (*Live, error) {
 	l.land9 = newLandGrid(ix, cfg.Holes.Res-1)
 	l.land9.supportAll(l.f, l.acc)
 	l.acc.addObs(obs)
+	if keep {
+		l.acc.trackSignals()
+	}
 	l.tally = newObsTally(obs)
 	l.teams = l.acc.addTeams(in.Teams)
 	var holes []*liveHole
@@ -204,11 +213,6 @@ func (l *Live) add(o geo.Obs) bool {
 	l.f.obs = l.obs
 	i := int32(len(l.obs) - 1)
 	l.tally.add(&l.obs[i])
-	if l.acc.sorted == nil {
-		// Kept from the first report taken on: a Live that only answers
-		// one Result (Analyze) scores by selection instead.
-		l.acc.trackSignals()
-	}
 	l.acc.addOne(&l.obs[i])
 	s := carrierSlot(o.Carrier)
 	if s < 0 {
@@ -766,7 +770,7 @@ func (l *Live) Result() *geo.Result {
 		res.Holes[i] = *h
 	}
 	numberHoles(res.Holes)
-	res.Unobserved = l.land9.unobserved()
+	res.Unobserved = l.land9.unobserved() // outlines: see Unobserved
 	res.Summary = summarize(res, len(l.areas), l.tally, l.nTeam)
 	return res
 }
@@ -891,6 +895,17 @@ func (l *Live) outline(k int, h *liveHole) orb.MultiPolygon {
 		return index.CellsToMultiPolygonWith(h.CellIDs, ring)
 	}
 	return index.ChainRings(starts, next, pts)
+}
+
+// Unobserved returns the unobserved land as it stands, with its
+// outlines, which Result leaves out: they change with most reports in
+// places not yet observed, and only maps need them.
+func (l *Live) Unobserved() []geo.Unobserved {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	us := l.land9.unobserved()
+	l.land9.outline(us)
+	return us
 }
 
 // Len is the number of reports taken.

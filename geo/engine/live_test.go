@@ -31,6 +31,7 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 		}
 	}
 	got := live.Result()
+	got.Unobserved = live.Unobserved()
 	want, err := Analyze(context.Background(), Input{Areas: areas, Obs: slices.Clone(all)}, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +167,9 @@ func TestLocatedInputSame(t *testing.T) {
 	for _, o := range located[len(located)-late:] {
 		live.AddLocated(o)
 	}
-	for _, d := range geotest.DiffResults(live.Result(), want, false, 5) {
+	got := live.Result()
+	got.Unobserved = live.Unobserved()
+	for _, d := range geotest.DiffResults(got, want, false, 5) {
 		t.Error(d)
 	}
 	if _, err := NewLive(context.Background(), Input{Areas: areas, Obs: located, Located: true}, cfg); err == nil {

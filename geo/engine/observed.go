@@ -26,11 +26,12 @@ type landGrid struct {
 	area  []int32          // the area of each land cell
 	km2   []float64        // the land of each land cell
 	// seen says, per slot, which land cells are observed; dirty which
-	// slots' outlines changed since the last Result, and outline holds the
-	// last ones.
-	seen    [nCarriers + 1][]bool
-	dirty   [nCarriers + 1]bool
-	outline [nCarriers + 1]geo.Unobserved
+	// slots' land changed since the last Result, drawn which slots'
+	// outlines are up to date, and last holds the last figures and outlines.
+	seen  [nCarriers + 1][]bool
+	drawn [nCarriers + 1]bool
+	dirty [nCarriers + 1]bool
+	last  [nCarriers + 1]geo.Unobserved
 }
 
 // newLandGrid covers the areas of ix with land cells at resolution res.
@@ -108,32 +109,52 @@ func (g *landGrid) update(f *hexField, k int32, c uint64, a *areaAccum) {
 	}
 }
 
-// unobserved returns, per slot, the unobserved land, outlining again the
-// slots whose land changed.
+// unobserved returns, per slot, the unobserved land's size, counted
+// again for the slots whose land changed; the outlines are drawn only when
+// asked for (see outline), since a Live that takes reports one by one
+// would otherwise redraw them after most reports.
 func (g *landGrid) unobserved() []geo.Unobserved {
 	out := make([]geo.Unobserved, 0, nCarriers+1)
 	for s := range nCarriers + 1 {
 		if g.dirty[s] {
-			g.dirty[s] = false
+			g.dirty[s], g.drawn[s] = false, false
 			u := geo.Unobserved{Carrier: geo.CarrierAll}
 			if s < nCarriers {
 				u.Carrier = geo.Carriers[s]
 			}
+			for k, seen := range g.seen[s] {
+				if !seen {
+					u.Cells++
+					u.AreaKm2 += g.km2[k]
+				}
+			}
+			g.last[s] = u
+		}
+		u := g.last[s]
+		u.Geometry = nil
+		out = append(out, u)
+	}
+	return out
+}
+
+// outline sets the outline of each entry of us (as unobserved returned
+// them), drawing again the slots whose land changed since last drawn.
+func (g *landGrid) outline(us []geo.Unobserved) {
+	for i := range us {
+		s := slotOf(us[i].Carrier)
+		if !g.drawn[s] {
 			var cells []uint64
 			for k, seen := range g.seen[s] {
 				if !seen {
 					cells = append(cells, g.cells[k])
-					u.AreaKm2 += g.km2[k]
 				}
 			}
-			u.Cells = len(cells)
-			u.Geometry = orb.MultiPolygon{}
+			g.last[s].Geometry = orb.MultiPolygon{}
 			if len(cells) > 0 {
-				u.Geometry = index.CellsToMultiPolygon(cells)
+				g.last[s].Geometry = index.CellsToMultiPolygon(cells)
 			}
-			g.outline[s] = u
+			g.drawn[s] = true
 		}
-		out = append(out, g.outline[s])
+		us[i].Geometry = g.last[s].Geometry
 	}
-	return out
 }

@@ -194,6 +194,7 @@ func batchAnalyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, e
 	land := newLandGrid(ix, cfg.Holes.Res-1)
 	land.supportAll(field, a)
 	res.Unobserved = land.unobserved()
+	land.outline(res.Unobserved)
 	a.addObs(obs)
 	a.addHoles(res.Holes, info)
 	res.Teams = a.addTeams(in.Teams)

@@ -94,6 +94,7 @@ func liveMatchesAnalyze(t *testing.T, w *sim.World, late int) {
 		}
 	}
 	got := live.Result()
+	got.Unobserved = live.Unobserved()
 	all := make([]geo.Obs, len(w.Reports))
 	rs2 := geo.NewReporters()
 	for i := range all {
