@@ -11,7 +11,7 @@ import (
 
 // Where gapmap does not know. The areas' land is covered by land cells:
 // H3 cells one resolution coarser than the evidence grid, each belonging
-// to the area that holds its centre (an area too small to hold one gets
+// to the finest area that holds its centre (an area too small to hold one gets
 // the cell of its centroid). Land cells are at the resolution of the
 // support (see hexField.supported): a land cell is observed for a carrier
 // when that carrier's reports support it, and observed for all carriers
@@ -38,14 +38,11 @@ type landGrid struct {
 func newLandGrid(ix *index.Index, res int) *landGrid {
 	g := &landGrid{res: res, pos: map[uint64]int32{}}
 	per := make([][]uint64, ix.Len())
-	index.Parallel(ix.Len(), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			mp := ix.Area(i).Geometry
-			per[i] = index.PolygonCells(mp, res)
-			if len(per[i]) == 0 && len(mp) > 0 {
-				c, _ := planar.CentroidArea(mp)
-				per[i] = []uint64{index.CellAt(c[0], c[1], res)}
-			}
+	index.Each(ix.Len(), func(i int) {
+		per[i] = ix.AreaCells(i, res)
+		if mp := ix.Area(i).Geometry; len(per[i]) == 0 && len(mp) > 0 {
+			c, _ := planar.CentroidArea(mp)
+			per[i] = []uint64{index.CellAt(c[0], c[1], res)}
 		}
 	})
 	for i, cs := range per {
