@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -114,12 +115,28 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 	}
 	l.tally = newObsTally(obs)
 	l.teams = l.acc.addTeams(in.Teams)
-	var holes []*liveHole
+	// Each hole's evidence is counted on its own, in parallel; the holes
+	// keep the order of their components.
+	type component struct {
+		slot  int
+		cells []uint64
+	}
+	var comps []component
 	for s := range nCarriers + 1 {
-		for _, comp := range components(l.flagged[s]) {
-			if h := l.newHole(s, comp); h != nil {
-				holes = append(holes, h)
-			}
+		for _, c := range components(l.flagged[s]) {
+			comps = append(comps, component{s, c})
+		}
+	}
+	made := make([]*liveHole, len(comps))
+	index.Each(min(len(comps), 4*runtime.GOMAXPROCS(0)), func(w int) {
+		for i := w; i < len(comps); i += min(len(comps), 4*runtime.GOMAXPROCS(0)) {
+			made[i] = l.newHole(comps[i].slot, comps[i].cells)
+		}
+	})
+	var holes []*liveHole
+	for _, h := range made {
+		if h != nil {
+			holes = append(holes, h)
 		}
 	}
 	l.addHoles(holes)
