@@ -10,9 +10,11 @@ import (
 	"github.com/uber/h3-go/v4"
 )
 
-// Hex cells are H3 indexes (uint64). Resolution 9 cells (≈0.105 km²,
-// ≈174 m edge) carry the evidence for holes; resolution 8 cells (≈0.737
-// km²) carry the per-carrier statistics, as in the FCC mobile challenge.
+// Hex cells are H3 indexes (uint64). By default resolution 10 cells
+// (≈0.015 km², ≈66 m edge) carry the evidence for holes, resolution 9
+// cells (≈0.105 km²) the support distance and the land that is observed,
+// and resolution 8 cells (≈0.737 km²) the per-carrier statistics, as in
+// the FCC mobile challenge.
 
 // CellAt returns the H3 cell of (lon, lat) at resolution res.
 func CellAt(lon, lat float64, res int) uint64 {
