@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -38,9 +39,17 @@ var errNotGeoJSON = errors.New("not a GeoJSON FeatureCollection or Feature")
 // fn gets the 1-based feature index, the feature, and a non-nil ferr when
 // this feature's JSON was well formed but of the wrong shape (the stream
 // goes on). A syntax error ends the stream with an error, as does an error
-// returned by fn.
+// returned by fn. A UTF-8 byte-order mark at the start (Windows editors
+// and some GIS exports write one) is skipped.
 func StreamFeatures(r io.Reader, fn func(i int, f *Feature, ferr error) error) error {
-	dec := json.NewDecoder(r)
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(r)
+	}
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
+		br.Discard(3)
+	}
+	dec := json.NewDecoder(br)
 	tok, err := dec.Token()
 	if err != nil {
 		if err == io.EOF {

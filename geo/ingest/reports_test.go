@@ -427,3 +427,20 @@ func TestReadReportsUnnamedColumn(t *testing.T) {
 		t.Errorf("errors %v, want row 2 naming column 5", sum.Errors)
 	}
 }
+
+// TestGeoJSONWithBOM: a GeoJSON file that starts with a UTF-8 byte-order
+// mark reads like the same file without it.
+func TestGeoJSONWithBOM(t *testing.T) {
+	doc := `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[106.1,10.5]},"properties":{"carrier":"viettel","tech":"4G","signal_dbm":-112,"observed_at":"2026-10-01T08:00:00+07:00","note":"Ấp Bình Hòa"}}]}`
+	for _, in := range []string{doc, "\uFEFF" + doc} {
+		var got []geo.Report
+		sum, err := ReadReports(context.Background(), strings.NewReader(in), FormatGeoJSON, ReportOptions{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+			func(_ int, r *geo.Report) error { got = append(got, *r); return nil })
+		if err != nil {
+			t.Fatalf("BOM %v: %v", strings.HasPrefix(in, "\uFEFF"), err)
+		}
+		if sum.Accepted != 1 || len(got) != 1 || got[0].Note != "Ấp Bình Hòa" {
+			t.Errorf("BOM %v: %+v, %v", strings.HasPrefix(in, "\uFEFF"), sum, got)
+		}
+	}
+}
