@@ -423,6 +423,9 @@ func TestSignInAndCSRF(t *testing.T) {
 	if r.status != 403 {
 		t.Errorf("cross-site write: %d", r.status)
 	}
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("cross-site write refused as %q, want application/problem+json", ct)
+	}
 	if r := b.do("POST", "/api/v1/reports", "application/json", validReport, csrfHeader, b.csrf); r.status != 201 {
 		t.Errorf("write with the CSRF token: %d %s", r.status, r.body)
 	}

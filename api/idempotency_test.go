@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -17,4 +18,18 @@ func TestIdempotencyWithID(t *testing.T) {
 	}
 	// Without the key, the same id is a conflict.
 	wantProblem(t, e.do("POST", "/api/v1/reports", "application/json", b), 409, "id")
+}
+
+// TestIdempotencyKeyTooLong: a key longer than the limit is refused,
+// naming the header, and nothing is stored.
+func TestIdempotencyKeyTooLong(t *testing.T) {
+	e := newEnv(t, Options{})
+	before := e.svc.Reports()
+	r := e.do("POST", "/api/v1/reports", "application/json", []byte(validReport), "Idempotency-Key", strings.Repeat("k", 201))
+	if r.status != 400 || !strings.Contains(string(r.body), "Idempotency-Key") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if e.svc.Reports() != before {
+		t.Error("a report was stored")
+	}
 }

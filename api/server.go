@@ -109,6 +109,10 @@ func (s *Server) routesHandler() http.Handler {
 	// anything else (Sec-Fetch-Site and Origin checks); the session's CSRF
 	// token is checked per route by guard.
 	cop := http.NewCrossOriginProtection()
+	// A refused cross-site write is answered like every other refusal.
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, geo.NewError(geo.ErrForbidden, "cross-origin request refused: send it from this site's own pages"))
+	}))
 	return s.logRequests(s.recoverPanics(securityHeaders(cop.Handler(s.authenticate(r)))))
 }
 

@@ -3,6 +3,7 @@ package geo
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,10 @@ func (r *Report) Validate(now time.Time) error {
 	}
 	if len(r.ID) > MaxIDLen {
 		add("id", "longer than %d bytes", MaxIDLen)
+	} else if i := strings.IndexFunc(r.ID, func(c rune) bool { return c < ' ' || c == 0x7f || strings.ContainsRune(`/\?#%`, c) }); i >= 0 {
+		// An id is a path segment of /api/v1/reports/{id}: one that holds
+		// a slash could be stored but never read back.
+		add("id", "must not contain %q", r.ID[i:i+1])
 	}
 	switch {
 	case math.IsNaN(r.Lat) || math.IsInf(r.Lat, 0):

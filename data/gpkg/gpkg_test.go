@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -472,5 +473,28 @@ func checkForeignKeys(t *testing.T, s *Store) {
 	}
 	if n != 0 {
 		t.Errorf("foreign_key_check: %d violations", n)
+	}
+}
+
+// TestNewStoreOwnerOnly: a store the service creates holds password and
+// token hashes, so its file, and the WAL beside it, are its owner's only.
+func TestNewStoreOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gapmap.gpkg")
+	st, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.AddUser(context.Background(), geo.User{Name: "admin", Role: geo.RoleAdmin, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			t.Errorf("%s: mode %o, want no access for group and others", filepath.Base(p), m)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +55,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if err := registerFunctions(); err != nil {
 		return nil, err
+	}
+	// A new store is readable by its owner only: it holds password and
+	// token hashes. SQLite gives the -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("gpkg: create %s: %w", path, err)
 	}
 	// The pragmas run on every new connection. synchronous=FULL makes a
 	// commit durable in WAL mode (the WAL is synced on each commit).

@@ -28,6 +28,10 @@ func idTaken() *geo.FieldError {
 	return &geo.FieldError{Field: "id", Reason: "already used by another report"}
 }
 
+// MaxIdempotencyKeyLen is the longest Idempotency-Key AddReport takes (a
+// UUID is 36 bytes): keys are stored with their report.
+const MaxIdempotencyKeyLen = 200
+
 // AddReport validates r, checks that v may submit it where it is, stores
 // it (committed durably before it returns) and puts it into the analysis.
 // A report without a reporter is v's. When idempotencyKey is not empty
@@ -43,7 +47,11 @@ func (s *Service) AddReport(ctx context.Context, v *geo.Viewer, r geo.Report, id
 	if err := v.Check(geo.WriteReports); err != nil {
 		return geo.Report{}, false, err
 	}
-	if es := geo.AsFieldErrors(r.Validate(s.now())); len(es) > 0 {
+	es := geo.AsFieldErrors(r.Validate(s.now()))
+	if len(idempotencyKey) > MaxIdempotencyKeyLen {
+		es = append(es, &geo.FieldError{Field: "Idempotency-Key", Reason: fmt.Sprintf("longer than %d bytes", MaxIdempotencyKeyLen)})
+	}
+	if len(es) > 0 {
 		return geo.Report{}, false, fmt.Errorf("invalid report: %w", es)
 	}
 	area, b := s.locate(&r)
