@@ -181,63 +181,75 @@ func (s *Server) publishAreas(prev *ogcCollection, pst *state, st *state, n *pub
 // publishHoles encodes the holes of res; a hole of prev (of state pst)
 // with the same ID and the same value keeps its feature.
 func publishHoles(prev *ogcCollection, pst *state, res *geo.Result, n *publishStats) *ogcCollection {
-	col := &ogcCollection{timed: true, features: make([]ogcFeature, len(res.Holes))}
-	same := prev != nil && len(prev.features) == len(res.Holes)
-	var buf []byte
-	for i := range res.Holes {
-		h := &res.Holes[i]
-		if prev != nil {
-			if j, ok := prev.find(h.ID); ok && sameHole(&pst.result.Holes[j], h) {
-				col.features[i] = prev.features[j]
-				same = same && j == i
-				continue
-			}
-		}
-		same = false
-		buf = export.HoleFeature(buf[:0], export.WithID, h)
-		n.holes++
-		col.features[i] = ogcFeature{id: h.ID, bound: h.Geometry.Bound(), hasGeom: true, key: int32(h.Carrier),
-			from: unixOr(h.FirstObserved, math.MinInt64), to: unixOr(h.LastObserved, math.MaxInt64),
-			json: bytes.Clone(buf), zoom: new(zoomCache)}
+	var old []geo.Hole
+	if pst != nil {
+		old = pst.result.Holes
 	}
-	if same {
-		col.share(prev)
-	} else {
-		col.index()
-	}
+	col := &ogcCollection{timed: true}
+	n.holes += publishByID(col, prev, old, res.Holes, func(h *geo.Hole) string { return h.ID }, sameHole,
+		func(buf []byte, h *geo.Hole) ([]byte, ogcFeature) {
+			buf = export.HoleFeature(buf, export.WithID, h)
+			return buf, ogcFeature{id: h.ID, bound: h.Geometry.Bound(), hasGeom: true, key: int32(h.Carrier),
+				from: unixOr(h.FirstObserved, math.MinInt64), to: unixOr(h.LastObserved, math.MaxInt64),
+				zoom: new(zoomCache)}
+		})
 	return col
 }
 
 // publishTeams encodes the teams of res; a team of prev (of state pst)
 // with the same ID and the same value keeps its feature.
 func publishTeams(prev *ogcCollection, pst *state, res *geo.Result, n *publishStats) *ogcCollection {
-	col := &ogcCollection{features: make([]ogcFeature, len(res.Teams))}
-	same := prev != nil && len(prev.features) == len(res.Teams)
+	var old []geo.TeamOut
+	if pst != nil {
+		old = pst.result.Teams
+	}
+	col := &ogcCollection{}
+	n.teams += publishByID(col, prev, old, res.Teams, func(t *geo.TeamOut) string { return t.ID },
+		func(a, b *geo.TeamOut) bool { return *a == *b },
+		func(buf []byte, t *geo.TeamOut) ([]byte, ogcFeature) {
+			buf = export.TeamFeature(buf, export.WithID, t)
+			f := ogcFeature{id: t.ID, from: math.MinInt64, to: math.MaxInt64}
+			if t.HasLocation {
+				f.bound, f.hasGeom = orb.Point{t.Lon, t.Lat}.Bound(), true
+			}
+			return buf, f
+		})
+	return col
+}
+
+// publishByID fills col's features from items: an item whose ID a feature
+// of prev (made from old) holds, with the same value, keeps that feature;
+// the others are encoded by encode (into the scratch buffer it is given,
+// the feature's bytes are copied out). When every feature is kept in
+// place, col shares prev's index. It returns how many it encoded.
+func publishByID[T any](col, prev *ogcCollection, old, items []T, id func(*T) string, same func(a, b *T) bool,
+	encode func([]byte, *T) ([]byte, ogcFeature)) int {
+	col.features = make([]ogcFeature, len(items))
+	kept := prev != nil && len(prev.features) == len(items)
+	encoded := 0
 	var buf []byte
-	for i := range res.Teams {
-		t := &res.Teams[i]
+	for i := range items {
+		it := &items[i]
 		if prev != nil {
-			if j, ok := prev.find(t.ID); ok && pst.result.Teams[j] == *t {
+			if j, ok := prev.find(id(it)); ok && same(&old[j], it) {
 				col.features[i] = prev.features[j]
-				same = same && j == i
+				kept = kept && j == i
 				continue
 			}
 		}
-		same = false
-		buf = export.TeamFeature(buf[:0], export.WithID, t)
-		n.teams++
-		f := ogcFeature{id: t.ID, from: math.MinInt64, to: math.MaxInt64, json: bytes.Clone(buf)}
-		if t.HasLocation {
-			f.bound, f.hasGeom = orb.Point{t.Lon, t.Lat}.Bound(), true
-		}
+		kept = false
+		var f ogcFeature
+		buf, f = encode(buf[:0], it)
+		f.json = bytes.Clone(buf)
 		col.features[i] = f
+		encoded++
 	}
-	if same {
+	if kept {
 		col.share(prev)
 	} else {
 		col.index()
 	}
-	return col
+	return encoded
 }
 
 // reportLog is the storage a reports collection grows into, shared by the

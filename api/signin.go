@@ -178,14 +178,3 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, pw string)
 func setRetryAfter(w http.ResponseWriter, d time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
 }
-
-// clipRunes returns s cut to at most n characters.
-func clipRunes(s string, n int) string {
-	for i := range s {
-		if n == 0 {
-			return s[:i]
-		}
-		n--
-	}
-	return s
-}

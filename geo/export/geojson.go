@@ -347,13 +347,7 @@ func carrierStats(cs []geo.CarrierStats, c geo.Carrier) geo.CarrierStats {
 // WriteHolesGeoJSON writes a FeatureCollection with one feature per hole
 // or dead zone (carrier "all"), in the given order: each is HoleFeature's.
 func WriteHolesGeoJSON(w io.Writer, holes []geo.Hole) error {
-	c := newCollection(w)
-	for i := range holes {
-		c.next()
-		c.buf = HoleFeature(c.buf, NoID, &holes[i])
-		c.maybeFlush()
-	}
-	return c.close()
+	return writeFeatures(w, holes, func(b []byte, h *geo.Hole) []byte { return HoleFeature(b, NoID, h) })
 }
 
 // WriteGapsGeoJSON writes one carrier's ranked holes; it is
@@ -410,13 +404,7 @@ func areaLists(refs []geo.AreaRef) (codes, names []string) {
 // WriteTeamsGeoJSON writes a FeatureCollection with one feature per team:
 // each is TeamFeature's.
 func WriteTeamsGeoJSON(w io.Writer, teams []geo.TeamOut) error {
-	c := newCollection(w)
-	for i := range teams {
-		c.next()
-		c.buf = TeamFeature(c.buf, NoID, &teams[i])
-		c.maybeFlush()
-	}
-	return c.close()
+	return writeFeatures(w, teams, func(b []byte, t *geo.TeamOut) []byte { return TeamFeature(b, NoID, t) })
 }
 
 // TeamFeature appends team t as one GeoJSON Feature on one line: a Point
@@ -444,13 +432,7 @@ func TeamFeature(b []byte, withID IDMember, t *geo.TeamOut) []byte {
 // WriteCellsGeoJSON writes a FeatureCollection with one hexagon per
 // carrier and H3 cell with reports: each is CellFeature's.
 func WriteCellsGeoJSON(w io.Writer, cells []geo.CellStat) error {
-	c := newCollection(w)
-	for i := range cells {
-		c.next()
-		c.buf = CellFeature(c.buf, &cells[i])
-		c.maybeFlush()
-	}
-	return c.close()
+	return writeFeatures(w, cells, CellFeature)
 }
 
 // CellFeature appends one carrier's figures in one H3 cell as a GeoJSON
@@ -533,10 +515,16 @@ func UnobservedFeature(b []byte, withID IDMember, u *geo.Unobserved) []byte {
 // WriteUnobservedGeoJSON writes the unobserved land, one feature per
 // carrier and one for all carriers, in the given order.
 func WriteUnobservedGeoJSON(w io.Writer, us []geo.Unobserved) error {
+	return writeFeatures(w, us, func(b []byte, u *geo.Unobserved) []byte { return UnobservedFeature(b, NoID, u) })
+}
+
+// writeFeatures writes a FeatureCollection of items, each encoded by
+// encode, in the given order.
+func writeFeatures[T any](w io.Writer, items []T, encode func([]byte, *T) []byte) error {
 	c := newCollection(w)
-	for i := range us {
+	for i := range items {
 		c.next()
-		c.buf = UnobservedFeature(c.buf, NoID, &us[i])
+		c.buf = encode(c.buf, &items[i])
 		c.maybeFlush()
 	}
 	return c.close()
