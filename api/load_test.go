@@ -50,8 +50,8 @@ func cityAreas(n int, x0, y0, deg float64) []geo.Area {
 const x0, y0, side = 106.6, 10.7, 0.2
 
 // newCityServer returns a server over a store holding the city, and an
-// API token of a reviewer.
-func newCityServer(b *testing.B) (*Server, string) {
+// API token of a user with the given role.
+func newCityServer(b *testing.B, role geo.Role) (*Server, string) {
 	ctx := context.Background()
 	st, err := gpkg.Open(ctx, filepath.Join(b.TempDir(), "city.gpkg"))
 	if err != nil {
@@ -70,7 +70,7 @@ func newCityServer(b *testing.B) (*Server, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := st.AddUser(ctx, geo.User{Name: "planner", Role: geo.RoleReviewer}); err != nil {
+	if err := st.AddUser(ctx, geo.User{Name: "planner", Role: role}); err != nil {
 		b.Fatal(err)
 	}
 	_, tok, err := svc.CreateToken(ctx, service.CommandLine("bench"), "planner", "bench")
@@ -138,7 +138,7 @@ func load(b *testing.B, base, token string, conc, total int, path func(*rand.Ran
 // fixed number of requests and stops by itself. The "-token" case is a
 // signed-in program's: each request also looks its API token up.
 func BenchmarkLayerWindows(b *testing.B) {
-	srv, tok := newCityServer(b)
+	srv, tok := newCityServer(b, geo.RoleReviewer)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	tile := 360 / math.Exp2(15)
@@ -180,7 +180,7 @@ func BenchmarkLayerWindows(b *testing.B) {
 // public, and for a program with an API token (looked up in the store on
 // each request, so that a revoked token fails at once).
 func BenchmarkLayerWindowHandler(b *testing.B) {
-	srv, tok := newCityServer(b)
+	srv, tok := newCityServer(b, geo.RoleReviewer)
 	h := srv.Handler()
 	tile := 360 / math.Exp2(15)
 	for _, c := range []struct{ name, token string }{{"public", ""}, {"token", tok}} {

@@ -1,16 +1,12 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/service"
 )
 
 // BenchmarkPostReport is the server's own cost of one POST
@@ -19,31 +15,7 @@ import (
 // into the live analysis. The republication of the layers runs in the
 // background and is not waited for.
 func BenchmarkPostReport(b *testing.B) {
-	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(b.TempDir(), "city.gpkg"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if err := st.ReplaceAreas(ctx, "bench", cityAreas(100, x0, y0, side)); err != nil {
-		b.Fatal(err)
-	}
-	svc, err := service.New(ctx, st, service.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(svc.Close)
-	srv, err := New(svc, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := st.AddUser(ctx, geo.User{Name: "ict", Role: geo.RoleAdmin}); err != nil {
-		b.Fatal(err)
-	}
-	_, tok, err := svc.CreateToken(ctx, service.CommandLine("bench"), "ict", "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, tok := newCityServer(b, geo.RoleAdmin)
 	h := srv.Handler()
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -682,52 +682,39 @@ func TestAccountsSurviveReopen(t *testing.T) {
 // held is still there.
 func TestAccountsMigration(t *testing.T) {
 	ctx := context.Background()
-	all := migrations
-	t.Cleanup(func() { migrations = all })
-	migrations = all[:accountsVersion-1]
-	old, path := openTemp(t)
-	fill(t, old)
 	var r2 geo.Report
-	var err error
-	if r2, err = old.Report(ctx, "r2"); err != nil {
-		t.Fatal(err)
-	}
 	var applied []string
-	rows, err := old.db.QueryContext(ctx, `SELECT version || ' ' || applied_at FROM gapmap_migrations ORDER BY version`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var v string
-		rows.Scan(&v)
-		applied = append(applied, v)
-	}
-	rows.Close()
-	if len(applied) != accountsVersion-1 {
-		t.Fatalf("old store applied %d migrations, want %d", len(applied), accountsVersion-1)
-	}
-	if err := old.AddUser(ctx, accountUsers()[0]); err == nil {
-		t.Fatal("AddUser worked before the accounts migration")
-	}
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	migrations = all
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("open the old file: %v", err)
-	}
-	defer s.Close()
+	s := migratedFrom(t, accountsVersion, func(old *Store) {
+		var err error
+		if r2, err = old.Report(ctx, "r2"); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := old.db.QueryContext(ctx, `SELECT version || ' ' || applied_at FROM gapmap_migrations ORDER BY version`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var v string
+			rows.Scan(&v)
+			applied = append(applied, v)
+		}
+		rows.Close()
+		if len(applied) != accountsVersion-1 {
+			t.Fatalf("old store applied %d migrations, want %d", len(applied), accountsVersion-1)
+		}
+		if err := old.AddUser(ctx, accountUsers()[0]); err == nil {
+			t.Fatal("AddUser worked before the accounts migration")
+		}
+	})
 	var n, first int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*), min(version) FROM gapmap_migrations`).Scan(&n, &first); err != nil {
 		t.Fatal(err)
 	}
-	if n != len(all) {
-		t.Errorf("%d migrations applied after reopen, want %d", n, len(all))
+	if n != len(migrations) {
+		t.Errorf("%d migrations applied after reopen, want %d", n, len(migrations))
 	}
 	var kept []string
-	rows, err = s.db.QueryContext(ctx, `SELECT version || ' ' || applied_at FROM gapmap_migrations WHERE version < ? ORDER BY version`, accountsVersion)
+	rows, err := s.db.QueryContext(ctx, `SELECT version || ' ' || applied_at FROM gapmap_migrations WHERE version < ? ORDER BY version`, accountsVersion)
 	if err != nil {
 		t.Fatal(err)
 	}

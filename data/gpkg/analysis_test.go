@@ -352,23 +352,11 @@ func TestSaveAnalysisRejects(t *testing.T) {
 // can then be saved.
 func TestAnalysisMigration(t *testing.T) {
 	ctx := context.Background()
-	all := migrations
-	t.Cleanup(func() { migrations = all })
-	migrations = all[:analysisVersion-1]
-	old, path := openTemp(t)
-	fill(t, old)
-	if err := old.SaveAnalysis(ctx, testAnalysis()); err == nil {
-		t.Fatal("SaveAnalysis worked before the analysis migration")
-	}
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
-	migrations = all
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("open the old file: %v", err)
-	}
-	defer s.Close()
+	s := migratedFrom(t, analysisVersion, func(old *Store) {
+		if err := old.SaveAnalysis(ctx, testAnalysis()); err == nil {
+			t.Fatal("SaveAnalysis worked before the analysis migration")
+		}
+	})
 	rows := queryRows(t, s, `SELECT id, state, computed_at, reporters FROM holes`)
 	if len(rows) != 1 {
 		t.Fatalf("%d holes after migration, want 1", len(rows))

@@ -30,6 +30,32 @@ func openTemp(t *testing.T) (*Store, string) {
 	return s, path
 }
 
+// migratedFrom makes a store file with only the migrations before
+// version, filled (see fill); old, when not nil, then looks at it. The
+// file is closed and opened again with every migration, and that store
+// is returned: a file from before version, as a newer gapmap finds it.
+func migratedFrom(t *testing.T, version int, old func(*Store)) *Store {
+	t.Helper()
+	all := migrations
+	t.Cleanup(func() { migrations = all })
+	migrations = all[:version-1]
+	s, path := openTemp(t)
+	fill(t, s)
+	if old != nil {
+		old(s)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	migrations = all
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("open the old file: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func square(x, y, d float64) orb.Ring {
 	return orb.Ring{{x, y}, {x + d, y}, {x + d, y + d}, {x, y + d}, {x, y}}
 }

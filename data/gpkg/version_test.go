@@ -212,20 +212,7 @@ func TestEachReportSince(t *testing.T) {
 // finds them working.
 func TestChangesMigration(t *testing.T) {
 	ctx := context.Background()
-	all := migrations
-	t.Cleanup(func() { migrations = all })
-	migrations = all[:changesVersion-1]
-	old, path := openTemp(t)
-	fill(t, old)
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
-	migrations = all
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("open the old file: %v", err)
-	}
-	defer s.Close()
+	s := migratedFrom(t, changesVersion, nil)
 	v1, err := s.Version(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -35,10 +35,18 @@ func weak(id string, lon, lat float64) geo.Report {
 		Carrier: geo.Viettel, Tech: geo.Tech4G, SignalDBm: ptr(-125), Reporter: "Tổ CNS"}
 }
 
+// openStore opens a new store in a temporary folder holding testAreas
+// and two weak reports.
 func openStore(t *testing.T) *gpkg.Store {
 	t.Helper()
+	return openStoreAt(t, filepath.Join(t.TempDir(), "s.gpkg"))
+}
+
+// openStoreAt is openStore at path.
+func openStoreAt(t *testing.T, path string) *gpkg.Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "s.gpkg"))
+	st, err := gpkg.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

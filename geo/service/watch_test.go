@@ -30,19 +30,8 @@ func twoProcesses(t *testing.T, opt service.Options) (server *service.Service, c
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "shared.gpkg")
-	st, err := gpkg.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.ReplaceAreas(ctx, "2025", testAreas); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.AddReports(ctx, []geo.Report{weak("s1", 105.105, 10.505), weak("s2", 105.305, 10.705)}); err != nil {
-		t.Fatal(err)
-	}
-	server = newService(t, st, opt)
-	cliStore, err = gpkg.Open(ctx, path)
+	server = newService(t, openStoreAt(t, path), opt)
+	cliStore, err := gpkg.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
