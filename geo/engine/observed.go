@@ -24,14 +24,19 @@ type landGrid struct {
 	cells []uint64         // sorted
 	pos   map[uint64]int32 // land cell → position in cells
 	area  []int32          // the area of each land cell
-	km2   []float64        // the land of each land cell
+	land  []int64          // the land of each land cell, in landUnit
 	// seen says, per slot, which land cells are observed; dirty which
 	// slots' land changed since the last Result, drawn which slots'
 	// outlines are up to date, and last holds the last figures and outlines.
-	seen  [nCarriers + 1][]bool
-	drawn [nCarriers + 1]bool
-	dirty [nCarriers + 1]bool
-	last  [nCarriers + 1]geo.Unobserved
+	seen [nCarriers + 1][]bool
+	// unseen and unseenLand count, per slot, the land cells not observed
+	// and their land (in landUnit: integers, so the sums do not depend on
+	// the order cells are seen in).
+	unseen     [nCarriers + 1]int
+	unseenLand [nCarriers + 1]int64
+	drawn      [nCarriers + 1]bool
+	dirty      [nCarriers + 1]bool
+	last       [nCarriers + 1]geo.Unobserved
 }
 
 // newLandGrid covers the areas of ix with land cells at resolution res.
@@ -55,18 +60,23 @@ func newLandGrid(ix *index.Index, res int) *landGrid {
 	}
 	slices.Sort(g.cells)
 	g.area = make([]int32, len(g.cells))
-	g.km2 = make([]float64, len(g.cells))
+	g.land = make([]int64, len(g.cells))
 	for k, c := range g.cells {
 		g.area[k] = g.pos[c]
 		g.pos[c] = int32(k)
 	}
 	index.Parallel(len(g.cells), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			g.km2[k] = index.CellAreaKm2(g.cells[k])
+			g.land[k] = landUnits(index.CellAreaKm2(g.cells[k]))
 		}
 	})
+	var all int64
+	for _, u := range g.land {
+		all += u
+	}
 	for s := range g.seen {
 		g.seen[s] = make([]bool, len(g.cells))
+		g.unseen[s], g.unseenLand[s] = len(g.cells), all
 		g.dirty[s] = true
 	}
 	return g
@@ -101,13 +111,15 @@ func (g *landGrid) update(f *hexField, k int32, c uint64, a *areaAccum) {
 			continue
 		}
 		g.seen[s][k] = true
+		g.unseen[s]--
+		g.unseenLand[s] -= g.land[k]
 		g.dirty[s] = true
 		a.nodes[g.area[k]].observed[s]++
 	}
 }
 
-// unobserved returns, per slot, the unobserved land's size, counted
-// again for the slots whose land changed; the outlines are drawn only when
+// unobserved returns, per slot, the unobserved land's size (kept as land
+// cells are observed); the outlines are drawn only when
 // asked for (see outline), since a Live that takes reports one by one
 // would otherwise redraw them after most reports.
 func (g *landGrid) unobserved() []geo.Unobserved {
@@ -115,15 +127,9 @@ func (g *landGrid) unobserved() []geo.Unobserved {
 	for s := range nCarriers + 1 {
 		if g.dirty[s] {
 			g.dirty[s], g.drawn[s] = false, false
-			u := geo.Unobserved{Carrier: geo.CarrierAll}
+			u := geo.Unobserved{Carrier: geo.CarrierAll, Cells: g.unseen[s], AreaKm2: landKm2(g.unseenLand[s])}
 			if s < nCarriers {
 				u.Carrier = geo.Carriers[s]
-			}
-			for k, seen := range g.seen[s] {
-				if !seen {
-					u.Cells++
-					u.AreaKm2 += g.km2[k]
-				}
 			}
 			g.last[s] = u
 		}
