@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gapmap/gapmap/geo"
-	"github.com/gapmap/gapmap/geo/credential"
+	"github.com/gapmap/gapmap/geo/service"
 )
 
 // SignInLimits bound the work that sign-ins with a password make the
@@ -127,10 +127,7 @@ func (s *Server) checkPassword(ctx context.Context, hash, pw string) (bool, erro
 	if s.signin.hashHook != nil {
 		s.signin.hashHook()
 	}
-	if hash == "" {
-		return credential.CheckNoPassword(pw), nil
-	}
-	return credential.CheckPassword(hash, pw)
+	return service.CheckPassword(ctx, hash, pw)
 }
 
 // signIn signs r's client in as name with password pw: throttled before

@@ -295,12 +295,12 @@ func (s *Service) SessionViewer(ctx context.Context, secret string) (*geo.Viewer
 //
 // check, when not nil, checks the password against the user's hash (""
 // for an unknown name or a user without a password, which must fail in
-// the time of a real check) in place of credential.CheckPassword: the
+// the time of a real check) in place of CheckPassword: the
 // HTTP server passes one that bounds how many hashes run at once. Its
 // errors are returned as they are.
 func (s *Service) SignIn(ctx context.Context, v *geo.Viewer, name, password, oldHash string, check func(ctx context.Context, hash, password string) (bool, error)) (geo.User, geo.Session, string, error) {
 	if check == nil {
-		check = checkPassword
+		check = CheckPassword
 	}
 	u, err := s.store.User(ctx, name)
 	switch {
@@ -358,9 +358,9 @@ func (s *Service) audit(ctx context.Context, v *geo.Viewer, action, target, deta
 	}
 }
 
-// checkPassword checks password against hash; an empty hash spends the
+// CheckPassword checks password against hash; an empty hash spends the
 // time of a check on a dummy hash and fails.
-func checkPassword(_ context.Context, hash, password string) (bool, error) {
+func CheckPassword(_ context.Context, hash, password string) (bool, error) {
 	if hash == "" {
 		return credential.CheckNoPassword(password), nil
 	}
