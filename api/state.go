@@ -42,7 +42,9 @@ func (s *Server) publishSnapshot(snap *service.Snapshot) error {
 	start := time.Now()
 	st := &state{ids: snap.IDs, obs: snap.Obs, result: snap.Result, areas: snap.Areas}
 	prev := s.cur.load()
-	if prev != nil && sameAreas(prev.areas, st.areas) {
+	// The service hands every snapshot the same areas slice until the
+	// areas change.
+	if prev != nil && sameSlice(prev.areas, st.areas) {
 		st.areaByCode = prev.areaByCode
 	} else {
 		st.areaByCode = make(map[string]int, len(st.areas))
@@ -60,8 +62,3 @@ func (s *Server) publishSnapshot(snap *service.Snapshot) error {
 	return nil
 }
 
-// sameAreas reports whether a and b are the same slice (the service hands
-// the same one to every snapshot until the areas change).
-func sameAreas(a, b []geo.Area) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
