@@ -61,4 +61,3 @@ func (s *Server) publishSnapshot(snap *service.Snapshot) error {
 		slog.Int("encoded", st.cat.stats.total()), slog.Duration("took", time.Since(start)))
 	return nil
 }
-
