@@ -54,6 +54,7 @@ func authzRows(spareToken string) []authzRow {
 		{method: "GET", template: "/api/v1/layers/areas", want: pub},
 		{method: "GET", template: "/api/v1/layers/holes", want: pub},
 		{method: "GET", template: "/api/v1/layers/teams", want: pub},
+		{method: "GET", template: "/api/v1/layers/unobserved", want: pub},
 		{method: "GET", template: "/api/v1/layers/reports", want: raw},
 		{method: "GET", template: "/api/v1/areas/{code}", path: "/api/v1/areas/H1", want: pub},
 		{method: "GET", template: "/api/v1/gaps", path: "/api/v1/gaps?carrier=viettel&format=csv", want: [5]int{401, 200, 200, 403, 200}},
@@ -153,8 +154,8 @@ func TestPublicSeesAggregatesOnly(t *testing.T) {
 	for _, c := range cols.Collections {
 		ids = append(ids, c.ID)
 	}
-	if strings.Join(ids, ",") != "areas,holes,teams" {
-		t.Errorf("the public lists collections %v, want areas, holes, teams", ids)
+	if strings.Join(ids, ",") != "areas,holes,teams,unobserved" {
+		t.Errorf("the public lists collections %v, want areas, holes, teams, unobserved", ids)
 	}
 	for _, p := range []string{"/api/v1/layers/areas", "/api/v1/layers/holes", "/api/v1/layers/teams", "/api/v1/areas/C1", "/ogc/collections/holes/items"} {
 		r := pub.get(p)

@@ -53,8 +53,8 @@ func parseLayerQuery(layer string, q url.Values) (lq layerQuery, field, reason s
 		if err != nil {
 			return lq, "carrier", err.Error()
 		}
-		if c == geo.CarrierAll && layer != "holes" {
-			return lq, "carrier", `"all" applies to the holes layer only`
+		if c == geo.CarrierAll && layer != "holes" && layer != "unobserved" {
+			return lq, "carrier", `"all" applies to the holes and unobserved layers only`
 		}
 		lq.carrier = c
 	}

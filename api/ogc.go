@@ -59,6 +59,7 @@ var ogcCollectionInfo = []struct{ id, title, description string }{
 	{"holes", "Coverage holes", "Coverage holes per carrier, and dead zones (carrier \"all\"), ranked by priority"},
 	{"reports", "Signal reports", "Signal reports as points; the reporter is never shown"},
 	{"teams", "Digital technology teams", "Community digital technology teams at their base"},
+	{"unobserved", "Unobserved land", "Land inside the areas where no judgement can be made yet: per carrier (its own reports do not reach it) and for all carriers (carrier \"all\": no reports reach it)"},
 }
 
 // ogcFeature is one feature of a collection.

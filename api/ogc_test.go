@@ -156,7 +156,7 @@ func TestOGCCollections(t *testing.T) {
 			}
 		}
 	}
-	if strings.Join(ids, ",") != "areas,holes,reports,teams" {
+	if strings.Join(ids, ",") != "areas,holes,reports,teams,unobserved" {
 		t.Errorf("collections %v", ids)
 	}
 	// Areas' bbox is the union of the three hamlets.

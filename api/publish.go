@@ -46,9 +46,9 @@ func (s *Server) publish(prev, next *state) error {
 }
 
 // publishStats counts the features a publication encoded, by collection.
-type publishStats struct{ areas, holes, teams, reports int }
+type publishStats struct{ areas, holes, teams, reports, unobserved int }
 
-func (p publishStats) total() int { return p.areas + p.holes + p.teams + p.reports }
+func (p publishStats) total() int { return p.areas + p.holes + p.teams + p.reports + p.unobserved }
 
 // buildCatalog encodes st's collections, reusing prev's features where
 // they did not change (prev nil: everything is encoded).
@@ -72,6 +72,8 @@ func (s *Server) buildCatalog(prev *ogcCatalog, st *state) (*ogcCatalog, error) 
 			col = publishHoles(p, pst, st.result, &c.stats)
 		case "teams":
 			col = publishTeams(p, pst, st.result, &c.stats)
+		case "unobserved":
+			col = publishUnobserved(p, pst, st.result, &c.stats)
 		case "reports":
 			col = publishReports(p, pst, st, &c.stats)
 		}
@@ -211,6 +213,32 @@ func publishTeams(prev *ogcCollection, pst *state, res *geo.Result, n *publishSt
 			f := ogcFeature{id: t.ID, from: math.MinInt64, to: math.MaxInt64}
 			if t.HasLocation {
 				f.bound, f.hasGeom = orb.Point{t.Lon, t.Lat}.Bound(), true
+			}
+			return buf, f
+		})
+	return col
+}
+
+// publishUnobserved encodes the unobserved land of res, one feature per
+// carrier and one for all; one whose outline and figures are those of
+// prev (of state pst) keeps its feature. An outline is drawn again only
+// when its land changed (see engine.Live.ResultWithOutlines), so the
+// same outline is the same slice.
+func publishUnobserved(prev *ogcCollection, pst *state, res *geo.Result, n *publishStats) *ogcCollection {
+	var old []geo.Unobserved
+	if pst != nil {
+		old = pst.result.Unobserved
+	}
+	col := &ogcCollection{}
+	n.unobserved += publishByID(col, prev, old, res.Unobserved, func(u *geo.Unobserved) string { return u.Carrier.String() },
+		func(a, b *geo.Unobserved) bool {
+			return a.Carrier == b.Carrier && a.Cells == b.Cells && sameFloat(a.AreaKm2, b.AreaKm2) && sameSlice(a.Geometry, b.Geometry)
+		},
+		func(buf []byte, u *geo.Unobserved) ([]byte, ogcFeature) {
+			buf = export.UnobservedFeature(buf, export.WithID, u)
+			f := ogcFeature{id: u.Carrier.String(), key: int32(u.Carrier), from: math.MinInt64, to: math.MaxInt64, zoom: new(zoomCache)}
+			if len(u.Geometry) > 0 {
+				f.bound, f.hasGeom = u.Geometry.Bound(), true
 			}
 			return buf, f
 		})

@@ -154,7 +154,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/v1/speedtest/download", h: s.handleSpeedDownload},
 		{method: "POST", path: "/api/v1/speedtest/upload", noCSRF: true, h: s.handleSpeedUpload},
 	}
-	for _, l := range []string{"areas", "holes", "teams"} {
+	for _, l := range []string{"areas", "holes", "teams", "unobserved"} {
 		rs = append(rs, route{method: "GET", path: "/api/v1/layers/" + l, h: s.handleLayer(l)})
 	}
 	rs = append(rs, route{method: "GET", path: "/api/v1/layers/reports", access: geo.ReadReports, h: s.handleLayer("reports")})

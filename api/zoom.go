@@ -89,6 +89,10 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 			h := res.Holes[i]
 			h.Geometry = simplifyMultiPolygon(h.Geometry, tol)
 			buf = export.HoleFeature(buf[:0], export.WithID, &h)
+		case "unobserved":
+			u := res.Unobserved[i]
+			u.Geometry = simplifyMultiPolygon(u.Geometry, tol)
+			buf = export.UnobservedFeature(buf[:0], export.WithID, &u)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("api: %s simplified: %w", layer, err)
@@ -159,6 +163,10 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 			}
 		case "holes":
 			if q.carrier != geo.CarrierUnknown && res.Holes[i].Carrier != q.carrier {
+				return
+			}
+		case "unobserved":
+			if q.carrier != geo.CarrierUnknown && res.Unobserved[i].Carrier != q.carrier {
 				return
 			}
 		}

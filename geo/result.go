@@ -227,10 +227,14 @@ type Result struct {
 	// Unobserved is the land inside the areas where no judgement can be
 	// made: one entry per carrier (land its own reports do not reach) and
 	// one for CarrierAll (land no carrier's reports reach). A Live's
-	// Result leaves their outlines out (Live.Unobserved draws them);
-	// Analyze's has them.
+	// Result leaves their outlines out (Live.ResultWithOutlines draws
+	// them); Analyze's has them.
 	Unobserved     []Unobserved            `json:"unobserved"`
 	ReportBiasFrom map[string]BiasEstimate `json:"report_bias_from"`
+	// Tasks are the places proposed to the teams for measuring next.
+	// Analyze's Result has them; a Live's leaves them out (Live.Tasks
+	// proposes them), since they change with most reports.
+	Tasks []Task `json:"-"`
 }
 
 // BiasEstimate says how a carrier's report bias (how many times more

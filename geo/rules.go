@@ -130,6 +130,9 @@ type Config struct {
 	// MarketShare is each carrier's share of subscribers, used to estimate
 	// how many people a single carrier's hole affects.
 	MarketShare map[string]float64 `json:"market_share"`
+	// TasksPerTeam is how many places each team is asked to measure at
+	// most (see Task).
+	TasksPerTeam int `json:"tasks_per_team"`
 }
 
 // DefaultConfig returns the documented defaults.
@@ -143,6 +146,7 @@ func DefaultConfig() Config {
 		MarketShare: map[string]float64{
 			"viettel": 0.54, "vinaphone": 0.22, "mobifone": 0.19, "vietnamobile": 0.05,
 		},
+		TasksPerTeam: 5,
 	}
 }
 
@@ -179,6 +183,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.HouseholdSize >= 1 && c.HouseholdSize <= 20) {
 		es = append(es, &FieldError{Field: "household_size", Reason: "must be between 1 and 20"})
+	}
+	if c.TasksPerTeam < 0 || c.TasksPerTeam > 100 {
+		es = append(es, &FieldError{Field: "tasks_per_team", Reason: "must be between 0 and 100"})
 	}
 	for k, v := range c.MarketShare {
 		if _, err := ParseCarrier(k); err != nil {

@@ -48,8 +48,8 @@ func Analyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, error)
 	if in.Progress != nil {
 		in.Progress("outline holes and score areas")
 	}
-	res := l.Result()
-	l.land9.outline(res.Unobserved)
+	res := l.ResultWithOutlines()
+	res.Tasks = l.Tasks()
 	return res, ctx.Err()
 }
 

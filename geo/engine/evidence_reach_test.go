@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -129,6 +130,92 @@ func TestTwoWeakHamletsApart(t *testing.T) {
 			if a.ObservedShare < 0.9 {
 				t.Errorf("%s: observed share %.2f, want nearly all", a.Code, a.ObservedShare)
 			}
+		}
+	}
+}
+
+// TestHalfReportedHamlet: a 4×2 km hamlet whose reports all lie in its
+// western half. About half its land is observed (observed_share), the
+// unobserved land lies in the eastern half, and the tasks the hamlet's
+// team gets point into that half.
+func TestHalfReportedHamlet(t *testing.T) {
+	areas := []geo.Area{kmSquare("H", "Ấp Nửa", 0, 0, 4, 2)}
+	areas[0].Households = 400
+	rng := rand.New(rand.NewPCG(3, 4))
+	obs := surveys(rng, 300, 0, 0, 1.6, 2, -88)
+	lon, lat := km(1, 1)
+	teams := []geo.Team{{ID: "T1", Name: "Tổ CNS ấp Nửa", AreaCode: "H", Members: 6, Lon: lon, Lat: lat, HasLocation: true}}
+	res, err := Analyze(context.Background(), Input{Areas: areas, Obs: obs, Teams: teams}, geo.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := res.Areas[0].ObservedShare
+	t.Logf("observed share %.2f", share)
+	if share < 0.3 || share > 0.75 {
+		t.Errorf("observed share %.2f, want about half", share)
+	}
+	var all *geo.Unobserved
+	for i := range res.Unobserved {
+		if res.Unobserved[i].Carrier == geo.CarrierAll {
+			all = &res.Unobserved[i]
+		}
+	}
+	if all == nil || all.AreaKm2 < 2 || all.AreaKm2 > 6 || len(all.Geometry) == 0 {
+		t.Fatalf("unobserved land for all carriers %+v, want about 4 km² with an outline", all)
+	}
+	mid, _ := km(2, 1)
+	if c := all.Geometry.Bound().Center(); c[0] < mid {
+		t.Errorf("unobserved land centred at %.4f, want east of %.4f", c[0], mid)
+	}
+	if len(res.Tasks) != geo.DefaultConfig().TasksPerTeam {
+		t.Fatalf("%d tasks, want %d", len(res.Tasks), geo.DefaultConfig().TasksPerTeam)
+	}
+	for _, tk := range res.Tasks {
+		t.Logf("task %d %s %s %s at %.4f,%.4f: %.1f households, score %.2f", tk.Rank, tk.Place, tk.Why, tk.Carrier, tk.Lon, tk.Lat, tk.Households, tk.Score)
+		if tk.Team != "T1" || tk.Area != "H" || tk.State != geo.TaskOpen {
+			t.Errorf("task %+v: want team T1 in area H, open", tk)
+		}
+		edge, _ := km(1.6, 1)
+		if tk.Lon < edge || tk.Why != geo.TaskUnobserved || tk.Carrier != geo.CarrierAll {
+			t.Errorf("task %s at lon %.4f (%s, %s), want unobserved land for all carriers east of %.4f", tk.Place, tk.Lon, tk.Why, tk.Carrier, edge)
+		}
+	}
+	// A Live proposes the same tasks.
+	live, err := NewLive(context.Background(), Input{Areas: areas, Obs: obs, Teams: teams}, geo.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := live.Tasks(); !slices.Equal(got, res.Tasks) {
+		t.Errorf("a Live proposes %v, Analyze %v", got, res.Tasks)
+	}
+}
+
+// TestHolesClippedToAreas: weak reports along a province's edge make a
+// hole that stays inside the areas: every hole cell's centre lies in an
+// area, and the outline ends within a cell of the edge, not kilometres
+// past it.
+func TestHolesClippedToAreas(t *testing.T) {
+	areas := []geo.Area{kmSquare("E", "Ấp Biên", 0, 0, 3, 3)}
+	rng := rand.New(rand.NewPCG(5, 6))
+	obs := surveys(rng, 250, 2.2, 0, 3, 3, -122)
+	obs = append(obs, surveys(rng, 250, 0, 0, 1.5, 3, -88)...)
+	res, err := Analyze(context.Background(), Input{Areas: areas, Obs: obs}, geo.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Holes) == 0 {
+		t.Fatal("no hole along the edge")
+	}
+	ix := index.New(areas)
+	east, _ := km(3.25, 0)
+	for _, h := range res.Holes {
+		for _, c := range h.CellIDs {
+			if p := index.CellCenter(c); ix.Locate(p[0], p[1]) < 0 {
+				t.Errorf("%s %s: cell %s centred outside every area", h.Carrier, h.ID, index.CellString(c))
+			}
+		}
+		if b := h.Geometry.Bound(); b.Max[0] > east {
+			t.Errorf("%s %s reaches lon %.4f, past the edge (%.4f)", h.Carrier, h.ID, b.Max[0], east)
 		}
 	}
 }

@@ -734,10 +734,28 @@ func (l *Live) anyFlagged(c uint64) bool {
 	return false
 }
 
-// Result returns the analysis as it stands; the caller may keep it.
+// Result returns the analysis as it stands; the caller may keep it. Its
+// unobserved land has no outlines: they change with most reports in
+// places not yet observed, and only maps need them (see
+// ResultWithOutlines).
 func (l *Live) Result() *geo.Result {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.result()
+}
+
+// ResultWithOutlines is Result with the unobserved land's outlines
+// drawn. An outline is drawn again only when its land changed since the
+// last one, so successive results share the unchanged outlines.
+func (l *Live) ResultWithOutlines() *geo.Result {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	res := l.result()
+	l.land9.outline(res.Unobserved)
+	return res
+}
+
+func (l *Live) result() *geo.Result {
 	l.flush()
 	l.stamp++
 	res := &geo.Result{Cells: l.cells, Teams: l.teams, ReportBias: l.bias, ReportBiasFrom: l.from}
@@ -787,7 +805,7 @@ func (l *Live) Result() *geo.Result {
 		res.Holes[i] = *h
 	}
 	numberHoles(res.Holes)
-	res.Unobserved = l.land9.unobserved() // outlines: see Unobserved
+	res.Unobserved = l.land9.unobserved() // outlines: see ResultWithOutlines
 	res.Summary = summarize(res, len(l.areas), l.tally, l.nTeam)
 	return res
 }
@@ -912,17 +930,6 @@ func (l *Live) outline(k int, h *liveHole) orb.MultiPolygon {
 		return index.CellsToMultiPolygonWith(h.CellIDs, ring)
 	}
 	return index.ChainRings(starts, next, pts)
-}
-
-// Unobserved returns the unobserved land as it stands, with its
-// outlines, which Result leaves out: they change with most reports in
-// places not yet observed, and only maps need them.
-func (l *Live) Unobserved() []geo.Unobserved {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	us := l.land9.unobserved()
-	l.land9.outline(us)
-	return us
 }
 
 // Len is the number of reports taken.

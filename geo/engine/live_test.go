@@ -30,8 +30,7 @@ func TestLiveMatchesAnalyze(t *testing.T) {
 			live.Result() // holes are redrawn in between, too
 		}
 	}
-	got := live.Result()
-	got.Unobserved = live.Unobserved()
+	got := live.ResultWithOutlines()
 	want, err := Analyze(context.Background(), Input{Areas: areas, Obs: slices.Clone(all)}, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +166,7 @@ func TestLocatedInputSame(t *testing.T) {
 	for _, o := range located[len(located)-late:] {
 		live.AddLocated(o)
 	}
-	got := live.Result()
-	got.Unobserved = live.Unobserved()
+	got := live.ResultWithOutlines()
 	for _, d := range geotest.DiffResults(got, want, false, 5) {
 		t.Error(d)
 	}

@@ -112,7 +112,7 @@ type Snapshot struct {
 	// included; Obs[i] is the report IDs[i] with its area and weak flag.
 	IDs []string
 	Obs []geo.Obs
-	// Result is the analysis.
+	// Result is the analysis, with the unobserved land's outlines.
 	Result *geo.Result
 	// Areas are the areas the analysis ran over: Obs[i].Area and
 	// Result.Areas[j].Index index them. They change only when another
@@ -436,7 +436,7 @@ func (s *Service) analyze(ctx context.Context) error {
 	ids, obs := s.ids[:n:n], s.obs[:n:n]
 	live, b := s.live, s.liveBase
 	s.mu.Unlock()
-	res := live.Result()
+	res := live.ResultWithOutlines()
 	s.publish(&Snapshot{IDs: ids, Obs: obs, Result: res, Areas: b.areas, Took: time.Since(start)})
 	return nil
 }

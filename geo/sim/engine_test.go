@@ -93,8 +93,7 @@ func liveMatchesAnalyze(t *testing.T, w *sim.World, late int) {
 			live.Result()
 		}
 	}
-	got := live.Result()
-	got.Unobserved = live.Unobserved()
+	got := live.ResultWithOutlines()
 	all := make([]geo.Obs, len(w.Reports))
 	rs2 := geo.NewReporters()
 	for i := range all {

@@ -1,0 +1,270 @@
+package engine
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/index"
+	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
+	"github.com/paulmach/orb/planar"
+)
+
+// Measurement tasks. The land cells (see landGrid) are the places a team
+// can be sent to: each is judged once for what a measurement there would
+// change, and each team is offered the best places in its area and in the
+// land just around it, a few hundred metres apart.
+//
+// What a place is worth, its weight (see taskWeight) times the households
+// living there plus one (an empty field still counts), halved beyond the
+// team's own area, and divided by one plus a quarter of its distance in
+// km from the team's base (its area's centre when the team has no
+// location), so nearer places come first among equals:
+//   - hole_edge: land no report of a carrier reaches, beside that
+//     carrier's hole (or, for every carrier, beside a dead zone): a report
+//     there moves the hole's edge, and with it the land and households a
+//     carrier is asked to cover;
+//   - near_threshold: a judged place whose estimated weak share is
+//     within taskMargin of the threshold: a few reports decide it;
+//   - unobserved: land no report reaches yet, for any carrier or for one.
+
+// taskMargin is how close to the threshold a weak share is near it.
+const taskMargin = 0.1
+
+// taskNearRings is how far past its area's edge a team is sent, in land
+// cells (about 350 m each with the defaults).
+const taskNearRings = 2
+
+// taskWeight is the worth of a place by why it is proposed, for every
+// carrier at once or for one.
+func taskWeight(why geo.TaskWhy, all bool) float64 {
+	w := map[geo.TaskWhy]float64{geo.TaskHoleEdge: 3, geo.TaskNearThreshold: 1.5, geo.TaskUnobserved: 1}[why]
+	if all {
+		w *= 2
+	}
+	return w
+}
+
+// placeTask is what one land cell asks for: why, of which carrier slot,
+// and its worth before households.
+type placeTask struct {
+	why    geo.TaskWhy
+	slot   int
+	weight float64
+}
+
+// Tasks proposes, for each team, up to cfg.TasksPerTeam places to measure
+// next, ranked by worth (see the comment above), in the order of the
+// teams. Their State is open; the service keeps when each was proposed
+// and done.
+func (l *Live) Tasks() []geo.Task {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tasks()
+}
+
+func (l *Live) tasks() []geo.Task {
+	per := l.cfg.TasksPerTeam
+	g := l.land9
+	if per <= 0 || len(g.cells) == 0 || len(l.teams) == 0 {
+		return nil
+	}
+	l.flush()
+	// The land beside each slot's holes.
+	var holeLand [nCarriers + 1]map[uint64]bool
+	for s := range holeLand {
+		holeLand[s] = map[uint64]bool{}
+	}
+	for _, h := range l.holes {
+		s := slotOf(h.Carrier)
+		for _, c := range h.CellIDs {
+			holeLand[s][index.CellParent(c, g.res)] = true
+		}
+	}
+	// What each land cell asks for, and its households.
+	want := make([]placeTask, len(g.cells))
+	homes := make([]float64, len(g.cells))
+	index.Parallel(len(g.cells), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			want[k] = l.placeTask(k, &holeLand)
+			a := g.area[k]
+			if land := l.land[a]; land > 0 {
+				homes[k] = l.households(int(a)) * landKm2(g.land[k]) / land
+			}
+		}
+	})
+	// The land cells of each area.
+	byArea := make([][]int32, l.ix.Len())
+	for k, a := range g.area {
+		byArea[a] = append(byArea[a], int32(k))
+	}
+	var out []geo.Task
+	for ti := range l.teams {
+		t := &l.teams[ti]
+		area := t.Area
+		if area < 0 && t.HasLocation {
+			area = l.ix.Locate(t.Lon, t.Lat)
+		}
+		if area < 0 || area >= len(byArea) {
+			continue
+		}
+		out = append(out, l.teamTasks(t, area, byArea[area], want, homes, per)...)
+	}
+	return out
+}
+
+// households is area i's households, or its population over the
+// household size.
+func (l *Live) households(i int) float64 {
+	a := l.ix.Area(i)
+	if a.Households > 0 {
+		return float64(a.Households)
+	}
+	return float64(a.Population) / l.cfg.HouseholdSize
+}
+
+// placeTask judges land cell k: hole_edge or unobserved when some slot
+// cannot judge it (all carriers before one), else near_threshold when a
+// carrier's share is close to its threshold; zero weight when a
+// measurement there would change nothing.
+func (l *Live) placeTask(k int, holeLand *[nCarriers + 1]map[uint64]bool) placeTask {
+	g := l.land9
+	c := g.cells[k]
+	var ring []uint64
+	beside := func(s int) bool {
+		if len(holeLand[s]) == 0 {
+			return false
+		}
+		if ring == nil {
+			ring = slices.Concat(index.CellDisk(c, 1)...)
+		}
+		return slices.ContainsFunc(ring, func(n uint64) bool { return holeLand[s][n] })
+	}
+	best := placeTask{}
+	consider := func(why geo.TaskWhy, s int) {
+		if w := taskWeight(why, s == nCarriers); w > best.weight {
+			best = placeTask{why: why, slot: s, weight: w}
+		}
+	}
+	if !g.seen[nCarriers][k] {
+		why := geo.TaskUnobserved
+		if beside(nCarriers) || l.besideAny(c, holeLand) {
+			why = geo.TaskHoleEdge
+		}
+		consider(why, nCarriers)
+		return best
+	}
+	for s := range nCarriers {
+		if !g.seen[s][k] {
+			why := geo.TaskUnobserved
+			if beside(s) {
+				why = geo.TaskHoleEdge
+			}
+			consider(why, s)
+		}
+	}
+	if best.weight > 0 {
+		return best
+	}
+	centre := index.CellChildren(c, l.cfg.Holes.Res)[0]
+	for s := range nCarriers {
+		if share, thr, ok := l.f.shareOf(centre, s); ok && math.Abs(share-thr) <= taskMargin {
+			consider(geo.TaskNearThreshold, s)
+		}
+	}
+	return best
+}
+
+// besideAny says whether land cell c touches any carrier's hole.
+func (l *Live) besideAny(c uint64, holeLand *[nCarriers + 1]map[uint64]bool) bool {
+	for _, n := range slices.Concat(index.CellDisk(c, 1)...) {
+		for s := range nCarriers {
+			if holeLand[s][n] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// teamTasks picks team t's places among the land cells own of its area
+// and those within taskNearRings of them: the worthiest first, none
+// beside one already picked.
+func (l *Live) teamTasks(t *geo.TeamOut, area int, own []int32, want []placeTask, homes []float64, per int) []geo.Task {
+	g := l.land9
+	type cand struct {
+		k     int32
+		score float64
+	}
+	base := orb.Point{t.Lon, t.Lat}
+	if !t.HasLocation {
+		base, _ = planar.CentroidArea(l.ix.Area(area).Geometry)
+	}
+	worth := func(k int32, w float64) float64 {
+		d := orbgeo.Distance(base, index.CellCenter(g.cells[k])) / 1000
+		return w * (1 + homes[k]) / (1 + d/4)
+	}
+	var cands []cand
+	mine := map[int32]bool{}
+	for _, k := range own {
+		mine[k] = true
+		if w := want[k]; w.weight > 0 {
+			cands = append(cands, cand{k, worth(k, w.weight)})
+		}
+	}
+	// The land just past the area's edge, at half worth.
+	near := map[int32]bool{}
+	for _, k := range own {
+		disk := index.CellDisk(g.cells[k], taskNearRings)
+		if !slices.ContainsFunc(disk[1], func(n uint64) bool { j, ok := g.pos[n]; return !ok || !mine[j] }) {
+			continue // inside the area
+		}
+		for _, ring := range disk[1:] {
+			for _, n := range ring {
+				if j, ok := g.pos[n]; ok && !mine[j] && !near[j] {
+					near[j] = true
+					if w := want[j]; w.weight > 0 {
+						cands = append(cands, cand{j, worth(j, w.weight/2)})
+					}
+				}
+			}
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(g.cells[a.k], g.cells[b.k])
+	})
+	var out []geo.Task
+	taken := map[uint64]bool{}
+	for _, cd := range cands {
+		if len(out) == per {
+			break
+		}
+		c := g.cells[cd.k]
+		if taken[c] {
+			continue
+		}
+		for _, n := range slices.Concat(index.CellDisk(c, 1)...) {
+			taken[n] = true
+		}
+		w := want[cd.k]
+		car := geo.CarrierAll
+		if w.slot < nCarriers {
+			car = geo.Carriers[w.slot]
+		}
+		a := l.ix.Area(int(g.area[cd.k]))
+		p := index.CellCenter(c)
+		place := index.CellString(c)
+		out = append(out, geo.Task{
+			ID: t.ID + "/" + place, Team: t.ID, TeamName: t.Name, Area: a.Code, AreaName: a.Name,
+			Place: place, Cell: c, Lon: p[0], Lat: p[1], Carrier: car, Why: w.why,
+			Households: math.Round(homes[cd.k]*10) / 10, Score: math.Round(cd.score*1000) / 1000,
+			Rank: len(out) + 1, State: geo.TaskOpen,
+		})
+	}
+	return out
+}
