@@ -74,6 +74,7 @@ func authzRows(spareToken string) []authzRow {
 		{method: "POST", template: "/api/v1/tokens", ctype: "application/json", body: `{"label":"matrix"}`, want: [5]int{401, 201, 201, 201, 201}},
 		{method: "DELETE", template: "/api/v1/tokens/{id}", path: "/api/v1/tokens/" + spareToken, want: [5]int{401, 204, 404, 404, 404}},
 		{method: "GET", template: "/api/v1/audit", want: [5]int{401, 200, 403, 403, 403}},
+		{method: "GET", template: "/api/v1/tasks", path: "/api/v1/tasks?area=H1", want: [5]int{401, 200, 403, 200, 403}},
 		{method: "GET", template: "/api/v1/speedtest/download", path: "/api/v1/speedtest/download?bytes=1000", want: pub},
 		{method: "POST", template: "/api/v1/speedtest/upload", ctype: "application/octet-stream", body: "xxxx", want: pub},
 		{method: "GET", template: "/ogc", want: pub},

@@ -151,6 +151,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/tokens", access: geo.UseTokens, h: s.handleTokenCreate},
 		{method: "DELETE", path: "/api/v1/tokens/{id}", access: geo.UseTokens, h: s.handleTokenRevoke},
 		{method: "GET", path: "/api/v1/audit", access: geo.ReadAudit, h: s.handleAudit},
+		{method: "GET", path: "/api/v1/tasks", access: geo.ReadTasks, h: s.handleTasks},
 		{method: "GET", path: "/api/v1/speedtest/download", h: s.handleSpeedDownload},
 		{method: "POST", path: "/api/v1/speedtest/upload", noCSRF: true, h: s.handleSpeedUpload},
 	}

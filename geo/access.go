@@ -66,6 +66,7 @@ const (
 	ManageUsers                      // add and list users, set passwords
 	ManageAnyToken                   // make, list and revoke other users' tokens
 	ReadAudit                        // the audit log
+	ReadTasks                        // the teams' measurement tasks and activity, inside the scope
 )
 
 // allowed is the one table of which roles hold which permission.
@@ -78,6 +79,7 @@ var allowed = map[Permission][]Role{
 	ManageUsers:    {RoleAdmin},
 	ManageAnyToken: {RoleAdmin},
 	ReadAudit:      {RoleAdmin},
+	ReadTasks:      {RoleAdmin, RoleStaff},
 }
 
 // Can reports whether v holds permission p.

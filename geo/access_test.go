@@ -31,6 +31,7 @@ func TestViewerCan(t *testing.T) {
 		{"users", ManageUsers, [5]bool{false, true, false, false, false}},
 		{"others' tokens", ManageAnyToken, [5]bool{false, true, false, false, false}},
 		{"audit log", ReadAudit, [5]bool{false, true, false, false, false}},
+		{"tasks", ReadTasks, [5]bool{false, true, false, true, false}},
 	}
 	for _, tc := range tests {
 		for i, v := range viewers {

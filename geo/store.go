@@ -97,3 +97,12 @@ type Version struct {
 	// review is added, changed or removed.
 	Areas, Teams, Reviews int64
 }
+
+// TaskStore keeps the teams' measurement tasks (see Task) that a service
+// has proposed, open and done, across restarts.
+type TaskStore interface {
+	// Tasks returns every task kept, in no particular order.
+	Tasks(ctx context.Context) ([]Task, error)
+	// SaveTasks replaces the tasks kept with ts, in one transaction.
+	SaveTasks(ctx context.Context, ts []Task) error
+}

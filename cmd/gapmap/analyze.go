@@ -188,6 +188,7 @@ func writeOutputs(dir string, as *data.AreaSet, res *geo.Result, cfg geo.Config,
 		{"unobserved.geojson", func(w io.Writer) error { return export.WriteUnobservedGeoJSON(w, res.Unobserved) }},
 		{"teams.geojson", func(w io.Writer) error { return export.WriteTeamsGeoJSON(w, res.Teams) }},
 		{"cells.geojson", func(w io.Writer) error { return export.WriteCellsGeoJSON(w, res.Cells) }},
+		{"tasks.csv", func(w io.Writer) error { return export.WriteTasksCSV(w, res.Tasks) }},
 		{"rejected.csv", func(w io.Writer) error { return writeRejected(w, as.Errors, sum.Errors, teamErrs) }},
 		{"summary.json", func(w io.Writer) error {
 			var rollups []geo.AreaScore

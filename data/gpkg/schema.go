@@ -304,7 +304,35 @@ CREATE TABLE gapmap_changes (
 );
 INSERT INTO gapmap_changes (tbl) VALUES ('areas'), ('teams'), ('report_reviews');
 ` + changeTriggersSQL("areas") + changeTriggersSQL("teams") + changeTriggersSQL("report_reviews"),
+	migrationTasks,
 }
+
+// migrationTasks keeps the teams' measurement tasks: the places each
+// team is asked to measure, open or done (see geo.Task). An attributes
+// table with the place's centre as lat/lon: the list, not a layer.
+const migrationTasks = `
+CREATE TABLE tasks (
+  id TEXT NOT NULL PRIMARY KEY,
+  team TEXT NOT NULL,
+  team_name TEXT NOT NULL,
+  area_code TEXT NOT NULL,
+  area_name TEXT NOT NULL,
+  place TEXT NOT NULL,
+  lat REAL NOT NULL,
+  lon REAL NOT NULL,
+  carrier TEXT NOT NULL,
+  why TEXT NOT NULL,
+  households REAL NOT NULL,
+  score REAL NOT NULL,
+  rank INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'done')),
+  proposed_at DATETIME NOT NULL,
+  done_at DATETIME,
+  done_by TEXT
+);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
+  ('tasks', 'attributes', 'tasks', 'Places the digital technology teams are asked to measure next, open and done');
+`
 
 // changeTriggersSQL is the triggers that bump t's counter in
 // gapmap_changes on every insert, update and delete.

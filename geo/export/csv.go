@@ -87,3 +87,38 @@ func formatTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+var tasksHeader = []string{
+	"team", "team_name", "rank", "area_code", "area_name", "place", "lat", "lon", "carrier", "why",
+	"households", "score", "state", "proposed_at", "done_at", "done_by",
+}
+
+// WriteTasksCSV writes measurement tasks, in the given order, as a CSV
+// table like WriteGapsCSV's: one row per place a team is asked to
+// measure, with its H3 cell, centre, the carrier to measure ("all":
+// every SIM the team has) and why.
+func WriteTasksCSV(w io.Writer, tasks []geo.Task) error {
+	if _, err := io.WriteString(w, bom); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(tasksHeader); err != nil {
+		return err
+	}
+	row := make([]string, len(tasksHeader))
+	for i := range tasks {
+		t := &tasks[i]
+		row = append(row[:0],
+			text(t.Team), text(t.TeamName), strconv.Itoa(t.Rank), text(t.Area), text(t.AreaName), t.Place,
+			formatNum(t.Lat, precCoord), formatNum(t.Lon, precCoord), t.Carrier.String(), string(t.Why),
+			formatNum(t.Households, precValue), formatNum(t.Score, precValue), t.State,
+			formatTime(t.ProposedAt), formatTime(t.DoneAt), text(t.DoneBy),
+		)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

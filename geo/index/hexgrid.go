@@ -1,9 +1,11 @@
 package index
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
@@ -61,6 +63,15 @@ func CellAreaKm2(cell uint64) float64 { return h3.CellAreaKm2(h3.Cell(cell)) }
 
 // CellString formats cell as the usual 15-hex-digit H3 string.
 func CellString(cell uint64) string { return h3.Cell(cell).String() }
+
+// ParseCell reads a cell written by CellString.
+func ParseCell(s string) (uint64, error) {
+	c, err := strconv.ParseUint(s, 16, 64)
+	if err != nil || !h3.Cell(c).IsValid() {
+		return 0, fmt.Errorf("%q is not an H3 cell", s)
+	}
+	return c, nil
+}
 
 // CellDisk returns the cells within grid distance k of cell, grouped by
 // distance (index 0 is the cell itself).

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ type persister struct {
 	store geo.Store
 	log   *slog.Logger
 	every time.Duration
+	// also, when set, is saved with each analysis (the task book).
+	also func(context.Context) error
 
 	// saving is held during a save, so two never overlap and a save never
 	// writes an older analysis over a newer one.
@@ -111,6 +114,9 @@ func (p *persister) save() error {
 	}
 	start := time.Now()
 	err := p.store.SaveAnalysis(context.Background(), *a)
+	if p.also != nil {
+		err = errors.Join(err, p.also(context.Background()))
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {

@@ -32,6 +32,7 @@ import (
 type Store interface {
 	geo.Store
 	geo.Accounts
+	geo.TaskStore
 }
 
 // Options configure a Service. The zero value is usable.
@@ -74,6 +75,7 @@ type Service struct {
 	base atomic.Pointer[base]
 
 	persist persister // saves the published analyses to the store
+	tasks   taskBook  // the teams' measurement tasks (see tasks.go)
 	watch   watcher   // picks up writes made by other processes
 
 	// mu guards the reports held in memory. The slices are append-only:
@@ -180,6 +182,7 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 	s.base.Store(b)
 	s.sch.init(s)
 	s.persist.init(store, s.log, opt.SaveAnalysisEvery)
+	s.persist.also = s.saveTasks
 	if !s.analyse {
 		return s, nil
 	}
@@ -336,6 +339,12 @@ func (s *Service) accept(rs []geo.Report, areas []int32, b *base, own bool) {
 		s.ids = append(s.ids, rs[i].ID)
 		s.obs = append(s.obs, obs[i])
 	}
+	s.tasks.mu.Lock()
+	now := s.now()
+	for i := range obs {
+		s.tasks.arrived(&obs[i], rs[i].ID, now, s.cfg.Holes.Res)
+	}
+	s.tasks.mu.Unlock()
 	if own {
 		s.watch.stored(rs)
 	}
