@@ -234,7 +234,7 @@ func TestHealthz(t *testing.T) {
 
 func TestLayers(t *testing.T) {
 	e := newEnv(t, Options{})
-	for _, l := range []string{"areas", "holes", "reports", "teams"} {
+	for _, l := range []string{"areas", "holes", "reports", "teams", "unobserved"} {
 		r := e.get("/api/v1/layers/" + l)
 		if r.status != 200 || r.header.Get("Content-Type") != "application/geo+json" {
 			t.Fatalf("%s: %d %q %s", l, r.status, r.header.Get("Content-Type"), r.body)
@@ -271,6 +271,28 @@ func TestLayers(t *testing.T) {
 		case "teams":
 			if !bytes.Contains(r.body, []byte("Tổ công nghệ số Ấp Phú Hòa")) {
 				t.Error("teams: name not found byte for byte")
+			}
+		case "unobserved":
+			// One feature per carrier and one for all, the last no larger
+			// than any carrier's.
+			if len(fc.Features) != 5 || fc.Features[4].ID != "all" {
+				t.Fatalf("unobserved: %d features, last %v", len(fc.Features), fc.Features[len(fc.Features)-1].ID)
+			}
+			all := fc.Features[4].Properties.MustFloat64("area_km2")
+			for _, f := range fc.Features[:4] {
+				if km := f.Properties.MustFloat64("area_km2"); km < all || f.ID != f.Properties["carrier"] {
+					t.Errorf("unobserved %v: %.3f km² (all carriers: %.3f)", f.ID, km, all)
+				}
+			}
+			if all <= 0 || len(fc.Features[4].Geometry.(orb.MultiPolygon)) == 0 {
+				t.Errorf("unobserved for all carriers: %.3f km², geometry %v", all, fc.Features[4].Geometry)
+			}
+			one := parseFC(t, e.get("/api/v1/layers/unobserved?carrier=all&zoom=10").body)
+			if len(one.Features) != 1 || one.Features[0].ID != "all" {
+				t.Errorf("carrier=all: %d features", len(one.Features))
+			}
+			if r := e.get("/ogc/collections/unobserved/items/all"); r.status != 200 {
+				t.Errorf("OGC unobserved item: %d %s", r.status, r.body)
 			}
 		}
 	}

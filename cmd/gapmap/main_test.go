@@ -75,7 +75,7 @@ func TestDemoAnalyzeEval(t *testing.T) {
 		"--teams", filepath.Join(demo1, "teams.csv"),
 		"--out", out, "--quiet")
 
-	want := []string{"areas.geojson", "holes.geojson", "unobserved.geojson", "teams.geojson", "cells.geojson", "summary.json", "rejected.csv"}
+	want := []string{"areas.geojson", "holes.geojson", "unobserved.geojson", "teams.geojson", "cells.geojson", "tasks.csv", "summary.json", "rejected.csv"}
 	for _, c := range carrierNames {
 		for _, ext := range []string{"csv", "geojson", "kml"} {
 			want = append(want, "gaps-"+c+"."+ext)

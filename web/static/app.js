@@ -89,10 +89,17 @@ const holesLayer = L.geoJSON(null, {
 const reportsLayer = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 17 });
 reportsLayer.on('clusterclick', formTap);
 const teamsLayer = L.layerGroup();
-const layers = { areas: areasLayer, holes: holesLayer, reports: reportsLayer, teams: teamsLayer };
+// The land no report reaches yet: grey, dashed, under the holes.
+const unobservedLayer = L.geoJSON(null, {
+  style: () => ({ color: '#495057', weight: 1, dashArray: '3 3', fillColor: '#adb5bd', fillOpacity: 0.35 }),
+  interactive: false,
+});
+// The places the teams are asked to measure (staff and admins).
+const tasksLayer = L.layerGroup();
+const layers = { areas: areasLayer, unobserved: unobservedLayer, holes: holesLayer, reports: reportsLayer, teams: teamsLayer, tasks: tasksLayer };
 
 // allowed reports whether the signed-in user may read a layer.
-const allowed = (name) => name !== 'reports' || session.can('reports');
+const allowed = (name) => (name !== 'reports' || session.can('reports')) && (name !== 'tasks' || session.can('tasks'));
 
 // showLayer puts a layer on the map when its box is ticked and the user
 // may read it, and takes it off (emptied) otherwise.
@@ -117,6 +124,7 @@ for (const name of Object.keys(layers)) {
     showLayer(name);
     if (box.checked) load(name);
     holesLayer.bringToFront?.();
+    legend();
   });
 }
 
@@ -126,10 +134,14 @@ const inflight = {};
 let pending = 0;
 
 function layerURL(name) {
+  // Tasks are few: the whole list of the user's scope.
+  if (name === 'tasks') return `${API}tasks`;
   const b = map.getBounds();
   const p = new URLSearchParams();
   p.set('bbox', [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((x) => x.toFixed(5)).join(','));
-  if (name !== 'teams') {
+  if (name === 'unobserved') {
+    p.set('carrier', state.carrier || 'all');
+  } else if (name !== 'teams') {
     if (state.carrier) p.set('carrier', state.carrier);
     if (state.tech) p.set('tech', state.tech);
     if (state.from) p.set('from', `${state.from}T00:00:00+07:00`);
@@ -138,7 +150,7 @@ function layerURL(name) {
   if (name === 'reports') p.set('limit', REPORTS_LIMIT);
   // Outlines simplified to about a pixel at this zoom keep a whole-province
   // view small.
-  if (name === 'areas' || name === 'holes') p.set('zoom', Math.round(map.getZoom()));
+  if (name === 'areas' || name === 'holes' || name === 'unobserved') p.set('zoom', Math.round(map.getZoom()));
   return `${API}layers/${name}?${p}`;
 }
 
@@ -156,6 +168,11 @@ async function load(name) {
     if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
     const fc = await res.json();
     if (ac.signal.aborted) return;
+    if (name === 'tasks') {
+      activity = Object.fromEntries((fc.teams ?? []).map((a) => [a.team, a]));
+      drawTasks(fc.tasks ?? []);
+      return;
+    }
     draw(name, fc.features);
   } catch (e) {
     if (e.name !== 'AbortError') { errors[name] = e.message; console.warn(name, e); }
@@ -171,9 +188,9 @@ function draw(name, features) {
   delete errors[name];
   const layer = layers[name];
   layer.clearLayers();
-  if (name === 'areas' || name === 'holes') {
+  if (name === 'areas' || name === 'holes' || name === 'unobserved') {
     layer.addData(features);
-    if (name === 'areas') holesLayer.bringToFront?.();
+    if (name !== 'holes') holesLayer.bringToFront?.();
   } else if (name === 'reports') {
     const ms = features.map((f) => {
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
@@ -188,9 +205,7 @@ function draw(name, features) {
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
       L.circleMarker([lat, lon], { radius: 4 + 2 * Math.sqrt(p.members || 1), color: '#5f3dc4', weight: 2, fillColor: '#9775fa', fillOpacity: 0.6 })
         .on('click', formTap)
-        .bindPopup(() => el('div', { className: 'team-popup' },
-          el('b', {}, p.name), el('br'), t('members_n', { n: fmtNum(p.members) }), el('br'),
-          `${t('reached')}: ${fmtNum(p.households_reached)}`))
+        .bindPopup(() => teamPopup(f.id ?? p.id, p))
         .addTo(layer);
     }
   }
@@ -198,6 +213,43 @@ function draw(name, features) {
   shown[name] = features.map((f) => f.properties);
 }
 const shown = {};
+
+// activity holds, for staff and admins, each team's recent reports and
+// tasks, by team ID (from GET /tasks).
+let activity = {};
+
+// teamPopup is a team's panel: members, reach and, when known, activity.
+function teamPopup(id, p) {
+  const a = activity[id];
+  return el('div', { className: 'team-popup' },
+    el('b', {}, p.name), el('br'), t('members_n', { n: fmtNum(p.members) }), el('br'),
+    `${t('reached')}: ${fmtNum(p.households_reached)}`,
+    ...(a ? [el('br'), el('b', {}, t('activity')), el('br'),
+      `${t('reports_7d')}: ${fmtNum(a.reports_7d)} · ${t('reports_30d')}: ${fmtNum(a.reports_30d)}`, el('br'),
+      `${t('tasks_done')}: ${fmtNum(a.tasks_done)} · ${t('tasks_open')}: ${fmtNum(a.tasks_open)}`] : []));
+}
+
+// drawTasks shows the places to measure: open ones as orange rings
+// numbered by rank, done ones as small green dots.
+function drawTasks(tasks) {
+  delete errors.tasks;
+  tasksLayer.clearLayers();
+  for (const k of tasks) {
+    const done = k.state === 'done';
+    L.circleMarker([k.lat, k.lon], { radius: done ? 5 : 9, color: done ? '#2b8a3e' : '#e8590c', weight: 3, fillColor: done ? '#51cf66' : '#fff', fillOpacity: 0.8 })
+      .on('click', formTap)
+      .bindPopup(() => el('div', { className: 'task-popup' },
+        el('b', {}, `${t('task')} ${k.rank}`), ' · ', k.team_name || k.team, el('br'),
+        k.area_name, el('br'),
+        `${t('task_why')}: ${t('w_' + k.why)}`, el('br'),
+        `${t('measure_with')}: ${k.carrier === 'all' ? t('every_sim') : CARRIER_LABEL[k.carrier] ?? k.carrier}`, el('br'),
+        `${t('households')}: ${fmtNum(k.households, 1)}`, el('br'),
+        done ? `${t('task_done')} ${fmtDate(k.done_at)}` : t('task_open')))
+      .addTo(tasksLayer);
+  }
+  layerCounts.tasks = tasks.length;
+  shown.tasks = tasks;
+}
 
 // el makes an element with properties and children; strings become text
 // nodes, so nothing a user typed is ever parsed as markup.
@@ -299,6 +351,8 @@ function rampColor(v, ramp) {
 
 function areaStyle(f) {
   const p = f.properties;
+  // No report near enough to judge any of it: no data yet, not 0%.
+  if (p.observed_share === 0) return { color: '#334', weight: 1, dashArray: '4 3', fillColor: '#ccc', fillOpacity: 0.55 };
   const fill = state.metric === 'action' ? (ACTION_COLOR[p.action] ?? '#ccc')
     : rampColor(metricValue(p), state.metric === 'reached_share' ? RAMP_REACH : RAMP);
   return { color: '#334', weight: 1, fillColor: fill, fillOpacity: 0.55 };
@@ -324,6 +378,8 @@ function legend() {
   rows.push(el('div', { className: 'legend-head' }, el('b', {}, t('l_holes'))));
   for (const c of CARRIERS) rows.push(sw(CARRIER_COLOR[c], CARRIER_LABEL[c]));
   rows.push(sw(CARRIER_COLOR.all, t('all_carriers')));
+  if ($('l-unobserved').checked) rows.push(sw('#adb5bd', t('l_unobserved')));
+  if (session.can('tasks') && $('l-tasks').checked) rows.push(sw('#e8590c', t('l_tasks')));
   $('legend').replaceChildren(...rows);
 }
 
@@ -394,8 +450,10 @@ async function showArea(code) {
   panelBody.innerHTML = `
     <h2 data-code="${esc(a.code)}">${esc(a.name)}</h2>
     <p class="muted">${esc(a.code)} · ${t('rank')} ${fmtNum(a.rank)} · ${t('households')} ${fmtNum(a.households)} · ${t('population')} ${fmtNum(a.population)}</p>
+    ${a.observed_share === 0 ? `<p class="no-data">${t('no_data_yet')}</p>` : ''}
     <p>${t('action')}: <span class="badge dark-text" data-color="${ACTION_COLOR[act] ?? '#888'}">${t('a_' + act)}</span>
-       · ${t('dead_share')}: ${fmtPct(a.dead_share)} · ${t('hole_share')}: ${fmtPct(a.hole_share)}</p>
+       · ${t('dead_share')}: ${fmtPct(a.dead_share)} · ${t('hole_share')}: ${fmtPct(a.hole_share)}
+       · ${t('observed_share')}: ${fmtPct(a.observed_share)}</p>
     <table><thead><tr><th>${t('carrier')}</th><th>${t('reports')}</th><th>${t('weak_share')}</th><th>${t('median')}</th><th>${t('hole_share')}</th></tr></thead><tbody>
     ${(a.carriers ?? []).map((c) => `<tr><td><i class="swatch" data-color="${CARRIER_COLOR[c.carrier] ?? '#555'}"></i> ${CARRIER_LABEL[c.carrier] ?? esc(c.carrier)}</td>
       <td>${fmtNum(c.reports)}</td><td>${fmtPct(c.weak_share)}</td><td>${fmtNum(c.median_signal_dbm, 1)}</td><td>${fmtPct(c.hole_share)}</td></tr>`).join('')}
@@ -576,12 +634,14 @@ function roleView() {
   account();
   fixCarrier();
   $('l-reports-row').hidden = !session.can('reports');
+  $('l-tasks-row').hidden = !session.can('tasks');
   for (const name of Object.keys(layers)) showLayer(name);
   holesLayer.bringToFront?.();
   map.closePopup();
   if (!session.can('write')) form.close();
   else if (state.report) form.open();
   downloads();
+  legend();
   form.renderQueue();
   writeHash();
   loadAll();
@@ -610,4 +670,4 @@ if ('serviceWorker' in navigator) {
 }
 
 // For the browser tests and for poking at the page from the console.
-window.gapmap = { map, state, layerCounts, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, get pending() { return pending; } };
+window.gapmap = { map, state, layerCounts, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, tasksLayer, areaStyle, get pending() { return pending; } };

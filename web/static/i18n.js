@@ -39,6 +39,12 @@ const dict = {
     confirm: 'Xác nhận', reject: 'Bác bỏ', review_comment: 'Nhận xét (không bắt buộc)',
     reviewed_confirmed: 'Đã xác nhận.', reviewed_rejected: 'Đã bác bỏ.', review_fail: 'Không lưu được: {e}',
     detail_fail: 'Không tải được chi tiết: {e}',
+    l_unobserved: 'Nơi chưa có dữ liệu', l_tasks: 'Nơi cần đo', observed_share: 'Phần diện tích đã có dữ liệu',
+    no_data_yet: 'Chưa có dữ liệu: chưa có báo cáo nào đủ gần để đánh giá ấp này.',
+    task: 'Nơi cần đo', task_rank: 'Thứ tự', task_why: 'Lý do', task_done: 'Đã đo', task_open: 'Chưa đo',
+    w_hole_edge: 'Bên cạnh vùng lõm: đo để biết vùng lõm đến đâu', w_near_threshold: 'Gần ngưỡng: vài báo cáo nữa sẽ quyết định',
+    w_unobserved: 'Chưa có báo cáo nào ở đây', measure_with: 'Đo bằng SIM', every_sim: 'mọi nhà mạng có SIM',
+    activity: 'Hoạt động', reports_7d: 'Báo cáo 7 ngày', reports_30d: 'Báo cáo 30 ngày', tasks_done: 'Nơi đã đo', tasks_open: 'Nơi chưa đo',
   },
   en: {
     title: 'Weak-signal areas', menu: 'Filters and layers', search: 'Find a hamlet…', report_btn: 'Report weak signal',
@@ -77,6 +83,12 @@ const dict = {
     confirm: 'Confirm', reject: 'Reject', review_comment: 'Comment (optional)',
     reviewed_confirmed: 'Confirmed.', reviewed_rejected: 'Rejected.', review_fail: 'Not saved: {e}',
     detail_fail: 'Could not load the details: {e}',
+    l_unobserved: 'No data yet', l_tasks: 'Places to measure', observed_share: 'Share of land with data',
+    no_data_yet: 'No data yet: no report is near enough to judge this hamlet.',
+    task: 'Place to measure', task_rank: 'Rank', task_why: 'Why', task_done: 'Measured', task_open: 'Not yet measured',
+    w_hole_edge: 'Beside a gap: measure to see where it ends', w_near_threshold: 'Near the threshold: a few reports decide it',
+    w_unobserved: 'No report here yet', measure_with: 'Measure with SIM', every_sim: 'every carrier you have a SIM of',
+    activity: 'Activity', reports_7d: 'Reports, 7 days', reports_30d: 'Reports, 30 days', tasks_done: 'Places measured', tasks_open: 'Places to measure',
   },
 };
 

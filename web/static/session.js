@@ -13,6 +13,7 @@ const CAN = {
   review: ['admin', 'reviewer'], // PUT /reports/{id}/review
   gaps: ['admin', 'reviewer', 'carrier'], // GET /gaps (a carrier: its own)
   reporters: ['admin', 'reviewer'],
+  tasks: ['admin', 'staff'], // GET /tasks: the teams' measurement tasks and activity
 };
 
 let current = { user: cached(), csrf: '' };

@@ -169,6 +169,8 @@ test('the public sees areas, holes and teams, no reports, and a sign-in button i
   assert.deepEqual(reportRequests(requests), [], 'no reports layer request');
   assert.ok(!requests.some((u) => /\/api\/v1\/gaps/.test(u)), 'no gaps request');
   assert.ok(await page.isHidden('#l-reports-row'), 'no reports layer switch');
+  assert.ok(await page.isHidden('#l-tasks-row'), 'no tasks layer switch');
+  assert.ok(!requests.some((u) => /\/api\/v1\/tasks/.test(u)), 'no tasks request');
   assert.ok(await page.isHidden('#report-btn'), 'no report button');
   assert.ok(await page.isHidden('#downloads-box'), 'no gap downloads');
   assert.equal(await page.textContent('#signin-report-btn'), 'Đăng nhập để báo cáo');
@@ -309,6 +311,35 @@ test('staff: a report sent through the form, with the CSRF token, appears on the
     now = (await counts(page)).reports;
   }
   assert.equal(now, before + 1);
+  await done(context);
+});
+
+test('staff: their teams\' places to measure and activity; the land without data; areas without data', async () => {
+  const { context, page, errors } = await newPage(scopeView, { as: 'staff' });
+  assert.ok(await page.isVisible('#l-tasks-row'), 'tasks layer switch');
+  await page.waitForFunction(() => gapmap.layerCounts.tasks > 0 && gapmap.pending === 0, null, { timeout: 20000 });
+  const tasks = await page.evaluate(() => gapmap.shown.tasks);
+  assert.ok(tasks.every((k) => k.team && k.place && k.rank >= 1 && ['hole_edge', 'near_threshold', 'unobserved'].includes(k.why)), JSON.stringify(tasks[0]));
+  // A task's popup says why and with which SIM.
+  const k = tasks.find((k) => k.state === 'open');
+  await page.evaluate(([lat, lon]) => gapmap.map.setView([lat, lon], 17), [k.lat, k.lon]);
+  await page.waitForFunction(() => gapmap.pending === 0);
+  await page.evaluate(([lat, lon]) => {
+    gapmap.tasksLayer.eachLayer((m) => { const p = m.getLatLng(); if (Math.abs(p.lat - lat) < 1e-9 && Math.abs(p.lng - lon) < 1e-9) m.openPopup(); });
+  }, [k.lat, k.lon]);
+  const text = await page.locator('.task-popup').textContent();
+  assert.match(text, /Lý do: /);
+  assert.match(text, /Đo bằng SIM: /);
+  // The land no report reaches, as a layer.
+  await page.check('#l-unobserved');
+  await page.waitForFunction(() => gapmap.layerCounts.unobserved >= 1 && gapmap.pending === 0);
+  // An area without data is drawn as "no data yet", not as 0%.
+  const style = await page.evaluate(() => gapmap.areaStyle({ properties: { observed_share: 0, dead_share: 0, hole_share: 0 } }));
+  assert.equal(style.fillColor, '#ccc');
+  const legend = await page.textContent('#legend');
+  assert.match(legend, /chưa có dữ liệu/);
+  assert.match(legend, /Nơi cần đo/);
+  assert.deepEqual(errors, []);
   await done(context);
 });
 
