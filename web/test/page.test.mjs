@@ -330,7 +330,9 @@ test('staff: their teams\' places to measure and activity; the land without data
   const text = await page.locator('.task-popup').textContent();
   assert.match(text, /Lý do: /);
   assert.match(text, /Đo bằng SIM: /);
-  // The land no report reaches, as a layer.
+  // The land no report reaches, as a layer, over the province.
+  await page.evaluate(() => gapmap.map.setZoom(10));
+  await page.waitForFunction(() => gapmap.pending === 0);
   await page.check('#l-unobserved');
   await page.waitForFunction(() => gapmap.layerCounts.unobserved >= 1 && gapmap.pending === 0);
   // An area without data is drawn as "no data yet", not as 0%.
