@@ -72,7 +72,7 @@ func (l *Live) tasks() []geo.Task {
 		return nil
 	}
 	l.flush()
-	// The land beside each slot's holes.
+	// The land in and beside each slot's holes.
 	var holeLand [nCarriers + 1]map[uint64]bool
 	for s := range holeLand {
 		holeLand[s] = map[uint64]bool{}
@@ -80,7 +80,15 @@ func (l *Live) tasks() []geo.Task {
 	for _, h := range l.holes {
 		s := slotOf(h.Carrier)
 		for _, c := range h.CellIDs {
-			holeLand[s][index.CellParent(c, g.res)] = true
+			p := index.CellParent(c, g.res)
+			if holeLand[s][p] {
+				continue
+			}
+			for _, ring := range index.CellDisk(p, 1) {
+				for _, n := range ring {
+					holeLand[s][n] = true
+				}
+			}
 		}
 	}
 	// What each land cell asks for, and its households.
@@ -95,10 +103,33 @@ func (l *Live) tasks() []geo.Task {
 			}
 		}
 	})
-	// The land cells of each area.
+	// The land cells of each area worth measuring, and those of other
+	// areas within taskNearRings of it.
 	byArea := make([][]int32, l.ix.Len())
+	nearBy := make([][]int32, l.ix.Len())
+	others := make([][]int32, len(g.cells))
+	index.Parallel(len(g.cells), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			if want[k].weight == 0 {
+				continue
+			}
+			for _, ring := range index.CellDisk(g.cells[k], taskNearRings)[1:] {
+				for _, n := range ring {
+					if j, ok := g.pos[n]; ok && g.area[j] != g.area[k] && !slices.Contains(others[k], g.area[j]) {
+						others[k] = append(others[k], g.area[j])
+					}
+				}
+			}
+		}
+	})
 	for k, a := range g.area {
+		if want[k].weight == 0 {
+			continue
+		}
 		byArea[a] = append(byArea[a], int32(k))
+		for _, o := range others[k] {
+			nearBy[o] = append(nearBy[o], int32(k))
+		}
 	}
 	var out []geo.Task
 	for ti := range l.teams {
@@ -110,7 +141,7 @@ func (l *Live) tasks() []geo.Task {
 		if area < 0 || area >= len(byArea) {
 			continue
 		}
-		out = append(out, l.teamTasks(t, area, byArea[area], want, homes, per)...)
+		out = append(out, l.teamTasks(t, area, byArea[area], nearBy[area], want, homes, per)...)
 	}
 	return out
 }
@@ -128,20 +159,11 @@ func (l *Live) households(i int) float64 {
 // placeTask judges land cell k: hole_edge or unobserved when some slot
 // cannot judge it (all carriers before one), else near_threshold when a
 // carrier's share is close to its threshold; zero weight when a
-// measurement there would change nothing.
-func (l *Live) placeTask(k int, holeLand *[nCarriers + 1]map[uint64]bool) placeTask {
+// measurement there would change nothing. beside[s] holds the land in and
+// around slot s's holes.
+func (l *Live) placeTask(k int, beside *[nCarriers + 1]map[uint64]bool) placeTask {
 	g := l.land9
 	c := g.cells[k]
-	var ring []uint64
-	beside := func(s int) bool {
-		if len(holeLand[s]) == 0 {
-			return false
-		}
-		if ring == nil {
-			ring = slices.Concat(index.CellDisk(c, 1)...)
-		}
-		return slices.ContainsFunc(ring, func(n uint64) bool { return holeLand[s][n] })
-	}
 	best := placeTask{}
 	consider := func(why geo.TaskWhy, s int) {
 		if w := taskWeight(why, s == nCarriers); w > best.weight {
@@ -150,7 +172,7 @@ func (l *Live) placeTask(k int, holeLand *[nCarriers + 1]map[uint64]bool) placeT
 	}
 	if !g.seen[nCarriers][k] {
 		why := geo.TaskUnobserved
-		if beside(nCarriers) || l.besideAny(c, holeLand) {
+		if slices.ContainsFunc(beside[:], func(m map[uint64]bool) bool { return m[c] }) {
 			why = geo.TaskHoleEdge
 		}
 		consider(why, nCarriers)
@@ -159,7 +181,7 @@ func (l *Live) placeTask(k int, holeLand *[nCarriers + 1]map[uint64]bool) placeT
 	for s := range nCarriers {
 		if !g.seen[s][k] {
 			why := geo.TaskUnobserved
-			if beside(s) {
+			if beside[s][c] {
 				why = geo.TaskHoleEdge
 			}
 			consider(why, s)
@@ -168,7 +190,7 @@ func (l *Live) placeTask(k int, holeLand *[nCarriers + 1]map[uint64]bool) placeT
 	if best.weight > 0 {
 		return best
 	}
-	centre := index.CellChildren(c, l.cfg.Holes.Res)[0]
+	centre := index.CellCenterChild(c)
 	for s := range nCarriers {
 		if share, thr, ok := l.f.shareOf(centre, s); ok && math.Abs(share-thr) <= taskMargin {
 			consider(geo.TaskNearThreshold, s)
@@ -177,22 +199,10 @@ func (l *Live) placeTask(k int, holeLand *[nCarriers + 1]map[uint64]bool) placeT
 	return best
 }
 
-// besideAny says whether land cell c touches any carrier's hole.
-func (l *Live) besideAny(c uint64, holeLand *[nCarriers + 1]map[uint64]bool) bool {
-	for _, n := range slices.Concat(index.CellDisk(c, 1)...) {
-		for s := range nCarriers {
-			if holeLand[s][n] {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// teamTasks picks team t's places among the land cells own of its area
-// and those within taskNearRings of them: the worthiest first, none
-// beside one already picked.
-func (l *Live) teamTasks(t *geo.TeamOut, area int, own []int32, want []placeTask, homes []float64, per int) []geo.Task {
+// teamTasks picks team t's places among the land cells worth measuring
+// of its area (own) and those within taskNearRings of it (near): the
+// worthiest first, none beside one already picked.
+func (l *Live) teamTasks(t *geo.TeamOut, area int, own, near []int32, want []placeTask, homes []float64, per int) []geo.Task {
 	g := l.land9
 	type cand struct {
 		k     int32
@@ -206,31 +216,13 @@ func (l *Live) teamTasks(t *geo.TeamOut, area int, own []int32, want []placeTask
 		d := orbgeo.Distance(base, index.CellCenter(g.cells[k])) / 1000
 		return w * (1 + homes[k]) / (1 + d/4)
 	}
-	var cands []cand
-	mine := map[int32]bool{}
+	cands := make([]cand, 0, len(own)+len(near))
 	for _, k := range own {
-		mine[k] = true
-		if w := want[k]; w.weight > 0 {
-			cands = append(cands, cand{k, worth(k, w.weight)})
-		}
+		cands = append(cands, cand{k, worth(k, want[k].weight)})
 	}
 	// The land just past the area's edge, at half worth.
-	near := map[int32]bool{}
-	for _, k := range own {
-		disk := index.CellDisk(g.cells[k], taskNearRings)
-		if !slices.ContainsFunc(disk[1], func(n uint64) bool { j, ok := g.pos[n]; return !ok || !mine[j] }) {
-			continue // inside the area
-		}
-		for _, ring := range disk[1:] {
-			for _, n := range ring {
-				if j, ok := g.pos[n]; ok && !mine[j] && !near[j] {
-					near[j] = true
-					if w := want[j]; w.weight > 0 {
-						cands = append(cands, cand{j, worth(j, w.weight/2)})
-					}
-				}
-			}
-		}
+	for _, k := range near {
+		cands = append(cands, cand{k, worth(k, want[k].weight/2)})
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {

@@ -255,6 +255,14 @@ func CellChildren(cell uint64, res int) []uint64 {
 	return CellChildrenInto(make([]uint64, 0, 7), cell)
 }
 
+// CellCenterChild returns the child of cell at the centre, one
+// resolution finer (digit 0), by bit arithmetic.
+func CellCenterChild(cell uint64) uint64 {
+	res := CellResolution(cell) + 1
+	shift := uint(3 * (15 - res))
+	return cell&^(0xF<<52)&^(7<<shift) | uint64(res)<<52
+}
+
 // CellChildrenInto appends to out the children of cell one resolution
 // finer, as cellChildren.
 func CellChildrenInto(out []uint64, cell uint64) []uint64 {

@@ -103,17 +103,25 @@ func BenchmarkLiveAdd(b *testing.B) {
 			live.Result()
 		}
 	})
-	// One report, then fresh scores and holes with it: the latency of a
+	// One report, then fresh scores and holes with it and the unobserved
+	// land's outlines, as the service publishes them: the latency of a
 	// report reaching the published analysis.
 	b.Run("add+result", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		for i := range b.N {
 			t0 := time.Now()
 			live.Add(more.Reports[(i+b.N)%len(more.Reports)].ToObs(rs))
-			live.Result()
+			live.ResultWithOutlines()
 			lat = append(lat, time.Since(t0))
 		}
 		slices.Sort(lat)
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	})
+	// The measurement tasks of every team, as the service proposes them
+	// when a staff user asks after a new analysis.
+	b.Run("tasks", func(b *testing.B) {
+		for range b.N {
+			live.Tasks()
+		}
 	})
 }
