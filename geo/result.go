@@ -210,6 +210,12 @@ type CellStat struct {
 	// Children is the number of finer (resolution + 1) cells with reports,
 	// the FCC-style spread check.
 	Children int `json:"children"`
+	// ProbWeak, Share05 and Share95 are the cell's probability of being
+	// weak and the 90% interval of its corrected weak share, as for a
+	// Hole.
+	ProbWeak float64 `json:"prob_weak"`
+	Share05  float64 `json:"weak_share_p05"`
+	Share95  float64 `json:"weak_share_p95"`
 }
 
 // Result is the outcome of an analysis.

@@ -454,6 +454,9 @@ func CellFeature(b []byte, s *geo.CellStat) []byte {
 	p.int("days", int64(s.Days))
 	p.num("median_signal_dbm", s.MedianSignalDBm)
 	p.int("children", int64(s.Children))
+	p.num("prob_weak", s.ProbWeak)
+	p.num("weak_share_p05", s.Share05)
+	p.num("weak_share_p95", s.Share95)
 	return p.end()
 }
 

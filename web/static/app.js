@@ -505,6 +505,7 @@ function showHole(p) {
       <tr><td>${t('first_seen')}</td><td>${fmtDate(p.first_observed)}</td></tr>
       <tr><td>${t('last_seen')}</td><td>${fmtDate(p.last_observed)}</td></tr>
       <tr><td>${t('median')}</td><td>${fmtNum(p.median_signal_dbm, 1)}</td></tr>
+      <tr><td>${t('prob_weak')}</td><td>${fmtPct(p.prob_weak)} (${fmtPct(p.weak_share_p05)}–${fmtPct(p.weak_share_p95)})</td></tr>
       <tr><td>${t('area_km2')}</td><td>${fmtNum(p.area_km2, 2)}</td></tr>
       <tr><td>${t('hh_affected')}</td><td>${fmtNum(p.households_affected)}</td></tr>
     </tbody></table>
