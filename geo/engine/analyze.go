@@ -108,8 +108,9 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes, ix, jump)
 	// How sure each cell is, with the carrier's report bias now known.
 	for i := range cells {
-		c := &cells[i]
-		c.ProbWeak, c.Share05, c.Share95 = weakPosterior(c.Weak, c.Reports, field.bias[carrierSlot(c.Carrier)], cfg.Holes.Threshold)
+		if c := &cells[i]; carrierSlot(c.Carrier) >= 0 {
+			c.ProbWeak, c.Share05, c.Share95 = weakPosterior(c.Weak, c.Reports, field.bias[carrierSlot(c.Carrier)], cfg.Holes.Threshold)
+		}
 	}
 	return ix, cells, field, ctx.Err()
 }
