@@ -62,7 +62,7 @@ func (e *env) anon() *env { return e.as("") }
 func (e *env) user(name string, role geo.Role, carrier geo.Carrier, scope ...string) string {
 	e.t.Helper()
 	ctx := context.Background()
-	if err := e.store.AddUser(ctx, geo.User{Name: name, Role: role, Carrier: carrier, Scope: scope, CreatedAt: testNow}); err != nil {
+	if err := e.store.AddUser(ctx, geo.User{Name: name, Role: role, Carrier: carrier, Scope: scope, CreatedAt: testNow}, geo.AuditEntry{}); err != nil {
 		e.t.Fatal(err)
 	}
 	_, secret := e.token(name, "test")
@@ -130,7 +130,7 @@ func newEnvSvc(t *testing.T, opt Options, so service.Options) *env {
 		Lat: 10.51, Lon: 105.11, HasLocation: true}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddReports(ctx, seedReports()); err != nil {
+	if _, err := st.AddReports(ctx, seedReports(), geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if so.Now == nil {

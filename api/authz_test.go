@@ -327,7 +327,7 @@ func TestTokenRevokedAtOnce(t *testing.T) {
 	if r := e.as(secret).get("/api/v1/layers/reports"); r.status != 200 {
 		t.Fatalf("%d", r.status)
 	}
-	if err := e.store.RevokeToken(context.Background(), t2.ID, testNow); err != nil {
+	if err := e.store.RevokeToken(context.Background(), t2.ID, testNow, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	wantProblem(t, e.as(secret).get("/api/v1/layers/reports"), 401, "")
@@ -377,7 +377,7 @@ func (e *env) userWithPassword(name string, role geo.Role, pw string, scope ...s
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.store.AddUser(context.Background(), geo.User{Name: name, Role: role, Scope: scope, PasswordHash: h}); err != nil {
+	if err := e.store.AddUser(context.Background(), geo.User{Name: name, Role: role, Scope: scope, PasswordHash: h}, geo.AuditEntry{}); err != nil {
 		e.t.Fatal(err)
 	}
 }
