@@ -150,4 +150,3 @@ func (r *Report) Validate(now time.Time) error {
 	}
 	return es.Err()
 }
-
