@@ -205,3 +205,33 @@ func TestReportIDNoProbeAcrossScopes(t *testing.T) {
 		t.Errorf("staff of C2 with id in-h3: %d %s", r.status, r.body)
 	}
 }
+
+// TestOneAccountManyNamesNoHoleHTTP: one token posting 60 weak reports
+// in H3 under 12 invented reporter names makes no hole there; the same
+// reports from 12 accounts do.
+func TestOneAccountManyNamesNoHoleHTTP(t *testing.T) {
+	mobifoneHoles := func(e *env) int {
+		e.srv.WaitIdle()
+		return len(parseFC(t, e.get("/api/v1/layers/holes?carrier=mobifone").body).Features)
+	}
+	post := func(e *env, senders []*env) {
+		for i := range 60 {
+			body := fmt.Sprintf(`{"lat":%.4f,"lon":%.4f,"observed_at":"2025-08-%02dT08:00:00+07:00","carrier":"MobiFone","tech":"4G","signal_dbm":-124,"reporter":"Tên bịa %d"}`,
+				10.702+float64(i%6)*0.0025, 105.302+float64(i/6)*0.0015, 1+i%10, i%12)
+			if r := senders[i%len(senders)].do("POST", "/api/v1/reports", "application/json", []byte(body)); r.status != 201 {
+				t.Fatalf("report %d: %d %s", i, r.status, r.body)
+			}
+		}
+	}
+	e := newEnv(t, Options{})
+	before := mobifoneHoles(e)
+	post(e, []*env{e.as(e.user("one-account", geo.RoleStaff, geo.CarrierUnknown, "C2"))})
+	if after := mobifoneHoles(e); after != before {
+		t.Errorf("one account under 12 names: %d MobiFone holes, was %d", after, before)
+	}
+	e2 := newEnv(t, Options{})
+	post(e2, e2.accounts("tổ", 12))
+	if after := mobifoneHoles(e2); after <= before {
+		t.Errorf("12 accounts: %d MobiFone holes, was %d: the reports are too few to tell", after, before)
+	}
+}

@@ -268,3 +268,34 @@ INSERT INTO tokens (id, user, hash) VALUES ('t-old', 'lan', 'h')`); err != nil {
 		t.Errorf("k2 %+v %v: counts as %q, want its typed reporter", k2, err, k2.ReporterKey())
 	}
 }
+
+// BenchmarkAddReportAudited is one report and its audit entry committed
+// (fsync) in one transaction ("one-tx"), against the report and then the
+// entry committed each on its own ("two-commits"), as before the entry
+// joined the report's transaction.
+func BenchmarkAddReportAudited(b *testing.B) {
+	ctx := context.Background()
+	for _, mode := range []string{"one-tx", "two-commits"} {
+		b.Run(mode, func(b *testing.B) {
+			s, err := Open(ctx, b.TempDir()+"/b.gpkg")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				r := geo.Report{Lat: 21 + float64(i%100)*0.001, Lon: 105, ObservedAt: time.Now(), Carrier: geo.Viettel, Submitter: "user:a"}
+				e := geo.AuditEntry{Actor: "a", Via: "token", Action: "report.create"}
+				if mode == "one-tx" {
+					_, _, err = s.AddReport(ctx, r, geo.Submission{Audit: e})
+				} else if _, _, err = s.AddReport(ctx, r, geo.Submission{}); err == nil {
+					err = s.AddAudit(ctx, e)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
