@@ -42,11 +42,17 @@ func TestChildTokenDiesWithParent(t *testing.T) {
 	}
 	var list struct{ Tokens []tokenOut }
 	json.Unmarshal(parent.get("/api/v1/tokens").body, &list)
-	var parentID string
+	var parentID, childParent string
 	for _, tk := range list.Tokens {
-		if tk.Label == "test" {
+		switch tk.Label {
+		case "test":
 			parentID = tk.ID
+		case "child":
+			childParent = tk.Parent
 		}
+	}
+	if parentID == "" || childParent != parentID {
+		t.Errorf("the child's parent is %q, want %q", childParent, parentID)
 	}
 	if r := parent.do("DELETE", "/api/v1/tokens/"+parentID, "", nil); r.status != 204 {
 		t.Fatalf("revoke the parent: %d %s", r.status, r.body)
@@ -200,6 +206,14 @@ func TestReportIDNoProbeAcrossScopes(t *testing.T) {
 	if r := c1.do("POST", "/api/v1/reports/import", "text/csv", []byte(csv2)); r.status != 200 || !bytes.Contains(r.body, []byte(`"accepted":1`)) {
 		t.Errorf("import of an id stored outside the scope: %s, want it accepted as any new id", r.body)
 	}
+	// Staff read their own report by the id they gave it, or its own.
+	if r := c1.get("/api/v1/reports/never-used"); r.status != 200 || !bytes.Contains(r.body, []byte(`"client_id":"never-used"`)) {
+		t.Errorf("staff reading their report by their id: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/reports", "application/json", []byte(fmt.Sprintf(h3, "only-in-h3"))); r.status != 201 {
+		t.Fatalf("admin: %d %s", r.status, r.body)
+	}
+	wantProblem(t, c1.get("/api/v1/reports/only-in-h3"), 404, "")
 	// Staff of C2, who see in-h3, may use the id too: it is theirs.
 	if r := c2.do("POST", "/api/v1/reports", "application/json", []byte(fmt.Sprintf(h3, "in-h3"))); r.status != 201 {
 		t.Errorf("staff of C2 with id in-h3: %d %s", r.status, r.body)
