@@ -83,11 +83,13 @@ type tokenOut struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
-	Token      string     `json:"token,omitempty"`
+	// Parent is what made the token (see geo.Token.Parent).
+	Parent string `json:"parent,omitempty"`
+	Token  string `json:"token,omitempty"`
 }
 
 func newTokenOut(t *geo.Token) tokenOut {
-	o := tokenOut{ID: t.ID, User: t.User, Label: t.Label, CreatedAt: t.CreatedAt.UTC()}
+	o := tokenOut{ID: t.ID, User: t.User, Label: t.Label, CreatedAt: t.CreatedAt.UTC(), Parent: t.Parent}
 	if !t.LastUsedAt.IsZero() {
 		v := t.LastUsedAt.UTC()
 		o.LastUsedAt = &v

@@ -62,11 +62,23 @@ func (e *env) anon() *env { return e.as("") }
 func (e *env) user(name string, role geo.Role, carrier geo.Carrier, scope ...string) string {
 	e.t.Helper()
 	ctx := context.Background()
-	if err := e.store.AddUser(ctx, geo.User{Name: name, Role: role, Carrier: carrier, Scope: scope, CreatedAt: testNow}); err != nil {
+	if err := e.store.AddUser(ctx, geo.User{Name: name, Role: role, Carrier: carrier, Scope: scope, CreatedAt: testNow}, geo.AuditEntry{}); err != nil {
 		e.t.Fatal(err)
 	}
 	_, secret := e.token(name, "test")
 	return secret
+}
+
+// accounts adds n admins named prefix-1 … prefix-n (once per env and
+// prefix) and returns e acting as each: distinct reporters, as the
+// evidence rules count them.
+func (e *env) accounts(prefix string, n int) []*env {
+	e.t.Helper()
+	out := make([]*env, n)
+	for i := range out {
+		out[i] = e.as(e.user(fmt.Sprintf("%s-%d", prefix, i+1), geo.RoleAdmin, geo.CarrierUnknown))
+	}
+	return out
 }
 
 // token makes an API token of user's, from the command line, and returns
@@ -130,7 +142,7 @@ func newEnvSvc(t *testing.T, opt Options, so service.Options) *env {
 		Lat: 10.51, Lon: 105.11, HasLocation: true}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddReports(ctx, seedReports()); err != nil {
+	if _, err := st.AddReports(ctx, seedReports(), geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if so.Now == nil {
@@ -427,12 +439,20 @@ func TestPostAndGetReport(t *testing.T) {
 
 	// GeoJSON Feature, MCC-MNC carrier as a number.
 	feat := `{"type":"Feature","geometry":{"type":"Point","coordinates":[105.106,10.506]},"properties":{"id":"g1","observed_at":"2025-08-30T09:00:00Z","carrier":45204,"no_service":true}}`
+	// A staff member's id is theirs: kept as client_id, with the report
+	// stored under an id made from it.
 	r = e.do("POST", "/api/v1/reports", "application/geo+json", []byte(feat))
-	if r.status != 201 || r.header.Get("Location") != "/api/v1/reports/g1" {
-		t.Fatalf("feature: %d %s", r.status, r.body)
+	if err := json.Unmarshal(r.body, &got); err != nil || r.status != 201 || got["client_id"] != "g1" ||
+		r.header.Get("Location") != "/api/v1/reports/"+got["id"].(string) {
+		t.Fatalf("feature: %d %s %s", r.status, r.header.Get("Location"), r.body)
 	}
 	// The same id again is a conflict.
 	wantProblem(t, e.do("POST", "/api/v1/reports", "application/geo+json", []byte(feat)), 409, "id")
+	// An admin's id is kept as given.
+	r = e.as(admin).do("POST", "/api/v1/reports", "application/geo+json", []byte(feat))
+	if r.status != 201 || r.header.Get("Location") != "/api/v1/reports/g1" {
+		t.Fatalf("admin's feature: %d %s", r.status, r.body)
+	}
 }
 
 func TestIdempotency(t *testing.T) {
@@ -590,10 +610,11 @@ func TestReanalysis(t *testing.T) {
 	e := newEnv(t, Options{})
 	before := areaReports(t, e, "H3")
 	holesBefore := e.get("/api/v1/layers/holes").body
+	accounts := e.accounts("p", 3)
 	for i := range 12 {
 		body := fmt.Sprintf(`{"lat":%g,"lon":%g,"observed_at":"2025-08-%02dT08:00:00Z","carrier":"mobifone","no_service":true,"reporter":"p%d"}`,
 			10.702+float64(i%4)*0.003, 105.302+float64(i/4)*0.003, 1+i, i%3)
-		if r := e.do("POST", "/api/v1/reports", "application/json", []byte(body)); r.status != 201 {
+		if r := accounts[i%3].do("POST", "/api/v1/reports", "application/json", []byte(body)); r.status != 201 {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
 	}

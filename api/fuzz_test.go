@@ -56,7 +56,7 @@ func newFuzzHandler(f *testing.F) http.Handler {
 			Reporter:   "Tổ CNS",
 		})
 	}
-	if _, err := st.AddReports(ctx, reps); err != nil {
+	if _, err := st.AddReports(ctx, reps, geo.AuditEntry{}); err != nil {
 		f.Fatal(err)
 	}
 	svc, err := service.New(ctx, st, service.Options{Now: func() time.Time { return fuzzNow }})
@@ -69,7 +69,7 @@ func newFuzzHandler(f *testing.F) http.Handler {
 		f.Fatal(err)
 	}
 	// Fuzzed requests are an admin's, so they reach the decoders.
-	if err := st.AddUser(ctx, geo.User{Name: "admin", Role: geo.RoleAdmin}); err != nil {
+	if err := st.AddUser(ctx, geo.User{Name: "admin", Role: geo.RoleAdmin}, geo.AuditEntry{}); err != nil {
 		f.Fatal(err)
 	}
 	_, secret, err := svc.CreateToken(ctx, service.CommandLine("fuzz"), "admin", "fuzz")

@@ -179,17 +179,22 @@ type reportOut struct {
 	NoService    bool        `json:"no_service"`
 	Source       geo.Source  `json:"source,omitempty"`
 	Note         string      `json:"note,omitempty"`
-	// Reporter is shown to admins and reviewers only.
-	Reporter string `json:"reporter,omitempty"`
+	// ClientID is the id a staff member gave the report, when its id was
+	// made from it (see service.AddReport).
+	ClientID string `json:"client_id,omitempty"`
+	// Reporter, and Submitter (the account the evidence rules count),
+	// are shown to admins and reviewers only.
+	Reporter  string `json:"reporter,omitempty"`
+	Submitter string `json:"submitter,omitempty"`
 }
 
 // newReportOut is r as p may see it.
 func newReportOut(r *geo.Report, p *Principal) reportOut {
 	o := reportOut{ID: r.ID, Lat: r.Lat, Lon: r.Lon, ObservedAt: r.ObservedAt.UTC(), Carrier: r.Carrier,
 		Tech: r.Tech, SignalDBm: r.SignalDBm, DownloadMbps: r.DownloadMbps, UploadMbps: r.UploadMbps,
-		NoService: r.NoService, Source: r.Source, Note: r.Note}
+		NoService: r.NoService, Source: r.Source, Note: r.Note, ClientID: r.ClientID}
 	if p.SeesReporters() {
-		o.Reporter = r.Reporter
+		o.Reporter, o.Submitter = r.Reporter, r.Submitter
 	}
 	return o
 }

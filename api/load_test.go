@@ -70,7 +70,7 @@ func newCityServer(b *testing.B, role geo.Role) (*Server, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := st.AddUser(ctx, geo.User{Name: "planner", Role: role}); err != nil {
+	if err := st.AddUser(ctx, geo.User{Name: "planner", Role: role}, geo.AuditEntry{}); err != nil {
 		b.Fatal(err)
 	}
 	_, tok, err := svc.CreateToken(ctx, service.CommandLine("bench"), "planner", "bench")

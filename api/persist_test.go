@@ -10,13 +10,15 @@ import (
 )
 
 // postWeakReports posts n weak MobiFone reports in hamlet H3 (Khóm Mỹ
-// Lợi), one at a time, from several reporters over several days.
+// Lợi), one at a time, from four accounts (the evidence rules count
+// accounts) over several days.
 func postWeakReports(e *env, n int) {
 	e.t.Helper()
+	accounts := e.accounts("mỹ-lợi", 4)
 	for i := range n {
 		body := fmt.Sprintf(`{"lat":%.4f,"lon":%.4f,"observed_at":"2025-08-%02dT08:00:00+07:00","carrier":"MobiFone","tech":"4G","signal_dbm":-124,"reporter":"Tổ CNS Mỹ Lợi %d"}`,
 			10.702+float64(i%5)*0.003, 105.302+float64(i/5)*0.003, 1+i%25, i%4)
-		if r := e.do("POST", "/api/v1/reports", "application/json", []byte(body)); r.status != 201 {
+		if r := accounts[i%4].do("POST", "/api/v1/reports", "application/json", []byte(body)); r.status != 201 {
 			e.t.Fatalf("report %d: %d %s", i, r.status, r.body)
 		}
 	}

@@ -130,6 +130,8 @@ func statusOf(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(kind, geo.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(kind, geo.ErrMismatch):
+		return http.StatusUnprocessableEntity
 	case errors.Is(kind, errTooManyRequests):
 		return http.StatusTooManyRequests
 	case errors.Is(kind, errUnavailable):

@@ -44,7 +44,7 @@ func newSimServer(b testing.TB, n int) (*Server, *sim.World, string) {
 	if err := st.ReplaceTeams(ctx, w.Teams); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.AddReports(ctx, w.Reports); err != nil {
+	if _, err := st.AddReports(ctx, w.Reports, geo.AuditEntry{}); err != nil {
 		b.Fatal(err)
 	}
 	now := sim.DefaultEnd.Add(24 * time.Hour)
@@ -57,7 +57,7 @@ func newSimServer(b testing.TB, n int) (*Server, *sim.World, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := st.AddUser(ctx, geo.User{Name: "admin", Role: geo.RoleAdmin, CreatedAt: now}); err != nil {
+	if err := st.AddUser(ctx, geo.User{Name: "admin", Role: geo.RoleAdmin, CreatedAt: now}, geo.AuditEntry{}); err != nil {
 		b.Fatal(err)
 	}
 	_, tok, err := svc.CreateToken(ctx, service.CommandLine("bench"), "admin", "bench")

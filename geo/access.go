@@ -21,6 +21,10 @@ type Viewer struct {
 	// say how the viewer reached us, for the audit log.
 	Via    string
 	Remote string
+	// Credential names what the viewer authenticated with, the parent of
+	// the tokens it makes (see Token.Parent): a token's ID, "session:"
+	// and the first 16 hex digits of a session's hash, or "cli".
+	Credential string
 }
 
 // Anonymous reports whether v is the public.

@@ -130,6 +130,11 @@ type Token struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time // zero if never used
 	RevokedAt  time.Time // zero while valid
+	// Parent is what made the token (Viewer.Credential): another token's
+	// ID, a session ("session:" and the first 16 hex digits of its hash)
+	// or the command line ("cli"); "" for tokens made before parents were
+	// recorded. Revoking a token revokes every token it made, and theirs.
+	Parent string
 }
 
 // Session is a signed-in browser. Only the SHA-256 hash of the cookie
@@ -184,18 +189,29 @@ type Review struct {
 // Accounts is the storage contract for users, their credentials, the
 // audit log and report reviews. Unknown names, hashes or IDs are errors
 // matching ErrNotFound; duplicates match ErrConflict.
+//
+// Every write takes the audit entry that records it and commits the two
+// in one transaction, so the log holds an entry for every write and none
+// for a write that failed; an entry with an empty Action is not written
+// (writes no one asked for, such as test fixtures).
 type Accounts interface {
 	// AddUser stores a new user; a name already taken is ErrConflict.
-	AddUser(ctx context.Context, u User) error
+	AddUser(ctx context.Context, u User, audit AuditEntry) error
 	// User returns the user with the given name.
 	User(ctx context.Context, name string) (User, error)
 	// Users returns every user, by name.
 	Users(ctx context.Context) ([]User, error)
-	// SetPassword replaces a user's password hash.
-	SetPassword(ctx context.Context, name, hash string) error
+	// SetPassword replaces a user's password hash and, in the same
+	// transaction, ends every session of the user and revokes, at the
+	// given time, every token of the user and the tokens they made (see
+	// RevokeToken).
+	SetPassword(ctx context.Context, name, hash string, at time.Time, audit AuditEntry) error
 
-	// AddToken stores a token for an existing user.
-	AddToken(ctx context.Context, t Token) error
+	// AddToken stores a token for an existing user. A token whose Parent
+	// is a token that is revoked, or a session that has ended, is
+	// ErrUnauthenticated and not stored, so a credential being revoked
+	// cannot make one that outlives it.
+	AddToken(ctx context.Context, t Token, audit AuditEntry) error
 	// TokenByHash returns the token with the given secret hash, revoked or
 	// not (the caller checks RevokedAt).
 	TokenByHash(ctx context.Context, hash string) (Token, error)
@@ -203,25 +219,25 @@ type Accounts interface {
 	Token(ctx context.Context, id string) (Token, error)
 	// Tokens returns a user's tokens ("" for every user's), newest first.
 	Tokens(ctx context.Context, user string) ([]Token, error)
-	// RevokeToken marks a token revoked at the given time; revoking a
-	// revoked token keeps the first time.
-	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// RevokeToken marks a token revoked at the given time, and with it
+	// every token it made, and theirs (through Parent), in one
+	// transaction; revoking a revoked token keeps the first time.
+	RevokeToken(ctx context.Context, id string, at time.Time, audit AuditEntry) error
 	// TouchToken records a use of the token.
 	TouchToken(ctx context.Context, id string, at time.Time) error
 
 	// AddSession stores a new session, and removes sessions that expired
 	// before its CreatedAt.
-	AddSession(ctx context.Context, s Session) error
+	AddSession(ctx context.Context, s Session, audit AuditEntry) error
 	// Session returns the session with the given cookie hash, expired or
 	// not (the caller checks ExpiresAt).
 	Session(ctx context.Context, hash string) (Session, error)
 	// DeleteSession removes a session; removing an unknown one is not an
-	// error.
-	DeleteSession(ctx context.Context, hash string) error
-	// DeleteUserSessions removes every session of a user.
-	DeleteUserSessions(ctx context.Context, user string) error
+	// error (and writes no audit entry).
+	DeleteSession(ctx context.Context, hash string, audit AuditEntry) error
 
-	// AddAudit appends an entry to the audit log, durably.
+	// AddAudit appends an entry that records no write (a failed sign-in)
+	// to the audit log, durably.
 	AddAudit(ctx context.Context, e AuditEntry) error
 	// Audit returns up to limit entries with ID below beforeID (0: from
 	// the newest), newest first.
@@ -229,7 +245,7 @@ type Accounts interface {
 
 	// SetReview records the verdict on a stored report, replacing an
 	// earlier one; an unknown report is ErrNotFound.
-	SetReview(ctx context.Context, r Review) error
+	SetReview(ctx context.Context, r Review, audit AuditEntry) error
 	// Reviews returns the latest verdict on each reviewed report.
 	Reviews(ctx context.Context) ([]Review, error)
 }

@@ -19,6 +19,9 @@ var (
 	// ErrForbidden is an action the signed-in user may not take (see
 	// Viewer).
 	ErrForbidden = errors.New("geo: forbidden")
+	// ErrMismatch is a request that reuses what named an earlier one
+	// (an Idempotency-Key) with other content.
+	ErrMismatch = errors.New("geo: does not match the earlier request")
 )
 
 // Error is a failure of a known kind, one of the sentinels above, with a

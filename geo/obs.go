@@ -15,8 +15,8 @@ type Obs struct {
 	// SignalDBm and DownMbps are NaN when the report did not give them.
 	SignalDBm float32
 	DownMbps  float32
-	// Reporter is an index into the reporter table (see Reporters); 0 means
-	// anonymous.
+	// Reporter is an index into the reporter table (see Reporters) of
+	// the report's ReporterKey; 0 means anonymous.
 	Reporter uint32
 	// Area is the index of the finest area containing the point, or -1
 	// when the point is outside every area. Set by Index.Assign.
@@ -76,7 +76,7 @@ func (rs *Reporters) Name(id uint32) string {
 // Len is the number of names including the anonymous one.
 func (rs *Reporters) Len() int { return len(rs.names) }
 
-// ToObs converts r to its compact form, interning its reporter in rs.
+// ToObs converts r to its compact form, interning its ReporterKey in rs.
 // Area is set to -1 (unassigned).
 func (r *Report) ToObs(rs *Reporters) Obs {
 	o := Obs{
@@ -99,7 +99,7 @@ func (r *Report) ToObs(rs *Reporters) Obs {
 		o.Flags |= FlagNoService
 	}
 	if rs != nil {
-		o.Reporter = rs.ID(r.Reporter)
+		o.Reporter = rs.ID(r.ReporterKey())
 	}
 	return o
 }

@@ -22,8 +22,45 @@ type Report struct {
 	UploadMbps   *float64 `json:"upload_mbps,omitempty"`
 	NoService    bool     `json:"no_service"`
 	Source       Source   `json:"source,omitempty"`
-	Reporter     string   `json:"reporter,omitempty"`
-	Note         string   `json:"note,omitempty"`
+	// Reporter is who the submitter says reported: free text, kept as
+	// information.
+	Reporter string `json:"reporter,omitempty"`
+	Note     string `json:"note,omitempty"`
+	// Submitter is who submitted the report, recorded by the service and
+	// never read from input (see SubmitterOf): the evidence rules count
+	// distinct submitters, not typed reporters (see ReporterKey).
+	Submitter string `json:"submitter,omitempty"`
+	// ClientID is the id a submitter who cannot read every report gave
+	// it; its ID is then made from that id and the Submitter (see
+	// service.AddReport), so such ids are the submitter's own.
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// SubmitterOf is the Submitter of a report v submits with the given typed
+// reporter: v's account ("user:" and the name) when v signed in, so one
+// account counts as one reporter whatever names it types; for the command
+// line, which holds the store file itself and imports the teams' own
+// lists, the typed reporter ("reporter:" and the name, "" for none).
+func SubmitterOf(v *Viewer, reporter string) string {
+	if v.Via == "cli" {
+		if reporter == "" {
+			return ""
+		}
+		return "reporter:" + reporter
+	}
+	return "user:" + v.User
+}
+
+// ReporterKey is who r counts as for the evidence rules' distinct
+// reporters: its Submitter, or, for a report that has none (read from a
+// file by analyze, or stored before submitters were recorded), its typed
+// Reporter, as the command line's SubmitterOf would make it. "" is
+// anonymous.
+func (r *Report) ReporterKey() string {
+	if r.Submitter != "" || r.Reporter == "" {
+		return r.Submitter
+	}
+	return "reporter:" + r.Reporter
 }
 
 // Limits on report values.

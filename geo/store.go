@@ -49,21 +49,25 @@ type Store interface {
 	// error matching ErrNotFound.
 	Report(ctx context.Context, id string) (Report, error)
 
-	// AddReport stores r, and has committed it durably when it returns
-	// without error. A report without an ID gets a generated one ("r-" and
-	// 16 hex digits). When idempotencyKey is not empty and a report was
-	// already stored under that key, AddReport stores nothing and returns
-	// that report with created false; concurrent calls with the same key
-	// store one report. An ID already stored (under another key, or none)
-	// is an error matching ErrConflict.
-	AddReport(ctx context.Context, r Report, idempotencyKey string) (stored Report, created bool, err error)
+	// AddReport stores r, and the audit entry of sub in the same
+	// transaction, and has committed both durably when it returns without
+	// error. A report without an ID gets a generated one ("r-" and 16 hex
+	// digits). When sub.Key is not empty and a report with the same
+	// Submitter was already stored under that key, AddReport stores
+	// nothing and returns that report with created false, or, when both
+	// were stored with a Hash and the hashes differ, an error matching
+	// ErrMismatch; concurrent calls with the same submitter and key store
+	// one report. An ID already stored (under another key, or none) is an
+	// error matching ErrConflict.
+	AddReport(ctx context.Context, r Report, sub Submission) (stored Report, created bool, err error)
 
-	// AddReports stores rs in one transaction, durably committed when it
-	// returns without error, and returns how many it added. Reports without
-	// an ID get generated ones, which are not returned. An ID already
-	// stored, or given twice in rs, is an error matching ErrConflict, and
-	// then nothing is added.
-	AddReports(ctx context.Context, rs []Report) (int, error)
+	// AddReports stores rs, and audit, in one transaction, durably
+	// committed when it returns without error, and returns how many it
+	// added. Reports without an ID get generated ones, which are not
+	// returned. An ID already stored, or given twice in rs, is an error
+	// matching ErrConflict, and then nothing is added. An audit entry
+	// with an empty Action is not written.
+	AddReports(ctx context.Context, rs []Report, audit AuditEntry) (int, error)
 
 	// SaveAnalysis replaces the stored analysis (holes, dead zones, area
 	// scores and when they were computed) with a, in one transaction, so a
@@ -71,6 +75,21 @@ type Store interface {
 	// both. On error the stored analysis is left as it was; a zero
 	// ComputedAt is an error matching ErrInvalid.
 	SaveAnalysis(ctx context.Context, a Analysis) error
+}
+
+// Submission is how one report was submitted, for Store.AddReport.
+type Submission struct {
+	// Key is the client's Idempotency-Key ("" for none). Keys are scoped
+	// to the report's Submitter: two submitters' keys never meet.
+	Key string
+	// Hash identifies the report's content as submitted (stored with the
+	// key), so a key sent again with another report is told apart from
+	// a retry; "" matches any.
+	Hash string
+	// Audit is the entry that records the write, written in the same
+	// transaction as the report, and not when a key replays; an entry
+	// with an empty Action is not written.
+	Audit AuditEntry
 }
 
 // Analysis is one published analysis as a Store keeps it.

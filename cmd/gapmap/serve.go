@@ -125,7 +125,10 @@ func seedDemo(ctx context.Context, store *gpkg.Store, seed int64, logger *slog.L
 	if err := store.ReplaceAreas(ctx, w.Areas[0].Vintage, w.Areas); err != nil {
 		return false, fmt.Errorf("seed demo areas: %w", err)
 	}
-	if _, err := store.AddReports(ctx, w.Reports); err != nil {
+	// The simulated reports carry no submitter: like the command line's
+	// imports, they count by their typed reporters.
+	seedAudit := geo.AuditEntry{Via: "cli", Action: "report.import", Detail: fmt.Sprintf("demo province seeded: accepted=%d", len(w.Reports))}
+	if _, err := store.AddReports(ctx, w.Reports, seedAudit); err != nil {
 		return false, fmt.Errorf("seed demo reports: %w", err)
 	}
 	if err := store.ReplaceTeams(ctx, w.Teams); err != nil {

@@ -48,16 +48,23 @@ func parseUTC(s sql.NullString) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// AddUser validates u and stores it. An invalid user is the error from
-// u.Validate (matching geo.ErrInvalid); a name already taken matches
-// geo.ErrConflict. A zero CreatedAt is stored as NULL.
-func (s *Store) AddUser(ctx context.Context, u geo.User) error {
+// AddUser validates u and stores it with the audit entry, in one
+// transaction. An invalid user is the error from u.Validate (matching
+// geo.ErrInvalid); a name already taken matches geo.ErrConflict. A zero
+// CreatedAt is stored as NULL.
+func (s *Store) AddUser(ctx context.Context, u geo.User, audit geo.AuditEntry) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (name, role, scope, carrier, password_hash, created_at)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, scope, carrier, password_hash, created_at)
   VALUES (?, ?, ?, ?, ?, ?)`,
-		u.Name, string(u.Role), strings.Join(u.Scope, ","), u.Carrier.String(), u.PasswordHash, timeUTC(u.CreatedAt))
+			u.Name, string(u.Role), strings.Join(u.Scope, ","), u.Carrier.String(), u.PasswordHash, timeUTC(u.CreatedAt))
+		if err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
 	if isUnique(err) {
 		return fmt.Errorf("gpkg: add user %q: name taken: %w", u.Name, geo.ErrConflict)
 	}
@@ -103,13 +110,31 @@ func (s *Store) Users(ctx context.Context) ([]geo.User, error) {
 	return out, nil
 }
 
-// SetPassword replaces the password hash of the named user; an unknown
-// user matches geo.ErrNotFound.
-func (s *Store) SetPassword(ctx context.Context, name, hash string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, hash, name)
-	if err == nil {
-		err = mustAffect(res, geo.ErrNotFound)
+// SetPassword replaces the password hash of the named user and, in the
+// same transaction, deletes the user's sessions, revokes at at every
+// token of the user's and every token those made (see RevokeToken), and
+// writes the audit entry. An unknown user matches geo.ErrNotFound and a
+// zero at geo.ErrInvalid.
+func (s *Store) SetPassword(ctx context.Context, name, hash string, at time.Time, audit geo.AuditEntry) error {
+	if at.IsZero() {
+		return &geo.FieldError{Field: "at", Reason: "required"}
 	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, hash, name)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, geo.ErrNotFound); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user = ?`, name); err != nil {
+			return err
+		}
+		if err := revokeTree(ctx, tx, `SELECT id FROM tokens WHERE user = ?1`, name, at); err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
 	if err != nil {
 		return fmt.Errorf("gpkg: set password of %q: %w", name, err)
 	}
@@ -146,11 +171,15 @@ func scanUser(row interface{ Scan(...any) error }) (geo.User, error) {
 	return u, nil
 }
 
-// AddToken stores t. The ID and hash are required and the label is at most
-// geo.MaxLabelLen characters (errors matching geo.ErrInvalid); an unknown
-// user matches geo.ErrNotFound, and an ID or hash already stored
-// geo.ErrConflict.
-func (s *Store) AddToken(ctx context.Context, t geo.Token) error {
+// AddToken stores t with the audit entry, in one transaction. The ID and
+// hash are required and the label is at most geo.MaxLabelLen characters
+// (errors matching geo.ErrInvalid); an unknown user matches
+// geo.ErrNotFound, and an ID or hash already stored geo.ErrConflict. A
+// Parent that is a token not stored or revoked, or a session not stored
+// or expired at t.CreatedAt, matches geo.ErrUnauthenticated: checked in
+// the transaction that stores t, so a revocation that commits first
+// keeps t out and one that commits after revokes it too.
+func (s *Store) AddToken(ctx context.Context, t geo.Token, audit geo.AuditEntry) error {
 	var es geo.FieldErrors
 	if t.ID == "" {
 		es = append(es, &geo.FieldError{Field: "id", Reason: "required"})
@@ -168,12 +197,18 @@ func (s *Store) AddToken(ctx context.Context, t geo.Token) error {
 		if err := userExists(ctx, tx, t.User); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.User, t.Hash, t.Label, timeUTC(t.CreatedAt), timeUTC(t.LastUsedAt), timeUTC(t.RevokedAt))
+		if err := parentAlive(ctx, tx, t); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.User, t.Hash, t.Label, timeUTC(t.CreatedAt), timeUTC(t.LastUsedAt), timeUTC(t.RevokedAt), t.Parent)
 		if isUnique(err) {
 			return fmt.Errorf("id or hash already stored: %w", geo.ErrConflict)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("gpkg: add token %q: %w", t.ID, err)
@@ -181,7 +216,48 @@ func (s *Store) AddToken(ctx context.Context, t geo.Token) error {
 	return nil
 }
 
-const tokenColumns = `id, user, hash, label, created_at, last_used_at, revoked_at`
+const tokenColumns = `id, user, hash, label, created_at, last_used_at, revoked_at, parent`
+
+// errParentGone is a token's parent credential that no longer
+// authenticates.
+var errParentGone = geo.NewError(geo.ErrUnauthenticated, "the credential making the token was revoked or has ended")
+
+// parentAlive returns errParentGone unless t's parent, a token or a
+// session, still authenticates; the command line and tokens without a
+// recorded parent pass.
+func parentAlive(ctx context.Context, tx *sql.Tx, t geo.Token) error {
+	var n int
+	var err error
+	switch sess, isSession := strings.CutPrefix(t.Parent, "session:"); {
+	case t.Parent == "" || t.Parent == "cli":
+		return nil
+	case isSession:
+		// Times are fixed-width UTC text, so they compare as strings.
+		err = tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE substr(hash, 1, 16) = ?1
+  AND (?2 IS NULL OR expires_at > ?2)`, sess, timeUTC(t.CreatedAt)).Scan(&n)
+	default:
+		err = tx.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE id = ? AND revoked_at IS NULL`, t.Parent).Scan(&n)
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errParentGone
+	}
+	return nil
+}
+
+// revokeTree revokes at at the tokens that roots (a query of token IDs
+// with one parameter, arg) selects and every token made by one of them,
+// down the Parent links; tokens already revoked keep their time.
+func revokeTree(ctx context.Context, tx *sql.Tx, roots string, arg any, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `WITH RECURSIVE tree(id) AS (
+    `+roots+`
+    UNION SELECT t.id FROM tokens t JOIN tree ON t.parent = tree.id
+  )
+  UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id IN (SELECT id FROM tree)`, arg, timeUTC(at))
+	return err
+}
 
 // TokenByHash returns the token whose secret has the given hash, revoked
 // or not, or an error matching geo.ErrNotFound.
@@ -242,18 +318,27 @@ func (s *Store) tokens(ctx context.Context, user string) ([]geo.Token, error) {
 	return out, rows.Err()
 }
 
-// RevokeToken marks the token revoked at at. A token already revoked keeps
-// its first revocation time. An unknown ID matches geo.ErrNotFound and a
-// zero at geo.ErrInvalid.
-func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
+// RevokeToken marks the token revoked at at, and every token it made and
+// theirs (through Parent), and writes the audit entry, in one
+// transaction. A token already revoked keeps its first revocation time.
+// An unknown ID matches geo.ErrNotFound and a zero at geo.ErrInvalid.
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time, audit geo.AuditEntry) error {
 	if at.IsZero() {
 		return &geo.FieldError{Field: "at", Reason: "required"}
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`,
-		timeUTC(at), id)
-	if err == nil {
-		err = mustAffect(res, geo.ErrNotFound)
-	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE id = ?`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return geo.ErrNotFound
+		}
+		if err := revokeTree(ctx, tx, `SELECT ?1`, id, at); err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
 	if err != nil {
 		return fmt.Errorf("gpkg: revoke token %q: %w", id, err)
 	}
@@ -285,7 +370,7 @@ func scanToken(row interface{ Scan(...any) error }) (geo.Token, error) {
 		t                      geo.Token
 		created, used, revoked sql.NullString
 	)
-	if err := row.Scan(&t.ID, &t.User, &t.Hash, &t.Label, &created, &used, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.User, &t.Hash, &t.Label, &created, &used, &revoked, &t.Parent); err != nil {
 		return t, err
 	}
 	var err error
@@ -301,11 +386,11 @@ func scanToken(row interface{ Scan(...any) error }) (geo.Token, error) {
 	return t, nil
 }
 
-// AddSession stores a new session, and removes the sessions that expired
-// before it was created. An empty hash matches geo.ErrInvalid,
-// an unknown user geo.ErrNotFound and a hash already stored
-// geo.ErrConflict.
-func (s *Store) AddSession(ctx context.Context, ss geo.Session) error {
+// AddSession stores a new session with the audit entry, in one
+// transaction, and removes the sessions that expired before it was
+// created. An empty hash matches geo.ErrInvalid, an unknown user
+// geo.ErrNotFound and a hash already stored geo.ErrConflict.
+func (s *Store) AddSession(ctx context.Context, ss geo.Session, audit geo.AuditEntry) error {
 	if ss.Hash == "" {
 		return &geo.FieldError{Field: "hash", Reason: "required"}
 	}
@@ -318,13 +403,19 @@ func (s *Store) AddSession(ctx context.Context, ss geo.Session) error {
 		if isUnique(err) {
 			return fmt.Errorf("hash already stored: %w", geo.ErrConflict)
 		}
-		if err != nil || ss.CreatedAt.IsZero() {
+		if err != nil {
 			return err
 		}
-		// Sessions that ended before this one began are of no more use.
-		// Times are fixed-width UTC text, so they compare as strings.
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ? AND hash <> ?`, timeUTC(ss.CreatedAt), ss.Hash)
-		return err
+		if !ss.CreatedAt.IsZero() {
+			// Sessions that ended before this one began are of no more
+			// use. Times are fixed-width UTC text, so they compare as
+			// strings.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ? AND hash <> ?`,
+				timeUTC(ss.CreatedAt), ss.Hash); err != nil {
+				return err
+			}
+		}
+		return addAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("gpkg: add session of %q: %w", ss.User, err)
@@ -356,27 +447,22 @@ func (s *Store) Session(ctx context.Context, hash string) (geo.Session, error) {
 	return ss, nil
 }
 
-// DeleteSession removes the session with the given cookie hash; removing
-// an unknown one is not an error.
-func (s *Store) DeleteSession(ctx context.Context, hash string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash); err != nil {
-		return fmt.Errorf("gpkg: delete session: %w", err)
-	}
-	return nil
-}
-
-// DeleteUserSessions removes every session of the named user (there may
-// be none); an unknown user matches geo.ErrNotFound.
-func (s *Store) DeleteUserSessions(ctx context.Context, user string) error {
+// DeleteSession removes the session with the given cookie hash and writes
+// the audit entry, in one transaction; removing an unknown one is not an
+// error and writes no entry.
+func (s *Store) DeleteSession(ctx context.Context, hash string, audit geo.AuditEntry) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := userExists(ctx, tx, user); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user = ?`, user)
-		return err
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
 	})
 	if err != nil {
-		return fmt.Errorf("gpkg: delete sessions of %q: %w", user, err)
+		return fmt.Errorf("gpkg: delete session: %w", err)
 	}
 	return nil
 }
@@ -389,15 +475,30 @@ func (s *Store) AddAudit(ctx context.Context, e geo.AuditEntry) error {
 	if e.Action == "" {
 		return &geo.FieldError{Field: "action", Reason: "required"}
 	}
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, actor, via, action, target, remote, detail)
-  VALUES (?, ?, ?, ?, ?, ?, ?)`, timeUTC(e.At), e.Actor, e.Via, e.Action, e.Target, e.Remote, e.Detail)
-	if err != nil {
+	if err := addAudit(ctx, s.db, e); err != nil {
 		return fmt.Errorf("gpkg: add audit %s: %w", e.Action, err)
 	}
 	return nil
+}
+
+// addAudit appends e to the audit log through q, the transaction of the
+// write it records; an entry with an empty Action is not written, and a
+// zero e.At is stamped with the current time.
+func addAudit(ctx context.Context, q execer, e geo.AuditEntry) error {
+	if e.Action == "" {
+		return nil
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO audit_log (at, actor, via, action, target, remote, detail)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`, timeUTC(e.At), e.Actor, e.Via, e.Action, e.Target, e.Remote, e.Detail)
+	return err
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // Audit returns up to limit entries with an ID below beforeID (0 or less:
@@ -431,9 +532,9 @@ func (s *Store) Audit(ctx context.Context, beforeID int64, limit int) ([]geo.Aud
 }
 
 // SetReview records r as the verdict on report r.ReportID, replacing an
-// earlier one. An unknown status matches geo.ErrInvalid and an unknown
-// report geo.ErrNotFound.
-func (s *Store) SetReview(ctx context.Context, r geo.Review) error {
+// earlier one, with the audit entry, in one transaction. An unknown
+// status matches geo.ErrInvalid and an unknown report geo.ErrNotFound.
+func (s *Store) SetReview(ctx context.Context, r geo.Review, audit geo.AuditEntry) error {
 	if _, err := geo.ParseReviewStatus(string(r.Status)); err != nil {
 		return err
 	}
@@ -449,7 +550,10 @@ func (s *Store) SetReview(ctx context.Context, r geo.Review) error {
   VALUES (?1, ?2, ?3, ?4, ?5)
   ON CONFLICT (report_id) DO UPDATE SET status = ?2, reviewer = ?3, at = ?4, comment = ?5`,
 			r.ReportID, string(r.Status), r.Reviewer, timeUTC(r.At), r.Comment)
-		return err
+		if err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("gpkg: review report %q: %w", r.ReportID, err)

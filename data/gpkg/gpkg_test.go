@@ -226,7 +226,7 @@ func TestReportsRoundTrip(t *testing.T) {
 		{ID: "a2", Lat: 10.5, Lon: 106.5, ObservedAt: time.Date(2025, 7, 4, 8, 0, 0, 0, ict),
 			Carrier: geo.MobiFone, NoService: true},
 	}
-	n, err := s.AddReports(ctx, want)
+	n, err := s.AddReports(ctx, want, geo.AuditEntry{})
 	if err != nil || n != 2 {
 		t.Fatalf("AddReports: %d, %v", n, err)
 	}
@@ -263,7 +263,7 @@ func TestReportsRoundTrip(t *testing.T) {
 		t.Errorf("Report(nope): %v, want ErrNotFound", err)
 	}
 	// A duplicate ID rolls back the whole batch.
-	n, err = s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}, want[0]})
+	n, err = s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}, want[0]}, geo.AuditEntry{})
 	if !errors.Is(err, geo.ErrConflict) || n != 0 {
 		t.Errorf("duplicate batch: %d, %v", n, err)
 	}
@@ -271,7 +271,7 @@ func TestReportsRoundTrip(t *testing.T) {
 		t.Errorf("%d reports after failed batch, want 2", nr)
 	}
 	// Generated IDs.
-	if _, err := s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}}); err != nil {
+	if _, err := s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}}, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	var id string
@@ -285,21 +285,21 @@ func TestAddReportIdempotent(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	r := geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.VinaPhone}
-	first, created, err := s.AddReport(ctx, r, "key-1")
+	first, created, err := s.AddReport(ctx, r, geo.Submission{Key: "key-1"})
 	if err != nil || !created || first.ID == "" {
 		t.Fatalf("first: %+v %v %v", first, created, err)
 	}
-	again, created, err := s.AddReport(ctx, r, "key-1")
+	again, created, err := s.AddReport(ctx, r, geo.Submission{Key: "key-1"})
 	if err != nil || created || again.ID != first.ID {
 		t.Fatalf("again: id %q created %v err %v, want id %q", again.ID, created, err, first.ID)
 	}
 	// A retry that repeats the ID as well as the key is not a conflict.
-	again, created, err = s.AddReport(ctx, first, "key-1")
+	again, created, err = s.AddReport(ctx, first, geo.Submission{Key: "key-1"})
 	if err != nil || created || again.ID != first.ID {
 		t.Fatalf("retry with id: %+v %v %v", again, created, err)
 	}
 	// The same ID under another key is.
-	if _, _, err := s.AddReport(ctx, first, "key-2"); !errors.Is(err, geo.ErrConflict) {
+	if _, _, err := s.AddReport(ctx, first, geo.Submission{Key: "key-2"}); !errors.Is(err, geo.ErrConflict) {
 		t.Errorf("same id, other key: %v, want ErrConflict", err)
 	}
 
@@ -312,7 +312,7 @@ func TestAddReportIdempotent(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			got, c, err := s.AddReport(ctx, r, "race")
+			got, c, err := s.AddReport(ctx, r, geo.Submission{Key: "race"})
 			if err != nil {
 				t.Error(err)
 				return
@@ -336,7 +336,7 @@ func TestAddReportIdempotent(t *testing.T) {
 		}
 	}
 	var n int
-	s.db.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE idempotency_key = 'race'`).Scan(&n)
+	s.db.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE request_key = 'race'`).Scan(&n)
 	if n != 1 {
 		t.Errorf("%d rows with key race, want 1", n)
 	}
@@ -345,7 +345,7 @@ func TestAddReportIdempotent(t *testing.T) {
 func TestDurableAndValidFile(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
-	stored, _, err := s.AddReport(ctx, geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.Viettel}, "k")
+	stored, _, err := s.AddReport(ctx, geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.Viettel}, geo.Submission{Key: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,11 +376,16 @@ func fill(t *testing.T, s *Store) {
 	if err := s.ReplaceAreas(ctx, "2025", vnAreas("2025")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddReports(ctx, []geo.Report{
+	rs := []geo.Report{
 		{ID: "r1", Lat: 21.01, Lon: 105.81, ObservedAt: time.Now(), Carrier: geo.Viettel, SignalDBm: ptr(-120)},
 		{ID: "r2", Lat: 21.03, Lon: 105.85, ObservedAt: time.Now(), Carrier: geo.MobiFone, NoService: true},
 		{ID: "r3", Lat: 21.05, Lon: 105.86, ObservedAt: time.Now(), Carrier: geo.VinaPhone},
-	}); err != nil {
+	}
+	if len(migrations) < submitterVersion {
+		for i := range rs {
+			insertOldReport(t, s, rs[i], "")
+		}
+	} else if _, err := s.AddReports(ctx, rs, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ReplaceTeams(ctx, []geo.Team{
@@ -400,6 +405,22 @@ func fill(t *testing.T, s *Store) {
 		return
 	}
 	if err := s.SaveAnalysis(ctx, geo.Analysis{ComputedAt: time.Now(), Reports: 3, Holes: []geo.Hole{h}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// insertOldReport stores r as a file from before the submitter
+// migration held it: the first migration's columns, with the
+// idempotency key ("" for none) unique over everyone.
+func insertOldReport(t *testing.T, s *Store, r geo.Report, key string) {
+	t.Helper()
+	args, err := reportArgs(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(context.Background(), `INSERT INTO reports (geom, id, observed_at, carrier,
+  tech, signal_dbm, download_mbps, upload_mbps, no_service, source, reporter, note, received_at, idempotency_key)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args[:12], time.Now().UTC().Format(time.RFC3339Nano), nullString(key))...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -511,7 +532,7 @@ func TestNewStoreOwnerOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := st.AddUser(context.Background(), geo.User{Name: "admin", Role: geo.RoleAdmin, CreatedAt: time.Now()}); err != nil {
+	if err := st.AddUser(context.Background(), geo.User{Name: "admin", Role: geo.RoleAdmin, CreatedAt: time.Now()}, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{path, path + "-wal"} {

@@ -14,16 +14,17 @@ import (
 )
 
 const reportColumns = `geom, id, observed_at, carrier, tech, signal_dbm, download_mbps,
-  upload_mbps, no_service, source, reporter, note`
+  upload_mbps, no_service, source, reporter, note, submitter, client_id`
 
-const insertReport = `INSERT INTO reports (` + reportColumns + `, received_at, idempotency_key)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertReport = `INSERT INTO reports (` + reportColumns + `, received_at, request_key, request_hash)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// AddReports stores rs in one transaction and returns how many it added.
-// A report without an ID gets a generated one ("r-" and 16 hex digits).
-// An ID already stored, or given twice, is a conflict (geo.ErrConflict)
-// and nothing is added.
-func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (added int, err error) {
+// AddReports stores rs and the audit entry in one transaction and returns
+// how many it added. A report without an ID gets a generated one ("r-"
+// and 16 hex digits). An ID already stored, or given twice, is a
+// conflict (geo.ErrConflict) and nothing is added. An entry with an
+// empty Action is not written.
+func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.AuditEntry) (added int, err error) {
 	if len(rs) == 0 {
 		return 0, nil
 	}
@@ -46,7 +47,7 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (added int, err
 			if err != nil {
 				return err
 			}
-			if _, err := st.ExecContext(ctx, append(args, received, nil)...); err != nil {
+			if _, err := st.ExecContext(ctx, append(args, received, nil, nil)...); err != nil {
 				if isUnique(err) {
 					return fmt.Errorf("report %q: duplicate id: %w", r.ID, geo.ErrConflict)
 				}
@@ -59,7 +60,10 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (added int, err
 				b = b.Extend(p)
 			}
 		}
-		return extendBounds(ctx, tx, "reports", b)
+		if err := extendBounds(ctx, tx, "reports", b); err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("gpkg: add reports: %w", err)
@@ -67,13 +71,16 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (added int, err
 	return len(rs), nil
 }
 
-// AddReport stores r and has committed it durably when it returns. A
-// report without an ID gets a generated one. When idempotencyKey is not
-// empty and a report was already stored with it, AddReport stores nothing
-// and returns that report with created false; concurrent calls with the
-// same key store one row. An ID already stored under another key is a
-// conflict (geo.ErrConflict).
-func (s *Store) AddReport(ctx context.Context, r geo.Report, idempotencyKey string) (stored geo.Report, created bool, err error) {
+// AddReport stores r, and sub.Audit in the same transaction, and has
+// committed both durably when it returns. A report without an ID gets a
+// generated one, and an audit entry without a Target names it. When
+// sub.Key is not empty and a report of the same Submitter was already
+// stored with it, AddReport stores nothing and returns that report with
+// created false, or an error matching geo.ErrMismatch when both have a
+// Hash and they differ; concurrent calls with the same submitter and key
+// store one row. An ID already stored under another key is a conflict
+// (geo.ErrConflict).
+func (s *Store) AddReport(ctx context.Context, r geo.Report, sub geo.Submission) (stored geo.Report, created bool, err error) {
 	if r.ID == "" {
 		if r.ID, err = newID(); err != nil {
 			return geo.Report{}, false, fmt.Errorf("gpkg: add report: %w", err)
@@ -83,11 +90,15 @@ func (s *Store) AddReport(ctx context.Context, r geo.Report, idempotencyKey stri
 	if err != nil {
 		return geo.Report{}, false, fmt.Errorf("gpkg: add report %q: %w", r.ID, err)
 	}
-	args = append(args, time.Now().UTC().Format(time.RFC3339Nano), nullString(idempotencyKey))
+	args = append(args, time.Now().UTC().Format(time.RFC3339Nano), nullString(sub.Key), nullString(sub.Hash))
+	audit := sub.Audit
+	if audit.Target == "" {
+		audit.Target = r.ID
+	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		q := insertReport
-		if idempotencyKey != "" {
-			q += ` ON CONFLICT (idempotency_key) DO NOTHING`
+		if sub.Key != "" {
+			q += ` ON CONFLICT (submitter, request_key) WHERE request_key IS NOT NULL DO NOTHING`
 		}
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
@@ -101,14 +112,24 @@ func (s *Store) AddReport(ctx context.Context, r geo.Report, idempotencyKey stri
 			return err
 		}
 		if n == 0 {
-			row := tx.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE idempotency_key = ?`, idempotencyKey)
-			stored, err = scanReport(row)
-			return err
+			var hash sql.NullString
+			row := tx.QueryRowContext(ctx, `SELECT request_hash, `+reportColumns+` FROM reports
+  WHERE submitter = ? AND request_key = ?`, r.Submitter, sub.Key)
+			if stored, err = scanReport(row, &hash); err != nil {
+				return err
+			}
+			if sub.Hash != "" && hash.Valid && hash.String != sub.Hash {
+				return fmt.Errorf("idempotency key used with another report: %w", geo.ErrMismatch)
+			}
+			return nil
 		}
 		created = true
 		stored = r
 		p := orb.Point{r.Lon, r.Lat}
-		return extendBounds(ctx, tx, "reports", p.Bound())
+		if err := extendBounds(ctx, tx, "reports", p.Bound()); err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return geo.Report{}, false, fmt.Errorf("gpkg: add report %q: %w", r.ID, err)
@@ -174,7 +195,7 @@ func reportArgs(r *geo.Report) ([]any, error) {
 	return []any{g, r.ID, r.ObservedAt.Format(time.RFC3339Nano), nullString(r.Carrier.String()),
 		nullString(r.Tech.String()), nullFloat(r.SignalDBm), nullFloat(r.DownloadMbps),
 		nullFloat(r.UploadMbps), r.NoService, nullString(r.Source.String()),
-		nullString(r.Reporter), nullString(r.Note)}, nil
+		nullString(r.Reporter), nullString(r.Note), r.Submitter, nullString(r.ClientID)}, nil
 }
 
 // scanReport reads the reportColumns of one row, after the columns
@@ -185,11 +206,12 @@ func scanReport(row interface{ Scan(...any) error }, before ...any) (geo.Report,
 		g                                []byte
 		observed                         string
 		carrier, tech, source, rep, note sql.NullString
+		clientID                         sql.NullString
 		signal, down, up                 sql.NullFloat64
 		noService                        sql.NullBool
 	)
 	if err := row.Scan(append(before, &g, &r.ID, &observed, &carrier, &tech, &signal, &down, &up,
-		&noService, &source, &rep, &note)...); err != nil {
+		&noService, &source, &rep, &note, &r.Submitter, &clientID)...); err != nil {
 		return r, err
 	}
 	og, err := decodeGeom(g)
@@ -217,7 +239,7 @@ func scanReport(row interface{ Scan(...any) error }, before ...any) (geo.Report,
 	}
 	r.SignalDBm, r.DownloadMbps, r.UploadMbps = floatPtr(signal), floatPtr(down), floatPtr(up)
 	r.NoService = noService.Bool
-	r.Reporter, r.Note = rep.String, note.String
+	r.Reporter, r.Note, r.ClientID = rep.String, note.String, clientID.String
 	return r, nil
 }
 

@@ -304,6 +304,35 @@ CREATE TABLE gapmap_changes (
 );
 INSERT INTO gapmap_changes (tbl) VALUES ('areas'), ('teams'), ('report_reviews');
 ` + changeTriggersSQL("areas") + changeTriggersSQL("teams") + changeTriggersSQL("report_reviews"),
+	// 6: who submitted each report, and the lineage of tokens. reports
+	// gains submitter (the account, or for the command line the typed
+	// reporter, that the evidence rules count: see geo.Report.Submitter),
+	// client_id (the id a scoped submitter gave), and request_key and
+	// request_hash, the Idempotency-Key, now unique per submitter, and a
+	// hash of the report it came with. The keys move from the old
+	// idempotency_key column (unique over everyone, left empty from now
+	// on) to request_key. Reports stored before get the account their
+	// audit entry names (report.create through a session or token), the
+	// rest keep an empty submitter and count by their typed reporter.
+	// tokens gains parent (the token, session or command line that made
+	// it: see geo.Token.Parent).
+	`
+ALTER TABLE reports ADD COLUMN submitter TEXT NOT NULL DEFAULT '';
+ALTER TABLE reports ADD COLUMN client_id TEXT;
+ALTER TABLE reports ADD COLUMN request_key TEXT;
+ALTER TABLE reports ADD COLUMN request_hash TEXT;
+UPDATE reports SET submitter = 'user:' || a.actor
+  FROM (SELECT target, min(actor) AS actor FROM audit_log
+        WHERE action = 'report.create' AND via IN ('session', 'token') AND actor <> '' AND target <> ''
+        GROUP BY target) AS a
+  WHERE reports.id = a.target;
+UPDATE reports SET request_key = idempotency_key, idempotency_key = NULL WHERE idempotency_key IS NOT NULL;
+CREATE UNIQUE INDEX reports_submitter_request_key ON reports (submitter, request_key) WHERE request_key IS NOT NULL;
+
+ALTER TABLE tokens ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+CREATE INDEX tokens_parent ON tokens (parent);
+`,
+	// 7: the teams' measurement tasks.
 	migrationTasks,
 }
 

@@ -44,11 +44,11 @@ func TestVersionSeesOtherConnections(t *testing.T) {
 		moved string // the field that must change, "" for none
 	}{
 		{"report added by the other handle", b, func(s *Store) error {
-			_, _, err := s.AddReport(ctx, geo.Report{ID: "v1", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now(), Carrier: geo.Viettel}, "")
+			_, _, err := s.AddReport(ctx, geo.Report{ID: "v1", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now(), Carrier: geo.Viettel}, geo.Submission{})
 			return err
 		}, "Reports"},
 		{"reports added by the same handle", a, func(s *Store) error {
-			_, err := s.AddReports(ctx, []geo.Report{{ID: "v2", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now()}})
+			_, err := s.AddReports(ctx, []geo.Report{{ID: "v2", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now()}}, geo.AuditEntry{})
 			return err
 		}, "Reports"},
 		{"areas replaced", b, func(s *Store) error { return s.ReplaceAreas(ctx, "2026", vnAreas("2026")) }, "Areas"},
@@ -58,13 +58,13 @@ func TestVersionSeesOtherConnections(t *testing.T) {
 		}, "Areas"},
 		{"teams replaced", b, func(s *Store) error { return s.ReplaceTeams(ctx, []geo.Team{{ID: "t9", Name: "Tổ mới"}}) }, "Teams"},
 		{"a report rejected", b, func(s *Store) error {
-			return s.SetReview(ctx, geo.Review{ReportID: "r1", Status: geo.ReviewRejected, Reviewer: "cli", At: time.Now()})
+			return s.SetReview(ctx, geo.Review{ReportID: "r1", Status: geo.ReviewRejected, Reviewer: "cli", At: time.Now()}, geo.AuditEntry{})
 		}, "Reviews"},
 		{"the same report confirmed again", a, func(s *Store) error {
-			return s.SetReview(ctx, geo.Review{ReportID: "r1", Status: geo.ReviewConfirmed, Reviewer: "cli", At: time.Now()})
+			return s.SetReview(ctx, geo.Review{ReportID: "r1", Status: geo.ReviewConfirmed, Reviewer: "cli", At: time.Now()}, geo.AuditEntry{})
 		}, "Reviews"},
 		{"a user added", b, func(s *Store) error {
-			return s.AddUser(ctx, geo.User{Name: "lan", Role: geo.RoleReviewer, CreatedAt: time.Now()})
+			return s.AddUser(ctx, geo.User{Name: "lan", Role: geo.RoleReviewer, CreatedAt: time.Now()}, geo.AuditEntry{})
 		}, ""},
 		{"an analysis saved", a, func(s *Store) error {
 			return s.SaveAnalysis(ctx, geo.Analysis{ComputedAt: time.Now(), Reports: 5})
@@ -154,12 +154,12 @@ func TestEachReportSince(t *testing.T) {
 			st = b
 		}
 		if id == "b2" {
-			if _, err := st.AddReports(ctx, []geo.Report{rep("b2")}); err != nil {
+			if _, err := st.AddReports(ctx, []geo.Report{rep("b2")}, geo.AuditEntry{}); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
-		if _, _, err := st.AddReport(ctx, rep(id), ""); err != nil {
+		if _, _, err := st.AddReport(ctx, rep(id), geo.Submission{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -95,14 +95,13 @@ func (s *Service) AddUser(ctx context.Context, v *geo.Viewer, spec UserSpec) (ge
 		u.PasswordHash = h
 	}
 	u.CreatedAt = s.now().UTC()
-	if err := s.store.AddUser(ctx, u); err != nil {
+	if err := s.store.AddUser(ctx, u, s.entry(v, "user.add", u.Name, "role="+string(u.Role))); err != nil {
 		if errors.Is(err, geo.ErrConflict) {
 			return geo.User{}, geo.NewError(geo.ErrConflict, "a user with this name exists",
 				&geo.FieldError{Field: "name", Reason: "already taken"})
 		}
 		return geo.User{}, err
 	}
-	s.audit(ctx, v, "user.add", u.Name, "role="+string(u.Role))
 	return u, nil
 }
 
@@ -114,8 +113,11 @@ func (s *Service) Users(ctx context.Context, v *geo.Viewer) ([]geo.User, error) 
 	return s.store.Users(ctx)
 }
 
-// SetPassword gives user name a new password and ends every session
-// signed in with the old one.
+// SetPassword gives user name a new password, and in the same
+// transaction ends every session of the user and revokes every API token
+// of theirs, and the tokens those made: whoever had the old password may
+// have made them. No session is kept, not even one of the user's own
+// making the change (passwords are changed on the command line today).
 //
 // Errors: a password of the wrong length matches ErrInvalid; an unknown
 // user is ErrNotFound; v without ManageUsers is ErrUnauthenticated or
@@ -137,23 +139,18 @@ func (s *Service) SetPassword(ctx context.Context, v *geo.Viewer, name, password
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetPassword(ctx, name, h); err != nil {
-		return err
-	}
-	if err := s.store.DeleteUserSessions(ctx, name); err != nil {
-		return err
-	}
-	s.audit(ctx, v, "user.passwd", name, "")
-	return nil
+	return s.store.SetPassword(ctx, name, h, s.now().UTC(), s.entry(v, "user.passwd", name, ""))
 }
 
 // CreateToken stores a new API token for user ("" for v's own) and
 // returns it with its secret, which is not stored and cannot be shown
-// again.
+// again. The token's Parent is v's credential (geo.Viewer.Credential),
+// so revoking that token revokes this one too.
 //
 // Errors: a label over geo.MaxLabelLen bytes or an unknown user matches
 // ErrInvalid; a token for another user without ManageAnyToken is
-// ErrForbidden; the public is ErrUnauthenticated.
+// ErrForbidden; the public, and a v whose token was revoked or session
+// ended meanwhile, is ErrUnauthenticated.
 func (s *Service) CreateToken(ctx context.Context, v *geo.Viewer, user, label string) (geo.Token, string, error) {
 	if err := v.Check(geo.UseTokens); err != nil {
 		return geo.Token{}, "", err
@@ -176,11 +173,15 @@ func (s *Service) CreateToken(ctx context.Context, v *geo.Viewer, user, label st
 		return geo.Token{}, "", err
 	}
 	secret, hash := credential.NewSecret("gmt_")
-	t := geo.Token{ID: credential.NewTokenID(), User: user, Hash: hash, Label: label, CreatedAt: s.now().UTC()}
-	if err := s.store.AddToken(ctx, t); err != nil {
+	t := geo.Token{ID: credential.NewTokenID(), User: user, Hash: hash, Label: label, CreatedAt: s.now().UTC(),
+		Parent: v.Credential}
+	detail := "user=" + t.User
+	if t.Parent != "" {
+		detail += " parent=" + t.Parent
+	}
+	if err := s.store.AddToken(ctx, t, s.entry(v, "token.create", t.ID, detail)); err != nil {
 		return geo.Token{}, "", err
 	}
-	s.audit(ctx, v, "token.create", t.ID, "user="+t.User)
 	return t, secret, nil
 }
 
@@ -196,9 +197,9 @@ func (s *Service) Tokens(ctx context.Context, v *geo.Viewer, user string) ([]geo
 	return s.store.Tokens(ctx, user)
 }
 
-// RevokeToken revokes the token with the given ID, which stops working
-// at once. Another user's token is ErrNotFound, as an unknown one,
-// unless v may manage anyone's.
+// RevokeToken revokes the token with the given ID, and every token it
+// made and theirs, which stop working at once. Another user's token is
+// ErrNotFound, as an unknown one, unless v may manage anyone's.
 func (s *Service) RevokeToken(ctx context.Context, v *geo.Viewer, id string) error {
 	if err := v.Check(geo.UseTokens); err != nil {
 		return err
@@ -210,11 +211,7 @@ func (s *Service) RevokeToken(ctx context.Context, v *geo.Viewer, id string) err
 	if err != nil {
 		return err
 	}
-	if err := s.store.RevokeToken(ctx, id, s.now().UTC()); err != nil {
-		return err
-	}
-	s.audit(ctx, v, "token.revoke", id, "user="+t.User)
-	return nil
+	return s.store.RevokeToken(ctx, id, s.now().UTC(), s.entry(v, "token.revoke", id, "user="+t.User))
 }
 
 // AuditLog returns up to limit entries of the audit log with IDs below
@@ -255,7 +252,7 @@ func (s *Service) TokenViewer(ctx context.Context, secret string) (*geo.Viewer, 
 		}
 	}
 	v := s.ViewerOf(&u)
-	v.Via = "token"
+	v.Via, v.Credential = "token", t.ID
 	return v, t, nil
 }
 
@@ -281,7 +278,7 @@ func (s *Service) SessionViewer(ctx context.Context, secret string) (*geo.Viewer
 		return nil, geo.Session{}, err
 	}
 	v := s.ViewerOf(&u)
-	v.Via = "session"
+	v.Via, v.Credential = "session", sessionCredential(sess.Hash)
 	return v, sess, nil
 }
 
@@ -321,7 +318,7 @@ func (s *Service) SignIn(ctx context.Context, v *geo.Viewer, name, password, old
 		return geo.User{}, geo.Session{}, "", geo.NewError(geo.ErrUnauthenticated, "name or password is wrong")
 	}
 	if oldHash != "" {
-		if err := s.store.DeleteSession(ctx, oldHash); err != nil {
+		if err := s.store.DeleteSession(ctx, oldHash, geo.AuditEntry{}); err != nil {
 			return geo.User{}, geo.Session{}, "", err
 		}
 	}
@@ -329,10 +326,10 @@ func (s *Service) SignIn(ctx context.Context, v *geo.Viewer, name, password, old
 	secret, hash := credential.NewSecret("")
 	csrf, _ := credential.NewSecret("")
 	sess := geo.Session{Hash: hash, User: u.Name, CSRF: csrf, CreatedAt: now.UTC(), ExpiresAt: now.Add(SessionTTL).UTC()}
-	if err := s.store.AddSession(ctx, sess); err != nil {
+	e := s.entry(&geo.Viewer{User: u.Name, Via: "session", Remote: v.Remote}, "session.create", u.Name, "")
+	if err := s.store.AddSession(ctx, sess, e); err != nil {
 		return geo.User{}, geo.Session{}, "", err
 	}
-	s.audit(ctx, &geo.Viewer{User: u.Name, Via: "session", Remote: v.Remote}, "session.create", u.Name, "")
 	return u, sess, secret, nil
 }
 
@@ -341,19 +338,25 @@ func (s *Service) SignOut(ctx context.Context, v *geo.Viewer, hash string) error
 	if hash == "" {
 		return nil
 	}
-	if err := s.store.DeleteSession(ctx, hash); err != nil {
-		return err
-	}
-	s.audit(ctx, v, "session.delete", v.User, "")
-	return nil
+	return s.store.DeleteSession(ctx, hash, s.entry(v, "session.delete", v.User, ""))
 }
 
-// audit records a write by v. The write it records is already committed,
-// so a failure here is logged, not returned.
-func (s *Service) audit(ctx context.Context, v *geo.Viewer, action, target, detail string) {
-	e := geo.AuditEntry{At: s.now().UTC(), Actor: v.User, Via: v.Via, Action: action,
+// sessionCredential names a session as the parent of the tokens it
+// makes: the first 16 hex digits of its hash, enough to tell sessions
+// apart and too few to stand for the credential.
+func sessionCredential(hash string) string { return "session:" + hash[:min(16, len(hash))] }
+
+// entry is the audit entry of a write by v, which the store writes in
+// the write's own transaction.
+func (s *Service) entry(v *geo.Viewer, action, target, detail string) geo.AuditEntry {
+	return geo.AuditEntry{At: s.now().UTC(), Actor: v.User, Via: v.Via, Action: action,
 		Target: target, Remote: v.Remote, Detail: detail}
-	if err := s.store.AddAudit(context.WithoutCancel(ctx), e); err != nil {
+}
+
+// audit records an event that writes nothing else (a failed sign-in).
+// A failure here is logged, not returned.
+func (s *Service) audit(ctx context.Context, v *geo.Viewer, action, target, detail string) {
+	if err := s.store.AddAudit(context.WithoutCancel(ctx), s.entry(v, action, target, detail)); err != nil {
 		s.log.ErrorContext(ctx, "audit", slog.String("action", action), slog.Any("err", err))
 	}
 }

@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,16 +35,26 @@ func idTaken() *geo.FieldError {
 const MaxIdempotencyKeyLen = 200
 
 // AddReport validates r, checks that v may submit it where it is, stores
-// it (committed durably before it returns) and puts it into the analysis.
-// A report without a reporter is v's. When idempotencyKey is not empty
-// and a report was already stored with that key, nothing is stored and
-// that report is returned with created false.
+// it with its audit entry (both committed durably, in one transaction,
+// before it returns) and puts it into the analysis. A report without a
+// reporter is v's; its Submitter, what the evidence rules count, is v's
+// account whatever reporter it names (see geo.SubmitterOf).
+//
+// IDs and keys are v's own when v may not read every report (staff): an
+// id v gives is kept as the report's ClientID and the report is stored
+// under an ID made from it and v's account (see ownReportID), and an
+// idempotency key is looked up among v's reports only, so neither answer
+// depends on reports v cannot see. Admins name reports as they like.
+// When idempotencyKey is not empty and v already stored a report with
+// that key and the same content, nothing is stored and that report is
+// returned with created false.
 //
 // Errors: an invalid report matches ErrInvalid (a FieldErrors naming each
 // field); a report outside v's scope is ErrForbidden naming lat and lon;
-// an ID already stored, or a key already used for a report v may not
-// read, is ErrConflict; v without WriteReports is ErrUnauthenticated or
-// ErrForbidden.
+// an ID already stored (for staff: one of their own), or a key of v's
+// whose report v may no longer read, is ErrConflict; a key v used for a
+// report of other content is ErrMismatch naming Idempotency-Key; v
+// without WriteReports is ErrUnauthenticated or ErrForbidden.
 func (s *Service) AddReport(ctx context.Context, v *geo.Viewer, r geo.Report, idempotencyKey string) (stored geo.Report, created bool, err error) {
 	if err := v.Check(geo.WriteReports); err != nil {
 		return geo.Report{}, false, err
@@ -59,41 +71,93 @@ func (s *Service) AddReport(ctx context.Context, v *geo.Viewer, r geo.Report, id
 		return geo.Report{}, false, &geo.Error{Kind: geo.ErrForbidden,
 			Message: "the report's place is outside your area scope", Fields: outsideScope()}
 	}
+	hash := contentHash(&r)
 	if r.Reporter == "" {
 		r.Reporter = v.User
 	}
+	s.own(v, &r)
+	if r.ID == "" {
+		r.ID = newReportID() // here, so that the audit entry names it
+	}
 	done := s.watch.writing()
-	stored, created, err = s.store.AddReport(ctx, r, idempotencyKey)
+	stored, created, err = s.store.AddReport(ctx, r, geo.Submission{Key: idempotencyKey, Hash: hash,
+		Audit: s.entry(v, "report.create", r.ID, "")})
 	if err == nil && created {
 		s.accept([]geo.Report{stored}, []int32{area}, b, true)
 	}
 	done()
-	if errors.Is(err, geo.ErrConflict) {
+	switch {
+	case errors.Is(err, geo.ErrConflict):
 		return geo.Report{}, false, geo.NewError(geo.ErrConflict, "a report with this id exists", idTaken())
-	}
-	if err != nil {
+	case errors.Is(err, geo.ErrMismatch):
+		return geo.Report{}, false, geo.NewError(geo.ErrMismatch, "the Idempotency-Key was used for another report",
+			&geo.FieldError{Field: "Idempotency-Key", Reason: "already used with a different report; make a new key for a new report"})
+	case err != nil:
 		return geo.Report{}, false, err
 	}
 	if !created {
 		if a, _ := s.locate(&stored); !v.Covers(a) {
-			// The key was used for a report this viewer may not read.
+			// v's own key, of a report v may no longer read (the scope
+			// changed since).
 			return geo.Report{}, false, geo.NewError(geo.ErrConflict, "the Idempotency-Key was already used for another report",
 				&geo.FieldError{Field: "Idempotency-Key", Reason: "already used; make a new one for a new report"})
 		}
 		return stored, false, nil
 	}
-	s.audit(ctx, v, "report.create", stored.ID, "")
 	return stored, true, nil
+}
+
+// own sets r's Submitter, v's (see geo.SubmitterOf), and when v may not
+// read every report, makes an id v gave v's own: it becomes r's
+// ClientID and r is stored under ownReportID.
+func (s *Service) own(v *geo.Viewer, r *geo.Report) {
+	r.Submitter, r.ClientID = geo.SubmitterOf(v, r.Reporter), ""
+	if r.ID != "" && !v.CoversAll() {
+		r.ClientID, r.ID = r.ID, ownReportID(r.Submitter, r.ID)
+	}
+}
+
+// ownReportID is the stored ID of the report a submitter who may not
+// read every report names clientID: "r-" and 16 hex digits of a hash of
+// both, the form of a generated ID (a hash, rather than the two side by
+// side, so the ID names no account). Such a submitter's IDs are thus
+// theirs alone: whether one is taken never depends on reports they
+// cannot see.
+func ownReportID(submitter, clientID string) string {
+	h := sha256.Sum256([]byte("gapmap report id\x00" + submitter + "\x00" + clientID))
+	return "r-" + hex.EncodeToString(h[:8])
+}
+
+// contentHash identifies a report as it was submitted, before the
+// service fills anything in: two requests that decode to the same
+// report, however their JSON was spelt, have the same hash.
+func contentHash(r *geo.Report) string {
+	c := *r
+	c.ObservedAt = c.ObservedAt.UTC()
+	b, err := json.Marshal(&c)
+	if err != nil { // cannot happen: Validate refused NaN and infinities
+		b = []byte(c.ID)
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 // Report returns the stored report with the given ID when v may read it.
 // A report outside v's scope is ErrNotFound, as one that does not exist,
-// so that IDs cannot be probed.
+// so that IDs cannot be probed. A staff member may also name their own
+// report by the id they gave it (its ClientID), which comes first.
 func (s *Service) Report(ctx context.Context, v *geo.Viewer, id string) (geo.Report, error) {
 	if err := v.Check(geo.ReadReports); err != nil {
 		return geo.Report{}, err
 	}
-	r, err := s.store.Report(ctx, id)
+	var r geo.Report
+	err := geo.ErrNotFound
+	if !v.CoversAll() && v.Can(geo.WriteReports) {
+		r, err = s.store.Report(ctx, ownReportID(geo.SubmitterOf(v, ""), id))
+	}
+	if errors.Is(err, geo.ErrNotFound) {
+		r, err = s.store.Report(ctx, id)
+	}
 	if err == nil {
 		if a, _ := s.locate(&r); !v.Covers(a) {
 			err = geo.ErrNotFound
@@ -134,9 +198,13 @@ type ImportResult struct {
 //   - a row that does not decode or validate (see ingest.ReadReports);
 //   - a report outside v's scope (lat and lon: outside your area scope);
 //   - a report whose ID is already stored, or was given by an earlier row
-//     of the same input (id: already used by another report).
+//     of the same input (id: already used by another report); for staff,
+//     whose ids are their own as in AddReport, only their own reports
+//     count.
 //
-// Reports without an ID get a new one. Idempotency keys belong to single
+// Reports without an ID get a new one. Every report's Submitter is v's
+// account; from the command line, its typed reporter (see
+// geo.SubmitterOf). The audit entry is stored with the reports. Idempotency keys belong to single
 // submissions (AddReport) and play no part here. The reports stored join
 // the analysis, which is rebuilt once for them all.
 //
@@ -197,6 +265,7 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 		}
 		// Every report gets its ID here, since the store does not return
 		// the ones it generates.
+		s.own(v, &rep)
 		if rep.ID == "" {
 			rep.ID = newReportID()
 		} else if seen[rep.ID] {
@@ -208,11 +277,18 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 		areas = append(areas, area)
 		goodRows = append(goodRows, n)
 	}
+	// entry is the audit entry of the import, stored with its reports.
+	entry := func() geo.AuditEntry {
+		if len(good) == 0 {
+			return geo.AuditEntry{}
+		}
+		return s.entry(v, "report.import", "", fmt.Sprintf("accepted=%d rejected=%d", len(good), res.Rejected))
+	}
 	err = func() error {
 		defer s.watch.writing()()
 		// The IDs already stored are looked up only when the store refuses
 		// the batch for one, so an import of new reports makes no lookups.
-		_, err := s.store.AddReports(ctx, good)
+		_, err := s.store.AddReports(ctx, good, entry())
 		if errors.Is(err, geo.ErrConflict) {
 			k := 0
 			for i := range good {
@@ -228,7 +304,7 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 				k++
 			}
 			good, areas = good[:k], areas[:k]
-			_, err = s.store.AddReports(ctx, good)
+			_, err = s.store.AddReports(ctx, good, entry())
 		}
 		if err == nil {
 			s.accept(good, areas, b, true)
@@ -244,9 +320,6 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 	}
 	slices.SortStableFunc(res.Errors, func(a, b *geo.FieldError) int { return a.Row - b.Row })
 	res.Accepted = len(good)
-	if len(good) > 0 {
-		s.audit(ctx, v, "report.import", "", fmt.Sprintf("accepted=%d rejected=%d", res.Accepted, res.Rejected))
-	}
 	return res, nil
 }
 
@@ -270,7 +343,7 @@ func (s *Service) Review(ctx context.Context, v *geo.Viewer, id string, status g
 	}
 	rv := geo.Review{ReportID: id, Status: st, Reviewer: v.User, At: s.now().UTC(), Comment: comment}
 	done := s.watch.writing()
-	err = s.store.SetReview(ctx, rv)
+	err = s.store.SetReview(ctx, rv, s.entry(v, "report.review", id, "status="+string(st)))
 	if err == nil {
 		s.setRejected(id, st == geo.ReviewRejected)
 	}
@@ -281,7 +354,6 @@ func (s *Service) Review(ctx context.Context, v *geo.Viewer, id string, status g
 	if err != nil {
 		return geo.Review{}, err
 	}
-	s.audit(ctx, v, "report.review", id, "status="+string(st))
 	return rv, nil
 }
 

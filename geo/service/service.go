@@ -406,7 +406,7 @@ func (s *Service) ViewerOf(u *geo.User) *geo.Viewer {
 // CommandLine is the viewer of the command line: an admin, named after
 // the operating-system user who ran it (user may be empty), via "cli".
 func CommandLine(user string) *geo.Viewer {
-	return &geo.Viewer{User: user, Role: geo.RoleAdmin, Via: "cli"}
+	return &geo.Viewer{User: user, Role: geo.RoleAdmin, Via: "cli", Credential: "cli"}
 }
 
 // analyze publishes a new snapshot from the live analysis, rebuilding

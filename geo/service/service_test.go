@@ -54,7 +54,7 @@ func openStoreAt(t *testing.T, path string) *gpkg.Store {
 	if err := st.ReplaceAreas(ctx, "2025", testAreas); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddReports(ctx, []geo.Report{weak("s1", 105.105, 10.505), weak("s2", 105.305, 10.705)}); err != nil {
+	if _, err := st.AddReports(ctx, []geo.Report{weak("s1", 105.105, 10.505), weak("s2", 105.305, 10.705)}, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -159,6 +159,7 @@ func TestAddReportRules(t *testing.T) {
 	c1 := staff(svc, "C1")
 	in, out := weak("", 105.105, 10.506), weak("", 105.305, 10.706)
 
+	admin0 := service.CommandLine("ict")
 	r, created, err := svc.AddReport(ctx, c1, in, "")
 	if err != nil || !created || r.ID == "" {
 		t.Fatalf("staff of C1 in H1: %+v %v %v", r, created, err)
@@ -177,8 +178,16 @@ func TestAddReportRules(t *testing.T) {
 	bad.Lat = 95
 	_, _, err = svc.AddReport(ctx, c1, bad, "")
 	wantKind(t, "lat 95", err, geo.ErrInvalid, "lat")
-	_, _, err = svc.AddReport(ctx, c1, weak("s1", 105.105, 10.506), "")
-	wantKind(t, "an id already stored", err, geo.ErrConflict, "id")
+	// A staff member's ids are their own: s1, stored by an admin, is free
+	// to them, and taken once they used it.
+	own, created, err := svc.AddReport(ctx, c1, weak("s1", 105.105, 10.506), "")
+	if err != nil || !created || own.ID == "s1" || own.ClientID != "s1" {
+		t.Errorf("staff's own s1: %+v %v %v, want a new report with client id s1", own, created, err)
+	}
+	_, _, err = svc.AddReport(ctx, c1, weak("s1", 105.105, 10.507), "")
+	wantKind(t, "staff's own id again", err, geo.ErrConflict, "id")
+	_, _, err = svc.AddReport(ctx, admin0, weak("s1", 105.105, 10.506), "")
+	wantKind(t, "an id already stored, for an admin", err, geo.ErrConflict, "id")
 	_, _, err = svc.AddReport(ctx, &geo.Viewer{}, in, "")
 	wantKind(t, "the public", err, geo.ErrUnauthenticated, "")
 	rev := svc.ViewerOf(&geo.User{Name: "rv", Role: geo.RoleReviewer})
@@ -196,8 +205,11 @@ func TestAddReportRules(t *testing.T) {
 	if err != nil || created || b.ID != a.ID {
 		t.Errorf("replay: %v %v %v, want %s not created", b.ID, created, err, a.ID)
 	}
-	_, _, err = svc.AddReport(ctx, c1, in, "k1")
-	wantKind(t, "staff replaying a key of H2", err, geo.ErrConflict, "Idempotency-Key")
+	// Keys are each submitter's own: staff sending an admin's key store
+	// their own report, and learn nothing of the admin's.
+	if c, created, err := svc.AddReport(ctx, c1, in, "k1"); err != nil || !created || c.ID == a.ID {
+		t.Errorf("staff with an admin's key: %+v %v %v, want a report of their own", c, created, err)
+	}
 
 	// Reading follows the scope; outside it is as if missing.
 	if _, err := svc.Report(ctx, c1, "s1"); err != nil {
@@ -235,8 +247,9 @@ func TestImportRules(t *testing.T) {
 		accepted int
 		errs     []rowErr
 	}{
-		{"staff of C1", func(s *service.Service) *geo.Viewer { return staff(s, "C1") }, false, 2,
-			[]rowErr{{2, "lat"}, {2, "lon"}, {3, "id"}, {4, "id"}, {6, "lat"}, {7, "lat"}, {7, "lon"}}},
+		// Staff ids are their own: s1, an admin's, is free to them.
+		{"staff of C1", func(s *service.Service) *geo.Viewer { return staff(s, "C1") }, false, 3,
+			[]rowErr{{2, "lat"}, {2, "lon"}, {3, "id"}, {6, "lat"}, {7, "lat"}, {7, "lon"}}},
 		{"command line", func(*service.Service) *geo.Viewer { return service.CommandLine("ict") }, true, 4,
 			[]rowErr{{3, "id"}, {4, "id"}, {6, "lat"}}},
 		{"admin of a running service", func(s *service.Service) *geo.Viewer {
@@ -269,8 +282,15 @@ func TestImportRules(t *testing.T) {
 			if n != 2+tc.accepted {
 				t.Errorf("store holds %d reports, want %d", n, 2+tc.accepted)
 			}
-			if r, err := st.Report(ctx, "a1"); err != nil || r.Lat != 10.505 {
-				t.Errorf("a1 is the first row's: %+v %v", r, err)
+			var a1 []geo.Report
+			st.EachReport(ctx, func(r *geo.Report) error {
+				if r.ID == "a1" || r.ClientID == "a1" {
+					a1 = append(a1, *r)
+				}
+				return nil
+			})
+			if len(a1) != 1 || a1[0].Lat != 10.505 {
+				t.Errorf("a1 is the first row's: %+v", a1)
 			}
 			if !tc.noAnal {
 				svc.WaitIdle()

@@ -35,7 +35,7 @@ func TestTasksDoneWhenReportsArrive(t *testing.T) {
 		lat := 10.5005 + float64(i/12)*0.0019
 		rs = append(rs, good(fmt.Sprintf("g%03d", i), fmt.Sprintf("w%d", i%6), lon, lat))
 	}
-	if _, err := st.AddReports(ctx, rs); err != nil {
+	if _, err := st.AddReports(ctx, rs, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	svc := newService(t, st, service.Options{})
