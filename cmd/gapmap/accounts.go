@@ -18,10 +18,15 @@ import (
 // runUser manages users: add (password from stdin), list, passwd.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 {
-		return usageError{"user: say what to do: gapmap user add|list|passwd"}
+		return usageError{"user: say what to do: gapmap user add|list|passwd (see gapmap user --help)"}
 	}
 	sub, args := args[0], args[1:]
-	fs := newFlagSet("user "+sub, stderr)
+	if isHelp(sub) {
+		writeHelp(stdout, "user", nil)
+		fmt.Fprint(stdout, "\nactions (gapmap user ACTION --help for its flags):\n  add      add a user; the password is read from standard input\n  list     list the users\n  passwd   set a user's password, read from standard input\n")
+		return errHelpShown
+	}
+	fs := newFlagSet("user "+sub, stdout)
 	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store (env GAPMAP_DB)")
 	var name, role, scope, carrier *string
 	var noPassword *bool
@@ -40,6 +45,11 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if sub != "add" {
+		if err := storeMustExist("user "+sub, *db); err != nil {
+			return err
+		}
 	}
 	svc, closeStore, err := openService(ctx, *db, logger)
 	if err != nil {
@@ -126,10 +136,15 @@ func readPassword(r io.Reader) (string, error) {
 // revoke.
 func runToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 {
-		return usageError{"token: say what to do: gapmap token create|list|revoke"}
+		return usageError{"token: say what to do: gapmap token create|list|revoke (see gapmap token --help)"}
 	}
 	sub, args := args[0], args[1:]
-	fs := newFlagSet("token "+sub, stderr)
+	if isHelp(sub) {
+		writeHelp(stdout, "token", nil)
+		fmt.Fprint(stdout, "\nactions (gapmap token ACTION --help for its flags):\n  create   make a token for a user and print its secret, once\n  list     list the tokens (--user: one user's)\n  revoke   revoke a token by its ID\n")
+		return errHelpShown
+	}
+	fs := newFlagSet("token "+sub, stdout)
 	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store (env GAPMAP_DB)")
 	var user, label, id *string
 	switch sub {
@@ -144,6 +159,9 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Sprintf("token: unknown action %q (want create, list or revoke)", sub)}
 	}
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := storeMustExist("token "+sub, *db); err != nil {
 		return err
 	}
 	svc, closeStore, err := openService(ctx, *db, logger)

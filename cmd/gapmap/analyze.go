@@ -25,7 +25,7 @@ import (
 const maxShownErrors = 20
 
 func runAnalyze(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("analyze", stderr)
+	fs := newFlagSet("analyze", stdout)
 	areasPath := fs.String("areas", "", "area boundaries: GeoJSON, Shapefile (.shp) or zipped Shapefile (.zip), EPSG:4326")
 	reportsPath := fs.String("reports", "", "weak-signal reports: CSV or GeoJSON")
 	teamsPath := fs.String("teams", "", "community digital-technology teams: CSV or GeoJSON (optional)")

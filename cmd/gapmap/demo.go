@@ -14,7 +14,7 @@ import (
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", stderr)
+	fs := newFlagSet("demo", stdout)
 	outDir := fs.String("out", "", "output directory (created if missing)")
 	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same files")
 	areasPath := fs.String("areas", "", "real boundaries to simulate over (GeoJSON/Shapefile); default: a synthetic province")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +13,7 @@ import (
 )
 
 func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("eval", stderr)
+	fs := newFlagSet("eval", stdout)
 	truthDir := fs.String("truth", "", "directory written by gapmap demo (reads truth.json, and demo.json when there), or the truth.json file")
 	holesPath := fs.String("holes", "", "holes.geojson written by gapmap analyze")
 	format := fs.String("format", "text", "text: a table; json: one JSON line (label, the demo's conditions, the scores) for gapmap eval-table")
@@ -106,21 +105,16 @@ func readConditions(path string) (*sim.Conditions, error) {
 // runEvalTable prints the Markdown accuracy table of the runs in the
 // given JSON lines files (what gapmap eval --format json wrote).
 func runEvalTable(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("eval-table", stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gapmap eval-table RUNS.jsonl...\n\nPrints a Markdown table of precision, recall and F1 per case, report bias and drive share: the mean over seeds and the lowest.")
+	fs := newFlagSet("eval-table", stdout)
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		return usageError{"eval-table: give one or more files written by gapmap eval --format json"}
 	}
 	var runs []sim.Run
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		f, err := os.Open(path)
 		if err != nil {
 			return err
@@ -133,7 +127,7 @@ func runEvalTable(_ context.Context, args []string, stdout, stderr io.Writer) er
 		runs = append(runs, rs...)
 	}
 	if len(runs) == 0 {
-		return fmt.Errorf("%v: no runs", fs.Args())
+		return fmt.Errorf("%v: no runs", files)
 	}
 	rows, err := sim.AccuracyTable(runs)
 	if err != nil {

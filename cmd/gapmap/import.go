@@ -19,34 +19,38 @@ import (
 // the store is left as it was. Reports go through the service core with
 // the rules of an import over HTTP, as an admin.
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		writeHelp(stdout, "import", nil)
+		fmt.Fprint(stdout, "\nwhat (gapmap import WHAT --help for its flags):\n  areas     area boundaries: GeoJSON, Shapefile (.shp) or zipped Shapefile (.zip); replaces the areas of the same vintage\n  reports   reports: CSV or GeoJSON; added to those stored\n  teams     teams: CSV or GeoJSON; replaces the teams\n")
+		return errHelpShown
+	}
 	if len(args) == 0 || (args[0] != "areas" && args[0] != "reports" && args[0] != "teams") {
-		return usageError{"import: say what to import: gapmap import areas|reports|teams --db FILE INPUT"}
+		return usageError{"import: say what to import: gapmap import areas|reports|teams --db FILE INPUT (see gapmap import --help)"}
 	}
 	kind := args[0]
-	fs := newFlagSet("import "+kind, stderr)
-	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store (env GAPMAP_DB)")
-	vintage := fs.String("vintage", "", "areas: boundary-set label, e.g. 2025")
-	codeField := fs.String("code-field", "code", "areas: property holding the unique area code")
-	nameField := fs.String("name-field", "name", "areas: property holding the area name")
-	popField := fs.String("population-field", "population", "areas: property holding the population")
-	parentField := fs.String("parent-field", "parent_code", "areas: property holding the parent area code")
-	// The input file is the one positional argument, before or after the flags.
-	rest := args[1:]
-	var input string
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-		input, rest = rest[0], rest[1:]
+	fs := newFlagSet("import "+kind, stdout)
+	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store, created if missing (env GAPMAP_DB)")
+	var vintage, codeField, nameField, popField, parentField *string
+	if kind == "areas" {
+		vintage = fs.String("vintage", "", "boundary-set label, e.g. 2025 (codes are compared only within one vintage)")
+		codeField = fs.String("code-field", "code", "property holding the unique area code")
+		nameField = fs.String("name-field", "name", "property holding the area name")
+		popField = fs.String("population-field", "population", "property holding the population")
+		parentField = fs.String("parent-field", "parent_code", "property holding the parent area code")
 	}
-	if err := fs.Parse(rest); err != nil {
-		return usageError{err.Error()}
+	// The input file is the one other argument, before, between or after
+	// the flags.
+	rest, err := parseArgs(fs, args[1:])
+	if err != nil {
+		return err
 	}
-	if input == "" && fs.NArg() == 1 {
-		input = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("import: unexpected argument %q", fs.Arg(0))}
+	if len(rest) > 1 {
+		return usageError{fmt.Sprintf("import %s: one input file, not %d (%q, %q, …)", kind, len(rest), rest[0], rest[1])}
 	}
-	if input == "" {
-		return usageError{"import " + kind + ": the input file is required"}
+	if len(rest) == 0 {
+		return usageError{"import " + kind + ": the input file is required: gapmap import " + kind + " --db FILE INPUT"}
 	}
+	input := rest[0]
 	store, err := openStore(ctx, *db)
 	if err != nil {
 		return err

@@ -29,13 +29,12 @@
 // serve may have open; the server picks their writes up within about a
 // second, without a restart.
 //
-// Run "gapmap <command> -h" for a command's flags.
+// Run "gapmap help COMMAND" or "gapmap COMMAND --help" for a command's flags.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,10 +49,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "gapmap:", err)
-		}
+	if err != nil && !errors.Is(err, errHelpShown) {
+		fmt.Fprintln(os.Stderr, "gapmap:", err)
 		os.Exit(exitCode(err))
 	}
 }
@@ -65,31 +62,19 @@ func (e usageError) Error() string { return e.msg }
 
 func exitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+	switch {
+	case err == nil || errors.Is(err, errHelpShown):
+		return 0
+	case errors.As(err, &ue):
 		return 2
 	}
 	return 1
 }
 
-const usage = `usage: gapmap <command> [flags]
-
-commands:
-  serve       run the web service over a GeoPackage store (seeds a demo province when empty)
-  import      load areas, reports or teams into the store
-  user        add, list users or set a password (user add|list|passwd)
-  token       create, list or revoke API tokens (token create|list|revoke)
-  review      confirm or reject a stored report (a rejected one leaves the analysis)
-  analyze     score coverage gaps and team reach from areas, reports and teams
-  demo        generate a synthetic province with ground truth
-  eval        measure holes against a demo's ground truth
-  eval-table  tabulate many evaluations (eval --format json) as Markdown
-  version     print the version
-`
-
 // run is the whole program; tests call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return usageError{"no command given"}
 	}
 	logOut := stderr
@@ -123,11 +108,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, "gapmap", version)
 		return nil
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		if len(args) > 1 && commandNamed(args[1]) != nil && args[1] != "help" {
+			// The command's own help, with its flags.
+			return run(ctx, []string{args[1], "--help"}, getenv, stdin, stdout, stderr)
+		}
+		writeUsage(stdout)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+	writeUsage(stderr)
+	return usageError{fmt.Sprintf("unknown command %q (see gapmap help)", args[0])}
 }
 
 func newLogger(level, format string, w io.Writer) *slog.Logger {
@@ -144,25 +133,4 @@ func newLogger(level, format string, w io.Writer) *slog.Logger {
 		h = flushHandler{h, lw}
 	}
 	return slog.New(h)
-}
-
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("gapmap "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parseFlags parses args and turns flag mistakes into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
 }

@@ -15,7 +15,7 @@ import (
 // over HTTP (PUT /api/v1/reports/{id}/review): a rejected report leaves
 // the analysis, of a running server too.
 func runReview(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("review", stderr)
+	fs := newFlagSet("review", stdout)
 	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store (env GAPMAP_DB)")
 	id := fs.String("id", "", "the report's ID")
 	status := fs.String("status", "", "confirmed or rejected")
@@ -24,7 +24,10 @@ func runReview(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	if *id == "" {
-		return usageError{"review: --id is required"}
+		return usageError{"review: --id is required (see gapmap review --help)"}
+	}
+	if err := storeMustExist("review", *db); err != nil {
+		return err
 	}
 	svc, closeStore, err := openService(ctx, *db, logger)
 	if err != nil {

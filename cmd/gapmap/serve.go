@@ -26,7 +26,7 @@ const (
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("serve", stderr)
+	fs := newFlagSet("serve", stdout)
 	addr := fs.String("addr", envOr(getenv, "GAPMAP_ADDR", defaultAddr), "listen address (env GAPMAP_ADDR)")
 	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store, created if missing (env GAPMAP_DB)")
 	empty := fs.Bool("empty", false, "do not seed an empty store with the synthetic demo province")
