@@ -35,6 +35,17 @@ type Options struct {
 	Web fs.FS
 	// SignIn bounds the password checks of sign-ins (see SignInLimits).
 	SignIn SignInLimits
+	// PublicHoles is what the public, and other carriers, see of a
+	// carrier's holes (see geo.Viewer.SeesHole): geo.HoleOutline (the
+	// zero value), geo.HoleFull or geo.HoleHidden.
+	PublicHoles geo.HoleView
+	// BaseURL is the public URL of the service (scheme, host and any
+	// path prefix, e.g. https://gapmap.example.vn), which absolute links
+	// are built on. Empty: on the address the request reached the
+	// listener at, never on the Host the client sent.
+	BaseURL string
+	// SpeedTest bounds the speed test (see SpeedTestLimits).
+	SpeedTest SpeedTestLimits
 }
 
 // Server serves the API over a service (package geo/service): it decodes
@@ -50,6 +61,10 @@ type Server struct {
 	router  *mux.Router
 
 	signin *signinState
+	speed  *speedState
+
+	publicHoles geo.HoleView
+	baseURL     string // without a trailing slash; "" when not configured
 
 	cur analysisState
 	ogc ogcCache // OGC API - Features documents of the current state
@@ -59,13 +74,23 @@ type Server struct {
 // snapshot encoded, and re-encodes them whenever svc publishes another.
 // svc must analyse (not service.Options.NoAnalysis).
 func New(svc *service.Service, opt Options) (*Server, error) {
+	base, err := checkBaseURL(opt.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if opt.PublicHoles > geo.HoleHidden {
+		return nil, fmt.Errorf("api: PublicHoles %v is not outline, full or none", opt.PublicHoles)
+	}
 	s := &Server{
-		svc:     svc,
-		log:     opt.Logger,
-		maxBody: opt.MaxBodyBytes,
-		web:     opt.Web,
-		metrics: newMetrics(),
-		signin:  newSigninState(opt.SignIn),
+		svc:         svc,
+		log:         opt.Logger,
+		maxBody:     opt.MaxBodyBytes,
+		web:         opt.Web,
+		metrics:     newMetrics(),
+		signin:      newSigninState(opt.SignIn),
+		speed:       newSpeedState(opt.SpeedTest),
+		publicHoles: opt.PublicHoles,
+		baseURL:     base,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
