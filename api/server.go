@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
@@ -122,7 +123,9 @@ func (s *Server) routesHandler() http.Handler {
 		return errNoResource(r)
 	})
 	r.MethodNotAllowedHandler = s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return geo.NewError(errMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+		allow := s.allowedMethods(r)
+		w.Header().Set("Allow", allow)
+		return geo.NewError(errMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; use "+allow)
 	})
 	r.Use(routeName)
 	for _, rt := range s.routes() {
@@ -139,6 +142,21 @@ func (s *Server) routesHandler() http.Handler {
 		s.writeError(w, r, geo.NewError(geo.ErrForbidden, "cross-origin request refused: send it from this site's own pages"))
 	}))
 	return s.logRequests(s.recoverPanics(securityHeaders(cop.Handler(s.authenticate(r)))))
+}
+
+// allowedMethods lists the methods r's path is routed for, for the Allow
+// header of a 405.
+func (s *Server) allowedMethods(r *http.Request) string {
+	var ms []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		q := r.Clone(r.Context())
+		q.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(q, &match) && match.MatchErr == nil {
+			ms = append(ms, m)
+		}
+	}
+	return strings.Join(ms, ", ")
 }
 
 // route is one API route and who may call it.

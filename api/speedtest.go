@@ -254,7 +254,7 @@ func (s *Server) handleSpeedUpload(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	start := time.Now()
-	n, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, limit))
+	n, err := io.Copy(io.Discard, limitBody(w, r, limit))
 	end(cost - n)
 	if err != nil {
 		return err

@@ -39,7 +39,35 @@ func (s *Server) registerWebRoutes(r *mux.Router) {
 		if strings.HasSuffix(name, ".webmanifest") {
 			w.Header().Set("Content-Type", "application/manifest+json")
 		}
-		files.ServeHTTP(w, r)
+		files.ServeHTTP(&problemWriter{ResponseWriter: w}, r)
 		return nil
 	}))
 }
+
+// problemWriter turns a refusal written by a handler that is not ours
+// (the file server: a range not satisfiable, a failed precondition) into
+// a problem like every other, and drops the body that came with it.
+type problemWriter struct {
+	http.ResponseWriter
+	refused bool
+}
+
+func (w *problemWriter) WriteHeader(code int) {
+	if code < 400 {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if !w.refused {
+		w.refused = true
+		writeProblem(w.ResponseWriter, code, strings.ToLower(http.StatusText(code)))
+	}
+}
+
+func (w *problemWriter) Write(b []byte) (int, error) {
+	if w.refused {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *problemWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
