@@ -225,16 +225,17 @@ func (s *Server) rootURL(r *http.Request) string {
 	return scheme + "://" + a.String()
 }
 
-// checkBaseURL checks a configured base URL and returns it without a
-// trailing slash ("" stays "").
-func checkBaseURL(v string) (string, error) {
+// CheckBaseURL checks a base URL for Options.BaseURL: an absolute http
+// or https URL, with a path prefix or none, without user, query or
+// fragment. It returns the URL without a trailing slash ("" stays "").
+func CheckBaseURL(v string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return "", fmt.Errorf("api: base URL %q: want an absolute http or https URL without query, such as https://gapmap.example.vn", v)
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("base URL %q: want an absolute http or https URL without query, such as https://gapmap.example.vn", v)
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }

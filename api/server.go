@@ -75,9 +75,9 @@ type Server struct {
 // snapshot encoded, and re-encodes them whenever svc publishes another.
 // svc must analyse (not service.Options.NoAnalysis).
 func New(svc *service.Service, opt Options) (*Server, error) {
-	base, err := checkBaseURL(opt.BaseURL)
+	base, err := CheckBaseURL(opt.BaseURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("api: %w", err)
 	}
 	if opt.PublicHoles > geo.HoleHidden {
 		return nil, fmt.Errorf("api: PublicHoles %v is not outline, full or none", opt.PublicHoles)
