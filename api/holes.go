@@ -69,6 +69,15 @@ func (s *Server) holesView(c *ogcCatalog, v *geo.Viewer) (holesView, error) {
 // with the full holes' bytes (false for nil).
 func (hv *holesView) substitutes() bool { return hv != nil && hv.see != nil && hv.col.outline }
 
+// fullFeatures returns the full holes' features when hv substitutes them
+// for some of its collection's (see pick), else nil.
+func (hv *holesView) fullFeatures() []ogcFeature {
+	if !hv.substitutes() {
+		return nil
+	}
+	return hv.full.features
+}
+
 // pick returns the bytes the i-th feature of hv's collection is shown
 // with, from feats (the collection's features, simplified or not) and
 // full (the full holes' features alike, when hv substitutes), and false

@@ -541,10 +541,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	vis := c.visibility(&PrincipalFrom(r.Context()).Viewer)
-	var full []ogcFeature
-	if hv.substitutes() {
-		full = hv.full.features
-	}
+	full := hv.fullFeatures()
 	matched := 0
 	page := make([][]byte, 0, min(iq.limit, len(c.features)))
 	visit := func(i int) {
@@ -645,17 +642,15 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := mux.Vars(r)["featureId"]
 	i, ok := c.find(id)
+	ok = ok && c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i])
 	var f []byte
-	switch {
-	case !ok || !c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i]):
-	case hv != nil && hv.substitutes():
-		f, ok = hv.pick(i, c.features, hv.full.features)
-	case hv != nil:
-		f, ok = hv.pick(i, c.features, nil)
-	default:
+	if ok {
 		f = c.features[i].json
+		if hv != nil {
+			f, ok = hv.pick(i, c.features, hv.fullFeatures())
+		}
 	}
-	if !ok || f == nil {
+	if !ok {
 		return geo.NewError(geo.ErrNotFound, "no feature "+strconv.Quote(id)+" in "+c.id)
 	}
 	col := s.ogcBase(r) + "/collections/" + url.PathEscape(c.id)

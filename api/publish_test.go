@@ -246,29 +246,28 @@ func sameCatalog(t *testing.T, step string, a, b *ogcCatalog) {
 	}
 	for key := range b.cols {
 		ca, cb := a.cols[key], b.cols[key]
-		info := struct{ id string }{key}
 		if ca == nil {
 			t.Errorf("%s: no %s", step, key)
 			continue
 		}
 		if len(ca.features) != len(cb.features) || !slices.Equal(ca.holePos, cb.holePos) || ca.outline != cb.outline {
-			t.Errorf("%s: %s: %d features, from scratch %d, or another order", step, info.id, len(ca.features), len(cb.features))
+			t.Errorf("%s: %s: %d features, from scratch %d, or another order", step, key, len(ca.features), len(cb.features))
 			continue
 		}
 		for i := range ca.features {
 			fa, fb := ca.features[i], cb.features[i]
 			if fa.id != fb.id || fa.bound != fb.bound || fa.hasGeom != fb.hasGeom || fa.from != fb.from || fa.to != fb.to ||
 				fa.key != fb.key || !bytes.Equal(fa.json, fb.json) {
-				t.Errorf("%s: %s feature %d (%s) differs from scratch", step, info.id, i, fa.id)
+				t.Errorf("%s: %s feature %d (%s) differs from scratch", step, key, i, fa.id)
 				break
 			}
 			if j, ok := ca.find(fa.id); !ok || ca.features[j].id != fa.id {
-				t.Errorf("%s: %s: %s not found by id", step, info.id, fa.id)
+				t.Errorf("%s: %s: %s not found by id", step, key, fa.id)
 			}
 		}
 		if ca.bbox != cb.bbox || ca.hasBBox != cb.hasBBox || ca.allGeom != cb.allGeom || ca.first != cb.first ||
 			ca.last != cb.last || ca.timed != cb.timed || !reflect.DeepEqual(ca.leaf, cb.leaf) || ca.tree.Len() != cb.tree.Len() {
-			t.Errorf("%s: %s: extent or index differs from scratch", step, info.id)
+			t.Errorf("%s: %s: extent or index differs from scratch", step, key)
 		}
 	}
 }
