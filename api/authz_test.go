@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -253,12 +254,11 @@ func TestStaffScope(t *testing.T) {
 	}
 }
 
-// TestCarrierSeesOwnOnly: a carrier reads its own holes and gap list and
-// cannot reach another carrier's by asking or by guessing IDs.
-func TestCarrierSeesOwnOnly(t *testing.T) {
-	e := newEnv(t, Options{})
-	// The seed's weak Viettel reports again as VinaPhone ones, so both
-	// carriers have holes.
+// importVinaPhone imports the seed's weak Viettel reports again as
+// VinaPhone ones, so that both carriers have holes (in hamlet H1), and
+// returns the IDs of the holes of each.
+func (e *env) importVinaPhone() (viettel, vina []string) {
+	e.t.Helper()
 	var b strings.Builder
 	b.WriteString("id,lat,lon,observed_at,carrier,tech,signal_dbm,reporter\n")
 	for _, r := range seedReports() {
@@ -267,18 +267,29 @@ func TestCarrierSeesOwnOnly(t *testing.T) {
 	// From the command line, whose typed reporters count as reporters.
 	if _, err := e.svc.ImportReports(context.Background(), service.CommandLine("test"), strings.NewReader(b.String()),
 		service.ImportOptions{Format: ingest.FormatCSV}); err != nil {
-		t.Fatalf("import: %v", err)
+		e.t.Fatalf("import: %v", err)
 	}
 	e.srv.WaitIdle()
-	var vina []string
 	for _, h := range e.srv.cur.load().result.Holes {
-		if h.Carrier == geo.VinaPhone {
+		switch h.Carrier {
+		case geo.Viettel:
+			viettel = append(viettel, h.ID)
+		case geo.VinaPhone:
 			vina = append(vina, h.ID)
 		}
 	}
-	if len(vina) == 0 {
-		t.Fatal("no VinaPhone hole to guess at")
+	if len(viettel) == 0 || len(vina) == 0 {
+		e.t.Fatalf("holes of Viettel %v, of VinaPhone %v: want some of each", viettel, vina)
 	}
+	return viettel, vina
+}
+
+// TestCarrierSeesOwnOnly: when the public sees no holes, a carrier reads
+// its own holes and gap list and cannot reach another carrier's by
+// asking or by guessing IDs.
+func TestCarrierSeesOwnOnly(t *testing.T) {
+	e := newEnv(t, Options{PublicHoles: geo.HoleHidden})
+	_, vina := e.importVinaPhone()
 	vt := e.as(e.user("viettel-planning", geo.RoleCarrier, geo.Viettel))
 	wantProblem(t, vt.get("/api/v1/gaps?carrier=vinaphone"), 403, "carrier")
 	wantProblem(t, vt.get("/api/v1/gaps?carrier=all"), 403, "carrier")
@@ -301,9 +312,157 @@ func TestCarrierSeesOwnOnly(t *testing.T) {
 			}
 		}
 	}
-	// The public and reviewers see both.
-	if fc := parseFC(t, e.anon().get("/api/v1/layers/holes?carrier=vinaphone").body); len(fc.Features) != len(vina) {
-		t.Errorf("the public sees %d VinaPhone holes, want %d", len(fc.Features), len(vina))
+	// Reviewers see both; the public none.
+	rv := e.as(e.user("reviewer", geo.RoleReviewer, geo.CarrierUnknown))
+	if fc := parseFC(t, rv.get("/api/v1/layers/holes?carrier=vinaphone").body); len(fc.Features) != len(vina) {
+		t.Errorf("a reviewer sees %d VinaPhone holes, want %d", len(fc.Features), len(vina))
+	}
+	wantProblem(t, e.anon().get("/api/v1/layers/holes"), 401, "")
+}
+
+// The properties of a hole feature: those of its outline, and those only
+// its carrier and the province see.
+var (
+	outlineProps  = []string{"area_codes", "area_km2", "area_names", "carrier", "id", "state"}
+	evidenceProps = []string{"rank", "priority", "severity", "confidence", "prob_weak", "weak_share_p05",
+		"weak_share_p95", "cells", "population_affected", "households_affected", "reports", "weak_reports",
+		"reporters", "weak_share", "weak_low", "median_signal_dbm", "first_observed", "last_observed"}
+)
+
+// holeSeen says how a hole feature shows: "full" (every property),
+// "outline" (exactly the outline's), or what is wrong with it.
+func holeSeen(props map[string]any) string {
+	has := func(k string) bool { _, ok := props[k]; return ok }
+	for _, k := range outlineProps {
+		if !has(k) {
+			return "lacks " + k
+		}
+	}
+	n := 0
+	for _, k := range evidenceProps {
+		if has(k) {
+			n++
+		}
+	}
+	switch {
+	case n == len(evidenceProps) && len(props) >= len(outlineProps)+n:
+		return "full"
+	case n == 0 && len(props) == len(outlineProps):
+		return "outline"
+	}
+	return fmt.Sprintf("%d of %d evidence properties, %d properties", n, len(evidenceProps), len(props))
+}
+
+// TestHolesVisibilityMatrix: for each public setting and each kind of
+// viewer, how a Viettel hole shows by every path that serves holes — in
+// full (its carrier and the province), as its outline (everyone else,
+// by default), or not at all — while the gap list stays with the carrier
+// and the province whatever the setting.
+func TestHolesVisibilityMatrix(t *testing.T) {
+	const (
+		F = "full"
+		O = "outline"
+		H = "hidden" // not in collections; 404 for the item
+		U = "401"    // the public is asked to sign in
+	)
+	viewers := []string{"anonymous", "another carrier", "own carrier", "staff of the hole's commune", "staff elsewhere", "admin"}
+	tests := []struct {
+		public geo.HoleView
+		want   [6]string // in viewers' order
+	}{
+		{geo.HoleOutline, [6]string{O, O, F, F, O, F}},
+		{geo.HoleFull, [6]string{F, F, F, F, F, F}},
+		{geo.HoleHidden, [6]string{U, H, F, F, H, F}},
+	}
+	gaps := [6]int{401, 403, 200, 403, 403, 200} // GET /api/v1/gaps?carrier=viettel, whatever the setting
+	for _, tc := range tests {
+		t.Run("public "+tc.public.String(), func(t *testing.T) {
+			e := newEnv(t, Options{PublicHoles: tc.public})
+			vtHoles, _ := e.importVinaPhone()
+			hole := vtHoles[0]
+			toks := []string{"",
+				e.user("vina-planning", geo.RoleCarrier, geo.VinaPhone),
+				e.user("viettel-planning", geo.RoleCarrier, geo.Viettel),
+				e.user("staff-c1", geo.RoleStaff, geo.CarrierUnknown, "C1"),
+				e.user("staff-c2", geo.RoleStaff, geo.CarrierUnknown, "C2"),
+				e.auth}
+			paths := []string{"/api/v1/layers/holes", "/api/v1/layers/holes?limit=500", "/api/v1/layers/holes?carrier=viettel",
+				"/api/v1/layers/holes?zoom=9", "/api/v1/layers/holes?bbox=105,10,106,11", "/ogc/collections/holes/items",
+				"/ogc/collections/holes/items?bbox=105.1,10.5,105.11,10.51", "/ogc/collections/holes/items/" + url.PathEscape(hole)}
+			for i, who := range viewers {
+				c := e.as(toks[i])
+				want := tc.want[i]
+				for _, p := range paths {
+					r := c.get(p)
+					single := strings.Contains(p, "/items/")
+					got := ""
+					switch {
+					case want == U:
+						wantProblem(t, r, 401, "")
+						continue
+					case single && r.status == 404:
+						got = H
+					case strings.Contains(p, "carrier=") && r.status == 403:
+						// Asking for holes of which none can be seen.
+						wantProblem(t, r, 403, "carrier")
+						got = H
+					case r.status != 200:
+						got = fmt.Sprintf("status %d", r.status)
+					case single:
+						var f struct{ Properties map[string]any }
+						if err := json.Unmarshal(r.body, &f); err != nil {
+							t.Fatalf("%s: %v", p, err)
+						}
+						got = holeSeen(f.Properties)
+					default:
+						got = H
+						for _, f := range parseFC(t, r.body).Features {
+							if f.ID == hole {
+								got = holeSeen(f.Properties)
+							}
+						}
+					}
+					if got != want {
+						t.Errorf("%s: %s sees Viettel's hole: %s, want %s", p, who, got, want)
+					}
+				}
+				// The collection's listing and description follow the same rule.
+				var cols struct{ Collections []struct{ ID string } }
+				json.Unmarshal(c.get("/ogc/collections").body, &cols)
+				listed := false
+				for _, col := range cols.Collections {
+					listed = listed || col.ID == "holes"
+				}
+				if listed != (want != U) {
+					t.Errorf("%s: holes listed %v", who, listed)
+				}
+				if r := c.get("/api/v1/gaps?carrier=viettel"); r.status != gaps[i] {
+					t.Errorf("gap list as %s: %d, want %d", who, r.status, gaps[i])
+				}
+			}
+			// What the public sees of the holes in outline is in the
+			// order of carrier and ID, not of priority.
+			if tc.public == geo.HoleOutline {
+				type key struct {
+					c  geo.Carrier
+					id string
+				}
+				var keys []key
+				for _, f := range parseFC(t, e.anon().get("/api/v1/layers/holes").body).Features {
+					c, _ := geo.ParseCarrier(f.Properties["carrier"].(string))
+					keys = append(keys, key{c, f.Properties["id"].(string)})
+				}
+				sorted := slices.IsSortedFunc(keys, func(a, b key) int {
+					if a.c != b.c {
+						return int(a.c) - int(b.c)
+					}
+					return strings.Compare(a.id, b.id)
+				})
+				if !sorted || len(keys) != len(e.srv.cur.load().result.Holes) {
+					t.Errorf("the public's holes come in the order %v", keys)
+				}
+			}
+		})
 	}
 }
 

@@ -283,7 +283,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) error {
 		return unsupportedMedia("text/csv or application/geo+json")
 	}
 	p := PrincipalFrom(r.Context())
-	body := http.MaxBytesReader(w, r.Body, s.maxBody)
+	body := s.bodyOf(w, r)
 	res, err := s.svc.ImportReports(r.Context(), &p.Viewer, body, service.ImportOptions{Format: f, MaxErrors: maxImportErrors})
 	if err != nil {
 		return err

@@ -135,15 +135,23 @@ func (s *Server) handleLayer(layer string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		st := s.cur.load()
 		p := PrincipalFrom(r.Context())
-		// A partial view (staff see the reports of their scope, carriers
-		// the holes of their carrier) is a filtered query, never the
-		// prepared whole layer.
-		own, ownOnly := p.OwnCarrier()
-		narrowed := layer == "reports" && !p.CoversAll() || layer == "holes" && ownOnly
+		key := layer
+		var hv *holesView
+		if layer == "holes" {
+			v, err := s.holesView(st.cat, &p.Viewer)
+			if err != nil {
+				return err
+			}
+			hv, key = &v, v.key
+		}
+		// A partial view (staff see the reports of their scope; carriers
+		// and staff see some holes in full and others as the public does)
+		// is a filtered query, never the prepared whole layer.
+		narrowed := layer == "reports" && !p.CoversAll() || hv != nil && hv.see != nil
 		w.Header().Set("Content-Type", "application/geo+json")
 		w.Header().Set("Vary", "Accept-Encoding, Cookie, Authorization")
 		if r.URL.RawQuery == "" && !narrowed {
-			serveWhole(w, r, st, layer)
+			serveWhole(w, r, st, key)
 			return nil
 		}
 		q, err := url.ParseQuery(r.URL.RawQuery)
@@ -154,12 +162,11 @@ func (s *Server) handleLayer(layer string) handlerFunc {
 		if field != "" {
 			return badField(field, reason)
 		}
-		if layer == "holes" && ownOnly {
-			if lq.carrier != geo.CarrierUnknown && !p.SeesCarrier(lq.carrier) {
-				return geo.NewError(geo.ErrForbidden, "a carrier reads its own holes only",
-					&geo.FieldError{Field: "carrier", Reason: "must be " + own.String()})
-			}
-			lq.carrier = own
+		if own, ownOnly := p.OwnCarrier(); layer == "holes" && ownOnly && s.publicHoles == geo.HoleHidden &&
+			lq.carrier != geo.CarrierUnknown && lq.carrier != own {
+			// Asking for holes none of which can be seen is refused.
+			return geo.NewError(geo.ErrForbidden, "a carrier reads its own holes only",
+				&geo.FieldError{Field: "carrier", Reason: "must be " + own.String()})
 		}
 		if layer == "reports" {
 			lq.reach = &p.Viewer
@@ -172,12 +179,12 @@ func (s *Server) handleLayer(layer string) handlerFunc {
 			body.finish(w)
 			return nil
 		}
-		if lq.coversAll(st.cat.cols[layer]) {
+		if !narrowed && lq.coversAll(st.cat.cols[key]) {
 			// A window over the whole layer: the prepared bytes.
-			serveWhole(w, r, st, layer)
+			serveWhole(w, r, st, key)
 			return nil
 		}
-		if err := s.writeLayerFeatures(bw, st.cat, layer, lq); err != nil {
+		if err := s.writeLayerFeatures(bw, st.cat, layer, lq, hv); err != nil {
 			return fmt.Errorf("layer %s: %w", layer, err)
 		}
 		body.finish(w)
@@ -255,9 +262,10 @@ func (q layerQuery) coversAll(col *ogcCollection) bool {
 	return q.bbox.Contains(col.bbox.Min) && q.bbox.Contains(col.bbox.Max)
 }
 
-// serveWhole writes a whole layer of st: the features a request without
-// a query gets (see wholeLayer), gzip-compressed when the client accepts
-// it, else as they are (see wholelayer.go).
+// serveWhole writes a whole layer of st (a collection of its catalog, by
+// key): the features a request without a query gets (see wholeLayer),
+// gzip-compressed when the client accepts it, else as they are (see
+// wholelayer.go).
 func serveWhole(w http.ResponseWriter, r *http.Request, st *state, layer string) {
 	if acceptsGzip(r) {
 		b := st.cat.gzip(layer)

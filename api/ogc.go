@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,8 +37,8 @@ import (
 //   - reports are listed in insertion order (oldest first), so that pages
 //     stay put while reports are added; the reports layer lists newest
 //     first.
-//   - links are absolute, built from the request's Host (and
-//     X-Forwarded-Proto, when a proxy sets it).
+//   - links are absolute, built on the configured base URL or else on the
+//     listener's address, never on the request's Host (see rootURL).
 
 const (
 	ogcDefaultLimit = 100
@@ -56,11 +58,21 @@ var ogcConformance = []string{
 // ogcCollectionInfo describes a collection; the order is the listing's.
 var ogcCollectionInfo = []struct{ id, title, description string }{
 	{"areas", "Areas", "Hamlets and other areas with their weak-signal scores, holes, team reach and priority"},
-	{"holes", "Coverage holes", "Coverage holes per carrier, and dead zones (carrier \"all\"), ranked by priority"},
+	{"holes", ogcHolesTitle, "Coverage holes per carrier, and dead zones (carrier \"all\"), ranked by priority"},
 	{"reports", "Signal reports", "Signal reports as points; the reporter is never shown"},
 	{"teams", "Digital technology teams", "Community digital technology teams at their base"},
 	{"unobserved", "Unobserved land", "Land inside the areas where no judgement can be made yet: per carrier (its own reports do not reach it) and for all carriers (carrier \"all\": no reports reach it)"},
 }
+
+// The holes as those who may not see their evidence see them (see
+// holes.go): a collection of outlines, kept in the catalog under
+// outlineKey.
+const (
+	ogcHolesTitle         = "Coverage holes"
+	ogcOutlineDescription = "Where each carrier's coverage holes, and the dead zones (carrier \"all\"), are: " +
+		"outline, carrier, state, size and areas; their evidence and ranking are for the carrier and the province"
+	outlineKey = "holes/outline"
+)
 
 // ogcFeature is one feature of a collection.
 type ogcFeature struct {
@@ -96,6 +108,11 @@ type ogcCollection struct {
 	first, last int64 // time extent when timed and non-empty
 	// log is what a reports collection grows into (see publish.go).
 	log *reportLog
+	// outline is true for the holes' outline features (see holes.go),
+	// whose i-th is the hole holePos[i] of the state's result; nil
+	// holePos: the i-th feature is the i-th hole.
+	outline bool
+	holePos []int32
 }
 
 // ogcCatalog is every collection built from one state.
@@ -114,6 +131,10 @@ type ogcCatalog struct {
 	// segments in shared (see wholelayer.go).
 	bodies map[string]*layerBody
 	shared *ogcCache
+	// areasOnce makes areasOf, the indexes of the areas each hole
+	// touches, on first use (see holeAreas).
+	areasOnce sync.Once
+	areasOf   [][]int32
 }
 
 // ogcCache is what publications share: one runs at a time (mu), and the
@@ -164,18 +185,11 @@ func (c *ogcCollection) visible(v *geo.Viewer, f *ogcFeature) bool {
 }
 
 // visibility returns the test of which features of c v may see — the
-// reports its scope covers, the holes of the carriers it sees — or nil
-// when v sees them all (the common case, kept out of the scan).
+// reports its scope covers — or nil when v sees them all (the common
+// case, kept out of the scan). What v sees of the holes is a holesView's.
 func (c *ogcCollection) visibility(v *geo.Viewer) func(*ogcFeature) bool {
-	switch c.id {
-	case "reports":
-		if !v.CoversAll() {
-			return func(f *ogcFeature) bool { return v.Covers(f.key) }
-		}
-	case "holes":
-		if _, only := v.OwnCarrier(); only {
-			return func(f *ogcFeature) bool { return v.SeesCarrier(geo.Carrier(f.key)) }
-		}
+	if c.id == "reports" && !v.CoversAll() {
+		return func(f *ogcFeature) bool { return v.Covers(f.key) }
 	}
 	return nil
 }
@@ -188,16 +202,43 @@ type ogcLink struct {
 	Title string `json:"title,omitempty"`
 }
 
-// ogcBase is the absolute URL of /ogc for r.
-func ogcBase(r *http.Request) string {
+// ogcBase is the URL of /ogc that r's links are built on (see rootURL).
+func (s *Server) ogcBase(r *http.Request) string { return s.rootURL(r) + "/ogc" }
+
+// rootURL is the URL of the service's root for r's links, without a
+// trailing slash: the configured base URL (Options.BaseURL), else the
+// address the connection reached the listener at, else "" (links are
+// then paths, as for a request that came through no listener). Neither
+// the request's Host nor a proxy's X-Forwarded-Host or X-Forwarded-Proto
+// make it: a client cannot make the service hand out links to elsewhere.
+func (s *Server) rootURL(r *http.Request) string {
+	if s.baseURL != "" {
+		return s.baseURL
+	}
+	a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
+	if !ok || a.Zone != "" { // a zone would need escaping in a URL: paths will do
+		return ""
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
-		scheme = p
+	return scheme + "://" + a.String()
+}
+
+// CheckBaseURL checks a base URL for Options.BaseURL: an absolute http
+// or https URL, with a path prefix or none, without user, query or
+// fragment. It returns the URL without a trailing slash ("" stays "").
+func CheckBaseURL(v string) (string, error) {
+	if v == "" {
+		return "", nil
 	}
-	return scheme + "://" + r.Host + "/ogc"
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("base URL %q: want an absolute http or https URL without query, such as https://gapmap.example.vn", v)
+	}
+	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }
 
 // checkFormat checks the f parameter: an error when it is not one of
@@ -236,8 +277,7 @@ func (s *Server) handleOGCLanding(w http.ResponseWriter, r *http.Request) error 
 	if _, err := ogcQuery(r); err != nil {
 		return err
 	}
-	base := ogcBase(r)
-	root := strings.TrimSuffix(base, "/ogc")
+	base, root := s.ogcBase(r), s.rootURL(r)
 	return writeJSONType(w, mimeJSON, struct {
 		Title       string    `json:"title"`
 		Description string    `json:"description"`
@@ -319,44 +359,56 @@ func (s *Server) handleOGCCollections(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	cat := s.ogcCatalog()
-	base := ogcBase(r)
+	base := s.ogcBase(r)
 	out := struct {
 		Links       []ogcLink          `json:"links"`
 		Collections []ogcCollectionDoc `json:"collections"`
 	}{Links: []ogcLink{{Href: base + "/collections", Rel: "self", Type: mimeJSON, Title: "This document"}}}
 	p := PrincipalFrom(r.Context())
 	for _, info := range ogcCollectionInfo {
-		if p.Can(ogcAccess(info.id)) {
-			out.Collections = append(out.Collections, cat.cols[info.id].doc(base))
+		if c, _, err := s.viewCollection(cat, &p.Viewer, info.id); err == nil {
+			out.Collections = append(out.Collections, c.doc(base))
 		}
 	}
 	return writeJSONType(w, mimeJSON, out)
 }
 
-// ogcCollectionOf finds the request's collection: ErrNotFound when there
-// is none, and the viewer's Check when it may not read it.
-func (s *Server) ogcCollectionOf(r *http.Request) (*ogcCollection, error) {
-	cat := s.ogcCatalog()
-	id := mux.Vars(r)["collectionId"]
+// ogcCollectionOf finds the request's collection as the viewer sees it
+// (see viewCollection).
+func (s *Server) ogcCollectionOf(r *http.Request) (*ogcCollection, *holesView, error) {
+	return s.viewCollection(s.ogcCatalog(), &PrincipalFrom(r.Context()).Viewer, mux.Vars(r)["collectionId"])
+}
+
+// viewCollection returns the collection id of cat as v sees it, with, for
+// the holes, how v sees each (nil for the others): ErrNotFound when there
+// is none, and v's Check when it may not read it.
+func (s *Server) viewCollection(cat *ogcCatalog, v *geo.Viewer, id string) (*ogcCollection, *holesView, error) {
 	c := cat.cols[id]
-	if c == nil {
-		return nil, geo.NewError(geo.ErrNotFound, "no collection "+strconv.Quote(id))
+	if c == nil || c.id != id {
+		return nil, nil, geo.NewError(geo.ErrNotFound, "no collection "+strconv.Quote(id))
 	}
-	if err := PrincipalFrom(r.Context()).Check(ogcAccess(id)); err != nil {
-		return nil, err
+	if err := v.Check(ogcAccess(id)); err != nil {
+		return nil, nil, err
 	}
-	return c, nil
+	if id != "holes" {
+		return c, nil, nil
+	}
+	hv, err := s.holesView(cat, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	return hv.col, &hv, nil
 }
 
 func (s *Server) handleOGCCollection(w http.ResponseWriter, r *http.Request) error {
 	if _, err := ogcQuery(r); err != nil {
 		return err
 	}
-	c, err := s.ogcCollectionOf(r)
+	c, _, err := s.ogcCollectionOf(r)
 	if err != nil {
 		return err
 	}
-	return writeJSONType(w, mimeJSON, c.doc(ogcBase(r)))
+	return writeJSONType(w, mimeJSON, c.doc(s.ogcBase(r)))
 }
 
 // itemsQuery is an items request's paging and filter.
@@ -485,11 +537,12 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 	if field != "" {
 		return badField(field, reason)
 	}
-	c, err := s.ogcCollectionOf(r)
+	c, hv, err := s.ogcCollectionOf(r)
 	if err != nil {
 		return err
 	}
 	vis := c.visibility(&PrincipalFrom(r.Context()).Viewer)
+	full := hv.fullFeatures()
 	matched := 0
 	page := make([][]byte, 0, min(iq.limit, len(c.features)))
 	visit := func(i int) {
@@ -497,12 +550,19 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 		if !c.match(f, &iq) || vis != nil && !vis(f) {
 			return
 		}
+		b := f.json
+		if hv != nil {
+			var ok bool
+			if b, ok = hv.pick(i, c.features, full); !ok {
+				return
+			}
+		}
 		if matched >= iq.offset && len(page) < iq.limit {
-			page = append(page, f.json)
+			page = append(page, b)
 		}
 		matched++
 	}
-	if vis == nil && !(iq.hasTime && c.timed) && c.coveredBy(iq.bbox) {
+	if vis == nil && (hv == nil || hv.see == nil) && !(iq.hasTime && c.timed) && c.coveredBy(iq.bbox) {
 		// Every feature matches: the page is a slice, no scan needed.
 		matched = len(c.features)
 		for i := iq.offset; i < len(c.features) && len(page) < iq.limit; i++ {
@@ -525,7 +585,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 			visit(i)
 		}
 	}
-	self := ogcBase(r) + "/collections/" + url.PathEscape(c.id) + "/items"
+	self := s.ogcBase(r) + "/collections/" + url.PathEscape(c.id) + "/items"
 	links := []ogcLink{{Href: pageHref(self, q, iq.offset, iq.limit), Rel: "self", Type: mimeGeoJSON, Title: "This document"}}
 	if iq.offset+len(page) < matched {
 		links = append(links, ogcLink{Href: pageHref(self, q, iq.offset+iq.limit, iq.limit), Rel: "next", Type: mimeGeoJSON, Title: "Next page"})
@@ -577,16 +637,24 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) error {
 	if _, err := ogcQuery(r); err != nil {
 		return err
 	}
-	c, err := s.ogcCollectionOf(r)
+	c, hv, err := s.ogcCollectionOf(r)
 	if err != nil {
 		return err
 	}
 	id := mux.Vars(r)["featureId"]
 	i, ok := c.find(id)
-	if !ok || !c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i]) {
+	ok = ok && c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i])
+	var f []byte
+	if ok {
+		f = c.features[i].json
+		if hv != nil {
+			f, ok = hv.pick(i, c.features, hv.fullFeatures())
+		}
+	}
+	if !ok {
 		return geo.NewError(geo.ErrNotFound, "no feature "+strconv.Quote(id)+" in "+c.id)
 	}
-	col := ogcBase(r) + "/collections/" + url.PathEscape(c.id)
+	col := s.ogcBase(r) + "/collections/" + url.PathEscape(c.id)
 	lb, err := json.Marshal([]ogcLink{
 		{Href: col + "/items/" + url.PathEscape(id), Rel: "self", Type: mimeGeoJSON, Title: "This feature"},
 		{Href: col, Rel: "collection", Type: mimeJSON, Title: c.title},
@@ -594,7 +662,6 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := c.features[i].json
 	// The feature ends with its closing brace; the links go before it.
 	b := make([]byte, 0, len(f)+len(lb)+16)
 	b = append(b, f[:len(f)-1]...)

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"regexp"
@@ -434,5 +437,105 @@ func TestOGCWithGDAL(t *testing.T) {
 	}
 	if strings.Contains(out, "Tổ CNS") {
 		t.Error("ogrinfo output shows a reporter")
+	}
+}
+
+// TestOGCLinksIgnoreHost: OGC links are built on the configured base URL,
+// else on the listener's address, else are paths; never on the Host or
+// X-Forwarded-* headers a client sends.
+func TestOGCLinksIgnoreHost(t *testing.T) {
+	spoof := []string{"Host", "evil.example", "X-Forwarded-Host", "evil2.example", "X-Forwarded-Proto", "https",
+		"Forwarded", "host=evil3.example;proto=https"}
+	docs := []string{"/ogc", "/ogc/collections", "/ogc/collections/holes", "/ogc/collections/areas/items?limit=1",
+		"/ogc/collections/areas/items?limit=1&offset=1", "/ogc/collections/areas/items/H1"}
+	// hrefs returns every link of the documents, asked for with the
+	// spoofing headers through get.
+	hrefs := func(t *testing.T, get func(path string) resp) []string {
+		var out []string
+		for _, p := range docs {
+			r := get(p)
+			if r.status != 200 {
+				t.Fatalf("%s: %d %s", p, r.status, r.body)
+			}
+			var d struct {
+				Links       ogcLinks `json:"links"`
+				Collections []struct {
+					Links ogcLinks `json:"links"`
+				} `json:"collections"`
+			}
+			if err := json.Unmarshal(r.body, &d); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			for _, c := range d.Collections {
+				d.Links = append(d.Links, c.Links...)
+			}
+			if len(d.Links) == 0 {
+				t.Fatalf("%s: no links", p)
+			}
+			for _, l := range d.Links {
+				out = append(out, l.Href)
+			}
+		}
+		return out
+	}
+	check := func(t *testing.T, links []string, root string) {
+		for _, h := range links {
+			rest, ok := strings.CutPrefix(h, root)
+			if !ok || !strings.HasPrefix(rest, "/ogc") && rest != "/api/v1/openapi.json" || strings.Contains(h, "evil") {
+				t.Errorf("link %q, want one on %q", h, root)
+			}
+		}
+	}
+
+	// over sends the request over e's listener, with a Host of its own.
+	over := func(e *env) func(p string) resp {
+		return func(p string) resp {
+			req, err := http.NewRequest("GET", e.ts.URL+p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i+1 < len(spoof); i += 2 {
+				req.Header.Set(spoof[i], spoof[i+1])
+			}
+			req.Host = "evil.example"
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return resp{res.StatusCode, res.Header, b}
+		}
+	}
+	t.Run("listener address", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		check(t, hrefs(t, over(e)), e.ts.URL)
+	})
+	t.Run("base URL", func(t *testing.T) {
+		e := newEnv(t, Options{BaseURL: "https://gapmap.example.vn/gis/"})
+		check(t, hrefs(t, over(e)), "https://gapmap.example.vn/gis")
+		var d struct{ Links ogcLinks }
+		e.getJSON("/ogc", "application/json", &d)
+		if l := d.Links.find("service-desc"); l == nil || l.Href != "https://gapmap.example.vn/gis/api/v1/openapi.json" {
+			t.Errorf("service-desc %+v", l)
+		}
+	})
+	t.Run("no connection", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		check(t, hrefs(t, func(p string) resp {
+			req := httptest.NewRequest("GET", p, nil)
+			for i := 0; i+1 < len(spoof); i += 2 {
+				req.Header.Set(spoof[i], spoof[i+1])
+			}
+			req.Host = "evil.example"
+			w := httptest.NewRecorder()
+			e.srv.Handler().ServeHTTP(w, req)
+			return resp{w.Code, w.Header(), w.Body.Bytes()}
+		}), "")
+	})
+	for _, bad := range []string{"gapmap.example.vn", "ftp://gapmap.example.vn", "https://", "https://x.vn/?a=1", "https://u:p@x.vn", "https://x.vn/#top", "http://[::1"} {
+		if _, err := New(newEnv(t, Options{}).svc, Options{BaseURL: bad}); err == nil || !strings.Contains(err.Error(), "base URL") {
+			t.Errorf("BaseURL %q: err %v, want one naming the base URL", bad, err)
+		}
 	}
 }

@@ -112,6 +112,13 @@ func statusOf(err error) int {
 	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge
 	}
+	var be *bodyError
+	if errors.As(err, &be) {
+		if be.timedOut() {
+			return http.StatusRequestTimeout
+		}
+		return http.StatusBadRequest
+	}
 	kind := err
 	var ge *geo.Error
 	if errors.As(err, &ge) {
@@ -176,7 +183,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, st, "internal error")
 	case http.StatusRequestEntityTooLarge:
 		writeProblem(w, st, "request body too large", fieldError{Field: "body", Reason: "larger than the server accepts"})
+	case http.StatusRequestTimeout:
+		writeProblem(w, st, "the request body did not arrive in time", fieldError{Field: "body", Reason: "sent too slowly"})
 	default:
+		var be *bodyError
+		if errors.As(err, &be) {
+			writeProblem(w, st, "the request body could not be read", fieldError{Field: "body", Reason: "broken off or malformed"})
+			return
+		}
 		if st == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gapmap"`)
 		}

@@ -2,9 +2,11 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -45,10 +47,13 @@ func (s *Server) publish(prev, next *state) error {
 	return nil
 }
 
-// publishStats counts the features a publication encoded, by collection.
-type publishStats struct{ areas, holes, teams, reports, unobserved int }
+// publishStats counts the features a publication encoded, by collection
+// (outlines: the holes' outline features, see publishOutlines).
+type publishStats struct{ areas, holes, outlines, teams, reports, unobserved int }
 
-func (p publishStats) total() int { return p.areas + p.holes + p.teams + p.reports + p.unobserved }
+func (p publishStats) total() int {
+	return p.areas + p.holes + p.outlines + p.teams + p.reports + p.unobserved
+}
 
 // buildCatalog encodes st's collections, reusing prev's features where
 // they did not change (prev nil: everything is encoded).
@@ -82,6 +87,16 @@ func (s *Server) buildCatalog(prev *ogcCatalog, st *state) (*ogcCatalog, error) 
 		}
 		col.id, col.title, col.description = info.id, info.title, info.description
 		c.cols[info.id] = col
+	}
+	if s.publicHoles == geo.HoleOutline {
+		var p *ogcCollection
+		var pst *state
+		if prev != nil {
+			p, pst = prev.cols[outlineKey], prev.st
+		}
+		col := publishOutlines(p, pst, st.result, &c.stats)
+		col.id, col.title, col.description = "holes", ogcHolesTitle, ogcOutlineDescription
+		c.cols[outlineKey] = col
 	}
 	return c, nil
 }
@@ -194,6 +209,45 @@ func publishHoles(prev *ogcCollection, pst *state, res *geo.Result, n *publishSt
 			return buf, ogcFeature{id: h.ID, bound: h.Geometry.Bound(), hasGeom: true, key: int32(h.Carrier),
 				from: unixOr(h.FirstObserved, math.MinInt64), to: unixOr(h.LastObserved, math.MaxInt64),
 				zoom: new(zoomCache)}
+		})
+	return col
+}
+
+// publishOutlines encodes the outlines of the holes of res (see
+// geo.HoleOutline) in the order of their carrier and ID, which tells
+// nothing of their ranking; the outline of a hole of prev (of state pst)
+// with the same ID and the same outline keeps its feature, so a hole whose
+// evidence alone changed is not encoded again.
+func publishOutlines(prev *ogcCollection, pst *state, res *geo.Result, n *publishStats) *ogcCollection {
+	order := make([]int32, len(res.Holes))
+	items := make([]*geo.Hole, len(res.Holes))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		ha, hb := &res.Holes[a], &res.Holes[b]
+		if c := cmp.Compare(ha.Carrier, hb.Carrier); c != 0 {
+			return c
+		}
+		return strings.Compare(ha.ID, hb.ID)
+	})
+	for k, i := range order {
+		items[k] = &res.Holes[i]
+	}
+	var old []*geo.Hole
+	if prev != nil {
+		old = make([]*geo.Hole, len(prev.holePos))
+		for k, i := range prev.holePos {
+			old[k] = &pst.result.Holes[i]
+		}
+	}
+	col := &ogcCollection{outline: true, holePos: order}
+	n.outlines += publishByID(col, prev, old, items, func(h **geo.Hole) string { return (*h).ID },
+		func(a, b **geo.Hole) bool { return sameOutline(*a, *b) },
+		func(buf []byte, h **geo.Hole) ([]byte, ogcFeature) {
+			buf = export.HoleOutlineFeature(buf, export.WithID, *h)
+			return buf, ogcFeature{id: (*h).ID, bound: (*h).Geometry.Bound(), hasGeom: true, key: int32((*h).Carrier),
+				from: math.MinInt64, to: math.MaxInt64, zoom: new(zoomCache)}
 		})
 	return col
 }
@@ -432,6 +486,14 @@ func sameHole(a, b *geo.Hole) bool {
 		sameFloat(a.Severity, b.Severity) && sameFloat(a.Confidence, b.Confidence) &&
 		sameFloat(a.ProbWeak, b.ProbWeak) && sameFloat(a.Share05, b.Share05) && sameFloat(a.Share95, b.Share95) &&
 		sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank
+}
+
+// sameOutline reports whether holes a and b have the same outline
+// feature (see export.HoleOutlineFeature).
+func sameOutline(a, b *geo.Hole) bool {
+	return a.ID == b.ID && a.Carrier == b.Carrier && sameGeometry(a.Geometry, b.Geometry) &&
+		sameFloat(a.AreaKm2, b.AreaKm2) &&
+		slices.EqualFunc(a.Areas, b.Areas, func(x, y geo.AreaRef) bool { return x.Code == y.Code && x.Name == y.Name })
 }
 
 func sameAreaRef(a, b geo.AreaRef) bool {

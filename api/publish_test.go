@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/gapmap/gapmap/geo/sim"
 	"github.com/paulmach/orb"
 )
@@ -40,8 +42,38 @@ func newPublishEnv(t *testing.T, reports int) *publishEnv {
 }
 
 func (e *publishEnv) do(method, path string, body []byte, hdr ...string) *httptest.ResponseRecorder {
-	v := visibility{srv: e.srv, h: e.srv.Handler(), token: e.token}
-	return v.do(method, path, body, hdr...)
+	return e.doAs(e.token, method, path, body, hdr...)
+}
+
+// doAs is do with API token tok ("": the public).
+func (e *publishEnv) doAs(tok, method, path string, body []byte, hdr ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(w, req)
+	return w
+}
+
+// carrierToken adds a Viettel user and returns an API token of theirs.
+func (e *publishEnv) carrierToken() string {
+	e.t.Helper()
+	ctx, cli := context.Background(), service.CommandLine("test")
+	if _, err := e.srv.svc.AddUser(ctx, cli, service.UserSpec{Name: "viettel-planning", Role: "carrier", Carrier: "viettel"}); err != nil {
+		e.t.Fatal(err)
+	}
+	_, tok, err := e.srv.svc.CreateToken(ctx, cli, "viettel-planning", "test")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
 }
 
 // post adds a weak report at the place of a random simulated one, and
@@ -92,10 +124,19 @@ var timeStamp = regexp.MustCompile(`"timeStamp":"[^"]*"`)
 // answers returns the server's answers to paths, plain and gzipped (both
 // as sent), with the time stamps of OGC pages left out.
 func (e *publishEnv) answers(paths []string) map[string][]byte {
+	return e.answersAs(e.token, paths)
+}
+
+// answersAs is answers with API token tok ("": the public), to the paths
+// that are not of reports when tok is not the admin's.
+func (e *publishEnv) answersAs(tok string, paths []string) map[string][]byte {
 	out := map[string][]byte{}
 	for _, p := range paths {
+		if tok != e.token && strings.Contains(p, "reports") {
+			continue
+		}
 		for _, enc := range []string{"identity", "gzip"} {
-			r := e.do("GET", p, nil, "Accept-Encoding", enc)
+			r := e.doAs(tok, "GET", p, nil, "Accept-Encoding", enc)
 			if r.Code != 200 {
 				e.t.Fatalf("%s: %d %s", p, r.Code, r.Body)
 			}
@@ -108,10 +149,13 @@ func (e *publishEnv) answers(paths []string) map[string][]byte {
 // TestPublishMatchesFromScratch: after many incremental publications
 // (reports added one by one, a rejection, a bulk import) every layer,
 // window and OGC page, plain or gzipped, is byte for byte what a catalog
-// built from scratch over the same analysis gives; so are the catalog's
-// features, bounds and indexes. Readers run throughout.
+// built from scratch over the same analysis gives, to the province, the
+// public (the holes' outlines) and a carrier (its holes in full, the
+// others' outlines); so are the catalog's features, bounds and indexes.
+// Readers run throughout.
 func TestPublishMatchesFromScratch(t *testing.T) {
 	e := newPublishEnv(t, 3000)
+	viewers := map[string]string{"admin": e.token, "public": "", "carrier": e.carrierToken()}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, p := range []string{"/api/v1/layers/reports", "/ogc/collections/holes/items?limit=50", "/api/v1/layers/areas?zoom=8"} {
@@ -135,7 +179,10 @@ func TestPublishMatchesFromScratch(t *testing.T) {
 		t.Helper()
 		cur := e.srv.cur.load()
 		paths := publishPaths(cur)
-		incremental := e.answers(paths)
+		incremental := map[string]map[string][]byte{}
+		for who, tok := range viewers {
+			incremental[who] = e.answersAs(tok, paths)
+		}
 		fresh := &state{ids: cur.ids, obs: cur.obs, result: cur.result, areas: cur.areas, areaByCode: cur.areaByCode}
 		cat, err := e.srv.buildCatalog(nil, fresh)
 		if err != nil {
@@ -144,15 +191,18 @@ func TestPublishMatchesFromScratch(t *testing.T) {
 		fresh.cat = cat
 		sameCatalog(t, step, cur.cat, fresh.cat)
 		e.srv.cur.store(fresh)
-		scratch := e.answers(paths)
-		e.srv.cur.store(cur)
-		for _, p := range paths {
-			for _, enc := range []string{" identity", " gzip"} {
-				if a, b := incremental[p+enc], scratch[p+enc]; !bytes.Equal(a, b) {
-					t.Errorf("%s: %s%s: incremental and from-scratch answers differ (%d and %d bytes)", step, p, enc, len(a), len(b))
+		for who, tok := range viewers {
+			scratch := e.answersAs(tok, paths)
+			for k, a := range incremental[who] {
+				if b := scratch[k]; !bytes.Equal(a, b) {
+					t.Errorf("%s: %s as %s: incremental and from-scratch answers differ (%d and %d bytes)", step, k, who, len(a), len(b))
 				}
 			}
+			if len(scratch) != len(incremental[who]) || len(scratch) == 0 {
+				t.Errorf("%s: as %s, %d answers, from scratch %d", step, who, len(incremental[who]), len(scratch))
+			}
 		}
+		e.srv.cur.store(cur)
 	}
 	for range 25 {
 		e.post()
@@ -191,26 +241,33 @@ func TestPublishMatchesFromScratch(t *testing.T) {
 // sameCatalog compares every feature, bound and index of two catalogs.
 func sameCatalog(t *testing.T, step string, a, b *ogcCatalog) {
 	t.Helper()
-	for _, info := range ogcCollectionInfo {
-		ca, cb := a.cols[info.id], b.cols[info.id]
-		if len(ca.features) != len(cb.features) {
-			t.Errorf("%s: %s: %d features, from scratch %d", step, info.id, len(ca.features), len(cb.features))
+	if len(a.cols) != len(b.cols) {
+		t.Errorf("%s: %d collections, from scratch %d", step, len(a.cols), len(b.cols))
+	}
+	for key := range b.cols {
+		ca, cb := a.cols[key], b.cols[key]
+		if ca == nil {
+			t.Errorf("%s: no %s", step, key)
+			continue
+		}
+		if len(ca.features) != len(cb.features) || !slices.Equal(ca.holePos, cb.holePos) || ca.outline != cb.outline {
+			t.Errorf("%s: %s: %d features, from scratch %d, or another order", step, key, len(ca.features), len(cb.features))
 			continue
 		}
 		for i := range ca.features {
 			fa, fb := ca.features[i], cb.features[i]
 			if fa.id != fb.id || fa.bound != fb.bound || fa.hasGeom != fb.hasGeom || fa.from != fb.from || fa.to != fb.to ||
 				fa.key != fb.key || !bytes.Equal(fa.json, fb.json) {
-				t.Errorf("%s: %s feature %d (%s) differs from scratch", step, info.id, i, fa.id)
+				t.Errorf("%s: %s feature %d (%s) differs from scratch", step, key, i, fa.id)
 				break
 			}
 			if j, ok := ca.find(fa.id); !ok || ca.features[j].id != fa.id {
-				t.Errorf("%s: %s: %s not found by id", step, info.id, fa.id)
+				t.Errorf("%s: %s: %s not found by id", step, key, fa.id)
 			}
 		}
 		if ca.bbox != cb.bbox || ca.hasBBox != cb.hasBBox || ca.allGeom != cb.allGeom || ca.first != cb.first ||
 			ca.last != cb.last || ca.timed != cb.timed || !reflect.DeepEqual(ca.leaf, cb.leaf) || ca.tree.Len() != cb.tree.Len() {
-			t.Errorf("%s: %s: extent or index differs from scratch", step, info.id)
+			t.Errorf("%s: %s: extent or index differs from scratch", step, key)
 		}
 	}
 }
@@ -259,6 +316,8 @@ func TestReportAppearsInLayer(t *testing.T) {
 // changed is encoded again and counted.
 func TestPublishReusesUnchanged(t *testing.T) {
 	e := newPublishEnv(t, 3000)
+	holes, outlines := 0, 0
+	defer func() { t.Logf("5 reports: %d holes encoded again, %d outlines", holes, outlines) }()
 	for range 5 {
 		prev := e.srv.cur.load()
 		e.post()
@@ -282,6 +341,32 @@ func TestPublishReusesUnchanged(t *testing.T) {
 		if encoded != next.cat.stats.holes {
 			t.Errorf("%d holes encoded again, counted %d", encoded, next.cat.stats.holes)
 		}
+		// An outline is encoded again only when the outline changed, not
+		// the evidence; the outlines come in carrier and ID order.
+		po, no := prev.cat.cols[outlineKey], next.cat.cols[outlineKey]
+		encoded = 0
+		for k, hi := range no.holePos {
+			h := &next.result.Holes[hi]
+			if k > 0 {
+				if p := &next.result.Holes[no.holePos[k-1]]; p.Carrier > h.Carrier || p.Carrier == h.Carrier && p.ID >= h.ID {
+					t.Errorf("outline %d (%s) after %s", k, h.ID, p.ID)
+				}
+			}
+			j, ok := po.find(h.ID)
+			same := ok && sameOutline(&prev.result.Holes[po.holePos[j]], h)
+			kept := ok && unsafe.SliceData(po.features[j].json) == unsafe.SliceData(no.features[k].json)
+			if same != kept {
+				t.Errorf("outline of %s: same outline %v, kept bytes %v", h.ID, same, kept)
+			}
+			if !kept {
+				encoded++
+			}
+		}
+		if encoded != next.cat.stats.outlines || encoded > next.cat.stats.holes {
+			t.Errorf("%d outlines encoded again, counted %d, for %d holes", encoded, next.cat.stats.outlines, next.cat.stats.holes)
+		}
+		outlines += encoded
+		holes += next.cat.stats.holes
 		for k, i := range next.cat.cols["areas"].leaf {
 			same := sameScore(&prev.result.Areas[i], &next.result.Areas[i])
 			kept := unsafe.SliceData(prev.cat.cols["areas"].features[k].json) == unsafe.SliceData(next.cat.cols["areas"].features[k].json)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
@@ -35,6 +36,17 @@ type Options struct {
 	Web fs.FS
 	// SignIn bounds the password checks of sign-ins (see SignInLimits).
 	SignIn SignInLimits
+	// PublicHoles is what the public, and other carriers, see of a
+	// carrier's holes (see geo.Viewer.SeesHole): geo.HoleOutline (the
+	// zero value), geo.HoleFull or geo.HoleHidden.
+	PublicHoles geo.HoleView
+	// BaseURL is the public URL of the service (scheme, host and any
+	// path prefix, e.g. https://gapmap.example.vn), which absolute links
+	// are built on. Empty: on the address the request reached the
+	// listener at, never on the Host the client sent.
+	BaseURL string
+	// SpeedTest bounds the speed test (see SpeedTestLimits).
+	SpeedTest SpeedTestLimits
 }
 
 // Server serves the API over a service (package geo/service): it decodes
@@ -50,6 +62,10 @@ type Server struct {
 	router  *mux.Router
 
 	signin *signinState
+	speed  *speedState
+
+	publicHoles geo.HoleView
+	baseURL     string // without a trailing slash; "" when not configured
 
 	cur analysisState
 	ogc ogcCache // OGC API - Features documents of the current state
@@ -59,13 +75,23 @@ type Server struct {
 // snapshot encoded, and re-encodes them whenever svc publishes another.
 // svc must analyse (not service.Options.NoAnalysis).
 func New(svc *service.Service, opt Options) (*Server, error) {
+	base, err := CheckBaseURL(opt.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	if opt.PublicHoles > geo.HoleHidden {
+		return nil, fmt.Errorf("api: PublicHoles %v is not outline, full or none", opt.PublicHoles)
+	}
 	s := &Server{
-		svc:     svc,
-		log:     opt.Logger,
-		maxBody: opt.MaxBodyBytes,
-		web:     opt.Web,
-		metrics: newMetrics(),
-		signin:  newSigninState(opt.SignIn),
+		svc:         svc,
+		log:         opt.Logger,
+		maxBody:     opt.MaxBodyBytes,
+		web:         opt.Web,
+		metrics:     newMetrics(),
+		signin:      newSigninState(opt.SignIn),
+		speed:       newSpeedState(opt.SpeedTest),
+		publicHoles: opt.PublicHoles,
+		baseURL:     base,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -97,7 +123,9 @@ func (s *Server) routesHandler() http.Handler {
 		return errNoResource(r)
 	})
 	r.MethodNotAllowedHandler = s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return geo.NewError(errMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+		allow := s.allowedMethods(r)
+		w.Header().Set("Allow", allow)
+		return geo.NewError(errMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; use "+allow)
 	})
 	r.Use(routeName)
 	for _, rt := range s.routes() {
@@ -114,6 +142,21 @@ func (s *Server) routesHandler() http.Handler {
 		s.writeError(w, r, geo.NewError(geo.ErrForbidden, "cross-origin request refused: send it from this site's own pages"))
 	}))
 	return s.logRequests(s.recoverPanics(securityHeaders(cop.Handler(s.authenticate(r)))))
+}
+
+// allowedMethods lists the methods r's path is routed for, for the Allow
+// header of a 405.
+func (s *Server) allowedMethods(r *http.Request) string {
+	var ms []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		q := r.Clone(r.Context())
+		q.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(q, &match) && match.MatchErr == nil {
+			ms = append(ms, m)
+		}
+	}
+	return strings.Join(ms, ", ")
 }
 
 // route is one API route and who may call it.

@@ -1,22 +1,13 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/json"
-	"io"
 	"io/fs"
-	mrand "math/rand/v2"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 )
-
-// MaxSpeedTestBytes bounds a speed-test download or upload (10 MiB).
-const MaxSpeedTestBytes = 10 << 20
 
 // registerWebRoutes serves the map page at / with its static files, when
 // the server has one (Options.Web).
@@ -48,59 +39,35 @@ func (s *Server) registerWebRoutes(r *mux.Router) {
 		if strings.HasSuffix(name, ".webmanifest") {
 			w.Header().Set("Content-Type", "application/manifest+json")
 		}
-		files.ServeHTTP(w, r)
+		files.ServeHTTP(&problemWriter{ResponseWriter: w}, r)
 		return nil
 	}))
 }
 
-// speedBlock is a block of random bytes repeated to fill a download: the
-// client cannot compress it, and the server does not spend CPU per byte.
-var speedBlock = func() []byte {
-	b := make([]byte, 64<<10)
-	rand.Read(b)
-	return b
-}()
-
-func (s *Server) handleSpeedDownload(w http.ResponseWriter, r *http.Request) error {
-	n := int64(2 << 20)
-	if v := r.URL.Query().Get("bytes"); v != "" {
-		k, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || k < 0 || k > MaxSpeedTestBytes {
-			return badField("bytes", "must be an integer between 0 and "+strconv.Itoa(MaxSpeedTestBytes))
-		}
-		n = k
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.FormatInt(n, 10))
-	// Start at a random offset so consecutive downloads differ.
-	off := mrand.IntN(len(speedBlock))
-	for n > 0 {
-		chunk := speedBlock[off:]
-		if int64(len(chunk)) > n {
-			chunk = chunk[:n]
-		}
-		if _, err := w.Write(chunk); err != nil {
-			return nil // the client went away
-		}
-		n -= int64(len(chunk))
-		off = 0
-	}
-	return nil
+// problemWriter turns a refusal written by a handler that is not ours
+// (the file server: a range not satisfiable, a failed precondition) into
+// a problem like every other, and drops the body that came with it.
+type problemWriter struct {
+	http.ResponseWriter
+	refused bool
 }
 
-func (s *Server) handleSpeedUpload(w http.ResponseWriter, r *http.Request) error {
-	start := time.Now()
-	n, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxSpeedTestBytes))
-	if err != nil {
-		return err
+func (w *problemWriter) WriteHeader(code int) {
+	if code < 400 {
+		w.ResponseWriter.WriteHeader(code)
+		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
-		Bytes   int64   `json:"bytes"`
-		Seconds float64 `json:"seconds"`
-	}{n, time.Since(start).Seconds()})
-	return nil
+	if !w.refused {
+		w.refused = true
+		writeProblem(w.ResponseWriter, code, strings.ToLower(http.StatusText(code)))
+	}
 }
+
+func (w *problemWriter) Write(b []byte) (int, error) {
+	if w.refused {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *problemWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

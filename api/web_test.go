@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -67,7 +68,7 @@ func TestSpeedTest(t *testing.T) {
 		{"default 2 MiB", "", 2 << 20},
 		{"small", "?bytes=1000", 1000},
 		{"zero", "?bytes=0", 0},
-		{"maximum", "?bytes=10485760", 10 << 20},
+		{"maximum", "?bytes=" + strconv.Itoa(DefaultSpeedTestBytes), DefaultSpeedTestBytes},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.get("/api/v1/speedtest/download" + tc.query)
@@ -90,7 +91,7 @@ func TestSpeedTest(t *testing.T) {
 			}
 		})
 	}
-	for _, q := range []string{"?bytes=-1", "?bytes=10485761", "?bytes=x"} {
+	for _, q := range []string{"?bytes=-1", "?bytes=" + strconv.Itoa(DefaultSpeedTestBytes+1), "?bytes=x"} {
 		wantProblem(t, e.get("/api/v1/speedtest/download"+q), 400, "bytes")
 	}
 
@@ -105,7 +106,7 @@ func TestSpeedTest(t *testing.T) {
 	if got.Bytes != 123456 || got.Seconds < 0 {
 		t.Errorf("upload: got %+v, want 123456 bytes", got)
 	}
-	r = e.do("POST", "/api/v1/speedtest/upload", "application/octet-stream", make([]byte, MaxSpeedTestBytes+1))
+	r = e.do("POST", "/api/v1/speedtest/upload", "application/octet-stream", make([]byte, DefaultSpeedTestBytes+1))
 	if r.status != 413 {
 		t.Errorf("oversized upload: status %d, want 413", r.status)
 	}

@@ -101,6 +101,7 @@ func newLayerBodies() map[string]*layerBody {
 	for _, info := range ogcCollectionInfo {
 		m[info.id] = &layerBody{}
 	}
+	m[outlineKey] = &layerBody{}
 	return m
 }
 

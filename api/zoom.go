@@ -38,8 +38,9 @@ func zoomTolerance(z int) float64 { return 360 / (256 * math.Exp2(float64(z))) }
 // with the feature's bytes: a feature encoded again gets a new one.
 type zoomCache [fullDetailZoom - minZoom]atomic.Pointer[[]byte]
 
-// layerFeatures returns the pre-encoded features of an areas, holes or
-// teams layer, simplified for zoom when 0 <= zoom < fullDetailZoom.
+// layerFeatures returns the pre-encoded features of the areas, holes,
+// hole outlines (outlineKey) or teams of c, simplified for zoom when
+// 0 <= zoom < fullDetailZoom.
 func (s *Server) layerFeatures(c *ogcCatalog, layer string, zoom int) ([]ogcFeature, error) {
 	col := c.cols[layer]
 	if zoom < 0 || zoom >= fullDetailZoom || layer == "teams" {
@@ -85,10 +86,18 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 			a := c.areas[sc.Index]
 			a.Geometry = simplifyMultiPolygon(a.Geometry, tol)
 			buf, err = export.AreaFeature(buf[:0], export.WithID, sc, &a)
-		case "holes":
-			h := res.Holes[i]
+		case "holes", outlineKey:
+			hi := i
+			if col.holePos != nil {
+				hi = int(col.holePos[i])
+			}
+			h := res.Holes[hi]
 			h.Geometry = simplifyMultiPolygon(h.Geometry, tol)
-			buf = export.HoleFeature(buf[:0], export.WithID, &h)
+			if col.outline {
+				buf = export.HoleOutlineFeature(buf[:0], export.WithID, &h)
+			} else {
+				buf = export.HoleFeature(buf[:0], export.WithID, &h)
+			}
 		case "unobserved":
 			u := res.Unobserved[i]
 			u.Geometry = simplifyMultiPolygon(u.Geometry, tol)
@@ -132,15 +141,26 @@ func simplifyMultiPolygon(mp orb.MultiPolygon, tol float64) orb.MultiPolygon {
 }
 
 // writeLayerFeatures writes the features of an areas, holes or teams
-// layer that match q, from the catalog. The i-th feature of a collection
-// is the i-th leaf area, hole or team of the state's result.
-func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string, q layerQuery) error {
-	feats, err := s.layerFeatures(c, layer, q.zoom)
+// layer that match q, from the catalog; the holes as hv shows them (see
+// holesView). The i-th feature of the areas is the i-th leaf area of the
+// state's result.
+func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string, q layerQuery, hv *holesView) error {
+	key := layer
+	if hv != nil {
+		key = hv.key
+	}
+	feats, err := s.layerFeatures(c, key, q.zoom)
 	if err != nil {
 		return err
 	}
+	var full []ogcFeature
+	if hv.substitutes() {
+		if full, err = s.layerFeatures(c, "holes", q.zoom); err != nil {
+			return err
+		}
+	}
 	res := c.st.result
-	col := c.cols[layer]
+	col := c.cols[key]
 	// With a small window, the R-tree finds the candidates; they are
 	// visited in feature order so output does not depend on the tree. A
 	// wide window scans.
@@ -162,7 +182,7 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 				return
 			}
 		case "holes":
-			if q.carrier != geo.CarrierUnknown && res.Holes[i].Carrier != q.carrier {
+			if q.carrier != geo.CarrierUnknown && geo.Carrier(feats[i].key) != q.carrier {
 				return
 			}
 		case "unobserved":
@@ -170,7 +190,14 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 				return
 			}
 		}
-		writeFeatureLine(w, n == 0, feats[i].json)
+		b := feats[i].json
+		if hv != nil {
+			var ok bool
+			if b, ok = hv.pick(i, feats, full); !ok {
+				return
+			}
+		}
+		writeFeatureLine(w, n == 0, b)
 		n++
 	}
 	if useTree {

@@ -1,6 +1,10 @@
 package geo
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // This file is the one table of who may see and do what. The service
 // (geo/service) checks every write against it; the HTTP layer filters
@@ -44,11 +48,84 @@ func (v *Viewer) Covers(i int32) bool {
 	return false
 }
 
-// SeesCarrier reports whether v may read the holes and gap list of c:
-// a carrier user its own only, everyone else every carrier's.
+// SeesCarrier reports whether v, when it may read gap lists (ReadGaps),
+// may read the gap list of c: a carrier user its own only, everyone else
+// every carrier's and the dead zones. How much of the holes on the map v
+// sees is SeesHole's.
 func (v *Viewer) SeesCarrier(c Carrier) bool {
 	own, only := v.OwnCarrier()
 	return !only || own == c
+}
+
+// HoleView is how much of a coverage hole or dead zone a viewer sees.
+// The zero value, HoleOutline, is what the public sees by default.
+type HoleView uint8
+
+// How much of a hole is seen.
+const (
+	// HoleOutline is where the hole is, as regulators publish coverage
+	// maps: its outline, carrier, state, size (km²) and the areas it
+	// touches; none of its evidence (report counts, median signal,
+	// prob_weak, shares), ranking or priority, nor the households
+	// affected.
+	HoleOutline HoleView = iota
+	// HoleFull is all of it: the outline and the evidence, ranking,
+	// priority and households affected.
+	HoleFull
+	// HoleHidden is nothing: the hole is answered as if it did not exist.
+	HoleHidden
+)
+
+var holeViewNames = [...]string{"outline", "full", "none"}
+
+// String returns the name ParseHoleView reads: "outline", "full" or
+// "none".
+func (h HoleView) String() string {
+	if int(h) < len(holeViewNames) {
+		return holeViewNames[h]
+	}
+	return fmt.Sprintf("holeview(%d)", h)
+}
+
+// ParseHoleView reads "outline", "full" or "none" (any case); the error
+// is an ErrInvalid naming the accepted values.
+func ParseHoleView(s string) (HoleView, error) {
+	for i, n := range holeViewNames {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return HoleView(i), nil
+		}
+	}
+	return HoleOutline, fmt.Errorf("%w: %q is not one of outline, full, none", ErrInvalid, s)
+}
+
+// SeesHole returns how much v sees of a hole (or, for CarrierAll, a dead
+// zone) of carrier c that touches the areas with the given indexes (as
+// Covers takes them), when the public sees public: all of it for the
+// hole's own carrier and for the province — admins and reviewers, and
+// staff whose scope covers one of those areas — and what the public sees
+// for everyone else (the public, other carriers, staff elsewhere). The
+// gap list itself is ReadGaps' and SeesCarrier's.
+func (v *Viewer) SeesHole(c Carrier, areas []int32, public HoleView) HoleView {
+	if public == HoleFull || v.CoversAll() {
+		return HoleFull
+	}
+	if own, only := v.OwnCarrier(); only && own == c {
+		return HoleFull
+	}
+	if v.Role == RoleStaff {
+		for _, a := range areas {
+			if v.Covers(a) {
+				return HoleFull
+			}
+		}
+	}
+	return public
+}
+
+// SeesAllHoles reports whether v sees every hole in full when the public
+// sees public (see SeesHole), so that no hole need be asked about.
+func (v *Viewer) SeesAllHoles(public HoleView) bool {
+	return public == HoleFull || v.CoversAll()
 }
 
 // SeesReporters reports whether v may see who made a report.

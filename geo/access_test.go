@@ -2,6 +2,7 @@ package geo
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -110,5 +111,65 @@ func TestManagesTokensOf(t *testing.T) {
 		if got := tc.v.ManagesTokensOf(tc.user); got != tc.want {
 			t.Errorf("%q ManagesTokensOf(%q) = %v, want %v", tc.v.User, tc.user, got, tc.want)
 		}
+	}
+}
+
+// TestSeesHole: a hole is seen in full by its own carrier and the
+// province (admins, reviewers, staff of an area it touches), and by
+// everyone else as the public setting says.
+func TestSeesHole(t *testing.T) {
+	// Columns: public, admin, reviewer, staff of H1, Viettel.
+	viewers := []*Viewer{public, admin, reviewer, staffH1, viettel}
+	const (
+		O = HoleOutline
+		F = HoleFull
+		N = HoleHidden
+	)
+	tests := []struct {
+		name    string
+		carrier Carrier
+		areas   []int32
+		public  HoleView
+		want    [5]HoleView
+	}{
+		{"Viettel's hole in H1, outline", Viettel, []int32{1}, O, [5]HoleView{O, F, F, F, F}},
+		{"Viettel's hole elsewhere, outline", Viettel, []int32{0, 2}, O, [5]HoleView{O, F, F, O, F}},
+		{"VinaPhone's hole elsewhere, outline", VinaPhone, []int32{2}, O, [5]HoleView{O, F, F, O, O}},
+		{"VinaPhone's hole across H1, outline", VinaPhone, []int32{0, 1}, O, [5]HoleView{O, F, F, F, O}},
+		{"dead zone elsewhere, outline", CarrierAll, []int32{2}, O, [5]HoleView{O, F, F, O, O}},
+		{"hole outside every area, outline", Viettel, nil, O, [5]HoleView{O, F, F, O, F}},
+		{"VinaPhone's hole elsewhere, full", VinaPhone, []int32{2}, F, [5]HoleView{F, F, F, F, F}},
+		{"VinaPhone's hole elsewhere, none", VinaPhone, []int32{2}, N, [5]HoleView{N, F, F, N, N}},
+		{"Viettel's hole in H1, none", Viettel, []int32{1}, N, [5]HoleView{N, F, F, F, F}},
+		{"dead zone in H1, none", CarrierAll, []int32{1}, N, [5]HoleView{N, F, F, F, N}},
+	}
+	for _, tc := range tests {
+		for i, v := range viewers {
+			if got := v.SeesHole(tc.carrier, tc.areas, tc.public); got != tc.want[i] {
+				t.Errorf("%s: %q SeesHole = %v, want %v", tc.name, v.Role, got, tc.want[i])
+			}
+		}
+	}
+	for _, pub := range []HoleView{O, F, N} {
+		for _, v := range viewers {
+			want := pub == F || v == admin || v == reviewer
+			if got := v.SeesAllHoles(pub); got != want {
+				t.Errorf("public %v: %q SeesAllHoles = %v, want %v", pub, v.Role, got, want)
+			}
+		}
+	}
+}
+
+func TestParseHoleView(t *testing.T) {
+	for in, want := range map[string]HoleView{"outline": HoleOutline, "FULL": HoleFull, " none ": HoleHidden} {
+		if got, err := ParseHoleView(in); err != nil || got != want {
+			t.Errorf("ParseHoleView(%q) = %v, %v; want %v", in, got, err, want)
+		}
+		if got, _ := ParseHoleView(want.String()); got != want {
+			t.Errorf("%v does not round-trip", want)
+		}
+	}
+	if _, err := ParseHoleView("some"); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "outline, full, none") {
+		t.Errorf("ParseHoleView(some): %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gapmap/gapmap/api"
@@ -31,8 +32,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store, created if missing (env GAPMAP_DB)")
 	empty := fs.Bool("empty", false, "do not seed an empty store with the synthetic demo province")
 	seed := fs.Int64("seed", 1, "seed of the demo province put in an empty store")
+	publicHoles := fs.String("public-holes", envOr(getenv, "GAPMAP_PUBLIC_HOLES", geo.HoleOutline.String()),
+		"what the public and other carriers see of a carrier's holes: outline, full or none (env GAPMAP_PUBLIC_HOLES)")
+	baseURL := fs.String("base-url", getenv("GAPMAP_BASE_URL"),
+		"public URL of the service, e.g. https://gapmap.example.vn, that absolute links are built on (env GAPMAP_BASE_URL; default: the listener's address)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	holes, err := geo.ParseHoleView(*publicHoles)
+	if err != nil {
+		return usageError{"--public-holes: " + strings.TrimPrefix(err.Error(), geo.ErrInvalid.Error()+": ")}
+	}
+	if _, err := api.CheckBaseURL(*baseURL); err != nil {
+		return usageError{"--base-url: " + err.Error()}
 	}
 	store, err := openStore(ctx, *db)
 	if err != nil {
@@ -64,7 +76,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else if len(us) == 0 {
 		logger.Warn("no users yet: the public sees the aggregated map only; add the first admin with: gapmap user add --role admin --name NAME --db " + *db)
 	}
-	srv, err := api.New(svc, api.Options{Logger: logger, Web: web.FS()})
+	srv, err := api.New(svc, api.Options{Logger: logger, Web: web.FS(), PublicHoles: holes, BaseURL: *baseURL})
 	if err != nil {
 		return err
 	}

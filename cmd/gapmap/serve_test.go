@@ -146,3 +146,82 @@ func TestImportAndServe(t *testing.T) {
 		}
 	}
 }
+
+// TestServeSettings: --public-holes and --base-url (and their
+// environment variables) reach the server, and bad values are usage
+// errors naming the flag.
+func TestServeSettings(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.gpkg")
+	mustRun(t, "import", "areas", "--db", db, filepath.Join("testdata", "areas.geojson"))
+	mustRun(t, "import", "reports", filepath.Join("testdata", "reports.csv"), "--db", db)
+	for _, bad := range [][]string{{"--public-holes", "some"}, {"--base-url", "gapmap.example.vn"}} {
+		err, _, _ := runCLI(t, append([]string{"serve", "--db", db, "--empty", "--addr", "127.0.0.1:0"}, bad...)...)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), bad[0]) {
+			t.Errorf("serve %v: %v (exit %d), want a usage error naming the flag", bad, err, exitCode(err))
+		}
+	}
+
+	env := map[string]string{"GAPMAP_PUBLIC_HOLES": "none", "GAPMAP_BASE_URL": "https://gapmap.example.vn/"}
+	base, stop := runServeFor(t, func(k string) string { return env[k] }, "--db", db, "--empty")
+	res, err := http.Get(base + "/api/v1/layers/holes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("holes for the public with GAPMAP_PUBLIC_HOLES=none: %d, want 401", res.StatusCode)
+	}
+	var landing struct{ Links []struct{ Href, Rel string } }
+	res, err = http.Get(base + "/ogc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(res.Body).Decode(&landing)
+	res.Body.Close()
+	if len(landing.Links) == 0 || landing.Links[0].Href != "https://gapmap.example.vn/ogc" {
+		t.Errorf("landing links %+v, want them on GAPMAP_BASE_URL", landing.Links)
+	}
+	stop()
+
+	// The flag wins over the environment.
+	base, stop = runServeFor(t, func(k string) string { return env[k] }, "--db", db, "--empty", "--public-holes", "outline")
+	defer stop()
+	res, err = http.Get(base + "/api/v1/layers/holes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("holes for the public with --public-holes outline: %d, want 200", res.StatusCode)
+	}
+}
+
+// runServeFor runs gapmap serve on a free loopback port with args and
+// returns its URL and a function that stops it.
+func runServeFor(t *testing.T, getenv func(string) string, args ...string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, nil, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve printed nothing: %v (%v)", err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	i := strings.Index(line, "http://")
+	if i < 0 {
+		cancel()
+		t.Fatalf("no address in %q", line)
+	}
+	return strings.TrimSuffix(strings.Fields(line[i:])[0], "/"), func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}
+}

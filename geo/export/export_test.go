@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"html"
 	"io"
 	"math"
 	"os"
@@ -366,11 +367,79 @@ func TestGapsKML(t *testing.T) {
 	if len(p1.Multi) != 2 || len(p1.Multi[0].Inner) != 1 {
 		t.Errorf("multigeometry %+v", p1.Multi)
 	}
-	if !strings.Contains(p1.Description, "Areas: "+nameFormula+"; "+nameWard) {
+	if !strings.Contains(p1.Description, "<b>Areas</b>: "+html.EscapeString(nameFormula+"; "+nameWard)+"<br>") {
 		t.Errorf("description %q", p1.Description)
 	}
 	if len(p0.Data) == 0 || p0.Data[0].Name != "id" || p0.Data[0].Value != "viettel-8a65b1" {
 		t.Errorf("extended data %+v", p0.Data)
+	}
+}
+
+// TestKMLEscapesNames: Google Earth renders a description as HTML, so an
+// area name holding markup reaches it escaped, and the name and the
+// ExtendedData keep the text as it is.
+func TestKMLEscapesNames(t *testing.T) {
+	const evil = `<script>alert(1)</script> Ấp "A" & B ]]> C`
+	holes := fixtureHoles()
+	holes[0].Areas[0].Name = evil
+	holes[0].ID = "viettel-<b>]]>"
+	var b bytes.Buffer
+	if err := WriteGapsKML(&b, geo.Viettel, holes[:1]); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Document struct {
+			Style struct {
+				Balloon string `xml:"BalloonStyle>text"`
+			} `xml:"Style"`
+			Placemark []struct {
+				Name        string `xml:"name"`
+				Description string `xml:"description"`
+				Data        []struct {
+					Name  string `xml:"name,attr"`
+					Value string `xml:"value"`
+				} `xml:"ExtendedData>Data"`
+			} `xml:"Placemark"`
+		}
+	}
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, b.Bytes())
+	}
+	if len(doc.Document.Placemark) != 1 {
+		t.Fatalf("%d placemarks", len(doc.Document.Placemark))
+	}
+	pm := doc.Document.Placemark[0]
+	if want := "#1 " + evil; pm.Name != want {
+		t.Errorf("name %q, want %q", pm.Name, want)
+	}
+	// The description as Google Earth reads it: HTML whose only markup is
+	// ours, the data's text escaped.
+	for _, bad := range []string{"<script", "</script", `"A"`, "& B", "<b>]]>"} {
+		if strings.Contains(pm.Description, bad) {
+			t.Errorf("the description holds %q: %s", bad, pm.Description)
+		}
+	}
+	for _, want := range []string{
+		"<h3>#1 " + html.EscapeString(evil) + "</h3>",
+		"<b>Areas</b>: &lt;script&gt;alert(1)&lt;/script&gt; Ấp &#34;A&#34; &amp; B ]]&gt; C<br>",
+		"<b>ID</b>: viettel-&lt;b&gt;]]&gt;<br>",
+	} {
+		if !strings.Contains(pm.Description, want) {
+			t.Errorf("the description lacks %q: %s", want, pm.Description)
+		}
+	}
+	data := map[string]string{}
+	for _, d := range pm.Data {
+		data[d.Name] = d.Value
+	}
+	if data["areas"] != evil || data["id"] != holes[0].ID {
+		t.Errorf("extended data %q, %q; want the text as it is", data["areas"], data["id"])
+	}
+	if doc.Document.Style.Balloon != "$[description]" {
+		t.Errorf("balloon text %q, want the description only", doc.Document.Style.Balloon)
+	}
+	if bytes.Contains(b.Bytes(), []byte("<script")) {
+		t.Errorf("the file holds raw markup from the data:\n%s", b.Bytes())
 	}
 }
 

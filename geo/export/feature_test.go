@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,6 +87,7 @@ func TestFeatureID(t *testing.T) {
 			return b
 		}},
 		{"hole", hs[1].ID, func(b []byte, id IDMember) []byte { return HoleFeature(b, id, &hs[1]) }},
+		{"hole outline", hs[1].ID, func(b []byte, id IDMember) []byte { return HoleOutlineFeature(b, id, &hs[1]) }},
 		{"team", ts[0].ID, func(b []byte, id IDMember) []byte { return TeamFeature(b, id, &ts[0]) }},
 	}
 	for _, tc := range cases {
@@ -108,6 +111,39 @@ func TestFeatureID(t *testing.T) {
 				t.Errorf("id %v, err %v; want %q", f.ID, err, tc.id)
 			}
 		})
+	}
+}
+
+// TestHoleOutlineFeature: a hole's outline feature has the full
+// feature's geometry and, of its properties, only those that say where
+// the hole is, with the same values.
+func TestHoleOutlineFeature(t *testing.T) {
+	for _, h := range fixtureHoles() {
+		var full, outline struct {
+			Geometry   json.RawMessage
+			Properties map[string]any
+		}
+		if err := json.Unmarshal(HoleFeature(nil, NoID, &h), &full); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(HoleOutlineFeature(nil, NoID, &h), &outline); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(full.Geometry, outline.Geometry) {
+			t.Errorf("%s: outline geometry %s, want %s", h.ID, outline.Geometry, full.Geometry)
+		}
+		want := []string{"area_codes", "area_km2", "area_names", "carrier", "id", "state"}
+		var got []string
+		for k, v := range outline.Properties {
+			got = append(got, k)
+			if fv, ok := full.Properties[k]; !ok || !reflect.DeepEqual(fv, v) {
+				t.Errorf("%s: %s = %v, the full feature's %v", h.ID, k, v, fv)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: outline properties %v, want %v", h.ID, got, want)
+		}
 	}
 }
 

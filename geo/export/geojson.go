@@ -365,6 +365,7 @@ func HoleFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	p := startProps(b)
 	p.str("id", h.ID)
 	p.str("carrier", h.Carrier.String())
+	p.str("state", holeState)
 	p.int("rank", int64(h.Rank))
 	p.num("priority", h.Priority)
 	p.num("severity", h.Severity)
@@ -386,6 +387,29 @@ func HoleFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	p.time("last_observed", h.LastObserved)
 	p.coord("centroid_lon", h.Centroid[0])
 	p.coord("centroid_lat", h.Centroid[1])
+	codes, names := areaLists(h.Areas)
+	p.strs("area_codes", codes)
+	p.strs("area_names", names)
+	return p.end()
+}
+
+// holeState is the state of every hole the analysis finds: open (the
+// store's holes.state).
+const holeState = "open"
+
+// HoleOutlineFeature appends where hole or dead zone h is, as one GeoJSON
+// Feature on one line: its outline, and as properties its ID, carrier,
+// state, size (area_km2) and the areas it touches (area_codes,
+// area_names) — what geo.HoleOutline shows, none of the evidence,
+// ranking, priority or households affected that HoleFeature adds.
+func HoleOutlineFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
+	b = featureHead(b, withID, h.ID)
+	b = appendGeometry(b, h.Geometry)
+	p := startProps(b)
+	p.str("id", h.ID)
+	p.str("carrier", h.Carrier.String())
+	p.str("state", holeState)
+	p.num("area_km2", h.AreaKm2)
 	codes, names := areaLists(h.Areas)
 	p.strs("area_codes", codes)
 	p.strs("area_names", names)

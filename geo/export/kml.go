@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/xml"
+	"html"
 	"io"
 	"strconv"
 	"strings"
@@ -13,13 +14,20 @@ import (
 // WriteGapsKML writes one carrier's holes as a KML 2.2 document for Google
 // Earth: a placemark per hole named "#<rank> <first area>", with its key
 // figures as ExtendedData and in the description.
+//
+// Google Earth renders a description as HTML, so text from the data
+// (area names above all) goes into it HTML-escaped, inside CDATA: no
+// markup from the data reaches the balloon. The balloon shows the
+// description only (the style's BalloonStyle), so neither the name nor
+// the ExtendedData values, which are plain text, are rendered as HTML.
 func WriteGapsKML(w io.Writer, carrier geo.Carrier, holes []geo.Hole) error {
 	k := newWriter(w)
 	k.str(xml.Header)
 	k.str(`<kml xmlns="http://www.opengis.net/kml/2.2">` + "\n<Document>\n")
 	k.element("name", "gapmap — "+carrier.Label()+" coverage gaps")
 	k.str(`<Style id="gap"><LineStyle><color>ff1400d2</color><width>1.5</width></LineStyle>` +
-		`<PolyStyle><color>661400d2</color></PolyStyle></Style>` + "\n")
+		`<PolyStyle><color>661400d2</color></PolyStyle>` +
+		`<BalloonStyle><text>$[description]</text></BalloonStyle></Style>` + "\n")
 	for i := range holes {
 		k.placemark(&holes[i])
 		k.maybeFlush()
@@ -33,6 +41,14 @@ func (k *writer) element(tag, text string) {
 	k.str("<" + tag + ">")
 	xml.EscapeText(k, []byte(text)) // writing to k cannot fail
 	k.str("</" + tag + ">\n")
+}
+
+// cdata writes <tag><![CDATA[text]]></tag>. A "]]>" in text, which
+// would end the section, is split over two sections.
+func (k *writer) cdata(tag, text string) {
+	k.str("<" + tag + "><![CDATA[")
+	k.str(strings.ReplaceAll(text, "]]>", "]]]]><![CDATA[>"))
+	k.str("]]></" + tag + ">\n")
 }
 
 func (k *writer) placemark(h *geo.Hole) {
@@ -63,17 +79,16 @@ func (k *writer) placemark(h *geo.Hole) {
 	}
 	k.str("<Placemark>\n")
 	k.element("name", name)
-	var desc string
+	// The description is HTML: every text in it is escaped.
+	var desc strings.Builder
+	desc.WriteString("<h3>" + html.EscapeString(name) + "</h3>\n")
 	for _, f := range figures {
 		if f.value == "" {
 			continue
 		}
-		if desc != "" {
-			desc += "\n"
-		}
-		desc += f.label + ": " + f.value
+		desc.WriteString("<b>" + html.EscapeString(f.label) + "</b>: " + html.EscapeString(f.value) + "<br>\n")
 	}
-	k.element("description", desc)
+	k.cdata("description", desc.String())
 	k.str("<styleUrl>#gap</styleUrl>\n<ExtendedData>\n")
 	for _, f := range figures {
 		k.str(`<Data name="` + f.key + `"><value>`)

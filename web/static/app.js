@@ -1,9 +1,10 @@
 // The map page: areas choropleth, coverage holes, clustered reports and
 // teams from the API, filtered by carrier, technology and dates, with the
 // view and filters kept in the URL hash. What is shown follows the
-// signed-in user's role (session.js): the public sees areas, holes and
-// teams; staff also the reports of their scope and the form; a carrier
-// its own holes; reviewers and admins everything.
+// signed-in user's role (session.js): the public sees areas, holes (where
+// they are, by default: the server says how much) and teams; staff also
+// the reports of their scope and the form; a carrier its own holes, with
+// their evidence; reviewers and admins everything.
 
 import { t, apply, setLang, getLang, onLangChange, fmtNum, fmtPct, fmtDate, fmtMonth, fold } from './i18n.js';
 import { initForm } from './form.js';
@@ -491,25 +492,31 @@ function trendChart(months) {
   return `<svg class="trend" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${t('monthly')}">${bars}</svg>`;
 }
 
+// showHole shows a hole's figures; those who see only where a hole is
+// (the public and other carriers, by default) get its outline, size and
+// areas, without the evidence.
 function showHole(p) {
   if (!$('form-panel').hidden) return;
   panel.hidden = false;
   const who = p.carrier === 'all' ? t('all_carriers') : CARRIER_LABEL[p.carrier] ?? p.carrier;
-  panelBody.innerHTML = `
-    <h2 data-hole="${esc(p.id)}">${t('hole')}: ${esc(who)}</h2>
-    <p class="muted">#${fmtNum(p.rank)} · ${t('severity')} ${fmtPct(p.severity)}</p>
-    <table><tbody>
+  const full = p.reports !== undefined;
+  const rows = full ? `
       <tr><td>${t('reports')}</td><td>${fmtNum(p.reports)}</td></tr>
       <tr><td>${t('weak')}</td><td>${fmtNum(p.weak_reports)} (${fmtPct(p.weak_share)})</td></tr>
       <tr><td>${t('reporters')}</td><td>${fmtNum(p.reporters)}</td></tr>
       <tr><td>${t('first_seen')}</td><td>${fmtDate(p.first_observed)}</td></tr>
       <tr><td>${t('last_seen')}</td><td>${fmtDate(p.last_observed)}</td></tr>
       <tr><td>${t('median')}</td><td>${fmtNum(p.median_signal_dbm, 1)}</td></tr>
-      <tr><td>${t('prob_weak')}</td><td>${fmtPct(p.prob_weak)} (${fmtPct(p.weak_share_p05)}–${fmtPct(p.weak_share_p95)})</td></tr>
+      <tr><td>${t('prob_weak')}</td><td>${fmtPct(p.prob_weak)} (${fmtPct(p.weak_share_p05)}–${fmtPct(p.weak_share_p95)})</td></tr>` : '';
+  panelBody.innerHTML = `
+    <h2 data-hole="${esc(p.id)}">${t('hole')}: ${esc(who)}</h2>
+    ${full ? `<p class="muted">#${fmtNum(p.rank)} · ${t('severity')} ${fmtPct(p.severity)}</p>` : ''}
+    <table><tbody>${rows}
       <tr><td>${t('area_km2')}</td><td>${fmtNum(p.area_km2, 2)}</td></tr>
-      <tr><td>${t('hh_affected')}</td><td>${fmtNum(p.households_affected)}</td></tr>
+      ${full ? `<tr><td>${t('hh_affected')}</td><td>${fmtNum(p.households_affected)}</td></tr>` : ''}
     </tbody></table>
-    <p>${t('areas_in')}: ${(p.area_names ?? []).map(esc).join(', ')}</p>`;
+    <p>${t('areas_in')}: ${(p.area_names ?? []).map(esc).join(', ')}</p>
+    ${full ? '' : `<p class="muted">${t('hole_outline')}</p>`}`;
 }
 
 // ---- search by name, without diacritics
