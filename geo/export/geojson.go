@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -113,14 +114,28 @@ func (p *props) int(k string, v int64) {
 	p.b = strconv.AppendInt(p.b, v, 10)
 }
 
+// num writes a real number, always with a decimal point (-92.0, not
+// -92), so that clients which type a GeoJSON property from its values
+// (GDAL, QGIS) read it as a real number, not as an integer that would cut
+// the -92.5 of another feature to -92.
 func (p *props) num(k string, v float64) {
 	p.key(k)
-	p.b = appendNum(p.b, v, precValue)
+	p.b = appendReal(p.b, v, precValue)
 }
 
 func (p *props) coord(k string, v float64) {
 	p.key(k)
-	p.b = appendNum(p.b, v, precCoord)
+	p.b = appendReal(p.b, v, precCoord)
+}
+
+// appendReal is appendNum with a decimal point in every number.
+func appendReal(b []byte, v float64, prec int) []byte {
+	n := len(b)
+	b = appendNum(b, v, prec)
+	if bytes.IndexAny(b[n:], ".en") < 0 { // not 1.5, 1e+21 or null
+		b = append(b, ".0"...)
+	}
+	return b
 }
 
 func (p *props) bool(k string, v bool) {
