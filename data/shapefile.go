@@ -89,8 +89,10 @@ func diskParts(shpPath string) (*shapefileParts, error) {
 	}
 	dir, base := filepath.Split(shpPath)
 	stem := strings.TrimSuffix(base, filepath.Ext(base))
+	// Parts are named by their file names: the error that reaches the
+	// caller names the path of the .shp already.
 	onDisk := func(p string, size int64) *part {
-		return &part{name: p, size: size, open: func() (io.ReadCloser, error) { return os.Open(p) }}
+		return &part{name: filepath.Base(p), size: size, open: func() (io.ReadCloser, error) { return os.Open(p) }}
 	}
 	ps := &shapefileParts{shp: onDisk(shpPath, st.Size())}
 	entries, err := os.ReadDir(filepath.Clean(dir + "."))
