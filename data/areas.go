@@ -108,8 +108,7 @@ type AreaSet struct {
 // than 1000 files or a member that unpacks to more than 100 times its
 // packed size (past 1 MiB) is refused.
 func ReadAreas(ctx context.Context, path string, opt AreaOptions) (*AreaSet, error) {
-	opt.setDefaults()
-	b := &areaBuilder{opt: opt, set: &AreaSet{}, seen: map[string]int{}}
+	b := newAreaBuilder(opt)
 	var err error
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".geojson", ".json":
@@ -125,6 +124,11 @@ func ReadAreas(ctx context.Context, path string, opt AreaOptions) (*AreaSet, err
 		return nil, fmt.Errorf("data: read areas from %s: %w", path, err)
 	}
 	return b.set, nil
+}
+
+func newAreaBuilder(opt AreaOptions) *areaBuilder {
+	opt.setDefaults()
+	return &areaBuilder{opt: opt, set: &AreaSet{}, seen: map[string]int{}}
 }
 
 // areaBuilder turns decoded features into areas, whatever the file format.

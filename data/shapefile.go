@@ -239,6 +239,11 @@ func readAreasShapefile(ctx context.Context, p string, zipped bool, b *areaBuild
 	} else if ps, err = diskParts(p); err != nil {
 		return err
 	}
+	return readShapefile(ctx, ps, b)
+}
+
+// readShapefile reads the shapefile of ps into b.
+func readShapefile(ctx context.Context, ps *shapefileParts, b *areaBuilder) error {
 	if ps.prj != nil {
 		wkt, err := ps.prj.readAll(maxPRJBytes)
 		if err != nil {
