@@ -337,6 +337,10 @@ func normalizeRings(mp orb.MultiPolygon) orb.MultiPolygon {
 	for _, p := range mp {
 		for i, r := range p {
 			r = dedupRing(r)
+			if len(r) < 3 {
+				p[i] = r // too short to wind either way; Validate rejects it
+				continue
+			}
 			o := r.Orientation()
 			if (i == 0 && o == orb.CW) || (i > 0 && o == orb.CCW) {
 				r.Reverse()

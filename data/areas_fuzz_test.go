@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -35,6 +36,13 @@ func checkAreaSet(t *testing.T, as *AreaSet) {
 	}
 }
 
+// hangGuard crashes the fuzzing worker when one input takes more than
+// 10 s, so that the fuzzer saves an input that hangs a reader rather than
+// stalling on it. Call as defer hangGuard()().
+func hangGuard() func() bool {
+	return time.AfterFunc(10*time.Second, func() { panic("one input took more than 10 s") }).Stop
+}
+
 func memPart(name string, b []byte) *part {
 	return &part{name: name, size: int64(len(b)), open: func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(b)), nil
@@ -53,6 +61,7 @@ func FuzzReadAreasGeoJSON(f *testing.F) {
 	f.Add([]byte(shapefileGeoJSON))
 	f.Add([]byte(`{"type":"Feature","properties":{"code":"1"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]],[[5,5],[5,6],[6,6],[5,5]]]}}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		defer hangGuard()()
 		b := newAreaBuilder(AreaOptions{})
 		if err := readAreasGeoJSONFrom(context.Background(), bytes.NewReader(in), b); err != nil {
 			return
@@ -91,6 +100,7 @@ func FuzzReadAreasShapefile(f *testing.F) {
 		if len(dbf) > 0 {
 			ps.dbf = memPart("a.dbf", dbf)
 		}
+		defer hangGuard()()
 		b := newAreaBuilder(AreaOptions{})
 		if err := readShapefile(context.Background(), ps, b); err != nil {
 			return
@@ -119,6 +129,7 @@ func FuzzReadAreasZip(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
+		defer hangGuard()()
 		zr, err := zip.NewReader(bytes.NewReader(in), int64(len(in)))
 		if err != nil {
 			return
