@@ -16,7 +16,10 @@ import (
 // encodings still found in old shapefiles (Windows-1258, TCVN3, VNI), or
 // whatever a .cpg file names, and tells them apart when there is no .cpg.
 
-// textEncoding turns a DBF field's bytes into a string (NFC).
+// textEncoding turns a DBF field's bytes into a string. UTF-8 is kept
+// byte for byte (invalid bytes become U+FFFD); the other encodings are
+// normalized to NFC, which joins the base letters and combining tone
+// marks Windows-1258 writes.
 type textEncoding struct {
 	name   string
 	decode func([]byte) string
@@ -25,12 +28,10 @@ type textEncoding struct {
 var (
 	encUTF8 = textEncoding{"UTF-8", func(b []byte) string {
 		if utf8.Valid(b) {
-			return norm.NFC.String(string(b))
+			return string(b)
 		}
-		return norm.NFC.String(strings.ToValidUTF8(string(b), "\uFFFD"))
+		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}}
-	// Windows-1258 writes most toned letters as a base letter and a
-	// combining tone mark; NFC joins them.
 	encCP1258 = textEncoding{"Windows-1258", func(b []byte) string { return decodeTable(b, charmap.Windows1258.DecodeByte) }}
 	encTCVN3  = textEncoding{"TCVN3", func(b []byte) string { return decodeTable(b, tcvn3Rune) }}
 	encVNI    = textEncoding{"VNI", decodeVNI}

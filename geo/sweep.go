@@ -3,7 +3,6 @@ package geo
 import (
 	"math"
 	"math/big"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/paulmach/orb"
@@ -209,11 +208,22 @@ func newSweep(pts []orb.Point, first []int32, multi bool) *sweep {
 	}
 	for i := range n {
 		s.left[i], s.right[i], s.up[i] = -1, -1, -1
-		// Random priorities keep the treap balanced whatever order an
-		// input puts its edges in.
-		s.prio[i] = rand.Uint32()
+		// Priorities that look random keep the treap balanced whatever
+		// order an input puts its edges in; drawn from the edge's index,
+		// they make a ring's verdict and the edges it names the same on
+		// every run.
+		s.prio[i] = uint32(splitmix64(uint64(i)) >> 32)
 	}
 	return s
+}
+
+// splitmix64 is the finalizer of Vigna's SplitMix64 generator: a
+// bijection of 64-bit integers whose outputs look random.
+func splitmix64(x uint64) uint64 {
+	x += 0x9E3779B97F4A7C15
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EB
+	return x ^ (x >> 31)
 }
 
 func (s *sweep) next(i int32) int32 {
