@@ -102,9 +102,13 @@ bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M d
 	/usr/bin/env time -f '%e s wall, %M KB peak RSS' $(BIN) analyze --quiet --areas $(OUT)/bench/areas.geojson --reports $(OUT)/bench/reports.csv --teams $(OUT)/bench/teams.csv --out $(OUT)/bench-analysis
 	$(BIN) eval --truth $(OUT)/bench --holes $(OUT)/bench-analysis/holes.geojson
 
-fuzz: ## fuzz the report readers (FUZZTIME=30s each)
+fuzz: ## fuzz the report and area readers and the GeoPackage geometry decoder (FUZZTIME=30s each)
 	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsCSV$$' -fuzztime $(FUZZTIME) ./geo/ingest
 	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsGeoJSON$$' -fuzztime $(FUZZTIME) ./geo/ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzReadAreasGeoJSON$$' -fuzztime $(FUZZTIME) ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzReadAreasShapefile$$' -fuzztime $(FUZZTIME) ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzReadAreasZip$$' -fuzztime $(FUZZTIME) ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGeom$$' -fuzztime $(FUZZTIME) ./data/gpkg
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

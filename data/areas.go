@@ -4,8 +4,7 @@
 // Weak-signal reports are decoded by package geo/ingest, whose CSV and
 // GeoJSON primitives these readers share.
 //
-// data imports geo and geo/ingest, and never api. go-geom appears only in shapefile.go,
-// where shapefile geometries are converted to orb.
+// data imports geo and geo/ingest, and never api.
 package data
 
 import (
@@ -65,12 +64,16 @@ type AreaSet struct {
 	// Areas are the valid features, in input order.
 	Areas []geo.Area
 	// Errors holds one FieldError per rejected feature. Row is the
-	// 1-based feature index; Feature is the feature's code when it has
-	// one, else "#<index>". When a feature has several problems they are
+	// 1-based feature index (in a shapefile, the record's number);
+	// Feature is the feature's code when it has one, else "#<row>". When a feature has several problems they are
 	// joined into the one error's Reason.
 	Errors geo.FieldErrors
 	// Read is the number of features read (len(Areas)+len(Errors)).
 	Read int
+	// Warnings are sentences about the file as a whole that did not stop
+	// it from loading, each naming the file it is about: the text
+	// encoding assumed for a .dbf without a .cpg.
+	Warnings []string
 }
 
 // ReadAreas reads area boundaries from path, choosing the format by
@@ -91,12 +94,21 @@ type AreaSet struct {
 //
 // Area.Props holds every property except those mapped onto Area fields
 // (code, name, parent, level, population, households). GeoJSON numbers are
-// float64, as encoding/json decodes them; DBF values keep go-shapefile's
-// types (string, int64, float64, bool, time.Time). DBF text is UTF-8 unless
-// a .cpg file names another encoding.
+// float64, as encoding/json decodes them; DBF values are string, int64,
+// float64, bool or time.Time. DBF text is read in the encoding a .cpg file
+// names (UTF-8, 1258, TCVN3, VNI, windows-1252, …); without one, as UTF-8
+// when it is valid UTF-8, else as the legacy Vietnamese encoding
+// (Windows-1258, TCVN3 or VNI) it reads best in, said in
+// AreaSet.Warnings, and refused when none is clear.
+//
+// Shapefiles: each record is a feature, Row its number in the .shp; a
+// record that cannot be read is rejected on its own. Sizes stated in the
+// files are checked against their real sizes before anything is
+// allocated, and a .prj over 64 KiB, a .cpg over 1 KiB, a zip of more
+// than 1000 files or a member that unpacks to more than 100 times its
+// packed size (past 1 MiB) is refused.
 func ReadAreas(ctx context.Context, path string, opt AreaOptions) (*AreaSet, error) {
-	opt.setDefaults()
-	b := &areaBuilder{opt: opt, set: &AreaSet{}, seen: map[string]int{}}
+	b := newAreaBuilder(opt)
 	var err error
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".geojson", ".json":
@@ -114,17 +126,25 @@ func ReadAreas(ctx context.Context, path string, opt AreaOptions) (*AreaSet, err
 	return b.set, nil
 }
 
+func newAreaBuilder(opt AreaOptions) *areaBuilder {
+	opt.setDefaults()
+	return &areaBuilder{opt: opt, set: &AreaSet{}, seen: map[string]int{}}
+}
+
 // areaBuilder turns decoded features into areas, whatever the file format.
 type areaBuilder struct {
 	opt  AreaOptions
 	set  *AreaSet
-	seen map[string]int // code → 1-based index of the accepted feature
+	seen map[string]int // code → row of the accepted feature
 }
 
 // rawFeature is one decoded feature before validation. geomErr, when not
 // empty, replaces geometry validation (missing or non-polygon geometry);
-// errField names the field it is about when that is not "geometry".
+// errField names the field it is about when that is not "geometry". row,
+// when not 0, is the feature's number in its file (a shapefile record's),
+// used in place of its index among the features read.
 type rawFeature struct {
+	row      int
 	props    map[string]any
 	mp       orb.MultiPolygon
 	geomErr  string
@@ -142,9 +162,13 @@ func (b *areaBuilder) add(ctx context.Context, f rawFeature) error {
 			return err
 		}
 	}
-	a, es := b.area(f, n)
+	row := n
+	if f.row != 0 {
+		row = f.row
+	}
+	a, es := b.area(f)
 	if len(es) == 0 {
-		b.seen[a.Code] = n
+		b.seen[a.Code] = row
 		b.set.Areas = append(b.set.Areas, a)
 		return nil
 	}
@@ -152,17 +176,17 @@ func (b *areaBuilder) add(ctx context.Context, f rawFeature) error {
 	for _, e := range es[1:] {
 		fe.Reason += "; " + e.Field + ": " + e.Reason
 	}
-	fe.Row = n
+	fe.Row = row
 	fe.Feature = a.Code
 	if fe.Feature == "" {
-		fe.Feature = "#" + strconv.Itoa(n)
+		fe.Feature = "#" + strconv.Itoa(row)
 	}
 	b.set.Errors = append(b.set.Errors, &fe)
 	return nil
 }
 
-// area converts f, the n-th feature, and lists its problems.
-func (b *areaBuilder) area(f rawFeature, n int) (geo.Area, geo.FieldErrors) {
+// area converts f and lists its problems.
+func (b *areaBuilder) area(f rawFeature) (geo.Area, geo.FieldErrors) {
 	var es geo.FieldErrors
 	bad := func(field, reason string) {
 		es = append(es, &geo.FieldError{Field: field, Reason: reason})
@@ -313,6 +337,10 @@ func normalizeRings(mp orb.MultiPolygon) orb.MultiPolygon {
 	for _, p := range mp {
 		for i, r := range p {
 			r = dedupRing(r)
+			if len(r) < 3 {
+				p[i] = r // too short to wind either way; Validate rejects it
+				continue
+			}
 			o := r.Orientation()
 			if (i == 0 && o == orb.CW) || (i > 0 && o == orb.CCW) {
 				r.Reverse()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/gapmap/gapmap/geo/ingest"
@@ -18,7 +19,12 @@ func readAreasGeoJSON(ctx context.Context, path string, b *areaBuilder) error {
 		return err
 	}
 	defer f.Close()
-	return ingest.StreamFeatures(bufio.NewReaderSize(f, 1<<20), func(_ int, gf *ingest.Feature, ferr error) error {
+	return readAreasGeoJSONFrom(ctx, bufio.NewReaderSize(f, 1<<20), b)
+}
+
+// readAreasGeoJSONFrom streams the features of the GeoJSON in r into b.
+func readAreasGeoJSONFrom(ctx context.Context, r io.Reader, b *areaBuilder) error {
+	return ingest.StreamFeatures(r, func(_ int, gf *ingest.Feature, ferr error) error {
 		var rf rawFeature
 		if ferr != nil {
 			rf.geomErr, rf.errField = ferr.Error(), "feature"

@@ -41,7 +41,7 @@ var shpFields = []dbfField{
 // writeShapefile writes base.shp, .shx, .dbf, and .prj and .cpg when not
 // empty, following the ESRI Shapefile Technical Description (1998) and
 // dBase III. It returns the files' contents by extension.
-func writeShapefile(t *testing.T, dir, base string, recs []shpRecord, prj, cpg string) map[string][]byte {
+func writeShapefile(t testing.TB, dir, base string, recs []shpRecord, prj, cpg string) map[string][]byte {
 	t.Helper()
 	be, le := binary.BigEndian, binary.LittleEndian
 

@@ -52,7 +52,11 @@ func (a *Area) Validate() error {
 // ValidateMultiPolygon reports the first structural problem of mp: no
 // parts, an empty part, a ring with fewer than 4 positions, an unclosed
 // ring, a coordinate that is not finite or outside lon/lat range, a ring
-// with zero area, or a ring that crosses itself.
+// with zero area, a ring that crosses itself, a hole that does not lie
+// inside its polygon's outer ring (ErrHoleOutside), or two rings of a
+// polygon that cross or run along each other (ErrRingsCross; rings may
+// touch at points). Each check takes O(n log n) for n positions. Parts of
+// a MultiPolygon are not checked against each other.
 func ValidateMultiPolygon(mp orb.MultiPolygon) error {
 	if len(mp) == 0 {
 		return fmt.Errorf("empty geometry")
@@ -86,6 +90,13 @@ func ValidateMultiPolygon(mp orb.MultiPolygon) error {
 			if i, j, ok := ringSelfIntersection(r); ok {
 				return fmt.Errorf("%s crosses itself (edges %d and %d)", where, i+1, j+1)
 			}
+		}
+		prefix := ""
+		if len(mp) > 1 {
+			prefix = fmt.Sprintf("polygon %d ", pi+1)
+		}
+		if err := polygonRings(p, prefix); err != nil {
+			return err
 		}
 	}
 	return nil

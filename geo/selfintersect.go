@@ -1,29 +1,39 @@
 package geo
 
 import (
-	"sort"
+	"fmt"
 
 	"github.com/paulmach/orb"
 )
 
-// ringSelfIntersection finds two non-adjacent edges of the closed ring r
-// that cross or touch, returning their indexes. Edges are swept in order of
-// their minimum x so a ring of n edges costs about O(n log n + k) for k
-// pairs overlapping in x, which keeps rings of thousands of vertices fast.
-//
-// Zero-length edges (a position repeated consecutively, common in real
-// boundary files) are skipped, and the edges on either side of one are
-// treated as adjacent. A ring that passes through the same vertex twice
-// (a figure 8 pinched at one point) is still reported: its non-adjacent
-// edges touch.
-func ringSelfIntersection(r orb.Ring) (int, int, bool) {
-	if len(r) < 4 {
-		return 0, 0, false
-	}
-	// c is r without repeated consecutive positions; orig[k] is the index
-	// in r of c's edge k, so the edges reported are r's.
-	c := make(orb.Ring, 0, len(r))
-	orig := make([]int, 0, len(r))
+// Errors of a polygon's rings taken together (ValidateMultiPolygon). Both
+// match ErrInvalid.
+var (
+	// ErrHoleOutside is a hole (a ring after the first) that does not lie
+	// inside its polygon's outer ring.
+	ErrHoleOutside = fmt.Errorf("hole not inside its outer ring: %w", ErrInvalid)
+	// ErrRingsCross is two rings of one polygon that cross or run along
+	// each other.
+	ErrRingsCross = fmt.Errorf("rings of one polygon cross: %w", ErrInvalid)
+)
+
+// ringError is a geometry error whose message names the rings and that
+// matches one of the errors above.
+type ringError struct {
+	msg  string
+	kind error
+}
+
+func (e *ringError) Error() string { return e.msg }
+func (e *ringError) Unwrap() error { return e.kind }
+
+// compactRing returns r without its closing position and without
+// positions equal to the one before (zero-length edges, common in real
+// boundary files), and orig[k], the index in r of the compact ring's edge
+// k, so that edges reported are r's. r must be closed.
+func compactRing(r orb.Ring) (c []orb.Point, orig []int) {
+	c = make([]orb.Point, 0, len(r))
+	orig = make([]int, 0, len(r))
 	for i := 0; i+1 < len(r); i++ {
 		if r[i] == r[i+1] {
 			continue
@@ -31,89 +41,74 @@ func ringSelfIntersection(r orb.Ring) (int, int, bool) {
 		c = append(c, r[i])
 		orig = append(orig, i)
 	}
-	n := len(c) // number of edges
-	if n < 3 {
+	return c, orig
+}
+
+// ringSelfIntersection finds two non-adjacent edges of the closed ring r
+// that cross or touch, or two adjacent edges that fold back over each
+// other (a spike), returning their indexes in r. It sweeps the ring's
+// vertices in O(n log n) (see sweep.go).
+//
+// Zero-length edges (a position repeated consecutively) are skipped, and
+// the edges on either side of one are treated as adjacent. A ring that
+// passes through the same vertex twice (a figure 8 pinched at one point)
+// is reported: its non-adjacent edges touch.
+func ringSelfIntersection(r orb.Ring) (int, int, bool) {
+	if len(r) < 4 {
 		return 0, 0, false
 	}
-	c = append(c, c[0])
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	c, orig := compactRing(r)
+	if len(c) < 3 {
+		return 0, 0, false
 	}
-	minx := func(i int) float64 { return min(c[i][0], c[i+1][0]) }
-	maxx := func(i int) float64 { return max(c[i][0], c[i+1][0]) }
-	sort.Slice(order, func(a, b int) bool { return minx(order[a]) < minx(order[b]) })
-	active := make([]int, 0, 64)
-	for _, e := range order {
-		x0 := minx(e)
-		keep := active[:0]
-		for _, a := range active {
-			if maxx(a) >= x0 {
-				keep = append(keep, a)
-			}
-		}
-		active = keep
-		for _, a := range active {
-			i, j := a, e
-			if i > j {
-				i, j = j, i
-			}
-			if j == i+1 || (i == 0 && j == n-1) {
-				// Adjacent edges share a vertex; they only matter if they
-				// fold back over each other.
-				if collinearOverlap(c, i, j) {
-					return orig[i], orig[j], true
-				}
-				continue
-			}
-			if segmentsIntersect(c[i], c[i+1], c[j], c[j+1]) {
-				return orig[i], orig[j], true
-			}
-		}
-		active = append(active, e)
+	s := newSweep(c, []int32{0, int32(len(c))}, false)
+	if !s.run() {
+		return 0, 0, false
 	}
-	return 0, 0, false
+	return orig[s.found.e1], orig[s.found.e2], true
 }
 
-func orient(a, b, c orb.Point) float64 {
-	return (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
-}
-
-func onSegment(a, b, p orb.Point) bool {
-	return min(a[0], b[0]) <= p[0] && p[0] <= max(a[0], b[0]) &&
-		min(a[1], b[1]) <= p[1] && p[1] <= max(a[1], b[1])
-}
-
-func segmentsIntersect(p1, p2, q1, q2 orb.Point) bool {
-	d1 := orient(q1, q2, p1)
-	d2 := orient(q1, q2, p2)
-	d3 := orient(p1, p2, q1)
-	d4 := orient(p1, p2, q2)
-	if ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)) {
-		return true
+// polygonRings checks the rings of p together, each having passed
+// ValidateMultiPolygon's checks on its own: holes must lie inside the
+// outer ring, and no two rings may cross or run along each other; they may
+// touch at points. where prefixes ring names ("polygon 2 " or "").
+func polygonRings(p orb.Polygon, where string) error {
+	if len(p) < 2 {
+		return nil
 	}
-	return (d1 == 0 && onSegment(q1, q2, p1)) || (d2 == 0 && onSegment(q1, q2, p2)) ||
-		(d3 == 0 && onSegment(p1, p2, q1)) || (d4 == 0 && onSegment(p1, p2, q2))
-}
-
-// collinearOverlap reports whether adjacent edges i and j double back on
-// each other along one line (a spike).
-func collinearOverlap(r orb.Ring, i, j int) bool {
-	a, b := r[i], r[i+1]
-	c, d := r[j], r[j+1]
-	if orient(a, b, c) != 0 || orient(a, b, d) != 0 {
-		return false
+	var (
+		pts   []orb.Point
+		first = make([]int32, 0, len(p)+1)
+		orig  [][]int
+	)
+	for _, r := range p {
+		c, o := compactRing(r)
+		first = append(first, int32(len(pts)))
+		pts = append(pts, c...)
+		orig = append(orig, o)
 	}
-	// Shared vertex s; the other ends must lie on the same side of s.
-	var s, p, q orb.Point
-	switch {
-	case b == c:
-		s, p, q = b, a, d
-	case d == a:
-		s, p, q = a, b, c
-	default:
-		return false
+	first = append(first, int32(len(pts)))
+	s := newSweep(pts, first, true)
+	if !s.run() {
+		return nil
 	}
-	dot := (p[0]-s[0])*(q[0]-s[0]) + (p[1]-s[1])*(q[1]-s[1])
-	return dot > 0
+	f := s.found
+	ring := func(k int32) string { return fmt.Sprintf("%sring %d", where, k+1) }
+	switch f.kind {
+	case foundOutside:
+		return &ringError{fmt.Sprintf("%s is a hole that does not lie inside %s, the outer ring", ring(f.r1), ring(0)), ErrHoleOutside}
+	case foundCrossAt:
+		a, b := max(f.r1, f.r2), min(f.r1, f.r2)
+		return &ringError{fmt.Sprintf("%s crosses %s at (%g, %g)", ring(a), ring(b), f.at[0], f.at[1]), ErrRingsCross}
+	}
+	ra, rb := s.ringOf[f.e1], s.ringOf[f.e2]
+	ea, eb := orig[ra][f.e1-first[ra]], orig[rb][f.e2-first[rb]]
+	if ra < rb {
+		ra, rb, ea, eb = rb, ra, eb, ea
+	}
+	verb := "crosses"
+	if _, overlap := crossOrOverlap(s.pts[f.e1], s.pts[s.next(f.e1)], s.pts[f.e2], s.pts[s.next(f.e2)]); overlap {
+		verb = "runs along"
+	}
+	return &ringError{fmt.Sprintf("%s %s %s (edge %d of ring %d, edge %d of ring %d)", ring(ra), verb, ring(rb), ea+1, ra+1, eb+1, rb+1), ErrRingsCross}
 }

@@ -74,6 +74,7 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	prog.done()
+	showWarnings(stderr, as.Warnings)
 	showErrors(stderr, "areas", *areasPath, as.Errors, len(as.Errors))
 	if len(as.Areas) == 0 {
 		return fmt.Errorf("%s: no usable areas (%d features read, %d rejected)", *areasPath, as.Read, len(as.Errors))
@@ -160,6 +161,14 @@ type analyzeInputs struct {
 	Areas   string `json:"areas"`
 	Reports string `json:"reports"`
 	Teams   string `json:"teams,omitempty"`
+}
+
+// showWarnings prints what a reader said about a file as a whole (the
+// text encoding it assumed).
+func showWarnings(w io.Writer, warnings []string) {
+	for _, s := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", s)
+	}
 }
 
 func showErrors(w io.Writer, what, path string, errs geo.FieldErrors, total int) {

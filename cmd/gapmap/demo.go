@@ -47,6 +47,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
+		showWarnings(stderr, as.Warnings)
 		showErrors(stderr, "areas", *areasPath, as.Errors, len(as.Errors))
 		if len(as.Areas) == 0 {
 			return fmt.Errorf("%s: no usable areas", *areasPath)

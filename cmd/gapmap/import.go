@@ -66,6 +66,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
+		showWarnings(stderr, as.Warnings)
 		showErrors(stderr, "areas", input, as.Errors, len(as.Errors))
 		if len(as.Areas) == 0 {
 			return fmt.Errorf("%s: no usable areas (%d features read, %d rejected)", input, as.Read, len(as.Errors))

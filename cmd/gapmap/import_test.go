@@ -56,3 +56,37 @@ func TestImportReportsRules(t *testing.T) {
 		t.Errorf("audit log %+v %v, want the import by the command line first", es, err)
 	}
 }
+
+// TestImportAreasLegacyShapefile: a shapefile whose .dbf is in
+// Windows-1258 without a .cpg (testdata/areas_cp1258.*, three hamlets and
+// a record whose hole lies outside its outer ring) is stored with its
+// names read right, the command saying which encoding it assumed, and the
+// bad record rejected by its number.
+func TestImportAreasLegacyShapefile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.gpkg")
+	out, stderr := mustRun(t, "import", "areas", "--db", db, "--code-field", "CODE", "--name-field", "NAME", filepath.Join("testdata", "areas_cp1258.shp"))
+	if !strings.Contains(out, "areas: 3 stored, 1 rejected") {
+		t.Errorf("import said %q, want 3 stored, 1 rejected", out)
+	}
+	for _, want := range []string{"warning: areas_cp1258.dbf: no .cpg, read as Windows-1258", "row 4: feature \"80004\": geometry: ring 2 is a hole"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	st, err := gpkg.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	as, err := st.Areas(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range as {
+		names = append(names, a.Name)
+	}
+	if got := strings.Join(names, ", "); got != "Ấp Bình Hòa, Xã Mỹ Lộc, Phường Tân An" {
+		t.Errorf("stored names %q", got)
+	}
+}

@@ -11,9 +11,11 @@ import (
 	"github.com/twpayne/go-geom/encoding/wkb"
 )
 
-// This file is the one place that converts between orb (gapmap's geometry)
-// and go-geom (which encodes WKB), and that reads and writes GeoPackage
+// This file is the one place that converts orb (gapmap's geometry) to
+// go-geom (which encodes WKB), and that reads and writes GeoPackage
 // geometry blobs (GeoPackage 1.3 §2.1.3: a "GP" header, then ISO WKB).
+// Blobs are decoded by wkb.go, which bounds what it allocates by the
+// blob's length.
 
 // srsWGS84 is the srs_id of every geometry gapmap stores (EPSG:4326, lon/lat).
 const srsWGS84 = 4326
@@ -119,11 +121,7 @@ func decodeGeom(b []byte) (orb.Geometry, error) {
 	if h.srsID != srsWGS84 {
 		return nil, fmt.Errorf("gpkg: geometry srs_id %d, want %d", h.srsID, srsWGS84)
 	}
-	t, err := wkb.Unmarshal(b[h.size:])
-	if err != nil {
-		return nil, fmt.Errorf("gpkg: decode geometry: %w", err)
-	}
-	return fromGeom(t)
+	return decodeWKB(b[h.size:])
 }
 
 // envelope returns the blob's [minx, maxx, miny, maxy], reading the header
@@ -246,61 +244,4 @@ func toGeom(g orb.Geometry) (geom.T, error) {
 		return toGeom(g.ToPolygon())
 	}
 	return nil, fmt.Errorf("gpkg: unsupported geometry type %T", g)
-}
-
-// fromGeom converts a 2D go-geom geometry to orb; Z and M are dropped.
-func fromGeom(t geom.T) (orb.Geometry, error) {
-	pt := func(c geom.Coord) orb.Point { return orb.Point{c.X(), c.Y()} }
-	line := func(cs []geom.Coord) []orb.Point {
-		ps := make([]orb.Point, len(cs))
-		for i, c := range cs {
-			ps[i] = pt(c)
-		}
-		return ps
-	}
-	poly := func(rs [][]geom.Coord) orb.Polygon {
-		p := make(orb.Polygon, len(rs))
-		for i, r := range rs {
-			p[i] = orb.Ring(line(r))
-		}
-		return p
-	}
-	switch t := t.(type) {
-	case *geom.Point:
-		if t.Empty() {
-			return orb.MultiPoint{}, nil
-		}
-		return pt(t.Coords()), nil
-	case *geom.MultiPoint:
-		return orb.MultiPoint(line(t.Coords())), nil
-	case *geom.LineString:
-		return orb.LineString(line(t.Coords())), nil
-	case *geom.MultiLineString:
-		cs := t.Coords()
-		m := make(orb.MultiLineString, len(cs))
-		for i, l := range cs {
-			m[i] = orb.LineString(line(l))
-		}
-		return m, nil
-	case *geom.Polygon:
-		return poly(t.Coords()), nil
-	case *geom.MultiPolygon:
-		cs := t.Coords()
-		m := make(orb.MultiPolygon, len(cs))
-		for i, p := range cs {
-			m[i] = poly(p)
-		}
-		return m, nil
-	case *geom.GeometryCollection:
-		c := make(orb.Collection, 0, t.NumGeoms())
-		for _, g := range t.Geoms() {
-			o, err := fromGeom(g)
-			if err != nil {
-				return nil, err
-			}
-			c = append(c, o)
-		}
-		return c, nil
-	}
-	return nil, fmt.Errorf("gpkg: unsupported geometry type %T", t)
 }
