@@ -403,7 +403,7 @@ func sameHole(a, b *geo.Hole) bool {
 		a.FirstObserved.Equal(b.FirstObserved) && a.LastObserved.Equal(b.LastObserved) &&
 		sameFloat(a.Severity, b.Severity) && sameFloat(a.Confidence, b.Confidence) &&
 		sameFloat(a.ProbWeak, b.ProbWeak) && sameFloat(a.Share05, b.Share05) && sameFloat(a.Share95, b.Share95) &&
-		sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank
+		sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank && a.Life == b.Life
 }
 
 func sameAreaRef(a, b geo.AreaRef) bool {

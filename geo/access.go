@@ -66,6 +66,10 @@ const (
 	ManageUsers                      // add and list users, set passwords
 	ManageAnyToken                   // make, list and revoke other users' tokens
 	ReadAudit                        // the audit log
+	ReadHoles                        // a hole's state and history (see HoleRecord)
+	AnswerHoles                      // answer holes: a carrier its own, reviewers any
+	RuleHoles                        // rule disputes, name a dead zone's lead carrier
+	ManageWebhooks                   // webhooks: a carrier's for its own holes
 )
 
 // allowed is the one table of which roles hold which permission.
@@ -78,6 +82,10 @@ var allowed = map[Permission][]Role{
 	ManageUsers:    {RoleAdmin},
 	ManageAnyToken: {RoleAdmin},
 	ReadAudit:      {RoleAdmin},
+	ReadHoles:      {RoleAdmin, RoleReviewer, RoleStaff, RoleCarrier},
+	AnswerHoles:    {RoleAdmin, RoleReviewer, RoleCarrier},
+	RuleHoles:      {RoleAdmin, RoleReviewer},
+	ManageWebhooks: {RoleAdmin, RoleCarrier},
 }
 
 // Can reports whether v holds permission p.

@@ -108,6 +108,16 @@ func (p *props) str(k, v string) {
 	p.b = appendString(p.b, v)
 }
 
+// nullStr writes v, or null when it is empty.
+func (p *props) nullStr(k, v string) {
+	p.key(k)
+	if v == "" {
+		p.b = append(p.b, "null"...)
+		return
+	}
+	p.b = appendString(p.b, v)
+}
+
 func (p *props) int(k string, v int64) {
 	p.key(k)
 	p.b = strconv.AppendInt(p.b, v, 10)
@@ -389,6 +399,19 @@ func HoleFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	codes, names := areaLists(h.Areas)
 	p.strs("area_codes", codes)
 	p.strs("area_names", names)
+	if l := &h.Life; l.State != "" {
+		p.str("state", string(l.State))
+		p.nullStr("answer_due", l.AnswerDue)
+		p.nullStr("fix_due", l.FixDue)
+		p.bool("overdue", l.Overdue)
+		lead := ""
+		if l.Lead != geo.CarrierUnknown {
+			lead = l.Lead.String()
+		}
+		p.nullStr("lead_carrier", lead)
+		p.nullStr("cause", string(l.Cause))
+		p.nullStr("funding", string(l.Funding))
+	}
 	return p.end()
 }
 

@@ -23,6 +23,9 @@ type persister struct {
 	store geo.Store
 	log   *slog.Logger
 	every time.Duration
+	// holes saves the hole registry's changes; it runs before each save
+	// of an analysis, whose holes carry the registry's IDs.
+	holes func(context.Context) error
 
 	// saving is held during a save, so two never overlap and a save never
 	// writes an older analysis over a newer one.
@@ -110,7 +113,13 @@ func (p *persister) save() error {
 		return nil
 	}
 	start := time.Now()
-	err := p.store.SaveAnalysis(context.Background(), *a)
+	var err error
+	if p.holes != nil {
+		err = p.holes(context.Background())
+	}
+	if err == nil {
+		err = p.store.SaveAnalysis(context.Background(), *a)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
