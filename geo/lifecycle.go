@@ -273,6 +273,10 @@ type Track struct {
 	Planned time.Time
 	Plan    Plan
 	Fixed   time.Time
+	// FixCells are the hole's cells when it was said to be fixed: the
+	// reports there after the fix day decide it, though the hole the
+	// analysis draws shrinks as the fix shows.
+	FixCells []uint64
 	// OverdueNotified is the due day for which the hole was last
 	// announced overdue (zero: never), so it is announced once per
 	// deadline.
@@ -452,6 +456,9 @@ func (r *HoleRecord) Clone() *HoleRecord {
 	c.ParentIDs = slices.Clone(r.ParentIDs)
 	c.ChildIDs = slices.Clone(r.ChildIDs)
 	c.Tracks = slices.Clone(r.Tracks)
+	for i := range c.Tracks {
+		c.Tracks[i].FixCells = slices.Clone(c.Tracks[i].FixCells)
+	}
 	c.History = slices.Clone(r.History)
 	return &c
 }

@@ -68,7 +68,7 @@ type ScoreRow struct {
 	MedianDaysToAnswer float64 `json:"median_days_to_answer"`
 	MedianDaysToFix    float64 `json:"median_days_to_fix"`
 	// Causes and Funding count the holes on the list during the period by
-	// cause and funding route ("" for none given).
+	// cause and funding route (those given one).
 	Causes  map[Cause]int   `json:"causes"`
 	Funding map[Funding]int `json:"funding"`
 }
@@ -95,8 +95,12 @@ func Scorecard(recs []*HoleRecord, c Carrier, p Period, now time.Time, days int)
 			row.Listed++
 		}
 		if r.FirstSeen.Before(p.To) && (r.Current || !r.LastSeen.Before(p.From)) {
-			row.Causes[r.Cause]++
-			row.Funding[r.Funding]++
+			if r.Cause != "" {
+				row.Causes[r.Cause]++
+			}
+			if r.Funding != "" {
+				row.Funding[r.Funding]++
+			}
 		}
 		rp := replay(r, c, end)
 		for _, a := range rp.answers {

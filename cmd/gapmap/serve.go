@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gapmap/gapmap/api"
@@ -31,8 +32,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store, created if missing (env GAPMAP_DB)")
 	empty := fs.Bool("empty", false, "do not seed an empty store with the synthetic demo province")
 	seed := fs.Int64("seed", 1, "seed of the demo province put in an empty store")
+	answerDays := fs.String("answer-days", envOr(getenv, "GAPMAP_ANSWER_DAYS", strconv.Itoa(geo.DefaultAnswerDays)),
+		"days after a hole is listed (or reopened) that its carrier's answer is due (env GAPMAP_ANSWER_DAYS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	days, err := strconv.Atoi(*answerDays)
+	if err != nil || days < 1 || days > 365 {
+		return usageError{fmt.Sprintf("--answer-days %q: want a whole number of days from 1 to 365", *answerDays)}
 	}
 	store, err := openStore(ctx, *db)
 	if err != nil {
@@ -46,7 +53,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	start := time.Now()
-	svc, err := service.New(ctx, store, service.Options{Logger: logger})
+	svc, err := service.New(ctx, store, service.Options{Logger: logger, AnswerDays: days})
 	if err != nil {
 		return err
 	}

@@ -50,10 +50,7 @@ func (s *Store) HoleRecords(ctx context.Context) ([]geo.HoleRecord, error) {
 			rows.Close()
 			return nil, fmt.Errorf("gpkg: hole %s: %w", r.ID, err)
 		}
-		r.Cells = make([]uint64, len(cells)/8)
-		for i := range r.Cells {
-			r.Cells[i] = binary.LittleEndian.Uint64(cells[8*i:])
-		}
+		r.Cells = unpackCells(cells)
 		byID[r.ID] = len(recs)
 		recs = append(recs, r)
 	}
@@ -69,6 +66,24 @@ func (s *Store) HoleRecords(ctx context.Context) ([]geo.HoleRecord, error) {
 	return recs, nil
 }
 
+// packCells is cells as little-endian 64-bit integers.
+func packCells(cells []uint64) []byte {
+	b := make([]byte, 8*len(cells))
+	for i, c := range cells {
+		binary.LittleEndian.PutUint64(b[8*i:], c)
+	}
+	return b
+}
+
+// unpackCells reads packCells's bytes back.
+func unpackCells(b []byte) []uint64 {
+	cells := make([]uint64, len(b)/8)
+	for i := range cells {
+		cells[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return cells
+}
+
 func unmarshalLists(pairs ...any) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if err := json.Unmarshal([]byte(pairs[i].(string)), pairs[i+1]); err != nil {
@@ -80,7 +95,7 @@ func unmarshalLists(pairs ...any) error {
 
 func (s *Store) holeTracks(ctx context.Context, recs []geo.HoleRecord, byID map[string]int) error {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT hole_id, carrier, state, before_dispute, since, answered_at,
-  planned_date, plan, fixed_date, overdue_notified FROM hole_tracks`)
+  planned_date, plan, fixed_date, fix_cells, overdue_notified FROM hole_tracks`)
 	if err != nil {
 		return err
 	}
@@ -89,8 +104,12 @@ func (s *Store) holeTracks(ctx context.Context, recs []geo.HoleRecord, byID map[
 		var id, car string
 		var t geo.Track
 		var since, answered, planned, fixed, notified sql.NullString
-		if err := rows.Scan(&id, &car, &t.State, &t.Before, &since, &answered, &planned, &t.Plan, &fixed, &notified); err != nil {
+		var fixCells []byte
+		if err := rows.Scan(&id, &car, &t.State, &t.Before, &since, &answered, &planned, &t.Plan, &fixed, &fixCells, &notified); err != nil {
 			return err
+		}
+		if len(fixCells) > 0 {
+			t.FixCells = unpackCells(fixCells)
 		}
 		var err error
 		if t.Carrier, err = geo.ParseCarrier(car); err != nil {
@@ -173,10 +192,7 @@ func (s *Store) SaveHoleRecords(ctx context.Context, rs []geo.HoleRecord) error 
 }
 
 func saveHoleRecord(ctx context.Context, tx *sql.Tx, r *geo.HoleRecord) error {
-	cells := make([]byte, 8*len(r.Cells))
-	for i, c := range r.Cells {
-		binary.LittleEndian.PutUint64(cells[8*i:], c)
-	}
+	cells := packCells(r.Cells)
 	lists := make([]string, 3)
 	for i, l := range [][]string{r.Areas, r.ParentIDs, r.ChildIDs} {
 		if l == nil {
@@ -217,9 +233,9 @@ WHERE excluded.rev >= hole_registry.rev`,
 	}
 	for _, t := range r.Tracks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO hole_tracks (hole_id, carrier, state, before_dispute, since,
-  answered_at, planned_date, plan, fixed_date, overdue_notified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  answered_at, planned_date, plan, fixed_date, fix_cells, overdue_notified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, t.Carrier.String(), string(t.State), string(t.Before), timeUTC(t.Since), timeUTC(t.Answered),
-			timeUTC(t.Planned), string(t.Plan), timeUTC(t.Fixed), timeUTC(t.OverdueNotified)); err != nil {
+			timeUTC(t.Planned), string(t.Plan), timeUTC(t.Fixed), packCells(t.FixCells), timeUTC(t.OverdueNotified)); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,7 @@ func testRecords() []geo.HoleRecord {
 	a.Cause, a.Funding = geo.CauseNoSite, geo.FundPublic
 	tr := a.Track(geo.Viettel)
 	tr.State, tr.Answered, tr.Plan = geo.StatePlanned, holeAt.Add(time.Hour), geo.PlanNewSite
+	tr.FixCells = []uint64{0x8a65b56628e7fff}
 	tr.Planned, _ = geo.ParseDate("planned_date", "2027-03-01")
 	a.History = append(a.History, geo.HoleEvent{At: holeAt.Add(time.Hour), State: geo.StatePlanned, Carrier: geo.Viettel,
 		Kind: "answer", Role: "carrier", User: "viettel-planning", Note: "Trạm mới ở ấp Phú Hòa", Planned: "2027-03-01", Plan: geo.PlanNewSite})

@@ -341,6 +341,7 @@ CREATE TABLE hole_tracks (
   planned_date TEXT,
   plan TEXT NOT NULL DEFAULT '',
   fixed_date TEXT,
+  fix_cells BLOB,
   overdue_notified TEXT,
   PRIMARY KEY (hole_id, carrier)
 );

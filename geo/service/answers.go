@@ -201,7 +201,7 @@ func (s *Service) viewLocked(r *geo.HoleRecord, a access) HoleView {
 		hv.History = append(hv.History, e)
 	}
 	if (t.State == geo.StateFixed || t.State == geo.StateVerified) && !t.Fixed.IsZero() {
-		f := s.reg.post.tally(t.Carrier, r.Cells, afterFix(t.Fixed))
+		f := s.reg.post.tally(t.Carrier, fixArea(r, t), afterFix(t.Fixed))
 		hv.Verification = &Verification{After: geo.FormatDate(afterFix(t.Fixed)), Reports: f.Reports, Weak: f.Weak}
 	}
 	if r.Current {
@@ -425,7 +425,7 @@ func (s *Service) AnswerHole(ctx context.Context, v *geo.Viewer, id string, a An
 			t.Planned, t.Plan = planned, plan
 			ev.Planned, ev.Plan = geo.FormatDate(planned), plan
 		case geo.StateFixed:
-			t.Fixed = fixed
+			t.Fixed, t.FixCells = fixed, slices.Clone(r.Cells)
 			ev.Fixed = geo.FormatDate(fixed)
 		case geo.StateOpen, geo.StateReopened:
 			// A reviewer asks for an answer again.

@@ -433,7 +433,7 @@ func (g *registry) verify(now time.Time) {
 			if (t.State != geo.StateFixed && t.State != geo.StateVerified) || t.Fixed.IsZero() {
 				continue
 			}
-			f := g.post.tally(t.Carrier, r.Cells, afterFix(t.Fixed))
+			f := g.post.tally(t.Carrier, fixArea(r, t), afterFix(t.Fixed))
 			v := f.Verdict(p, g.bias[t.Carrier.String()])
 			if v == "" || v == t.State || !geo.CanMove(geo.ByData, t.State, v) {
 				continue
@@ -455,6 +455,15 @@ func (g *registry) verify(now time.Time) {
 				holeChange{kind: kind, rec: c, track: t.Carrier})
 		}
 	}
+}
+
+// fixArea is the cells whose reports decide t's fix: the hole's when it
+// was said to be fixed, or its cells now.
+func fixArea(r *geo.HoleRecord, t *geo.Track) []uint64 {
+	if len(t.FixCells) > 0 {
+		return t.FixCells
+	}
+	return r.Cells
 }
 
 // afterFix is the first moment that counts after a fix day: the start of
