@@ -17,6 +17,7 @@ import (
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/credential"
+	"github.com/gapmap/gapmap/geo/service"
 	"github.com/gorilla/mux"
 )
 
@@ -42,7 +43,7 @@ type authzRow struct {
 
 // authzRows is the authorization matrix: every route × every principal.
 // TestAuthorizationMatrix fails when a route has no row.
-func authzRows(spareToken, hole string) []authzRow {
+func authzRows(spareToken, hole string, hooks [2]string) []authzRow {
 	const csv = "lat,lon,observed_at,carrier,signal_dbm\n10.505,105.105,2025-08-30T08:00:00Z,viettel,-120\n"
 	//                 anon adm rev staff carrier
 	pub := [5]int{200, 200, 200, 200, 200}
@@ -66,6 +67,12 @@ func authzRows(spareToken, hole string) []authzRow {
 		{method: "POST", template: "/api/v1/holes/{id}/rulings", path: "/api/v1/holes/" + hole + "/rulings", ctype: "application/json",
 			body: `{"decision":"upheld"}`, want: [5]int{401, 409, 409, 403, 403}},
 		{method: "GET", template: "/api/v1/scorecard", path: "/api/v1/scorecard?period=2025-09", want: [5]int{401, 200, 200, 403, 200}},
+		// hooks are two webhooks of every carrier's, made by an admin.
+		{method: "GET", template: "/api/v1/webhooks", want: [5]int{401, 200, 403, 403, 200}},
+		{method: "POST", template: "/api/v1/webhooks", ctype: "application/json", body: `{"url":"https://example.invalid/hook","events":["hole.verified"]}`,
+			want: [5]int{401, 201, 403, 403, 201}},
+		{method: "DELETE", template: "/api/v1/webhooks/{id}", path: "/api/v1/webhooks/" + hooks[0], want: [5]int{401, 204, 403, 403, 404}},
+		{method: "GET", template: "/api/v1/webhooks/{id}/deliveries", path: "/api/v1/webhooks/" + hooks[1] + "/deliveries", want: [5]int{401, 200, 403, 403, 404}},
 		{method: "POST", template: "/api/v1/reports", ctype: "application/json", body: validReport, want: [5]int{401, 201, 403, 201, 403}},
 		{method: "POST", template: "/api/v1/reports/import", ctype: "text/csv", body: csv, want: [5]int{401, 200, 403, 200, 403}},
 		{method: "GET", template: "/api/v1/reports/{id}", path: "/api/v1/reports/s00", want: raw},
@@ -112,7 +119,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t, Options{})
 	toks := e.principals()
 	spare, _ := e.token("admin", "spare")
-	rows := authzRows(spare.ID, e.holeOf(geo.Viettel))
+	var hooks [2]string
+	for i := range hooks {
+		w, _, err := e.svc.CreateWebhook(context.Background(), service.CommandLine("test"),
+			service.WebhookSpec{URL: "https://example.invalid/spare", Events: []string{geo.EventHoleVerified}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks[i] = w.ID
+	}
+	rows := authzRows(spare.ID, e.holeOf(geo.Viettel), hooks)
 
 	// Every route of the router has a row.
 	covered := map[string]bool{}

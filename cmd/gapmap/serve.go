@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gapmap/gapmap/api"
@@ -53,7 +54,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	start := time.Now()
-	svc, err := service.New(ctx, store, service.Options{Logger: logger, AnswerDays: days})
+	var allow []string
+	for _, h := range strings.Split(getenv("GAPMAP_WEBHOOK_ALLOW_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			allow = append(allow, h)
+		}
+	}
+	svc, err := service.New(ctx, store, service.Options{Logger: logger, AnswerDays: days, WebhookAllowHosts: allow})
 	if err != nil {
 		return err
 	}

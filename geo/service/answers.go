@@ -539,7 +539,7 @@ func (s *Service) changeHole(ctx context.Context, v *geo.Viewer, id, action stri
 	}
 	g.recs[id] = c
 	delete(g.dirty, id) // saved with the answer
-	g.events = append(g.events, holeChange{kind: "hole.changed", rec: c.Clone(), track: track})
+	g.events = append(g.events, holeChange{kind: geo.EventHoleChanged, rec: c.Clone(), track: track})
 	fixedNow := slices.ContainsFunc(c.Tracks, func(t geo.Track) bool { return t.State == geo.StateFixed })
 	g.mu.Unlock()
 	s.audit(ctx, v, action, id, detail)

@@ -256,7 +256,7 @@ func (g *registry) match(holes []geo.Hole, now time.Time) []string {
 						r = geo.NewHoleRecord(newHoleID(), c, now)
 						g.recs[r.ID] = r
 						g.touch(r)
-						g.events = append(g.events, holeChange{kind: "hole.opened", rec: r.Clone()})
+						g.events = append(g.events, holeChange{kind: geo.EventHoleOpened, rec: r.Clone()})
 					}
 					ids[i] = r.ID
 					seen[r.ID] = true
@@ -300,7 +300,7 @@ func (g *registry) match(holes []geo.Hole, now time.Time) []string {
 					ids[i] = r.ID
 					seen[r.ID] = true
 					children = append(children, r.ID)
-					g.events = append(g.events, holeChange{kind: "hole.opened", rec: r.Clone()})
+					g.events = append(g.events, holeChange{kind: geo.EventHoleOpened, rec: r.Clone()})
 				}
 				for _, id := range gr.recs {
 					p := g.recs[id]
@@ -315,7 +315,7 @@ func (g *registry) match(holes []geo.Hole, now time.Time) []string {
 						Role: geo.RoleAnalysis, Note: strings.Join(children, ", ")})
 					g.touch(p)
 					gone = append(gone, cellMove{p, p.Cells})
-					g.events = append(g.events, holeChange{kind: "hole.changed", rec: p.Clone()})
+					g.events = append(g.events, holeChange{kind: geo.EventHoleChanged, rec: p.Clone()})
 				}
 			}
 		}
@@ -359,7 +359,7 @@ func (g *registry) match(holes []geo.Hole, now time.Time) []string {
 				}
 			}
 			if moved {
-				g.events = append(g.events, holeChange{kind: "hole.changed", rec: r.Clone()})
+				g.events = append(g.events, holeChange{kind: geo.EventHoleChanged, rec: r.Clone()})
 			}
 		}
 		g.touch(r)
@@ -414,7 +414,7 @@ func (g *registry) revive(h *geo.Hole, seen map[string]bool, now time.Time) *geo
 		}
 	}
 	g.touch(best)
-	g.events = append(g.events, holeChange{kind: "hole.opened", rec: best.Clone()})
+	g.events = append(g.events, holeChange{kind: geo.EventHoleOpened, rec: best.Clone()})
 	return best
 }
 
@@ -446,12 +446,12 @@ func (g *registry) verify(now time.Time) {
 			r.History = append(r.History, geo.HoleEvent{At: now, State: v, Carrier: t.Carrier, Kind: "data",
 				Role: geo.RoleAnalysis, Note: note})
 			g.touch(r)
-			kind := "hole.verified"
+			kind := geo.EventHoleVerified
 			if v == geo.StateReopened {
-				kind = "hole.reopened"
+				kind = geo.EventHoleReopened
 			}
 			c := r.Clone()
-			g.events = append(g.events, holeChange{kind: "hole.changed", rec: c, track: t.Carrier},
+			g.events = append(g.events, holeChange{kind: geo.EventHoleChanged, rec: c, track: t.Carrier},
 				holeChange{kind: kind, rec: c, track: t.Carrier})
 		}
 	}
@@ -554,7 +554,7 @@ func (g *registry) overdue(now time.Time) {
 			}
 			t.OverdueNotified = due
 			g.touch(r)
-			g.events = append(g.events, holeChange{kind: "hole.overdue", rec: r.Clone(), track: t.Carrier})
+			g.events = append(g.events, holeChange{kind: geo.EventHoleOverdue, rec: r.Clone(), track: t.Carrier})
 		}
 	}
 }
@@ -769,9 +769,4 @@ func (t *ticker) close() {
 		close(t.stop)
 	}
 	<-t.done
-}
-
-// announce hands the registry's changes to the webhooks.
-func (s *Service) announce() {
-	s.reg.takeEvents()
 }

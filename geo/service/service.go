@@ -28,11 +28,12 @@ import (
 )
 
 // Store is what the service keeps its data in: reports, areas and teams,
-// the accounts, and the hole registry.
+// the accounts, the hole registry and the webhooks.
 type Store interface {
 	geo.Store
 	geo.Accounts
 	geo.HoleStore
+	geo.WebhookStore
 }
 
 // Options configure a Service. The zero value is usable.
@@ -65,6 +66,14 @@ type Options struct {
 	// TickEvery is how often deadlines and month ends are checked (see
 	// Tick; 0 means DefaultTickEvery, negative: never).
 	TickEvery time.Duration
+	// WebhookAllowHosts are the host names or IP addresses webhooks may
+	// be delivered to although they are (or resolve to) loopback,
+	// private or link-local addresses (GAPMAP_WEBHOOK_ALLOW_HOSTS).
+	WebhookAllowHosts []string
+	// WebhookBackoff is the wait before each retry of a failed delivery
+	// (nil means DefaultWebhookBackoff); a delivery is given up after
+	// len(WebhookBackoff)+1 attempts.
+	WebhookBackoff []time.Duration
 }
 
 // Service is the running application over a store. Its methods are safe
@@ -80,10 +89,11 @@ type Service struct {
 	// finds that another process changed them.
 	base atomic.Pointer[base]
 
-	persist persister // saves the published analyses to the store
-	watch   watcher   // picks up writes made by other processes
-	reg     registry  // the holes' identity and answers
-	tick    ticker    // checks deadlines and month ends
+	persist persister  // saves the published analyses to the store
+	watch   watcher    // picks up writes made by other processes
+	reg     registry   // the holes' identity and answers
+	tick    ticker     // checks deadlines and month ends
+	hooks   dispatcher // sends the webhooks' deliveries
 	// answerDays is Options.AnswerDays.
 	answerDays int
 
@@ -204,6 +214,7 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 	s.persist.init(store, s.log, opt.SaveAnalysisEvery)
 	s.reg.init(s)
 	s.persist.holes = s.reg.flush
+	s.hooks.init(s, opt.WebhookAllowHosts, opt.WebhookBackoff)
 	if !s.analyse {
 		return s, nil
 	}
@@ -212,6 +223,7 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 		return nil, fmt.Errorf("service: %w", err)
 	}
 	s.reg.load(recs)
+	s.hooks.reload(ctx)
 	if b.teams, err = store.Teams(ctx); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
@@ -246,13 +258,20 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 	}
 	s.watch.start(s, opt.WatchEvery, ver, seq)
 	s.tick.start(s, opt.TickEvery)
+	s.hooks.start(ctx)
 	return s, nil
 }
 
 // Close stops watching the store, the deadline checks and the background
 // analysis, and waits for them to end, saving what is not saved yet. It
 // does not close the store.
-func (s *Service) Close() { s.watch.close(); s.tick.close(); s.sch.close(); s.persist.close() }
+func (s *Service) Close() {
+	s.watch.close()
+	s.tick.close()
+	s.sch.close()
+	s.hooks.close()
+	s.persist.close()
+}
 
 // WaitIdle waits until no analysis is running or pending, so that the
 // snapshot, and what subscribers made of it, reflects every write
