@@ -63,6 +63,17 @@ type registry struct {
 	lastTick time.Time
 	// events are the changes not yet handed to the webhooks.
 	events []holeChange
+	// lives caches each record's HoleLife by its Rev and the day (Vietnam
+	// time) it was computed for: deadlines pass at midnight only, so a
+	// record unchanged since that day shows the same.
+	lives map[string]cachedLife
+}
+
+// cachedLife is a record's HoleLife as computed for a Rev and a day.
+type cachedLife struct {
+	rev  int64
+	day  int64
+	life geo.HoleLife
 }
 
 // engineMatch is the record an engine hole was matched to, and over
@@ -88,6 +99,7 @@ func (g *registry) init(s *Service) {
 	g.owner = map[geo.Carrier]map[uint64]string{}
 	g.engine = map[string]engineMatch{}
 	g.dirty = map[string]bool{}
+	g.lives = map[string]cachedLife{}
 	g.post.init(s.cfg.Holes.Res)
 }
 
@@ -154,6 +166,19 @@ func sameCells(a, b []uint64) bool {
 	return slices.Equal(a, b)
 }
 
+// sameAreas reports whether codes are those of the areas refs names.
+func sameAreas(codes []string, refs []geo.AreaRef) bool {
+	if len(codes) != len(refs) {
+		return false
+	}
+	for i := range refs {
+		if codes[i] != refs[i].Code {
+			return false
+		}
+	}
+	return true
+}
+
 // areaCodes returns the codes of the areas h touches.
 func areaCodes(h *geo.Hole) []string {
 	codes := make([]string, len(h.Areas))
@@ -171,6 +196,9 @@ func (g *registry) match(holes []geo.Hole, now time.Time) []string {
 	defer g.mu.Unlock()
 	ids := make([]string, len(holes))
 	seen := map[string]bool{}
+	// same marks the holes matched by their engine name and cells: their
+	// records hold those cells already.
+	same := make([]bool, len(holes))
 	byCarrier := map[geo.Carrier][]int{}
 	for i := range holes {
 		byCarrier[holes[i].Carrier] = append(byCarrier[holes[i].Carrier], i)
@@ -188,6 +216,7 @@ func (g *registry) match(holes []geo.Hole, now time.Time) []string {
 				if r := g.recs[m.id]; r != nil && r.Current && r.Leaf() && !seen[m.id] {
 					ids[i] = m.id
 					seen[m.id] = true
+					same[i] = true
 					continue
 				}
 			}
@@ -322,20 +351,23 @@ func (g *registry) match(holes []geo.Hole, now time.Time) []string {
 	}
 	// The records seen take their holes' cells; the current ones not seen
 	// have left the analysis.
+	today := geo.Day(now)
 	for i := range holes {
 		h := &holes[i]
 		r := g.recs[ids[i]]
-		codes := areaCodes(h)
-		changed := !r.Current || !slices.Equal(r.Cells, h.CellIDs) || !slices.Equal(r.Areas, codes)
-		if !slices.Equal(r.Cells, h.CellIDs) || !r.Current {
+		changed := !r.Current || !sameAreas(r.Areas, h.Areas)
+		if !same[i] && (!r.Current || !slices.Equal(r.Cells, h.CellIDs)) {
 			if r.Current {
 				gone = append(gone, cellMove{r, r.Cells})
 			}
 			r.Cells = slices.Clone(h.CellIDs)
 			got = append(got, cellMove{r, r.Cells})
+			changed = true
 		}
-		r.Areas = codes
-		if changed || !geo.Day(r.LastSeen).Equal(geo.Day(now)) {
+		if changed {
+			r.Areas = areaCodes(h)
+		}
+		if changed || r.LastSeen.Before(today) {
 			g.touch(r)
 		}
 		r.Current = true
@@ -510,18 +542,30 @@ func (g *registry) decorate(res *geo.Result, ids []string, now time.Time) *geo.R
 	out.Holes = make([]geo.Hole, len(res.Holes))
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	days := g.s.answerDays
+	day := geo.Day(now).Unix()
 	for i := range res.Holes {
 		h := res.Holes[i]
 		if i < len(ids) {
 			h.ID = ids[i]
 			if r := g.recs[ids[i]]; r != nil {
-				h.Life = r.Life(now, days)
+				h.Life = g.life(r, now, day)
 			}
 		}
 		out.Holes[i] = h
 	}
 	return &out
+}
+
+// life is r.Life at now, whose day starts at day (Unix seconds), from the
+// cache when r is unchanged since it was computed that day. The caller
+// holds mu.
+func (g *registry) life(r *geo.HoleRecord, now time.Time, day int64) geo.HoleLife {
+	if c, ok := g.lives[r.ID]; ok && c.rev == r.Rev && c.day == day {
+		return c.life
+	}
+	l := r.Life(now, g.s.answerDays)
+	g.lives[r.ID] = cachedLife{rev: r.Rev, day: day, life: l}
+	return l
 }
 
 // stale reports whether holes, decorated earlier, would show another
