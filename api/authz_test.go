@@ -45,7 +45,7 @@ type authzRow struct {
 
 // authzRows is the authorization matrix: every route × every principal.
 // TestAuthorizationMatrix fails when a route has no row.
-func authzRows(spareToken string) []authzRow {
+func authzRows(spareToken, hole string, hooks [2]string) []authzRow {
 	const csv = "lat,lon,observed_at,carrier,signal_dbm\n10.505,105.105,2025-08-30T08:00:00Z,viettel,-120\n"
 	//                 anon adm rev staff carrier
 	pub := [5]int{200, 200, 200, 200, 200}
@@ -61,6 +61,21 @@ func authzRows(spareToken string) []authzRow {
 		{method: "GET", template: "/api/v1/layers/reports", want: raw},
 		{method: "GET", template: "/api/v1/areas/{code}", path: "/api/v1/areas/H1", want: pub},
 		{method: "GET", template: "/api/v1/gaps", path: "/api/v1/gaps?carrier=viettel&format=csv", want: [5]int{401, 200, 200, 403, 200}},
+		// hole is Viettel's, in H1: staff of C1 read it. The answers run in
+		// order: the admin plans it, the reviewer cannot plan it again (a
+		// reviewer's state must change it), Viettel may plan it anew.
+		{method: "GET", template: "/api/v1/holes/{id}", path: "/api/v1/holes/" + hole, want: [5]int{401, 200, 200, 200, 200}},
+		{method: "POST", template: "/api/v1/holes/{id}/answers", path: "/api/v1/holes/" + hole + "/answers", ctype: "application/json",
+			body: `{"state":"planned","planned_date":"2026-01-15","note":"matrix"}`, want: [5]int{401, 201, 409, 403, 201}},
+		{method: "POST", template: "/api/v1/holes/{id}/rulings", path: "/api/v1/holes/" + hole + "/rulings", ctype: "application/json",
+			body: `{"decision":"upheld"}`, want: [5]int{401, 409, 409, 403, 403}},
+		{method: "GET", template: "/api/v1/scorecard", path: "/api/v1/scorecard?period=2025-09", want: [5]int{401, 200, 200, 403, 200}},
+		// hooks are two webhooks of every carrier's, made by an admin.
+		{method: "GET", template: "/api/v1/webhooks", want: [5]int{401, 200, 403, 403, 200}},
+		{method: "POST", template: "/api/v1/webhooks", ctype: "application/json", body: `{"url":"https://example.invalid/hook","events":["hole.verified"]}`,
+			want: [5]int{401, 201, 403, 403, 201}},
+		{method: "DELETE", template: "/api/v1/webhooks/{id}", path: "/api/v1/webhooks/" + hooks[0], want: [5]int{401, 204, 403, 403, 404}},
+		{method: "GET", template: "/api/v1/webhooks/{id}/deliveries", path: "/api/v1/webhooks/" + hooks[1] + "/deliveries", want: [5]int{401, 200, 403, 403, 404}},
 		{method: "POST", template: "/api/v1/reports", ctype: "application/json", body: validReport, want: [5]int{401, 201, 403, 201, 403}},
 		{method: "POST", template: "/api/v1/reports/import", ctype: "text/csv", body: csv, want: [5]int{401, 200, 403, 200, 403}},
 		{method: "GET", template: "/api/v1/reports/{id}", path: "/api/v1/reports/s00", want: raw},
@@ -108,7 +123,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t, Options{})
 	toks := e.principals()
 	spare, _ := e.token("admin", "spare")
-	rows := authzRows(spare.ID)
+	var hooks [2]string
+	for i := range hooks {
+		w, _, err := e.svc.CreateWebhook(context.Background(), service.CommandLine("test"),
+			service.WebhookSpec{URL: "https://example.invalid/spare", Events: []string{geo.EventHoleVerified}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks[i] = w.ID
+	}
+	rows := authzRows(spare.ID, e.holeOf(geo.Viettel), hooks)
 
 	// Every route of the router has a row.
 	covered := map[string]bool{}

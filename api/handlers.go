@@ -69,7 +69,9 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		geo.AreaScore
 		Monthly []month `json:"monthly"`
-	}{AreaScore: *score, Monthly: []month{}}
+		// HolesByState counts the holes touching the area by state.
+		HolesByState map[geo.HoleState]int `json:"holes_by_state"`
+	}{AreaScore: *score, Monthly: []month{}, HolesByState: holesByState(st, in)}
 	for _, m := range months {
 		out.Monthly = append(out.Monthly, *m)
 	}
@@ -82,6 +84,28 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(b.Bytes())
 	return nil
+}
+
+// holesByState counts the holes of st that touch the areas in by state
+// (carriers' holes and dead zones alike).
+func holesByState(st *state, in map[int32]bool) map[geo.HoleState]int {
+	codes := make(map[string]bool, len(in))
+	for i := range in {
+		codes[st.areas[i].Code] = true
+	}
+	n := map[geo.HoleState]int{}
+	for i := range st.result.Holes {
+		h := &st.result.Holes[i]
+		for _, a := range h.Areas {
+			if codes[a.Code] {
+				if h.Life.State != "" {
+					n[h.Life.State]++
+				}
+				break
+			}
+		}
+	}
+	return n
 }
 
 // leavesUnder returns the indexes of st's areas that score covers:
@@ -142,9 +166,22 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badField("format", "must be csv, geojson or kml")
 	}
+	var state geo.HoleState
+	if q.Has("state") {
+		if state, err = geo.ParseHoleState(q.Get("state")); err != nil {
+			return err
+		}
+	}
+	all := s.cur.load().result.Holes
+	if q.Has("as_of") {
+		if all, err = s.svc.FrozenGaps(r.Context(), &p.Viewer, q.Get("as_of"), c); err != nil {
+			return err
+		}
+	}
+	// A dismissed hole is off the list, unless asked for by its state.
 	var holes []geo.Hole
-	for _, h := range s.cur.load().result.Holes {
-		if h.Carrier == c {
+	for _, h := range all {
+		if h.Carrier == c && (state == "" && h.Life.State != geo.StateDismissed || state != "" && h.Life.State == state) {
 			holes = append(holes, h)
 		}
 	}
@@ -186,6 +223,10 @@ type reportOut struct {
 	// are shown to admins and reviewers only.
 	Reporter  string `json:"reporter,omitempty"`
 	Submitter string `json:"submitter,omitempty"`
+	// HoleID and HoleState are the hole of the current analysis the
+	// report is in, when it is in one.
+	HoleID    string        `json:"hole_id,omitempty"`
+	HoleState geo.HoleState `json:"hole_state,omitempty"`
 }
 
 // newReportOut is r as p may see it.
@@ -257,7 +298,9 @@ func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, newReportOut(&rep, p))
+	out := newReportOut(&rep, p)
+	out.HoleID, out.HoleState, _ = s.svc.HoleOf(&rep)
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // importResult is the reply to an import.

@@ -485,13 +485,13 @@ func sameHole(a, b *geo.Hole) bool {
 		a.FirstObserved.Equal(b.FirstObserved) && a.LastObserved.Equal(b.LastObserved) &&
 		sameFloat(a.Severity, b.Severity) && sameFloat(a.Confidence, b.Confidence) &&
 		sameFloat(a.ProbWeak, b.ProbWeak) && sameFloat(a.Share05, b.Share05) && sameFloat(a.Share95, b.Share95) &&
-		sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank
+		sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank && a.Life == b.Life
 }
 
 // sameOutline reports whether holes a and b have the same outline
 // feature (see export.HoleOutlineFeature).
 func sameOutline(a, b *geo.Hole) bool {
-	return a.ID == b.ID && a.Carrier == b.Carrier && sameGeometry(a.Geometry, b.Geometry) &&
+	return a.ID == b.ID && a.Carrier == b.Carrier && a.Life.State == b.Life.State && sameGeometry(a.Geometry, b.Geometry) &&
 		sameFloat(a.AreaKm2, b.AreaKm2) &&
 		slices.EqualFunc(a.Areas, b.Areas, func(x, y geo.AreaRef) bool { return x.Code == y.Code && x.Name == y.Name })
 }

@@ -148,6 +148,10 @@ const (
 	ManageAnyToken                   // make, list and revoke other users' tokens
 	ReadAudit                        // the audit log
 	ReadTasks                        // the teams' measurement tasks and activity, inside the scope
+	ReadHoles                        // a hole's state and history (see HoleRecord)
+	AnswerHoles                      // answer holes: a carrier its own, reviewers any
+	RuleHoles                        // rule disputes, name a dead zone's lead carrier
+	ManageWebhooks                   // webhooks: a carrier's for its own holes
 )
 
 // allowed is the one table of which roles hold which permission.
@@ -161,6 +165,10 @@ var allowed = map[Permission][]Role{
 	ManageAnyToken: {RoleAdmin},
 	ReadAudit:      {RoleAdmin},
 	ReadTasks:      {RoleAdmin, RoleStaff},
+	ReadHoles:      {RoleAdmin, RoleReviewer, RoleStaff, RoleCarrier},
+	AnswerHoles:    {RoleAdmin, RoleReviewer, RoleCarrier},
+	RuleHoles:      {RoleAdmin, RoleReviewer},
+	ManageWebhooks: {RoleAdmin, RoleCarrier},
 }
 
 // Can reports whether v holds permission p.

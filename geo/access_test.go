@@ -33,6 +33,10 @@ func TestViewerCan(t *testing.T) {
 		{"others' tokens", ManageAnyToken, [5]bool{false, true, false, false, false}},
 		{"audit log", ReadAudit, [5]bool{false, true, false, false, false}},
 		{"tasks", ReadTasks, [5]bool{false, true, false, true, false}},
+		{"hole state and history", ReadHoles, [5]bool{false, true, true, true, true}},
+		{"answer holes", AnswerHoles, [5]bool{false, true, true, false, true}},
+		{"rule disputes", RuleHoles, [5]bool{false, true, true, false, false}},
+		{"webhooks", ManageWebhooks, [5]bool{false, true, false, false, true}},
 	}
 	for _, tc := range tests {
 		for i, v := range viewers {

@@ -128,7 +128,9 @@ type AreaRef struct {
 // the service is weak.
 type Hole struct {
 	// ID is stable for the same evidence: it is derived from the carrier
-	// and the hole's H3 cells.
+	// and the hole's H3 cells. In a running service's analyses it is the
+	// ID of the hole registry instead (see HoleRecord), which a hole
+	// keeps while it persists.
 	ID       string           `json:"id"`
 	Carrier  Carrier          `json:"carrier"`
 	Geometry orb.MultiPolygon `json:"-"`
@@ -168,6 +170,10 @@ type Hole struct {
 	Confidence float64 `json:"confidence"`
 	Priority   float64 `json:"priority"`
 	Rank       int     `json:"rank"`
+
+	// Life is the hole's state and deadlines from the hole registry of a
+	// running service; the engine leaves it zero.
+	Life HoleLife `json:"life,omitzero"`
 }
 
 // TeamOut is a team with the area it was placed in.

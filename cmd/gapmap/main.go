@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	gapmap serve   [--addr 127.0.0.1:8080] [--db gapmap.gpkg] [--empty] [--public-holes outline|full|none] [--base-url URL]
+//	gapmap serve   [--addr 127.0.0.1:8080] [--db gapmap.gpkg] [--empty] [--public-holes outline|full|none] [--base-url URL] [--answer-days 30]
 //	gapmap import  areas|reports|teams [--db gapmap.gpkg] FILE
 //	gapmap user    add --name N --role R [--scope CODES] [--carrier C] [--db F] < password
 //	gapmap user    list|passwd [--db F]

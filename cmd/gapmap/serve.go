@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"what the public and other carriers see of a carrier's holes: outline, full or none (env GAPMAP_PUBLIC_HOLES)")
 	baseURL := fs.String("base-url", getenv("GAPMAP_BASE_URL"),
 		"public URL of the service, e.g. https://gapmap.example.vn, that absolute links are built on (env GAPMAP_BASE_URL; default: the listener's address)")
+	answerDays := fs.String("answer-days", envOr(getenv, "GAPMAP_ANSWER_DAYS", strconv.Itoa(geo.DefaultAnswerDays)),
+		"days after a hole is listed (or reopened) that its carrier's answer is due (env GAPMAP_ANSWER_DAYS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,6 +48,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if _, err := api.CheckBaseURL(*baseURL); err != nil {
 		return usageError{"--base-url: " + err.Error()}
+	}
+	days, err := strconv.Atoi(*answerDays)
+	if err != nil || days < 1 || days > 365 {
+		return usageError{fmt.Sprintf("--answer-days %q: want a whole number of days from 1 to 365", *answerDays)}
 	}
 	store, err := openStore(ctx, *db)
 	if err != nil {
@@ -58,7 +65,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	start := time.Now()
-	svc, err := service.New(ctx, store, service.Options{Logger: logger})
+	var allow []string
+	for _, h := range strings.Split(getenv("GAPMAP_WEBHOOK_ALLOW_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			allow = append(allow, h)
+		}
+	}
+	svc, err := service.New(ctx, store, service.Options{Logger: logger, AnswerDays: days, WebhookAllowHosts: allow})
 	if err != nil {
 		return err
 	}

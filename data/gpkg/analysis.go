@@ -33,7 +33,8 @@ var scoreColumns = func() []string {
 }()
 
 // SaveAnalysis replaces the stored analysis with a in one transaction: the
-// holes and dead zones (table holes, each in state 'open'), the area
+// holes and dead zones (table holes, each with its registry state, 'open'
+// when it has none), the area
 // scores (table area_scores, drawn with the areas' boundaries by the view
 // scored_areas) and the one row of table analysis. NaN and infinite
 // figures, such as the median signal of an area without signal readings,
@@ -94,8 +95,8 @@ func saveHoles(ctx context.Context, tx *sql.Tx, hs []geo.Hole, at string) error 
 	st, err := tx.PrepareContext(ctx, `INSERT INTO holes
   (geom, id, carrier, rank, priority, severity, confidence, area_km2, population_affected,
    households_affected, reports, weak_reports, weak_share, median_signal_dbm,
-   first_observed, last_observed, area_codes, reporters, cells, weak_low, area_names, computed_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+   first_observed, last_observed, area_codes, reporters, cells, weak_low, area_names, computed_at, state)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -123,7 +124,7 @@ func saveHoles(ctx context.Context, tx *sql.Tx, hs []geo.Hole, at string) error 
 			finite(h.Priority), finite(h.Severity), finite(h.Confidence), finite(h.AreaKm2),
 			finite(h.Population), finite(h.Households), h.Reports, h.Weak, finite(h.WeakShare),
 			finite(h.MedianSignalDBm), timeText(h.FirstObserved), timeText(h.LastObserved), string(cj),
-			h.Reporters, h.Cells, finite(h.WeakLow), string(nj), at); err != nil {
+			h.Reporters, h.Cells, finite(h.WeakLow), string(nj), at, holeState(h)); err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("hole %q: duplicate id: %w", h.ID, geo.ErrConflict)
 			}
@@ -131,6 +132,15 @@ func saveHoles(ctx context.Context, tx *sql.Tx, hs []geo.Hole, at string) error 
 		}
 	}
 	return refreshBounds(ctx, tx, "holes")
+}
+
+// holeState is the state stored for h: its registry state, 'open' for a
+// hole that has none (an analysis outside a running service).
+func holeState(h *geo.Hole) string {
+	if h.Life.State == "" {
+		return string(geo.StateOpen)
+	}
+	return string(h.Life.State)
 }
 
 // saveScores replaces all rows of area_scores with scores.

@@ -334,6 +334,8 @@ CREATE INDEX tokens_parent ON tokens (parent);
 `,
 	// 7: the teams' measurement tasks.
 	migrationTasks,
+	// 8: the hole registry, answers, frozen lists and webhooks.
+	migrationHoleRegistry,
 }
 
 // migrationTasks keeps the teams' measurement tasks: the places each
@@ -361,6 +363,107 @@ CREATE TABLE tasks (
 );
 INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
   ('tasks', 'attributes', 'tasks', 'Places the digital technology teams are asked to measure next, open and done');
+`
+
+// migrationHoleRegistry: the hole registry and what hangs off it — the
+// identity of each hole across analyses, its carriers' answers and its
+// history (see geo.HoleRecord), the frozen monthly gap lists, and the
+// webhooks with their delivery log. Not registered in gpkg_contents:
+// the holes layer already carries each hole's state, and the webhooks
+// hold their signing secrets. Times are RFC 3339 UTC (see timeUTC).
+const migrationHoleRegistry = `
+CREATE TABLE hole_registry (
+  id TEXT NOT NULL PRIMARY KEY,
+  carrier TEXT NOT NULL,
+  state TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  current INTEGER NOT NULL,
+  cells BLOB,
+  area_codes TEXT NOT NULL DEFAULT '[]',
+  parent_ids TEXT NOT NULL DEFAULT '[]',
+  child_ids TEXT NOT NULL DEFAULT '[]',
+  lead_carrier TEXT NOT NULL DEFAULT '',
+  cause TEXT NOT NULL DEFAULT '',
+  funding TEXT NOT NULL DEFAULT '',
+  rev INTEGER NOT NULL
+);
+
+CREATE TABLE hole_tracks (
+  hole_id TEXT NOT NULL REFERENCES hole_registry(id),
+  carrier TEXT NOT NULL,
+  state TEXT NOT NULL,
+  before_dispute TEXT NOT NULL DEFAULT '',
+  since TEXT,
+  answered_at TEXT,
+  planned_date TEXT,
+  plan TEXT NOT NULL DEFAULT '',
+  fixed_date TEXT,
+  fix_cells BLOB,
+  overdue_notified TEXT,
+  PRIMARY KEY (hole_id, carrier)
+);
+
+CREATE TABLE hole_history (
+  hole_id TEXT NOT NULL REFERENCES hole_registry(id),
+  n INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  carrier TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  role TEXT NOT NULL,
+  user TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  planned_date TEXT NOT NULL DEFAULT '',
+  plan TEXT NOT NULL DEFAULT '',
+  fixed_date TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (hole_id, n)
+);
+
+CREATE TABLE frozen_months (
+  month TEXT NOT NULL PRIMARY KEY,
+  frozen_at TEXT NOT NULL
+);
+
+CREATE TABLE frozen_gaps (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  geom MULTIPOLYGON,
+  month TEXT NOT NULL REFERENCES frozen_months(month),
+  carrier TEXT NOT NULL,
+  id TEXT NOT NULL,
+  rank INTEGER,
+  state TEXT,
+  props TEXT NOT NULL,
+  UNIQUE (month, id)
+);
+CREATE INDEX frozen_gaps_month ON frozen_gaps(month, carrier);
+
+CREATE TABLE webhooks (
+  id TEXT NOT NULL PRIMARY KEY,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  carrier TEXT NOT NULL DEFAULT '',
+  secret TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  created_at TEXT
+);
+
+CREATE TABLE webhook_deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  event TEXT NOT NULL,
+  hole_id TEXT NOT NULL DEFAULT '',
+  body BLOB NOT NULL,
+  created_at TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  status INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  next_at TEXT,
+  done_at TEXT,
+  delivered INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(next_at) WHERE next_at IS NOT NULL;
 `
 
 // changeTriggersSQL is the triggers that bump t's counter in

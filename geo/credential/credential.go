@@ -1,10 +1,12 @@
 // Package credential hashes passwords (argon2id in PHC format) and makes
-// and hashes the random secrets of API tokens and sessions. It is the only
+// and hashes the random secrets of API tokens and sessions, and signs
+// webhook deliveries (HMAC-SHA256). It is the only
 // package of gapmap that imports golang.org/x/crypto; package geo holds
 // the account types and knows nothing of how secrets are kept.
 package credential
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -125,4 +127,12 @@ func NewTokenID() string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return "t-" + hex.EncodeToString(b)
+}
+
+// Sign returns the hex HMAC-SHA256 of body with key secret, as webhook
+// deliveries carry it (X-Gapmap-Signature: sha256=<hex>).
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
 }

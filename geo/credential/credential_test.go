@@ -51,3 +51,11 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("token id %q", id)
 	}
 }
+
+// TestSign checks the signature against RFC 4231's test case 2.
+func TestSign(t *testing.T) {
+	got := Sign("Jefe", []byte("what do ya want for nothing?"))
+	if want := "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"; got != want {
+		t.Errorf("Sign = %s, want %s", got, want)
+	}
+}

@@ -18,10 +18,13 @@ var gapsHeader = []string{
 	"population_affected", "households_affected", "reports", "weak_reports", "reporters",
 	"weak_share", "weak_low", "median_signal_dbm", "first_observed", "last_observed",
 	"severity", "confidence", "priority", "prob_weak", "weak_share_p05", "weak_share_p95",
+	"state", "answer_due", "fix_due", "overdue", "cause", "funding",
 }
 
 // WriteGapsCSV writes holes, in the given order, as a CSV table for
-// spreadsheets: UTF-8 with a byte-order mark, CRLF line ends, the areas a
+// spreadsheets: UTF-8 with a byte-order mark, CRLF line ends, each hole's
+// state, deadlines (YYYY-MM-DD), cause and funding route last (empty when
+// it has none), the areas a
 // hole touches joined by "; ", unknown numbers as empty cells. Text cells
 // that a spreadsheet would take for a formula (starting with =, +, -, @,
 // tab or CR) get a leading apostrophe.
@@ -63,6 +66,12 @@ func WriteGapsCSV(w io.Writer, holes []geo.Hole) error {
 			formatNum(h.ProbWeak, precValue),
 			formatNum(h.Share05, precValue),
 			formatNum(h.Share95, precValue),
+			string(h.Life.State),
+			h.Life.AnswerDue,
+			h.Life.FixDue,
+			overdue(&h.Life),
+			string(h.Life.Cause),
+			string(h.Life.Funding),
 		)
 		if err := cw.Write(row); err != nil {
 			return err
@@ -70,6 +79,15 @@ func WriteGapsCSV(w io.Writer, holes []geo.Hole) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// overdue is the overdue cell: empty for a hole without a state (an
+// analysis outside a running service), else true or false.
+func overdue(l *geo.HoleLife) string {
+	if l.State == "" {
+		return ""
+	}
+	return strconv.FormatBool(l.Overdue)
 }
 
 // text guards a text cell against spreadsheet formula injection.

@@ -293,7 +293,7 @@ func TestGapsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != "rank,id,carrier,centroid_lat,centroid_lon,area_km2,area_codes,area_names,population_affected,households_affected,reports,weak_reports,reporters,weak_share,weak_low,median_signal_dbm,first_observed,last_observed,severity,confidence,priority,prob_weak,weak_share_p05,weak_share_p95" {
+	if strings.Join(rows[0], ",") != "rank,id,carrier,centroid_lat,centroid_lon,area_km2,area_codes,area_names,population_affected,households_affected,reports,weak_reports,reporters,weak_share,weak_low,median_signal_dbm,first_observed,last_observed,severity,confidence,priority,prob_weak,weak_share_p05,weak_share_p95,state,answer_due,fix_due,overdue,cause,funding" {
 		t.Errorf("header: %v", rows[0])
 	}
 	col := map[string]int{}

@@ -184,3 +184,41 @@ func TestReportFeature(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestHoleLife: a hole with a registry state carries it in its feature,
+// its gap-list row and its placemark; one without has none of it.
+func TestHoleLife(t *testing.T) {
+	h := geo.Hole{ID: "h-1", Carrier: geo.Viettel, Rank: 1, MedianSignalDBm: math.NaN(),
+		Life: geo.HoleLife{State: geo.StatePlanned, AnswerDue: "2026-12-02", FixDue: "2027-03-01", Overdue: true,
+			Cause: geo.CauseNoPower, Funding: geo.FundPowerFirst}}
+	var f struct{ Properties map[string]any }
+	if err := json.Unmarshal(HoleFeature(nil, NoID, &h), &f); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"state": "planned", "answer_due": "2026-12-02", "fix_due": "2027-03-01", "overdue": true,
+		"lead_carrier": nil, "cause": "no_power", "funding": "power_first"}
+	for k, v := range want {
+		if got, ok := f.Properties[k]; !ok || got != v {
+			t.Errorf("property %s = %v, want %v", k, got, v)
+		}
+	}
+	var csv bytes.Buffer
+	if err := WriteGapsCSV(&csv, []geo.Hole{h}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(csv.String()), ",planned,2026-12-02,2027-03-01,true,no_power,power_first") {
+		t.Errorf("gap list row:\n%s", csv.String())
+	}
+	var kml bytes.Buffer
+	if err := WriteGapsKML(&kml, geo.Viettel, []geo.Hole{h}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(kml.String(), `<Data name="state"><value>planned</value></Data>`) {
+		t.Errorf("placemark lacks the state:\n%s", kml.String())
+	}
+	// A hole no registry named (analyze's) is open, with no deadlines.
+	h.Life = geo.HoleLife{}
+	if b := HoleFeature(nil, NoID, &h); !bytes.Contains(b, []byte(`"state":"open"`)) || bytes.Contains(b, []byte(`"answer_due"`)) {
+		t.Errorf("a hole without a registry state: %s", b)
+	}
+}

@@ -109,6 +109,16 @@ func (p *props) str(k, v string) {
 	p.b = appendString(p.b, v)
 }
 
+// nullStr writes v, or null when it is empty.
+func (p *props) nullStr(k, v string) {
+	p.key(k)
+	if v == "" {
+		p.b = append(p.b, "null"...)
+		return
+	}
+	p.b = appendString(p.b, v)
+}
+
 func (p *props) int(k string, v int64) {
 	p.key(k)
 	p.b = strconv.AppendInt(p.b, v, 10)
@@ -380,7 +390,7 @@ func HoleFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	p := startProps(b)
 	p.str("id", h.ID)
 	p.str("carrier", h.Carrier.String())
-	p.str("state", holeState)
+	p.str("state", holeState(h))
 	p.int("rank", int64(h.Rank))
 	p.num("priority", h.Priority)
 	p.num("severity", h.Severity)
@@ -405,12 +415,29 @@ func HoleFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	codes, names := areaLists(h.Areas)
 	p.strs("area_codes", codes)
 	p.strs("area_names", names)
+	if l := &h.Life; l.State != "" {
+		p.nullStr("answer_due", l.AnswerDue)
+		p.nullStr("fix_due", l.FixDue)
+		p.bool("overdue", l.Overdue)
+		lead := ""
+		if l.Lead != geo.CarrierUnknown {
+			lead = l.Lead.String()
+		}
+		p.nullStr("lead_carrier", lead)
+		p.nullStr("cause", string(l.Cause))
+		p.nullStr("funding", string(l.Funding))
+	}
 	return p.end()
 }
 
-// holeState is the state of every hole the analysis finds: open (the
-// store's holes.state).
-const holeState = "open"
+// holeState is h's state in the hole registry (see geo.Hole.Life), or
+// open for a hole the analysis found and no registry named (analyze's).
+func holeState(h *geo.Hole) string {
+	if h.Life.State != "" {
+		return string(h.Life.State)
+	}
+	return "open"
+}
 
 // HoleOutlineFeature appends where hole or dead zone h is, as one GeoJSON
 // Feature on one line: its outline, and as properties its ID, carrier,
@@ -423,7 +450,7 @@ func HoleOutlineFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	p := startProps(b)
 	p.str("id", h.ID)
 	p.str("carrier", h.Carrier.String())
-	p.str("state", holeState)
+	p.str("state", holeState(h))
 	p.num("area_km2", h.AreaKm2)
 	codes, names := areaLists(h.Areas)
 	p.strs("area_codes", codes)

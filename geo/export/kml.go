@@ -77,6 +77,16 @@ func (k *writer) placemark(h *geo.Hole) {
 		{"last_observed", "Last observed", formatTime(h.LastObserved)},
 		{"areas", "Areas", strings.Join(names, "; ")},
 	}
+	if l := &h.Life; l.State != "" {
+		figures = append(figures, []struct{ key, label, value string }{
+			{"state", "State", string(l.State)},
+			{"answer_due", "Answer due", l.AnswerDue},
+			{"fix_due", "Fix due", l.FixDue},
+			{"overdue", "Overdue", strconv.FormatBool(l.Overdue)},
+			{"cause", "Cause", string(l.Cause)},
+			{"funding", "Funding", string(l.Funding)},
+		}...)
+	}
 	k.str("<Placemark>\n")
 	k.element("name", name)
 	// The description is HTML: every text in it is escaped.

@@ -26,6 +26,9 @@ type persister struct {
 	every time.Duration
 	// also, when set, is saved with each analysis (the task book).
 	also func(context.Context) error
+	// holes saves the hole registry's changes; it runs before each save
+	// of an analysis, whose holes carry the registry's IDs.
+	holes func(context.Context) error
 
 	// saving is held during a save, so two never overlap and a save never
 	// writes an older analysis over a newer one.
@@ -113,7 +116,13 @@ func (p *persister) save() error {
 		return nil
 	}
 	start := time.Now()
-	err := p.store.SaveAnalysis(context.Background(), *a)
+	var err error
+	if p.holes != nil {
+		err = p.holes(context.Background())
+	}
+	if err == nil {
+		err = p.store.SaveAnalysis(context.Background(), *a)
+	}
 	if p.also != nil {
 		err = errors.Join(err, p.also(context.Background()))
 	}

@@ -28,11 +28,13 @@ import (
 )
 
 // Store is what the service keeps its data in: reports, areas and teams,
-// and the accounts.
+// the accounts, the hole registry and the webhooks.
 type Store interface {
 	geo.Store
 	geo.Accounts
 	geo.TaskStore
+	geo.HoleStore
+	geo.WebhookStore
 }
 
 // Options configure a Service. The zero value is usable.
@@ -59,6 +61,20 @@ type Options struct {
 	// (0 means DefaultWatchEvery; negative: never). A service with
 	// NoAnalysis does not watch.
 	WatchEvery time.Duration
+	// AnswerDays is how many days after a hole is listed (or reopened)
+	// its carrier's answer is due (0 means geo.DefaultAnswerDays).
+	AnswerDays int
+	// TickEvery is how often deadlines and month ends are checked (see
+	// Tick; 0 means DefaultTickEvery, negative: never).
+	TickEvery time.Duration
+	// WebhookAllowHosts are the host names or IP addresses webhooks may
+	// be delivered to although they are (or resolve to) loopback,
+	// private or link-local addresses (GAPMAP_WEBHOOK_ALLOW_HOSTS).
+	WebhookAllowHosts []string
+	// WebhookBackoff is the wait before each retry of a failed delivery
+	// (nil means DefaultWebhookBackoff); a delivery is given up after
+	// len(WebhookBackoff)+1 attempts.
+	WebhookBackoff []time.Duration
 }
 
 // Service is the running application over a store. Its methods are safe
@@ -74,9 +90,14 @@ type Service struct {
 	// finds that another process changed them.
 	base atomic.Pointer[base]
 
-	persist persister // saves the published analyses to the store
-	tasks   taskBook  // the teams' measurement tasks (see tasks.go)
-	watch   watcher   // picks up writes made by other processes
+	persist persister  // saves the published analyses to the store
+	tasks   taskBook   // the teams' measurement tasks (see tasks.go)
+	watch   watcher    // picks up writes made by other processes
+	reg     registry   // the holes' identity and answers
+	tick    ticker     // checks deadlines and month ends
+	hooks   dispatcher // sends the webhooks' deliveries
+	// answerDays is Options.AnswerDays.
+	answerDays int
 
 	// mu guards the reports held in memory. The slices are append-only:
 	// a prefix handed to an analysis or a snapshot is never modified (new
@@ -114,7 +135,9 @@ type Snapshot struct {
 	// included; Obs[i] is the report IDs[i] with its area and weak flag.
 	IDs []string
 	Obs []geo.Obs
-	// Result is the analysis, with the unobserved land's outlines.
+	// Result is the analysis, with the unobserved land's outlines, its
+	// holes named by the hole registry and carrying their state and
+	// deadlines (geo.Hole.Life).
 	Result *geo.Result
 	// Areas are the areas the analysis ran over: Obs[i].Area and
 	// Result.Areas[j].Index index them. They change only when another
@@ -122,6 +145,12 @@ type Snapshot struct {
 	Areas []geo.Area
 	// Took is how long the analysis took.
 	Took time.Duration
+
+	// engine is the analysis as the engine made it, and holeIDs the
+	// registry's ID of each of its holes; Result is engine decorated
+	// when the snapshot is published.
+	engine  *geo.Result
+	holeIDs []string
 }
 
 // base is what the reports are analysed against: the areas, their
@@ -145,13 +174,17 @@ func (b *base) locate(lon, lat float64) int32 { return int32(b.index.Locate(lon,
 // Options.NoAnalysis it loads the areas only.
 func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 	s := &Service{
-		store:     store,
-		log:       opt.Logger,
-		cfg:       opt.Config,
-		now:       opt.Now,
-		analyse:   !opt.NoAnalysis,
-		reporters: geo.NewReporters(),
-		rejected:  map[string]bool{},
+		store:      store,
+		log:        opt.Logger,
+		cfg:        opt.Config,
+		now:        opt.Now,
+		analyse:    !opt.NoAnalysis,
+		reporters:  geo.NewReporters(),
+		rejected:   map[string]bool{},
+		answerDays: opt.AnswerDays,
+	}
+	if s.answerDays <= 0 {
+		s.answerDays = geo.DefaultAnswerDays
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -183,9 +216,18 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 	s.sch.init(s)
 	s.persist.init(store, s.log, opt.SaveAnalysisEvery)
 	s.persist.also = s.saveTasks
+	s.reg.init(s)
+	s.persist.holes = s.reg.flush
+	s.hooks.init(s, opt.WebhookAllowHosts, opt.WebhookBackoff)
 	if !s.analyse {
 		return s, nil
 	}
+	recs, err := store.HoleRecords(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	s.reg.load(recs)
+	s.hooks.reload(ctx)
 	if b.teams, err = store.Teams(ctx); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
@@ -215,13 +257,25 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 	if err := s.analyze(ctx); err != nil {
 		return nil, fmt.Errorf("service: initial analysis: %w", err)
 	}
+	if err := s.Tick(ctx); err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
 	s.watch.start(s, opt.WatchEvery, ver, seq)
+	s.tick.start(s, opt.TickEvery)
+	s.hooks.start(ctx)
 	return s, nil
 }
 
-// Close stops watching the store and the background analysis, and waits
-// for them to end. It does not close the store.
-func (s *Service) Close() { s.watch.close(); s.sch.close(); s.persist.close() }
+// Close stops watching the store, the deadline checks and the background
+// analysis, and waits for them to end, saving what is not saved yet. It
+// does not close the store.
+func (s *Service) Close() {
+	s.watch.close()
+	s.tick.close()
+	s.sch.close()
+	s.hooks.close()
+	s.persist.close()
+}
 
 // WaitIdle waits until no analysis is running or pending, so that the
 // snapshot, and what subscribers made of it, reflects every write
@@ -414,12 +468,14 @@ func CommandLine(user string) *geo.Viewer {
 // it, or the areas or teams changed.
 func (s *Service) analyze(ctx context.Context) error {
 	start := time.Now()
+	rebuilt := false
 	s.mu.Lock()
 	for {
 		b := s.base.Load()
 		if rb := s.rebuild.Swap(false); !rb && s.liveBase == b {
 			break
 		}
+		rebuilt = true
 		n := len(s.obs)
 		in := s.liveInput(n, b)
 		s.mu.Unlock()
@@ -446,15 +502,38 @@ func (s *Service) analyze(ctx context.Context) error {
 	live, b := s.live, s.liveBase
 	s.mu.Unlock()
 	res := live.ResultWithOutlines()
-	s.publish(&Snapshot{IDs: ids, Obs: obs, Result: res, Areas: b.areas, Took: time.Since(start)})
+	now := s.now()
+	holeIDs := s.reg.match(res.Holes, now)
+	s.reg.observe(ids, obs, rebuilt, s.rejectedNow, res.ReportBias)
+	s.reg.verify(now)
+	s.publish(&Snapshot{IDs: ids, Obs: obs, Areas: b.areas, Took: time.Since(start), engine: res, holeIDs: holeIDs})
+	s.announce()
 	return nil
 }
 
-// publish makes snap the current snapshot and hands it to the
-// subscribers.
+// publish makes snap the current snapshot, its holes decorated with
+// their state from the registry, and hands it to the subscribers.
 func (s *Service) publish(snap *Snapshot) {
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
+	s.publishLocked(snap)
+}
+
+// republish publishes the current analysis again with the registry's
+// states as they are now, after an answer or a passed deadline.
+func (s *Service) republish() {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	cur := s.snap.Load()
+	if cur == nil {
+		return
+	}
+	s.publishLocked(&Snapshot{IDs: cur.IDs, Obs: cur.Obs, Areas: cur.Areas, engine: cur.engine, holeIDs: cur.holeIDs})
+}
+
+// publishLocked is publish; the caller holds pubMu.
+func (s *Service) publishLocked(snap *Snapshot) {
+	snap.Result = s.reg.decorate(snap.engine, snap.holeIDs, s.now())
 	s.seq++
 	snap.Seq = s.seq
 	s.snap.Store(snap)

@@ -514,10 +514,55 @@ function showHole(p) {
     <table><tbody>${rows}
       <tr><td>${t('area_km2')}</td><td>${fmtNum(p.area_km2, 2)}</td></tr>
       ${full ? `<tr><td>${t('hh_affected')}</td><td>${fmtNum(p.households_affected)}</td></tr>` : ''}
+      ${p.state ? `<tr><td>${t('state')}</td><td class="hole-state" data-state="${esc(p.state)}">${esc(t('st_' + p.state))}${p.overdue ? ` <b class="overdue">${t('overdue')}</b>` : ''}</td></tr>` : ''}
+      ${p.answer_due && (p.state === 'open' || p.state === 'reopened') ? `<tr><td>${t('answer_due')}</td><td>${esc(p.answer_due)}</td></tr>` : ''}
+      ${p.fix_due ? `<tr><td>${t('fix_due')}</td><td>${esc(p.fix_due)}</td></tr>` : ''}
+      ${p.cause ? `<tr><td>${t('cause')}</td><td>${esc(p.cause)}</td></tr>` : ''}
+      ${p.funding ? `<tr><td>${t('funding')}</td><td>${esc(p.funding)}</td></tr>` : ''}
     </tbody></table>
+    ${p.state === 'fixed' ? `<p class="retest">${t('retest')}</p>` : ''}
     <p>${t('areas_in')}: ${(p.area_names ?? []).map(esc).join(', ')}</p>
     ${full ? '' : `<p class="muted">${t('hole_outline')}</p>`}`;
 }
+
+// ---- the carriers' scorecard, for admins and reviewers
+
+// thisQuarter is the current quarter in Vietnam time, as 2026Q4.
+function thisQuarter() {
+  const [y, m] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric', month: '2-digit' })
+    .format(new Date()).split('-').map(Number);
+  return `${y}Q${Math.ceil(m / 3)}`;
+}
+
+const scoreCols = [['listed', 'sc_listed'], ['answered', 'sc_answered'], ['answered_on_time', 'sc_on_time'],
+  ['planned', 'sc_planned'], ['fixed', 'sc_fixed'], ['verified', 'sc_verified'], ['reopened', 'sc_reopened'],
+  ['overdue', 'sc_overdue'], ['median_days_to_answer', 'sc_days_answer'], ['median_days_to_fix', 'sc_days_fix']];
+
+// scorecard shows every carrier's scorecard for the period chosen.
+async function scorecard() {
+  const box = $('scorecard-box');
+  box.hidden = !session.can('review');
+  if (box.hidden) return;
+  const input = $('sc-period');
+  if (!input.value) input.value = thisQuarter();
+  const q = `${API}scorecard?period=${encodeURIComponent(input.value)}`;
+  $('sc-csv').href = q + '&format=csv';
+  const res = await session.api(q);
+  if (!res.ok) {
+    $('scorecard').replaceChildren(el('tr', {}, el('td', { textContent: `HTTP ${res.status}` })));
+    return;
+  }
+  const sc = await res.json();
+  $('scorecard').replaceChildren(
+    el('tr', {}, el('th', { textContent: t('carrier') }), ...scoreCols.map(([, k]) => el('th', { textContent: t(k) }))),
+    ...sc.rows.map((r) => {
+      const tr = el('tr', {}, el('td', { textContent: CARRIER_LABEL[r.carrier] ?? r.carrier }),
+        ...scoreCols.map(([k]) => el('td', { textContent: fmtNum(r[k], 1) })));
+      tr.dataset.carrier = r.carrier;
+      return tr;
+    }));
+}
+$('sc-period').addEventListener('change', () => scorecard());
 
 // ---- search by name, without diacritics
 
@@ -650,6 +695,7 @@ function roleView() {
   else if (state.report) form.open();
   downloads();
   legend();
+  scorecard();
   form.renderQueue();
   writeHash();
   loadAll();
@@ -678,4 +724,4 @@ if ('serviceWorker' in navigator) {
 }
 
 // For the browser tests and for poking at the page from the console.
-window.gapmap = { map, state, layerCounts, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, tasksLayer, areaStyle, get pending() { return pending; } };
+window.gapmap = { map, state, layerCounts, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, holesLayer, tasksLayer, areaStyle, get pending() { return pending; } };

@@ -200,6 +200,12 @@ test('admin: the map renders the areas, holes and reports layers', async () => {
   assert.equal(await page.textContent('#user-name'), 'admin');
   assert.equal(await page.textContent('#user-role'), 'quản trị');
   assert.equal(await page.locator('#downloads a[data-format=csv]').count(), 5, 'every carrier and dead zones');
+  // The carriers' scorecard, a row per carrier; a hole's panel shows its
+  // state.
+  await page.waitForFunction(() => document.querySelectorAll('#scorecard tr[data-carrier]').length === 4);
+  assert.match(await page.getAttribute('#sc-csv', 'href'), /scorecard\?period=\d{4}Q[1-4]&format=csv/);
+  await page.evaluate(() => { const l = gapmap.holesLayer.getLayers()[0]; l.fire('click', { latlng: l.getBounds().getCenter() }); });
+  assert.equal(await page.getAttribute('#panel-body .hole-state', 'data-state'), 'open');
   // Screenshots go to GAPMAP_SCREENSHOTS when set (to look at), else the
   // test's temporary folder: a test run changes no tracked file.
   await page.screenshot({ path: join(process.env.GAPMAP_SCREENSHOTS || dir, 'desk.png') });
@@ -402,6 +408,7 @@ test('carrier: only its own holes, a pinned filter, its own gap list, no reports
   assert.ok(await page.isHidden('#report-btn'));
   assert.ok(await page.isHidden('#signin-report-btn'));
   assert.deepEqual(await page.locator('#downloads a').evaluateAll((as) => [...new Set(as.map((a) => a.dataset.carrier))]), ['viettel']);
+  assert.ok(await page.isHidden('#scorecard-box'), 'the province scorecard is for admins and reviewers');
   // Its own download works, and starts with the UTF-8 byte-order mark.
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#downloads a[data-carrier="viettel"][data-format="csv"]')]);
   const b = readFileSync(await dl.path());
