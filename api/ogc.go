@@ -27,8 +27,8 @@ import (
 // of items is a slice and a join.
 //
 // Choices where the standard leaves room:
-//   - limit defaults to 100; a limit outside 1..10000 or a negative offset
-//     is a 400 rather than being clamped.
+//   - limit defaults to 100, and a page holds at most 10000 features
+//     whatever limit asks; a limit below 1 or a negative offset is a 400.
 //   - f=json and f=geojson are accepted (both give the one encoding each
 //     resource has); any other f is a 400.
 //   - datetime filters reports by observed_at and holes by the overlap of
@@ -130,6 +130,8 @@ type ogcCatalog struct {
 	// bodies hold each whole layer, made on first request from the
 	// segments in shared (see wholelayer.go).
 	bodies map[string]*layerBody
+	// schema holds the collections' properties (see schema.go).
+	schema schemaCache
 	shared *ogcCache
 	// areasOnce makes areasOf, the indexes of the areas each hole
 	// touches, on first use (see holeAreas).
@@ -166,6 +168,8 @@ func (s *Server) ogcRoutes() []route {
 		{method: "GET", path: "/ogc/collections", h: s.handleOGCCollections},
 		{method: "GET", path: "/ogc/collections/{collectionId}", h: s.handleOGCCollection},
 		{method: "GET", path: "/ogc/collections/{collectionId}/items", h: s.handleOGCItems},
+		{method: "GET", path: "/ogc/collections/{collectionId}/schema", h: s.handleOGCSchema(false)},
+		{method: "GET", path: "/ogc/collections/{collectionId}/queryables", h: s.handleOGCSchema(true)},
 		{method: "GET", path: "/ogc/collections/{collectionId}/items/{featureId}", h: s.handleOGCItem},
 	}
 }
@@ -332,6 +336,8 @@ func (c *ogcCollection) doc(base string) ogcCollectionDoc {
 		Links: []ogcLink{
 			{Href: href, Rel: "self", Type: mimeJSON, Title: "This collection"},
 			{Href: href + "/items", Rel: "items", Type: mimeGeoJSON, Title: c.title},
+			{Href: href + "/schema", Rel: "describedby", Type: mimeSchema, Title: "The schema of the features"},
+			{Href: href + "/queryables", Rel: relQueryable, Type: mimeSchema, Title: "The queryables"},
 		}}
 	var ext ogcExtent
 	if c.hasBBox {
@@ -425,10 +431,12 @@ func parseItemsQuery(q url.Values) (iq itemsQuery, field, reason string) {
 	iq = itemsQuery{limit: ogcDefaultLimit, from: math.MinInt64, to: math.MaxInt64}
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil || n < 1 || n > MaxLimit {
-			return iq, "limit", "must be an integer from 1 to " + strconv.Itoa(MaxLimit)
+		if err != nil || n < 1 {
+			return iq, "limit", "must be a positive integer"
 		}
-		iq.limit = n
+		// Above the most a page holds, the page is that long: the
+		// standard lets a server return fewer features than asked.
+		iq.limit = min(n, MaxLimit)
 	}
 	if q.Has("offset") {
 		n, err := strconv.Atoi(q.Get("offset"))

@@ -327,7 +327,7 @@ func TestOGCFilters(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ q, field string }{
-		{"limit=0", "limit"}, {"limit=10001", "limit"}, {"limit=x", "limit"}, {"offset=-1", "offset"},
+		{"limit=0", "limit"}, {"limit=x", "limit"}, {"offset=-1", "offset"},
 		{"offset=a", "offset"}, {"bbox=1,2,3", "bbox"}, {"bbox=2,0,1,1", "bbox"}, {"bbox=a,b,c,d", "bbox"},
 		{"datetime=yesterday", "datetime"}, {"datetime=2025-07-01", "datetime"}, {"datetime=", "datetime"},
 		{"datetime=..", "datetime"}, {"datetime=../..", "datetime"}, {"datetime=/", "datetime"},
@@ -437,6 +437,122 @@ func TestOGCWithGDAL(t *testing.T) {
 	}
 	if strings.Contains(out, "Tổ CNS") {
 		t.Error("ogrinfo output shows a reporter")
+	}
+	// Every real-valued property is read as Real, never cut to Integer:
+	// the medians, shares and levels above all.
+	for layer, fields := range map[string][]string{
+		"areas":   {"viettel_median_signal_dbm", "weak_share", "observed_share", "land_km2"},
+		"holes":   {"median_signal_dbm", "area_km2", "prob_weak"},
+		"reports": {"signal_dbm"},
+	} {
+		out := run("-ro", "-so", src, layer)
+		for _, f := range fields {
+			if m := regexp.MustCompile(`(?m)^` + f + `: (\w+)`).FindStringSubmatch(out); m == nil || m[1] != "Real" {
+				t.Errorf("ogrinfo types %s.%s as %v, want Real:\n%s", layer, f, m, out)
+			}
+		}
+	}
+}
+
+// TestOGCSchema: each collection links its JSON Schema and queryables;
+// the schema types every property of its features (the medians as
+// numbers, counts as integers, times as date-times), and the public's
+// holes schema has the outline's properties only.
+func TestOGCSchema(t *testing.T) {
+	e := newEnv(t, Options{})
+	var col struct{ Links []ogcLink }
+	if err := json.Unmarshal(e.get("/ogc/collections/areas").body, &col); err != nil {
+		t.Fatal(err)
+	}
+	if l := ogcLinks(col.Links).find("describedby"); l == nil || l.Type != "application/schema+json" || !strings.HasSuffix(l.Href, "/ogc/collections/areas/schema") {
+		t.Errorf("describedby link %+v", l)
+	}
+	if l := ogcLinks(col.Links).find(relQueryable); l == nil || !strings.HasSuffix(l.Href, "/ogc/collections/areas/queryables") {
+		t.Errorf("queryables link %+v", l)
+	}
+	type schema struct {
+		Type       string
+		Properties map[string]struct{ Type, Format string }
+	}
+	get := func(e *env, path string) schema {
+		t.Helper()
+		r := e.get(path)
+		if r.status != 200 || r.header.Get("Content-Type") != "application/schema+json" {
+			t.Fatalf("%s: %d %q %s", path, r.status, r.header.Get("Content-Type"), r.body)
+		}
+		var sc schema
+		if err := json.Unmarshal(r.body, &sc); err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	areas := get(e, "/ogc/collections/areas/schema")
+	for f, want := range map[string]string{"code": "string", "viettel_median_signal_dbm": "number", "reports": "integer",
+		"observed_share": "number", "households_estimated": "boolean"} {
+		if got := areas.Properties[f].Type; got != want {
+			t.Errorf("areas.%s: %q, want %q", f, got, want)
+		}
+	}
+	if areas.Properties["geometry"].Format != "geometry-multipolygon" {
+		t.Errorf("areas geometry %+v", areas.Properties["geometry"])
+	}
+	// Every property of a feature is in the schema.
+	fc := parseFC(t, e.get("/ogc/collections/areas/items").body)
+	for k := range fc.Features[0].Properties {
+		if _, ok := areas.Properties[k]; !ok {
+			t.Errorf("areas: property %q of a feature is not in the schema", k)
+		}
+	}
+	rep := get(e, "/ogc/collections/reports/schema")
+	if p := rep.Properties["observed_at"]; p.Type != "string" || p.Format != "date-time" {
+		t.Errorf("reports.observed_at %+v", p)
+	}
+	full := get(e, "/ogc/collections/holes/schema")
+	pub := get(e.anon(), "/ogc/collections/holes/schema")
+	if _, ok := full.Properties["median_signal_dbm"]; !ok {
+		t.Error("the province's holes schema lacks the evidence")
+	}
+	if _, ok := pub.Properties["median_signal_dbm"]; ok {
+		t.Error("the public's holes schema describes the evidence it does not get")
+	}
+	if _, ok := pub.Properties["area_km2"]; !ok {
+		t.Error("the public's holes schema lacks the size")
+	}
+	if q := get(e, "/ogc/collections/reports/queryables"); q.Properties["carrier"].Type != "string" {
+		t.Errorf("queryables %+v", q)
+	}
+	wantProblem(t, e.anon().get("/ogc/collections/reports/schema"), 401, "")
+	wantProblem(t, e.get("/ogc/collections/nope/schema"), 404, "")
+}
+
+// TestOGCLimitClamped: a limit above the most a page holds gives that
+// many, with next links at that limit (OWSLib asks for 100,000).
+func TestOGCLimitClamped(t *testing.T) {
+	e := newEnv(t, Options{})
+	page := e.items("/ogc/collections/reports/items?limit=100000")
+	if len(page.Features) != 30 || page.NumberReturned != 30 {
+		t.Errorf("limit=100000: %d features (%d returned), want all 30", len(page.Features), page.NumberReturned)
+	}
+	if self := ogcLinks(page.Links).find("self"); self == nil || !strings.Contains(self.Href, "limit=10000") {
+		t.Errorf("self link %+v, want the clamped limit", self)
+	}
+}
+
+// TestHeadLikeGet: HEAD answers wherever GET does, with GET's status and
+// headers and no body, under GET's access rules.
+func TestHeadLikeGet(t *testing.T) {
+	e := newEnv(t, Options{})
+	for _, p := range []string{"/", "/ogc", "/ogc/collections/areas/items", "/api/v1/layers/areas", "/healthz", "/api/v1/openapi.json"} {
+		get, head := e.anon().get(p), e.anon().do("HEAD", p, "", nil)
+		if head.status != get.status || head.header.Get("Content-Type") != get.header.Get("Content-Type") || len(head.body) != 0 {
+			t.Errorf("HEAD %s: %d %q %d bytes; GET: %d %q", p, head.status, head.header.Get("Content-Type"), len(head.body), get.status, get.header.Get("Content-Type"))
+		}
+	}
+	if r := e.anon().do("HEAD", "/api/v1/layers/reports", "", nil); r.status != 401 {
+		t.Errorf("HEAD of the reports layer by the public: %d, want 401", r.status)
+	}
+	if r := e.anon().do("HEAD", "/metrics", "", nil); r.status != 401 {
+		t.Errorf("HEAD /metrics by the public: %d, want 401", r.status)
 	}
 }
 

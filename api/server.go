@@ -129,7 +129,11 @@ func (s *Server) routesHandler() http.Handler {
 	})
 	r.Use(routeName)
 	for _, rt := range s.routes() {
-		r.Handle(rt.path, s.wrap(s.guard(rt.access, !rt.noCSRF, rt.h))).Methods(rt.method)
+		ms := []string{rt.method}
+		if rt.method == http.MethodGet {
+			ms = append(ms, http.MethodHead) // the same answer without its body
+		}
+		r.Handle(rt.path, s.wrap(s.guard(rt.access, !rt.noCSRF, rt.h))).Methods(ms...)
 	}
 	s.registerWebRoutes(r) // last: the page's catch-all must not shadow the API
 	s.router = r
@@ -148,7 +152,7 @@ func (s *Server) routesHandler() http.Handler {
 // header of a 405.
 func (s *Server) allowedMethods(r *http.Request) string {
 	var ms []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete} {
 		q := r.Clone(r.Context())
 		q.Method = m
 		var match mux.RouteMatch
@@ -177,7 +181,7 @@ type route struct {
 func (s *Server) routes() []route {
 	rs := []route{
 		{method: "GET", path: "/healthz", h: s.handleHealth},
-		{method: "GET", path: "/metrics", h: s.handleMetrics},
+		{method: "GET", path: "/metrics", access: geo.ReadMetrics, h: s.handleMetrics},
 		{method: "GET", path: "/api/v1/openapi.json", h: s.handleOpenAPI},
 		{method: "GET", path: "/api/v1/areas/{code}", h: s.handleArea},
 		{method: "GET", path: "/api/v1/gaps", access: geo.ReadGaps, h: s.handleGaps},

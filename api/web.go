@@ -22,7 +22,7 @@ func (s *Server) registerWebRoutes(r *mux.Router) {
 	// route into the page's 404.
 	r.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
 		return !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/ogc")
-	}).PathPrefix("/").Methods("GET").Handler(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+	}).PathPrefix("/").Methods("GET", "HEAD").Handler(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
 		if name == "" {
 			name = "index.html"

@@ -148,6 +148,7 @@ const (
 	ManageAnyToken                   // make, list and revoke other users' tokens
 	ReadAudit                        // the audit log
 	ReadTasks                        // the teams' measurement tasks and activity, inside the scope
+	ReadMetrics                      // the service's Prometheus metrics
 	ReadHoles                        // a hole's state and history (see HoleRecord)
 	AnswerHoles                      // answer holes: a carrier its own, reviewers any
 	RuleHoles                        // rule disputes, name a dead zone's lead carrier
@@ -165,6 +166,7 @@ var allowed = map[Permission][]Role{
 	ManageAnyToken: {RoleAdmin},
 	ReadAudit:      {RoleAdmin},
 	ReadTasks:      {RoleAdmin, RoleStaff},
+	ReadMetrics:    {RoleAdmin},
 	ReadHoles:      {RoleAdmin, RoleReviewer, RoleStaff, RoleCarrier},
 	AnswerHoles:    {RoleAdmin, RoleReviewer, RoleCarrier},
 	RuleHoles:      {RoleAdmin, RoleReviewer},

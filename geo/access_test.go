@@ -33,6 +33,7 @@ func TestViewerCan(t *testing.T) {
 		{"others' tokens", ManageAnyToken, [5]bool{false, true, false, false, false}},
 		{"audit log", ReadAudit, [5]bool{false, true, false, false, false}},
 		{"tasks", ReadTasks, [5]bool{false, true, false, true, false}},
+		{"metrics", ReadMetrics, [5]bool{false, true, false, false, false}},
 		{"hole state and history", ReadHoles, [5]bool{false, true, true, true, true}},
 		{"answer holes", AnswerHoles, [5]bool{false, true, true, false, true}},
 		{"rule disputes", RuleHoles, [5]bool{false, true, true, false, false}},

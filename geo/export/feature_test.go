@@ -179,7 +179,7 @@ func TestReportFeature(t *testing.T) {
 	got := string(ReportFeature([]byte("x"), "r-<1>", &o))
 	want := `x{"type":"Feature","id":"r-\u003c1\u003e","geometry":{"type":"Point","coordinates":[105.1234567,10.5]},` +
 		`"properties":{"id":"r-\u003c1\u003e","observed_at":"2025-07-01T00:00:00Z","carrier":"viettel","tech":"4G",` +
-		`"signal_dbm":-121,"download_mbps":null,"no_service":false,"source":"team","weak":true}}`
+		`"signal_dbm":-121.0,"download_mbps":null,"no_service":false,"source":"team","weak":true}}`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

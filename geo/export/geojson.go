@@ -51,17 +51,24 @@ func (c *collection) close() error {
 // IDMember says whether a feature carries its identifier (an area's code,
 // a hole's or a team's ID) as the GeoJSON "id" member. The files leave it
 // out; the API's features have it, as OGC API - Features wants.
-type IDMember bool
+//
+// Describe asks a feature encoder for its properties' types instead of
+// their values: each property's value is written as the name of its JSON
+// Schema type ("string", "integer", "number", "boolean", "array", or
+// "date-time" for a time), which Fields reads back. It is how the API's
+// schemas come from the encoders themselves, so they cannot drift apart.
+type IDMember uint8
 
 const (
-	NoID   IDMember = false
-	WithID IDMember = true
+	NoID IDMember = iota
+	WithID
+	Describe
 )
 
 // featureHead starts a feature, up to its geometry's value.
 func featureHead(b []byte, withID IDMember, id string) []byte {
 	b = append(b, `{"type":"Feature",`...)
-	if withID {
+	if withID == WithID {
 		b = append(b, `"id":`...)
 		b = appendID(b, id)
 		b = append(b, ',')
@@ -88,11 +95,25 @@ func appendID(b []byte, id string) []byte {
 type props struct {
 	b []byte
 	n int
+	// describe writes each property's type instead of its value (see
+	// Describe).
+	describe bool
 }
 
-// startProps ends a feature's geometry and opens its properties.
-func startProps(b []byte) *props {
-	return &props{b: append(b, `,"properties":{`...)}
+// startProps ends a feature's geometry and opens its properties; with
+// Describe, the properties' types are written instead of their values.
+func startProps(b []byte, m IDMember) *props {
+	return &props{b: append(b, `,"properties":{`...), describe: m == Describe}
+}
+
+// typed writes, in describe mode, k with its type, and says so.
+func (p *props) typed(k, typ string) bool {
+	if !p.describe {
+		return false
+	}
+	p.key(k)
+	p.b = appendString(p.b, typ)
+	return true
 }
 
 func (p *props) key(k string) {
@@ -105,12 +126,18 @@ func (p *props) key(k string) {
 }
 
 func (p *props) str(k, v string) {
+	if p.typed(k, "string") {
+		return
+	}
 	p.key(k)
 	p.b = appendString(p.b, v)
 }
 
 // nullStr writes v, or null when it is empty.
 func (p *props) nullStr(k, v string) {
+	if p.typed(k, "string") {
+		return
+	}
 	p.key(k)
 	if v == "" {
 		p.b = append(p.b, "null"...)
@@ -120,6 +147,9 @@ func (p *props) nullStr(k, v string) {
 }
 
 func (p *props) int(k string, v int64) {
+	if p.typed(k, "integer") {
+		return
+	}
 	p.key(k)
 	p.b = strconv.AppendInt(p.b, v, 10)
 }
@@ -129,11 +159,17 @@ func (p *props) int(k string, v int64) {
 // (GDAL, QGIS) read it as a real number, not as an integer that would cut
 // the -92.5 of another feature to -92.
 func (p *props) num(k string, v float64) {
+	if p.typed(k, "number") {
+		return
+	}
 	p.key(k)
 	p.b = appendReal(p.b, v, precValue)
 }
 
 func (p *props) coord(k string, v float64) {
+	if p.typed(k, "number") {
+		return
+	}
 	p.key(k)
 	p.b = appendReal(p.b, v, precCoord)
 }
@@ -149,12 +185,18 @@ func appendReal(b []byte, v float64, prec int) []byte {
 }
 
 func (p *props) bool(k string, v bool) {
+	if p.typed(k, "boolean") {
+		return
+	}
 	p.key(k)
 	p.b = strconv.AppendBool(p.b, v)
 }
 
 // time writes t in RFC 3339 (UTC), or null when t is zero.
 func (p *props) time(k string, t time.Time) {
+	if p.typed(k, "date-time") {
+		return
+	}
 	p.key(k)
 	if t.IsZero() {
 		p.b = append(p.b, "null"...)
@@ -164,6 +206,9 @@ func (p *props) time(k string, t time.Time) {
 }
 
 func (p *props) strs(k string, vs []string) {
+	if p.typed(k, "array") {
+		return
+	}
 	p.key(k)
 	p.b = append(p.b, '[')
 	for i, v := range vs {
@@ -180,6 +225,23 @@ func (p *props) any(k string, v any) error {
 	t, err := plain(v)
 	if err != nil {
 		return fmt.Errorf("export: property %q: %w", k, err)
+	}
+	if p.describe {
+		typ := "string" // and for null: a type is guessed from no value
+		switch t.(type) {
+		case bool:
+			typ = "boolean"
+		case int64, uint64:
+			typ = "integer"
+		case float64, float32:
+			typ = "number"
+		case []any:
+			typ = "array"
+		case map[string]any:
+			typ = "object"
+		}
+		p.typed(k, typ)
+		return nil
 	}
 	p.key(k)
 	p.b = appendPlain(p.b, t, false, 0)
@@ -302,7 +364,7 @@ func AreaFeature(b []byte, withID IDMember, s *geo.AreaScore, a *geo.Area) ([]by
 	n := len(b)
 	b = featureHead(b, withID, s.Code)
 	b = appendGeometry(b, a.Geometry)
-	p := startProps(b)
+	p := startProps(b, withID)
 	p.str("code", s.Code)
 	p.str("name", s.Name)
 	p.str("parent_code", s.ParentCode)
@@ -387,7 +449,7 @@ func WriteGapsGeoJSON(w io.Writer, holes []geo.Hole) error {
 func HoleFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	b = featureHead(b, withID, h.ID)
 	b = appendGeometry(b, h.Geometry)
-	p := startProps(b)
+	p := startProps(b, withID)
 	p.str("id", h.ID)
 	p.str("carrier", h.Carrier.String())
 	p.str("state", holeState(h))
@@ -447,7 +509,7 @@ func holeState(h *geo.Hole) string {
 func HoleOutlineFeature(b []byte, withID IDMember, h *geo.Hole) []byte {
 	b = featureHead(b, withID, h.ID)
 	b = appendGeometry(b, h.Geometry)
-	p := startProps(b)
+	p := startProps(b, withID)
 	p.str("id", h.ID)
 	p.str("carrier", h.Carrier.String())
 	p.str("state", holeState(h))
@@ -485,7 +547,7 @@ func TeamFeature(b []byte, withID IDMember, t *geo.TeamOut) []byte {
 	} else {
 		b = append(b, "null"...)
 	}
-	p := startProps(b)
+	p := startProps(b, withID)
 	p.str("id", t.ID)
 	p.str("name", t.Name)
 	p.str("area_code", t.AreaCode)
@@ -509,7 +571,7 @@ func CellFeature(b []byte, s *geo.CellStat) []byte {
 	b = append(b, `{"type":"Polygon","coordinates":[`...)
 	b = appendRing(b, index.CellBoundary(s.Cell))
 	b = append(b, "]}"...)
-	p := startProps(b)
+	p := startProps(b, NoID)
 	p.str("h3", index.CellString(s.Cell))
 	p.int("resolution", int64(index.CellResolution(s.Cell)))
 	p.str("carrier", s.Carrier.String())
@@ -565,7 +627,12 @@ func appendFloat32(b []byte, v float32) []byte {
 	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 		return append(b, "null"...)
 	}
-	return strconv.AppendFloat(b, float64(v), 'f', -1, 32)
+	n := len(b)
+	b = strconv.AppendFloat(b, float64(v), 'f', -1, 32)
+	if bytes.IndexByte(b[n:], '.') < 0 { // a real number, typed as one (see props.num)
+		b = append(b, ".0"...)
+	}
+	return b
 }
 
 // UnobservedFeature encodes one carrier's unobserved land (CarrierAll:
@@ -574,7 +641,7 @@ func appendFloat32(b []byte, v float32) []byte {
 func UnobservedFeature(b []byte, withID IDMember, u *geo.Unobserved) []byte {
 	b = featureHead(b, withID, u.Carrier.String())
 	b = appendGeometry(b, u.Geometry)
-	p := startProps(b)
+	p := startProps(b, withID)
 	p.str("carrier", u.Carrier.String())
 	p.num("area_km2", u.AreaKm2)
 	p.int("cells", int64(u.Cells))
