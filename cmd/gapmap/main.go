@@ -40,6 +40,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -76,6 +77,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) == 0 {
 		writeUsage(stderr)
 		return usageError{"no command given"}
+	}
+	if path := getenv("GAPMAP_CPUPROFILE"); path != "" {
+		// A CPU profile of the whole command, for go tool pprof.
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	logOut := stderr
 	if args[0] == "serve" {

@@ -30,6 +30,15 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.Audit
 	}
 	received := time.Now().UTC().Format(time.RFC3339Nano)
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		// A large batch fills the R-tree once, after its rows, in the
+		// spatial order of the points, rather than through the insert
+		// trigger row by row (see bulkRTree).
+		var bulk *bulkRTree
+		if len(rs) >= bulkRTreeMin {
+			if bulk, err = startBulkRTree(ctx, tx, "reports", len(rs)); err != nil {
+				return err
+			}
+		}
 		st, err := tx.PrepareContext(ctx, insertReport)
 		if err != nil {
 			return err
@@ -47,17 +56,30 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.Audit
 			if err != nil {
 				return err
 			}
-			if _, err := st.ExecContext(ctx, append(args, received, nil, nil)...); err != nil {
+			res, err := st.ExecContext(ctx, append(args, received, nil, nil)...)
+			if err != nil {
 				if isUnique(err) {
 					return fmt.Errorf("report %q: duplicate id: %w", r.ID, geo.ErrConflict)
 				}
 				return fmt.Errorf("report %q: %w", r.ID, err)
 			}
 			p := orb.Point{r.Lon, r.Lat}
+			if bulk != nil {
+				fid, err := res.LastInsertId()
+				if err != nil {
+					return err
+				}
+				bulk.add(fid, p)
+			}
 			if i == 0 {
 				b = p.Bound()
 			} else {
 				b = b.Extend(p)
+			}
+		}
+		if bulk != nil {
+			if err := bulk.finish(ctx, tx); err != nil {
+				return err
 			}
 		}
 		if err := extendBounds(ctx, tx, "reports", b); err != nil {

@@ -65,8 +65,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// The pragmas run on every new connection. synchronous=FULL makes a
 	// commit durable in WAL mode (the WAL is synced on each commit).
+	// temp_store=MEMORY keeps the statement journals of writes (each row of
+	// a batch whose triggers fill the R-tree needs one) in memory, not in a
+	// temporary file; cache_size is 64 MiB, so a batch of a million
+	// reports does not spill pages to the WAL before it commits.
 	dsn := path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("gpkg: open %s: %w", path, err)
