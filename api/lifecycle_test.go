@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -182,6 +183,16 @@ func TestHoleLifecycle(t *testing.T) {
 		t.Fatalf("fixed: %+v", h)
 	}
 	wantProblem(t, vt.answer(id, `{"state":"acknowledged"}`), 409, "state")
+	// The teams of the hole's areas are asked to measure there again,
+	// first, with the carrier's SIM.
+	var tl struct{ Tasks []geo.Task }
+	if err := json.Unmarshal(e.get("/api/v1/tasks").body, &tl); err != nil {
+		t.Fatal(err)
+	}
+	retest := slices.IndexFunc(tl.Tasks, func(k geo.Task) bool { return k.Why == geo.TaskRetest && k.Hole == id })
+	if retest < 0 || tl.Tasks[retest].Carrier != geo.Viettel || tl.Tasks[retest].Rank != 0 || tl.Tasks[retest].State != geo.TaskOpen {
+		t.Errorf("no open re-test task for the fixed hole among %+v", tl.Tasks)
+	}
 	weakAt := []time.Time{time.Date(2025, 10, 7, 2, 0, 0, 0, time.UTC), time.Date(2025, 10, 8, 2, 0, 0, 0, time.UTC), time.Date(2025, 10, 9, 2, 0, 0, 0, time.UTC)}
 	e.postReports(geo.Viettel, 6, -124, weakAt...)
 	h = decodeHole(t, vt.get("/api/v1/holes/"+id), 200)

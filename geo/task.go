@@ -15,6 +15,10 @@ const (
 	// TaskUnobserved: land no report of the carrier (CarrierAll: of any
 	// carrier) reaches yet.
 	TaskUnobserved TaskWhy = "unobserved"
+	// TaskRetest: a hole its carrier says it fixed: reports there decide
+	// whether the fix is verified or the hole reopens. These come first
+	// (rank 0), before the places the analysis proposes.
+	TaskRetest TaskWhy = "retest"
 )
 
 // Task states: proposed and waiting for reports, or done because
@@ -51,9 +55,11 @@ type Task struct {
 	// (its area's, spread over its land).
 	Households float64 `json:"households"`
 	// Score is how much a measurement there is worth (see the README);
-	// Rank orders a team's tasks by it, from 1.
+	// Rank orders a team's tasks by it, from 1 (0: a re-test). Hole is
+	// the hole a re-test is for.
 	Score float64 `json:"score"`
 	Rank  int     `json:"rank"`
+	Hole  string  `json:"hole,omitempty"`
 
 	// State is TaskOpen or TaskDone; ProposedAt is when the task was
 	// first proposed, DoneAt when the first report arrived at the place

@@ -359,7 +359,8 @@ CREATE TABLE tasks (
   state TEXT NOT NULL CHECK (state IN ('open', 'done')),
   proposed_at DATETIME NOT NULL,
   done_at DATETIME,
-  done_by TEXT
+  done_by TEXT,
+  hole TEXT
 );
 INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
   ('tasks', 'attributes', 'tasks', 'Places the digital technology teams are asked to measure next, open and done');

@@ -12,7 +12,7 @@ import (
 // Tasks returns every measurement task kept (see geo.TaskStore).
 func (s *Store) Tasks(ctx context.Context) ([]geo.Task, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, team, team_name, area_code, area_name, place, lat, lon,
-  carrier, why, households, score, rank, state, proposed_at, done_at, done_by FROM tasks ORDER BY id`)
+  carrier, why, households, score, rank, state, proposed_at, done_at, done_by, hole FROM tasks ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("gpkg: tasks: %w", err)
 	}
@@ -21,9 +21,9 @@ func (s *Store) Tasks(ctx context.Context) ([]geo.Task, error) {
 	for rows.Next() {
 		var t geo.Task
 		var carrier, why string
-		var proposed, done, by sql.NullString
+		var proposed, done, by, hole sql.NullString
 		if err := rows.Scan(&t.ID, &t.Team, &t.TeamName, &t.Area, &t.AreaName, &t.Place, &t.Lat, &t.Lon,
-			&carrier, &why, &t.Households, &t.Score, &t.Rank, &t.State, &proposed, &done, &by); err != nil {
+			&carrier, &why, &t.Households, &t.Score, &t.Rank, &t.State, &proposed, &done, &by, &hole); err != nil {
 			return nil, fmt.Errorf("gpkg: tasks: %w", err)
 		}
 		if t.Carrier, err = geo.ParseCarrier(carrier); err != nil {
@@ -32,7 +32,7 @@ func (s *Store) Tasks(ctx context.Context) ([]geo.Task, error) {
 		if t.Cell, err = index.ParseCell(t.Place); err != nil {
 			return nil, fmt.Errorf("gpkg: task %s: place: %w", t.ID, err)
 		}
-		t.Why, t.DoneBy = geo.TaskWhy(why), by.String
+		t.Why, t.DoneBy, t.Hole = geo.TaskWhy(why), by.String, hole.String
 		if t.ProposedAt, err = parseUTC(proposed); err != nil {
 			return nil, fmt.Errorf("gpkg: task %s: proposed_at: %w", t.ID, err)
 		}
@@ -54,8 +54,8 @@ func (s *Store) SaveTasks(ctx context.Context, ts []geo.Task) error {
 			return err
 		}
 		st, err := tx.PrepareContext(ctx, `INSERT INTO tasks (id, team, team_name, area_code, area_name, place,
-  lat, lon, carrier, why, households, score, rank, state, proposed_at, done_at, done_by)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  lat, lon, carrier, why, households, score, rank, state, proposed_at, done_at, done_by, hole)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (s *Store) SaveTasks(ctx context.Context, ts []geo.Task) error {
 			}
 			if _, err := st.ExecContext(ctx, t.ID, t.Team, t.TeamName, t.Area, t.AreaName, t.Place, t.Lat, t.Lon,
 				t.Carrier.String(), string(t.Why), t.Households, t.Score, t.Rank, t.State,
-				timeUTC(t.ProposedAt), timeUTC(t.DoneAt), by); err != nil {
+				timeUTC(t.ProposedAt), timeUTC(t.DoneAt), by, nullString(t.Hole)); err != nil {
 				return fmt.Errorf("task %s: %w", t.ID, err)
 			}
 		}

@@ -108,7 +108,7 @@ func formatTime(t time.Time) string {
 
 var tasksHeader = []string{
 	"team", "team_name", "rank", "area_code", "area_name", "place", "lat", "lon", "carrier", "why",
-	"households", "score", "state", "proposed_at", "done_at", "done_by",
+	"households", "score", "state", "proposed_at", "done_at", "done_by", "hole",
 }
 
 // WriteTasksCSV writes measurement tasks, in the given order, as a CSV
@@ -131,7 +131,7 @@ func WriteTasksCSV(w io.Writer, tasks []geo.Task) error {
 			text(t.Team), text(t.TeamName), strconv.Itoa(t.Rank), text(t.Area), text(t.AreaName), t.Place,
 			formatNum(t.Lat, precCoord), formatNum(t.Lon, precCoord), t.Carrier.String(), string(t.Why),
 			formatNum(t.Households, precValue), formatNum(t.Score, precValue), t.State,
-			formatTime(t.ProposedAt), formatTime(t.DoneAt), text(t.DoneBy),
+			formatTime(t.ProposedAt), formatTime(t.DoneAt), text(t.DoneBy), text(t.Hole),
 		)
 		if err := cw.Write(row); err != nil {
 			return err

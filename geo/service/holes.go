@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -813,4 +814,56 @@ func (t *ticker) close() {
 		close(t.stop)
 	}
 	<-t.done
+}
+
+// retest is a fixed hole whose fix is to be checked by measuring again:
+// the carrier that said it fixed it, a cell near the middle of the hole
+// as it was when fixed, and the areas the hole touches.
+type retest struct {
+	hole    string
+	carrier geo.Carrier
+	cell    uint64
+	areas   []string
+}
+
+// retests returns the fixed holes awaiting the reports that verify or
+// reopen them.
+func (g *registry) retests() []retest {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []retest
+	for _, r := range g.recs {
+		if !r.Leaf() {
+			continue
+		}
+		for k := range r.Tracks {
+			t := &r.Tracks[k]
+			if t.State != geo.StateFixed {
+				continue
+			}
+			if cells := fixArea(r, t); len(cells) > 0 {
+				out = append(out, retest{hole: r.ID, carrier: t.Carrier, cell: middleCell(cells), areas: r.Areas})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b retest) int { return strings.Compare(a.hole+a.carrier.String(), b.hole+b.carrier.String()) })
+	return out
+}
+
+// middleCell is the cell of cells nearest to their mean centre.
+func middleCell(cells []uint64) uint64 {
+	var x, y float64
+	for _, c := range cells {
+		p := index.CellCenter(c)
+		x, y = x+p[0], y+p[1]
+	}
+	n := float64(len(cells))
+	best, bd := cells[0], math.Inf(1)
+	for _, c := range cells {
+		p := index.CellCenter(c)
+		if d := (p[0]-x/n)*(p[0]-x/n) + (p[1]-y/n)*(p[1]-y/n); d < bd {
+			best, bd = c, d
+		}
+	}
+	return best
 }

@@ -98,7 +98,7 @@ func (b *taskBook) propose(ps []geo.Task, now time.Time) {
 			b.dirty = true
 		case t.State == geo.TaskOpen:
 			if t.Rank != p.Rank || t.Why != p.Why || t.Carrier != p.Carrier || t.Score != p.Score ||
-				t.Households != p.Households || t.TeamName != p.TeamName || t.AreaName != p.AreaName {
+				t.Households != p.Households || t.TeamName != p.TeamName || t.AreaName != p.AreaName || t.Hole != p.Hole {
 				p.State, p.ProposedAt = t.State, t.ProposedAt
 				*t = p
 				b.dirty = true
@@ -143,6 +143,28 @@ func (b *taskBook) arrived(o *geo.Obs, id string, now time.Time, res int) {
 	} else {
 		b.open[cell] = ts[:k]
 	}
+}
+
+// retestTasks asks the teams of the areas a fixed hole touches to
+// measure again in its middle, with the SIM of the carrier that fixed it:
+// their reports decide whether the fix is verified (see registry.verify).
+func (s *Service) retestTasks(snap *Snapshot) []geo.Task {
+	res := s.cfg.Holes.Res
+	var out []geo.Task
+	for _, rt := range s.reg.retests() {
+		place := index.CellParent(rt.cell, res-1)
+		p := index.CellCenter(place)
+		for _, t := range snap.Result.Teams {
+			if !slices.Contains(rt.areas, t.AreaCode) {
+				continue
+			}
+			ps := index.CellString(place)
+			out = append(out, geo.Task{ID: t.ID + "/" + ps, Team: t.ID, TeamName: t.Name, Area: t.AreaCode, AreaName: t.AreaName,
+				Place: ps, Cell: place, Lon: p[0], Lat: p[1], Carrier: rt.carrier, Why: geo.TaskRetest,
+				Rank: 0, Hole: rt.hole, State: geo.TaskOpen})
+		}
+	}
+	return out
 }
 
 // all returns a copy of every task, sorted by team, open before done,
@@ -233,7 +255,15 @@ func (s *Service) Tasks(ctx context.Context, v *geo.Viewer, area string) (TaskLi
 		s.mu.Lock()
 		live := s.live
 		s.mu.Unlock()
-		b.propose(live.Tasks(), now)
+		// A re-test replaces what the analysis proposes at its place.
+		ps := live.Tasks()
+		rts := s.retestTasks(snap)
+		ids := make(map[string]bool, len(rts))
+		for _, t := range rts {
+			ids[t.ID] = true
+		}
+		ps = slices.DeleteFunc(ps, func(t geo.Task) bool { return ids[t.ID] })
+		b.propose(append(ps, rts...), now)
 		b.seq = snap.Seq
 	}
 	if b.activitySeq != snap.Seq || b.activity == nil {

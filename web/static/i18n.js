@@ -53,7 +53,7 @@ const dict = {
     no_data_yet: 'Chưa có dữ liệu: chưa có báo cáo nào đủ gần để đánh giá ấp này.',
     task: 'Nơi cần đo', task_rank: 'Thứ tự', task_why: 'Lý do', task_done: 'Đã đo', task_open: 'Chưa đo',
     w_hole_edge: 'Bên cạnh vùng lõm: đo để biết vùng lõm đến đâu', w_near_threshold: 'Gần ngưỡng: vài báo cáo nữa sẽ quyết định',
-    w_unobserved: 'Chưa có báo cáo nào ở đây', measure_with: 'Đo bằng SIM', every_sim: 'mọi nhà mạng có SIM',
+    w_unobserved: 'Chưa có báo cáo nào ở đây', w_retest: 'Nhà mạng báo đã khắc phục: đo lại để xác nhận', measure_with: 'Đo bằng SIM', every_sim: 'mọi nhà mạng có SIM',
     activity: 'Hoạt động', reports_7d: 'Báo cáo 7 ngày', reports_30d: 'Báo cáo 30 ngày', tasks_done: 'Nơi đã đo', tasks_open: 'Nơi chưa đo',
   },
   en: {
@@ -107,7 +107,7 @@ const dict = {
     no_data_yet: 'No data yet: no report is near enough to judge this hamlet.',
     task: 'Place to measure', task_rank: 'Rank', task_why: 'Why', task_done: 'Measured', task_open: 'Not yet measured',
     w_hole_edge: 'Beside a gap: measure to see where it ends', w_near_threshold: 'Near the threshold: a few reports decide it',
-    w_unobserved: 'No report here yet', measure_with: 'Measure with SIM', every_sim: 'every carrier you have a SIM of',
+    w_unobserved: 'No report here yet', w_retest: 'The carrier says it fixed this: measure again to check', measure_with: 'Measure with SIM', every_sim: 'every carrier you have a SIM of',
     activity: 'Activity', reports_7d: 'Reports, 7 days', reports_30d: 'Reports, 30 days', tasks_done: 'Places measured', tasks_open: 'Places to measure',
   },
 };
