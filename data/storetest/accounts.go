@@ -11,9 +11,9 @@ import (
 	"github.com/gapmap/gapmap/geo"
 )
 
-// accountUsers are one user of each role, with Vietnamese names and a
+// AccountUsers are one user of each role, with Vietnamese names and a
 // scope whose order is not sorted.
-func accountUsers() []geo.User {
+func AccountUsers() []geo.User {
 	return []geo.User{
 		{Name: "quản_trị", Role: geo.RoleAdmin, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
 			CreatedAt: time.Date(2025, 7, 3, 14, 5, 6, 123456789, ICT)},
@@ -40,10 +40,11 @@ func sameUser(t *testing.T, got, want geo.User) {
 	}
 }
 
-func mustAddUsers(t *testing.T, s Store, us []geo.User) {
+// MustAddUsers adds us to s, failing t on error.
+func MustAddUsers(t *testing.T, s Store, us []geo.User) {
 	t.Helper()
 	for _, u := range us {
-		if err := s.AddUser(context.Background(), u); err != nil {
+		if err := s.AddUser(context.Background(), u, geo.AuditEntry{}); err != nil {
 			t.Fatalf("AddUser(%q): %v", u.Name, err)
 		}
 	}
@@ -52,8 +53,8 @@ func mustAddUsers(t *testing.T, s Store, us []geo.User) {
 func testUsers(t *testing.T, b Backend) {
 	ctx := context.Background()
 	s := b.New(t)
-	want := accountUsers()
-	mustAddUsers(t, s, want)
+	want := AccountUsers()
+	MustAddUsers(t, s, want)
 
 	for _, w := range want {
 		got, err := s.User(ctx, w.Name)
@@ -83,7 +84,7 @@ func testUsers(t *testing.T, b Backend) {
 		t.Errorf("Users order %q, want %q", names, w)
 	}
 
-	if err := s.SetPassword(ctx, "reviewer1", "$argon2id$new"); err != nil {
+	if err := s.SetPassword(ctx, "reviewer1", "$argon2id$new", time.Now(), geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if u, err := s.User(ctx, "reviewer1"); err != nil || u.PasswordHash != "$argon2id$new" {
@@ -97,7 +98,7 @@ func testUsers(t *testing.T, b Backend) {
 func testUserErrors(t *testing.T, b Backend) {
 	ctx := context.Background()
 	s := b.New(t)
-	mustAddUsers(t, s, accountUsers())
+	MustAddUsers(t, s, AccountUsers())
 	for _, tc := range []struct {
 		name string
 		u    geo.User
@@ -111,7 +112,7 @@ func testUserErrors(t *testing.T, b Backend) {
 		{"comma in scope code", geo.User{Name: "w", Role: geo.RoleStaff, Scope: []string{"001,002"}}, geo.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.AddUser(ctx, tc.u)
+			err := s.AddUser(ctx, tc.u, geo.AuditEntry{})
 			if !errors.Is(err, tc.want) {
 				t.Errorf("AddUser(%+v): %v, want %v", tc.u, err, tc.want)
 			}
@@ -122,13 +123,13 @@ func testUserErrors(t *testing.T, b Backend) {
 			}
 		})
 	}
-	if users, _ := s.Users(ctx); len(users) != len(accountUsers()) {
-		t.Errorf("%d users after failed adds, want %d", len(users), len(accountUsers()))
+	if users, _ := s.Users(ctx); len(users) != len(AccountUsers()) {
+		t.Errorf("%d users after failed adds, want %d", len(users), len(AccountUsers()))
 	}
 	if _, err := s.User(ctx, "nobody"); !errors.Is(err, geo.ErrNotFound) {
 		t.Errorf("User(nobody): %v, want ErrNotFound", err)
 	}
-	if err := s.SetPassword(ctx, "nobody", "h"); !errors.Is(err, geo.ErrNotFound) {
+	if err := s.SetPassword(ctx, "nobody", "h", time.Now(), geo.AuditEntry{}); !errors.Is(err, geo.ErrNotFound) {
 		t.Errorf("SetPassword(nobody): %v, want ErrNotFound", err)
 	}
 }
@@ -168,10 +169,10 @@ func tokenIDs(ts []geo.Token) []string {
 	return ids
 }
 
-// accountTokens are for accountUsers. Their creation times differ in the
+// AccountTokens are for AccountUsers. Their creation times differ in the
 // trailing fraction digits, which a variable-width format would sort
 // wrongly as text.
-func accountTokens() []geo.Token {
+func AccountTokens() []geo.Token {
 	base := time.Date(2025, 7, 3, 10, 0, 0, 0, time.UTC)
 	return []geo.Token{
 		{ID: "t-000000000001", User: "quản_trị", Hash: strings.Repeat("a", 64), Label: "máy chủ nhập liệu",
@@ -188,10 +189,10 @@ func accountTokens() []geo.Token {
 func testTokens(t *testing.T, b Backend) {
 	ctx := context.Background()
 	s := b.New(t)
-	mustAddUsers(t, s, accountUsers())
-	want := accountTokens()
+	MustAddUsers(t, s, AccountUsers())
+	want := AccountTokens()
 	for _, tk := range want {
-		if err := s.AddToken(ctx, tk); err != nil {
+		if err := s.AddToken(ctx, tk, geo.AuditEntry{}); err != nil {
 			t.Fatalf("AddToken(%q): %v", tk.ID, err)
 		}
 	}
@@ -238,10 +239,10 @@ func testTokens(t *testing.T, b Backend) {
 
 	// Revoke: the first time is kept.
 	first := time.Date(2025, 8, 1, 9, 30, 0, 987654321, ICT)
-	if err := s.RevokeToken(ctx, "t-000000000001", first); err != nil {
+	if err := s.RevokeToken(ctx, "t-000000000001", first, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RevokeToken(ctx, "t-000000000001", first.Add(24*time.Hour)); err != nil {
+	if err := s.RevokeToken(ctx, "t-000000000001", first.Add(24*time.Hour), geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Token(ctx, "t-000000000001"); !sameTime(got.RevokedAt, first) || got.RevokedAt.Location() != time.UTC {
@@ -250,7 +251,7 @@ func testTokens(t *testing.T, b Backend) {
 	if got, _ := s.Token(ctx, "t-000000000004"); !sameTime(got.RevokedAt, want[3].RevokedAt) {
 		t.Errorf("re-revoking changed revoked_at")
 	}
-	if err := s.RevokeToken(ctx, "t-000000000004", first); err != nil {
+	if err := s.RevokeToken(ctx, "t-000000000004", first, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Token(ctx, "t-000000000004"); !sameTime(got.RevokedAt, want[3].RevokedAt) {
@@ -283,9 +284,9 @@ func testTokens(t *testing.T, b Backend) {
 func testTokenErrors(t *testing.T, b Backend) {
 	ctx := context.Background()
 	s := b.New(t)
-	mustAddUsers(t, s, accountUsers())
-	ok := accountTokens()[0]
-	if err := s.AddToken(ctx, ok); err != nil {
+	MustAddUsers(t, s, AccountUsers())
+	ok := AccountTokens()[0]
+	if err := s.AddToken(ctx, ok, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	with := func(f func(*geo.Token)) geo.Token {
@@ -308,7 +309,7 @@ func testTokenErrors(t *testing.T, b Backend) {
 		{"label too long", with(func(tk *geo.Token) { tk.Label = strings.Repeat("ấ", geo.MaxLabelLen+1) }), geo.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.AddToken(ctx, tc.tk); !errors.Is(err, tc.want) {
+			if err := s.AddToken(ctx, tc.tk, geo.AuditEntry{}); !errors.Is(err, tc.want) {
 				t.Errorf("AddToken: %v, want %v", err, tc.want)
 			}
 		})
@@ -320,14 +321,14 @@ func testTokenErrors(t *testing.T, b Backend) {
 	for name, err := range map[string]error{
 		"Token":       func() error { _, err := s.Token(ctx, "t-nope"); return err }(),
 		"TokenByHash": func() error { _, err := s.TokenByHash(ctx, "nope"); return err }(),
-		"RevokeToken": s.RevokeToken(ctx, "t-nope", now),
+		"RevokeToken": s.RevokeToken(ctx, "t-nope", now, geo.AuditEntry{}),
 		"TouchToken":  s.TouchToken(ctx, "t-nope", now),
 	} {
 		if !errors.Is(err, geo.ErrNotFound) {
 			t.Errorf("%s of unknown token: %v, want ErrNotFound", name, err)
 		}
 	}
-	if err := s.RevokeToken(ctx, ok.ID, time.Time{}); !errors.Is(err, geo.ErrInvalid) {
+	if err := s.RevokeToken(ctx, ok.ID, time.Time{}, geo.AuditEntry{}); !errors.Is(err, geo.ErrInvalid) {
 		t.Errorf("RevokeToken at zero time: %v, want ErrInvalid", err)
 	}
 	if err := s.TouchToken(ctx, ok.ID, time.Time{}); !errors.Is(err, geo.ErrInvalid) {
@@ -341,7 +342,7 @@ func testTokenErrors(t *testing.T, b Backend) {
 func testSessions(t *testing.T, b Backend) {
 	ctx := context.Background()
 	s := b.New(t)
-	mustAddUsers(t, s, accountUsers())
+	MustAddUsers(t, s, AccountUsers())
 	created := time.Date(2025, 7, 3, 22, 15, 0, 123, ICT)
 	sessions := []geo.Session{
 		{Hash: strings.Repeat("1", 64), User: "quản_trị", CSRF: "csrf-1", CreatedAt: created, ExpiresAt: created.Add(12 * time.Hour)},
@@ -349,7 +350,7 @@ func testSessions(t *testing.T, b Backend) {
 		{Hash: strings.Repeat("3", 64), User: "reviewer1", CSRF: "csrf-3", CreatedAt: created, ExpiresAt: created.Add(-time.Hour)},
 	}
 	for _, ss := range sessions {
-		if err := s.AddSession(ctx, ss); err != nil {
+		if err := s.AddSession(ctx, ss, geo.AuditEntry{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -371,7 +372,7 @@ func testSessions(t *testing.T, b Backend) {
 	// A session made later clears the one that had expired (3), and keeps
 	// the others.
 	later := geo.Session{Hash: strings.Repeat("4", 64), User: "reviewer1", CSRF: "csrf-4", CreatedAt: created.Add(time.Minute), ExpiresAt: created.Add(time.Hour)}
-	if err := s.AddSession(ctx, later); err != nil {
+	if err := s.AddSession(ctx, later, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Session(ctx, sessions[2].Hash); !errors.Is(err, geo.ErrNotFound) {
@@ -394,7 +395,7 @@ func testSessions(t *testing.T, b Backend) {
 		{"no hash", geo.Session{User: "reviewer1"}, geo.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.AddSession(ctx, tc.ss); !errors.Is(err, tc.want) {
+			if err := s.AddSession(ctx, tc.ss, geo.AuditEntry{}); !errors.Is(err, tc.want) {
 				t.Errorf("AddSession(%+v): %v, want %v", tc.ss, err, tc.want)
 			}
 		})
@@ -403,29 +404,24 @@ func testSessions(t *testing.T, b Backend) {
 		t.Errorf("conflicting add replaced the session: %+v", got)
 	}
 
-	if err := s.DeleteSession(ctx, sessions[0].Hash); err != nil {
+	if err := s.DeleteSession(ctx, sessions[0].Hash, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Session(ctx, sessions[0].Hash); !errors.Is(err, geo.ErrNotFound) {
 		t.Errorf("deleted session: %v, want ErrNotFound", err)
 	}
-	if err := s.DeleteSession(ctx, sessions[0].Hash); err != nil {
+	if err := s.DeleteSession(ctx, sessions[0].Hash, geo.AuditEntry{}); err != nil {
 		t.Errorf("deleting an unknown session: %v, want nil", err)
 	}
-	if err := s.DeleteUserSessions(ctx, "quản_trị"); err != nil {
+	// A new password ends every session of its user, and no other's.
+	if err := s.SetPassword(ctx, "quản_trị", "$argon2id$other", created, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Session(ctx, sessions[1].Hash); !errors.Is(err, geo.ErrNotFound) {
-		t.Errorf("session after DeleteUserSessions: %v, want ErrNotFound", err)
+		t.Errorf("session after SetPassword: %v, want ErrNotFound", err)
 	}
 	if _, err := s.Session(ctx, sessions[2].Hash); err != nil {
-		t.Errorf("another user's session after DeleteUserSessions: %v", err)
-	}
-	if err := s.DeleteUserSessions(ctx, "quản_trị"); err != nil {
-		t.Errorf("DeleteUserSessions of a user without sessions: %v", err)
-	}
-	if err := s.DeleteUserSessions(ctx, "nobody"); !errors.Is(err, geo.ErrNotFound) {
-		t.Errorf("DeleteUserSessions(nobody): %v, want ErrNotFound", err)
+		t.Errorf("another user's session after SetPassword: %v", err)
 	}
 }
 
@@ -526,7 +522,7 @@ func testReviews(t *testing.T, b Backend) {
 		// Replaces the first verdict on r1.
 		{ReportID: "r1", Status: geo.ReviewRejected, Reviewer: "quản_trị", At: at.Add(time.Hour), Comment: "trùng lặp"},
 	} {
-		if err := s.SetReview(ctx, r); err != nil {
+		if err := s.SetReview(ctx, r, geo.AuditEntry{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -554,7 +550,7 @@ func testReviews(t *testing.T, b Backend) {
 		{"no status", geo.Review{ReportID: "r3"}, geo.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.SetReview(ctx, tc.r); !errors.Is(err, tc.want) {
+			if err := s.SetReview(ctx, tc.r, geo.AuditEntry{}); !errors.Is(err, tc.want) {
 				t.Errorf("SetReview(%+v): %v, want %v", tc.r, err, tc.want)
 			}
 		})
@@ -564,18 +560,18 @@ func testReviews(t *testing.T, b Backend) {
 	}
 }
 
-// fillAccounts stores one of everything the accounts tables hold.
-func fillAccounts(t *testing.T, s Store) {
+// FillAccounts stores one of everything the accounts tables hold.
+func FillAccounts(t *testing.T, s Store) {
 	t.Helper()
 	ctx := context.Background()
-	mustAddUsers(t, s, accountUsers())
-	for _, tk := range accountTokens() {
-		if err := s.AddToken(ctx, tk); err != nil {
+	MustAddUsers(t, s, AccountUsers())
+	for _, tk := range AccountTokens() {
+		if err := s.AddToken(ctx, tk, geo.AuditEntry{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := s.AddSession(ctx, geo.Session{Hash: "sess", User: "cán.bộ-xã@hưng_yên", CSRF: "c",
-		CreatedAt: time.Date(2025, 7, 3, 0, 0, 0, 1, ICT), ExpiresAt: time.Date(2025, 7, 4, 0, 0, 0, 0, ICT)}); err != nil {
+		CreatedAt: time.Date(2025, 7, 3, 0, 0, 0, 1, ICT), ExpiresAt: time.Date(2025, 7, 4, 0, 0, 0, 0, ICT)}, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AddAudit(ctx, geo.AuditEntry{At: time.Date(2025, 7, 3, 0, 0, 0, 7, ICT), Actor: "quản_trị",
@@ -583,19 +579,19 @@ func fillAccounts(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	if err := s.SetReview(ctx, geo.Review{ReportID: "r3", Status: geo.ReviewConfirmed, Reviewer: "reviewer1",
-		At: time.Date(2025, 7, 3, 0, 0, 0, 3, ICT), Comment: "Xác nhận"}); err != nil {
+		At: time.Date(2025, 7, 3, 0, 0, 0, 3, ICT), Comment: "Xác nhận"}, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // accountsSnapshot is everything the accounts contract reads back.
 type accountsSnapshot struct {
-	Users    []geo.User
-	Tokens   []geo.Token
-	Session  geo.Session
-	Audit    []geo.AuditEntry
-	Reviews  []geo.Review
-	Reports  int
+	Users   []geo.User
+	Tokens  []geo.Token
+	Session geo.Session
+	Audit   []geo.AuditEntry
+	Reviews []geo.Review
+	Reports int
 }
 
 func snapshot(t *testing.T, s Store) accountsSnapshot {
@@ -627,7 +623,7 @@ func snapshot(t *testing.T, s Store) accountsSnapshot {
 func testAccountsSurviveReopen(t *testing.T, b Backend) {
 	s := b.New(t)
 	Fill(t, s)
-	fillAccounts(t, s)
+	FillAccounts(t, s)
 	before := snapshot(t, s)
 	if len(before.Users) != 4 || len(before.Tokens) != 4 || len(before.Audit) != 1 || len(before.Reviews) != 1 {
 		t.Fatalf("snapshot before reopen is short: %+v", before)
@@ -642,4 +638,3 @@ func testAccountsSurviveReopen(t *testing.T, b Backend) {
 		t.Errorf("after reopen:\n got %+v\nwant %+v", after, before)
 	}
 }
-

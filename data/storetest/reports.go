@@ -75,7 +75,7 @@ func testReportsRoundTrip(t *testing.T, b Backend) {
 		{ID: "a3", Lat: -0.5, Lon: -179.25, ObservedAt: time.Date(2025, 7, 4, 1, 0, 0, 0, time.UTC),
 			Carrier: geo.Vietnamobile, Tech: geo.TechNone, Source: geo.SourceDriveTest},
 	}
-	n, err := s.AddReports(ctx, want)
+	n, err := s.AddReports(ctx, want, geo.AuditEntry{})
 	if err != nil || n != len(want) {
 		t.Fatalf("AddReports: %d, %v", n, err)
 	}
@@ -112,7 +112,7 @@ func testReportsRoundTrip(t *testing.T, b Backend) {
 		"stored before": {{Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}, want[0]},
 		"given twice":   {{ID: "x", Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}, {ID: "x", Lat: 2, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}},
 	} {
-		n, err = s.AddReports(ctx, batch)
+		n, err = s.AddReports(ctx, batch, geo.AuditEntry{})
 		if !errors.Is(err, geo.ErrConflict) || n != 0 {
 			t.Errorf("duplicate id %s: %d, %v; want 0 and ErrConflict", name, n, err)
 		}
@@ -121,10 +121,10 @@ func testReportsRoundTrip(t *testing.T, b Backend) {
 		t.Errorf("%d reports after failed batches, want %d", nr, len(want))
 	}
 	// Generated IDs.
-	if _, err := s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}}); err != nil {
+	if _, err := s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}}, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
-	stored, created, err := s.AddReport(ctx, geo.Report{Lat: 1, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}, "")
+	stored, created, err := s.AddReport(ctx, geo.Report{Lat: 1, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}, geo.Submission{})
 	if err != nil || !created {
 		t.Fatalf("AddReport without id: %v, %v", created, err)
 	}
@@ -140,22 +140,22 @@ func testAddReportIdempotent(t *testing.T, b Backend) {
 	ctx := context.Background()
 	s := b.New(t)
 	r := geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.VinaPhone}
-	first, created, err := s.AddReport(ctx, r, "key-1")
+	first, created, err := s.AddReport(ctx, r, geo.Submission{Key: "key-1"})
 	if err != nil || !created || first.ID == "" {
 		t.Fatalf("first: %+v %v %v", first, created, err)
 	}
-	again, created, err := s.AddReport(ctx, r, "key-1")
+	again, created, err := s.AddReport(ctx, r, geo.Submission{Key: "key-1"})
 	if err != nil || created || again.ID != first.ID {
 		t.Fatalf("again: id %q created %v err %v, want id %q", again.ID, created, err, first.ID)
 	}
 	// A retry that repeats the ID as well as the key is not a conflict.
-	again, created, err = s.AddReport(ctx, first, "key-1")
+	again, created, err = s.AddReport(ctx, first, geo.Submission{Key: "key-1"})
 	if err != nil || created || again.ID != first.ID {
 		t.Fatalf("retry with id: %+v %v %v", again, created, err)
 	}
 	// The same ID under another key, or none, is.
 	for _, key := range []string{"key-2", ""} {
-		if _, _, err := s.AddReport(ctx, first, key); !errors.Is(err, geo.ErrConflict) {
+		if _, _, err := s.AddReport(ctx, first, geo.Submission{Key: key}); !errors.Is(err, geo.ErrConflict) {
 			t.Errorf("same id, key %q: %v, want ErrConflict", key, err)
 		}
 	}
@@ -175,7 +175,7 @@ func testAddReportIdempotent(t *testing.T, b Backend) {
 			if i%2 == 1 {
 				st = s2
 			}
-			got, c, err := st.AddReport(ctx, r, "race")
+			got, c, err := st.AddReport(ctx, r, geo.Submission{Key: "race"})
 			if err != nil {
 				t.Error(err)
 				return
@@ -206,7 +206,7 @@ func testAddReportIdempotent(t *testing.T, b Backend) {
 func testSecondHandleSeesCommits(t *testing.T, b Backend) {
 	ctx := context.Background()
 	s := b.New(t)
-	stored, _, err := s.AddReport(ctx, geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.Viettel}, "k")
+	stored, _, err := s.AddReport(ctx, geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.Viettel}, geo.Submission{Key: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func testSecondHandleSeesCommits(t *testing.T, b Backend) {
 	if _, err := s2.Report(ctx, stored.ID); err != nil {
 		t.Errorf("second handle: %v", err)
 	}
-	if got, created, err := s2.AddReport(ctx, geo.Report{Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}, "k"); err != nil || created || got.ID != stored.ID {
+	if got, created, err := s2.AddReport(ctx, geo.Report{Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}, geo.Submission{Key: "k"}); err != nil || created || got.ID != stored.ID {
 		t.Errorf("second handle, same key: %q %v %v; want %q, not created", got.ID, created, err, stored.ID)
 	}
 }

@@ -66,6 +66,9 @@ func Run(t *testing.T, b Backend) {
 		{"VersionAfterReopen", testVersionAfterReopen},
 		{"EachReportSince", testEachReportSince},
 		{"EachReportSinceConcurrentWriters", testEachReportSinceConcurrentWriters},
+		{"IdempotencyKeysPerSubmitter", testIdempotencyKeysPerSubmitter},
+		{"TokenLineage", testTokenLineage},
+		{"AuditWithWrites", testAuditWithWrites},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
 	}
@@ -113,7 +116,7 @@ func FillData(t *testing.T, s Store) {
 		{ID: "r1", Lat: 21.01, Lon: 105.81, ObservedAt: time.Now(), Carrier: geo.Viettel, SignalDBm: Ptr(-120)},
 		{ID: "r2", Lat: 21.03, Lon: 105.85, ObservedAt: time.Now(), Carrier: geo.MobiFone, NoService: true},
 		{ID: "r3", Lat: 21.05, Lon: 105.86, ObservedAt: time.Now(), Carrier: geo.VinaPhone},
-	}); err != nil {
+	}, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ReplaceTeams(ctx, Teams()); err != nil {

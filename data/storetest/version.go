@@ -40,18 +40,18 @@ func testVersionSeesOtherHandles(t *testing.T, b Backend) {
 		moved string // the field that must change, "" for none
 	}{
 		{"report added by the other handle", other, func(s Store) error {
-			_, _, err := s.AddReport(ctx, geo.Report{ID: "v1", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now(), Carrier: geo.Viettel}, "")
+			_, _, err := s.AddReport(ctx, geo.Report{ID: "v1", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now(), Carrier: geo.Viettel}, geo.Submission{})
 			return err
 		}, "Reports"},
 		{"reports added by the same handle", a, func(s Store) error {
-			_, err := s.AddReports(ctx, []geo.Report{{ID: "v2", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now()}})
+			_, err := s.AddReports(ctx, []geo.Report{{ID: "v2", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now()}}, geo.AuditEntry{})
 			return err
 		}, "Reports"},
 		{"a replayed key", other, func(s Store) error {
-			if _, _, err := s.AddReport(ctx, geo.Report{ID: "v3", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now(), Carrier: geo.Viettel}, "k"); err != nil {
+			if _, _, err := s.AddReport(ctx, geo.Report{ID: "v3", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now(), Carrier: geo.Viettel}, geo.Submission{Key: "k"}); err != nil {
 				return err
 			}
-			_, created, err := a.AddReport(ctx, geo.Report{ID: "v4", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now(), Carrier: geo.Viettel}, "k")
+			_, created, err := a.AddReport(ctx, geo.Report{ID: "v4", Lat: 21.02, Lon: 105.82, ObservedAt: time.Now(), Carrier: geo.Viettel}, geo.Submission{Key: "k"})
 			if created {
 				return errors.New("the replayed key stored a report")
 			}
@@ -60,13 +60,13 @@ func testVersionSeesOtherHandles(t *testing.T, b Backend) {
 		{"areas replaced", other, func(s Store) error { return s.ReplaceAreas(ctx, "2026", Areas("2026")) }, "Areas"},
 		{"teams replaced", other, func(s Store) error { return s.ReplaceTeams(ctx, []geo.Team{{ID: "t9", Name: "Tổ mới"}}) }, "Teams"},
 		{"a report rejected", other, func(s Store) error {
-			return s.SetReview(ctx, geo.Review{ReportID: "r1", Status: geo.ReviewRejected, Reviewer: "cli", At: time.Now()})
+			return s.SetReview(ctx, geo.Review{ReportID: "r1", Status: geo.ReviewRejected, Reviewer: "cli", At: time.Now()}, geo.AuditEntry{})
 		}, "Reviews"},
 		{"the same report confirmed again", a, func(s Store) error {
-			return s.SetReview(ctx, geo.Review{ReportID: "r1", Status: geo.ReviewConfirmed, Reviewer: "cli", At: time.Now()})
+			return s.SetReview(ctx, geo.Review{ReportID: "r1", Status: geo.ReviewConfirmed, Reviewer: "cli", At: time.Now()}, geo.AuditEntry{})
 		}, "Reviews"},
 		{"a user added", other, func(s Store) error {
-			return s.AddUser(ctx, geo.User{Name: "lan", Role: geo.RoleReviewer, CreatedAt: time.Now()})
+			return s.AddUser(ctx, geo.User{Name: "lan", Role: geo.RoleReviewer, CreatedAt: time.Now()}, geo.AuditEntry{})
 		}, ""},
 		{"an analysis saved", a, func(s Store) error {
 			return s.SaveAnalysis(ctx, geo.Analysis{ComputedAt: time.Now(), Reports: 5})
@@ -144,12 +144,12 @@ func testEachReportSince(t *testing.T, b Backend) {
 			st = other
 		}
 		if id == "b2" {
-			if _, err := st.AddReports(ctx, []geo.Report{rep("b2")}); err != nil {
+			if _, err := st.AddReports(ctx, []geo.Report{rep("b2")}, geo.AuditEntry{}); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
-		if _, _, err := st.AddReport(ctx, rep(id), ""); err != nil {
+		if _, _, err := st.AddReport(ctx, rep(id), geo.Submission{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -224,9 +224,9 @@ func testEachReportSinceConcurrentWriters(t *testing.T, b Backend) {
 				r := geo.Report{ID: fmt.Sprintf("w%d-%d", w, i), Lat: 10, Lon: 105, ObservedAt: time.Now(), Carrier: geo.Viettel}
 				var err error
 				if i%5 == 4 {
-					_, err = st.AddReports(ctx, []geo.Report{r})
+					_, err = st.AddReports(ctx, []geo.Report{r}, geo.AuditEntry{})
 				} else {
-					_, _, err = st.AddReport(ctx, r, "")
+					_, _, err = st.AddReport(ctx, r, geo.Submission{})
 				}
 				if err != nil {
 					t.Error(err)
