@@ -20,7 +20,7 @@ type command struct {
 // commands lists the subcommands in the order help shows them.
 var commands = []command{
 	{"serve", "[--addr 127.0.0.1:8080] [--db gapmap.gpkg] [--empty]",
-		"Run the web service (map page, HTTP API, OGC API) over a store, created if missing; an empty store gets the synthetic demo province unless --empty.",
+		"Run the web service (map page, HTTP API, OGC API) over a store, created if missing: a GeoPackage file, or a PostGIS database with --db postgres://…; an empty store gets the synthetic demo province unless --empty.",
 		"gapmap serve --db tay-ninh.gpkg --addr 127.0.0.1:8080"},
 	{"import", "areas|reports|teams [--db gapmap.gpkg] [flags] FILE",
 		"Load areas (GeoJSON, Shapefile .shp or .zip), reports (CSV or GeoJSON) or teams (CSV or GeoJSON) into the store, in one transaction; rejected rows are listed and skipped. A running server picks the change up within a second.",
