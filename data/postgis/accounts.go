@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -22,10 +23,11 @@ const (
 // Names and codes sort by their bytes (COLLATE "C"), whatever the
 // database's collation, as in the GeoPackage.
 
-// AddUser validates u and stores it. An invalid user is the error from
-// u.Validate (matching geo.ErrInvalid); a name already taken matches
-// geo.ErrConflict. A zero CreatedAt is stored as NULL.
-func (s *Store) AddUser(ctx context.Context, u geo.User) error {
+// AddUser validates u and stores it with the audit entry, in one
+// transaction. An invalid user is the error from u.Validate (matching
+// geo.ErrInvalid); a name already taken matches geo.ErrConflict. A zero
+// CreatedAt is stored as NULL.
+func (s *Store) AddUser(ctx context.Context, u geo.User, audit geo.AuditEntry) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
@@ -33,9 +35,15 @@ func (s *Store) AddUser(ctx context.Context, u geo.User) error {
 	if scope == nil {
 		scope = []string{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (name, role, scope, carrier, password_hash, created_at)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users (name, role, scope, carrier, password_hash, created_at)
   VALUES ($1, $2, $3, $4, $5, $6)`,
-		u.Name, string(u.Role), scope, u.Carrier.String(), u.PasswordHash, nullTime(u.CreatedAt))
+			u.Name, string(u.Role), scope, u.Carrier.String(), u.PasswordHash, nullTime(u.CreatedAt))
+		if err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
 	if pgCode(err) == uniqueViolation {
 		return fmt.Errorf("postgis: add user %q: name taken: %w", u.Name, geo.ErrConflict)
 	}
@@ -81,13 +89,31 @@ func (s *Store) Users(ctx context.Context) ([]geo.User, error) {
 	return out, nil
 }
 
-// SetPassword replaces the password hash of the named user; an unknown
-// user matches geo.ErrNotFound.
-func (s *Store) SetPassword(ctx context.Context, name, hash string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $1 WHERE name = $2`, hash, name)
-	if err == nil {
-		err = mustAffect(tag, geo.ErrNotFound)
+// SetPassword replaces the password hash of the named user and, in the
+// same transaction, deletes the user's sessions, revokes at at every
+// token of the user's and every token those made (see RevokeToken), and
+// writes the audit entry. An unknown user matches geo.ErrNotFound and a
+// zero at geo.ErrInvalid.
+func (s *Store) SetPassword(ctx context.Context, name, hash string, at time.Time, audit geo.AuditEntry) error {
+	if at.IsZero() {
+		return &geo.FieldError{Field: "at", Reason: "required"}
 	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1 WHERE name = $2`, hash, name)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(tag, geo.ErrNotFound); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_name = $1`, name); err != nil {
+			return err
+		}
+		if err := revokeTree(ctx, tx, `SELECT id FROM tokens WHERE user_name = $1`, name, at); err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
 	if err != nil {
 		return fmt.Errorf("postgis: set password of %q: %w", name, classify(err))
 	}
@@ -120,11 +146,16 @@ func scanUser(row pgx.Row) (geo.User, error) {
 	return u, nil
 }
 
-// AddToken stores t. The ID and hash are required and the label is at most
-// geo.MaxLabelLen characters (errors matching geo.ErrInvalid); an unknown
-// user matches geo.ErrNotFound, and an ID or hash already stored
-// geo.ErrConflict.
-func (s *Store) AddToken(ctx context.Context, t geo.Token) error {
+// AddToken stores t with the audit entry, in one transaction. The ID and
+// hash are required and the label is at most geo.MaxLabelLen characters
+// (errors matching geo.ErrInvalid); an unknown user matches
+// geo.ErrNotFound, and an ID or hash already stored geo.ErrConflict. A
+// Parent that is a token not stored or revoked, or a session not stored
+// or expired at t.CreatedAt, matches geo.ErrUnauthenticated: checked in
+// the transaction that stores t, with the parent's row locked, so a
+// revocation that commits first keeps t out and one that commits after
+// revokes it too.
+func (s *Store) AddToken(ctx context.Context, t geo.Token, audit geo.AuditEntry) error {
 	var es geo.FieldErrors
 	if t.ID == "" {
 		es = append(es, &geo.FieldError{Field: "id", Reason: "required"})
@@ -138,21 +169,72 @@ func (s *Store) AddToken(ctx context.Context, t geo.Token) error {
 	if err := es.Err(); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.User, t.Hash, t.Label, nullTime(t.CreatedAt), nullTime(t.LastUsedAt), nullTime(t.RevokedAt))
-	switch pgCode(err) {
-	case uniqueViolation:
-		err = fmt.Errorf("id or hash already stored: %w", geo.ErrConflict)
-	case foreignKeyViolation:
-		err = fmt.Errorf("no such user %q: %w", t.User, geo.ErrNotFound)
-	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := parentAlive(ctx, tx, t); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			t.ID, t.User, t.Hash, t.Label, nullTime(t.CreatedAt), nullTime(t.LastUsedAt), nullTime(t.RevokedAt), t.Parent)
+		switch pgCode(err) {
+		case uniqueViolation:
+			return fmt.Errorf("id or hash already stored: %w", geo.ErrConflict)
+		case foreignKeyViolation:
+			return fmt.Errorf("no such user %q: %w", t.User, geo.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
 	if err != nil {
 		return fmt.Errorf("postgis: add token %q: %w", t.ID, classify(err))
 	}
 	return nil
 }
 
-const tokenColumns = `id, user_name, hash, label, created_at, last_used_at, revoked_at`
+const tokenColumns = `id, user_name, hash, label, created_at, last_used_at, revoked_at, parent`
+
+// errParentGone is a token's parent credential that no longer
+// authenticates.
+var errParentGone = geo.NewError(geo.ErrUnauthenticated, "the credential making the token was revoked or has ended")
+
+// parentAlive returns errParentGone unless t's parent, a token or a
+// session, still authenticates; the command line and tokens without a
+// recorded parent pass. The parent's row is locked (FOR SHARE) until the
+// transaction ends, so a revocation or sign-out on another replica waits
+// for it, and then revokes t with its parent.
+func parentAlive(ctx context.Context, tx pgx.Tx, t geo.Token) error {
+	var ok bool
+	var err error
+	switch sess, isSession := strings.CutPrefix(t.Parent, "session:"); {
+	case t.Parent == "" || t.Parent == "cli":
+		return nil
+	case isSession:
+		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM sessions WHERE left(hash, 16) = $1
+  AND ($2::timestamptz IS NULL OR expires_at > $2) FOR SHARE)`, sess, nullTime(t.CreatedAt)).Scan(&ok)
+	default:
+		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM tokens WHERE id = $1 AND revoked_at IS NULL FOR SHARE)`, t.Parent).Scan(&ok)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errParentGone
+	}
+	return nil
+}
+
+// revokeTree revokes at at the tokens that roots (a query of token IDs
+// with one parameter, $1 = arg) selects and every token made by one of
+// them, down the Parent links; tokens already revoked keep their time.
+func revokeTree(ctx context.Context, tx pgx.Tx, roots string, arg any, at time.Time) error {
+	_, err := tx.Exec(ctx, `WITH RECURSIVE tree(id) AS (
+    `+roots+`
+    UNION SELECT t.id FROM tokens t JOIN tree ON t.parent = tree.id
+  )
+  UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id IN (SELECT id FROM tree)`, arg, nullTime(at))
+	return err
+}
 
 // TokenByHash returns the token whose secret has the given hash, revoked
 // or not, or an error matching geo.ErrNotFound.
@@ -200,17 +282,27 @@ func (s *Store) Tokens(ctx context.Context, user string) ([]geo.Token, error) {
 	return out, nil
 }
 
-// RevokeToken marks the token revoked at at. A token already revoked keeps
-// its first revocation time. An unknown ID matches geo.ErrNotFound and a
-// zero at geo.ErrInvalid.
-func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
+// RevokeToken marks the token revoked at at, and every token it made and
+// theirs (through Parent), and writes the audit entry, in one
+// transaction. A token already revoked keeps its first revocation time.
+// An unknown ID matches geo.ErrNotFound and a zero at geo.ErrInvalid.
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time, audit geo.AuditEntry) error {
 	if at.IsZero() {
 		return &geo.FieldError{Field: "at", Reason: "required"}
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, nullTime(at), id)
-	if err == nil {
-		err = mustAffect(tag, geo.ErrNotFound)
-	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM tokens WHERE id = $1)`, id).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return geo.ErrNotFound
+		}
+		if err := revokeTree(ctx, tx, `SELECT $1::text`, id, at); err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
 	if err != nil {
 		return fmt.Errorf("postgis: revoke token %q: %w", id, classify(err))
 	}
@@ -239,17 +331,18 @@ func scanToken(row pgx.Row) (geo.Token, error) {
 		t                      geo.Token
 		created, used, revoked pgtype.Timestamptz
 	)
-	if err := row.Scan(&t.ID, &t.User, &t.Hash, &t.Label, &created, &used, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.User, &t.Hash, &t.Label, &created, &used, &revoked, &t.Parent); err != nil {
 		return t, err
 	}
 	t.CreatedAt, t.LastUsedAt, t.RevokedAt = utc(created), utc(used), utc(revoked)
 	return t, nil
 }
 
-// AddSession stores a new session, and removes the sessions that expired
-// before it was created. An empty hash matches geo.ErrInvalid, an unknown
-// user geo.ErrNotFound and a hash already stored geo.ErrConflict.
-func (s *Store) AddSession(ctx context.Context, ss geo.Session) error {
+// AddSession stores a new session with the audit entry, in one
+// transaction, and removes the sessions that expired before it was
+// created. An empty hash matches geo.ErrInvalid, an unknown user
+// geo.ErrNotFound and a hash already stored geo.ErrConflict.
+func (s *Store) AddSession(ctx context.Context, ss geo.Session, audit geo.AuditEntry) error {
 	if ss.Hash == "" {
 		return &geo.FieldError{Field: "hash", Reason: "required"}
 	}
@@ -262,12 +355,16 @@ func (s *Store) AddSession(ctx context.Context, ss geo.Session) error {
 		case foreignKeyViolation:
 			return fmt.Errorf("no such user %q: %w", ss.User, geo.ErrNotFound)
 		}
-		if err != nil || ss.CreatedAt.IsZero() {
+		if err != nil {
 			return err
 		}
-		// Sessions that ended before this one began are of no more use.
-		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1 AND hash <> $2`, nullTime(ss.CreatedAt), ss.Hash)
-		return err
+		if !ss.CreatedAt.IsZero() {
+			// Sessions that ended before this one began are of no more use.
+			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1 AND hash <> $2`, nullTime(ss.CreatedAt), ss.Hash); err != nil {
+				return err
+			}
+		}
+		return addAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("postgis: add session of %q: %w", ss.User, classify(err))
@@ -294,45 +391,55 @@ func (s *Store) Session(ctx context.Context, hash string) (geo.Session, error) {
 	return ss, nil
 }
 
-// DeleteSession removes the session with the given cookie hash; removing
-// an unknown one is not an error.
-func (s *Store) DeleteSession(ctx context.Context, hash string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash); err != nil {
+// DeleteSession removes the session with the given cookie hash and writes
+// the audit entry, in one transaction; removing an unknown one is not an
+// error and writes no entry.
+func (s *Store) DeleteSession(ctx context.Context, hash string, audit geo.AuditEntry) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
+	if err != nil {
 		return fmt.Errorf("postgis: delete session: %w", classify(err))
 	}
 	return nil
 }
 
-// DeleteUserSessions removes every session of the named user (there may
-// be none); an unknown user matches geo.ErrNotFound.
-func (s *Store) DeleteUserSessions(ctx context.Context, user string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_name = $1`, user)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = s.userExists(ctx, user)
-	}
-	if err != nil {
-		return fmt.Errorf("postgis: delete sessions of %q: %w", user, classify(err))
-	}
-	return nil
-}
-
-// AddAudit appends e to the audit log and has committed it when it
-// returns. e.ID is ignored (the log numbers its entries); a zero e.At is
-// stamped with the current time, and an empty Action matches
-// geo.ErrInvalid.
+// AddAudit appends e, an entry that records no write (a failed sign-in),
+// to the audit log and has committed it when it returns. e.ID is ignored
+// (the log numbers its entries); a zero e.At is stamped with the current
+// time, and an empty Action matches geo.ErrInvalid.
 func (s *Store) AddAudit(ctx context.Context, e geo.AuditEntry) error {
 	if e.Action == "" {
 		return &geo.FieldError{Field: "action", Reason: "required"}
 	}
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO audit_log (at, actor, via, action, target, remote, detail)
-  VALUES ($1, $2, $3, $4, $5, $6, $7)`, nullTime(e.At), e.Actor, e.Via, e.Action, e.Target, e.Remote, e.Detail)
-	if err != nil {
+	if err := addAudit(ctx, s.pool, e); err != nil {
 		return fmt.Errorf("postgis: add audit %s: %w", e.Action, classify(err))
 	}
 	return nil
+}
+
+// addAudit appends e to the audit log through q, the transaction of the
+// write it records; an entry with an empty Action is not written, and a
+// zero e.At is stamped with the current time.
+func addAudit(ctx context.Context, q execer, e geo.AuditEntry) error {
+	if e.Action == "" {
+		return nil
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	_, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor, via, action, target, remote, detail)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)`, nullTime(e.At), e.Actor, e.Via, e.Action, e.Target, e.Remote, e.Detail)
+	return err
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // Audit returns up to limit entries with an ID below beforeID (0 or less:
@@ -362,19 +469,25 @@ func scanAudit(row pgx.CollectableRow) (geo.AuditEntry, error) {
 }
 
 // SetReview records r as the verdict on report r.ReportID, replacing an
-// earlier one. An unknown status matches geo.ErrInvalid and an unknown
-// report geo.ErrNotFound.
-func (s *Store) SetReview(ctx context.Context, r geo.Review) error {
+// earlier one, with the audit entry, in one transaction. An unknown
+// status matches geo.ErrInvalid and an unknown report geo.ErrNotFound.
+func (s *Store) SetReview(ctx context.Context, r geo.Review, audit geo.AuditEntry) error {
 	if _, err := geo.ParseReviewStatus(string(r.Status)); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO report_reviews (report_id, status, reviewer, at, comment)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO report_reviews (report_id, status, reviewer, at, comment)
   VALUES ($1, $2, $3, $4, $5)
   ON CONFLICT (report_id) DO UPDATE SET status = $2, reviewer = $3, at = $4, comment = $5`,
-		r.ReportID, string(r.Status), r.Reviewer, nullTime(r.At), r.Comment)
-	if pgCode(err) == foreignKeyViolation {
-		err = fmt.Errorf("no such report: %w", geo.ErrNotFound)
-	}
+			r.ReportID, string(r.Status), r.Reviewer, nullTime(r.At), r.Comment)
+		if pgCode(err) == foreignKeyViolation {
+			return fmt.Errorf("no such report: %w", geo.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
 	if err != nil {
 		return fmt.Errorf("postgis: review report %q: %w", r.ReportID, classify(err))
 	}

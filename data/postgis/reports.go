@@ -18,10 +18,10 @@ import (
 // after seq.
 var reportColumns = []string{"geom", "id", "observed_at", "observed_offset", "carrier", "tech",
 	"signal_dbm", "download_mbps", "upload_mbps", "no_service", "source", "reporter", "note",
-	"received_at", "idempotency_key"}
+	"submitter", "client_id", "received_at", "request_key", "request_hash"}
 
 const selectReport = `SELECT seq, geom, id, observed_at, observed_offset, carrier, tech, signal_dbm,
-  download_mbps, upload_mbps, no_service, source, reporter, note FROM reports`
+  download_mbps, upload_mbps, no_service, source, reporter, note, submitter, client_id FROM reports`
 
 // takeSeq reserves n sequence numbers for reports inserted by tx and
 // returns the last; the counter row stays locked until tx ends, so
@@ -32,11 +32,12 @@ func takeSeq(ctx context.Context, tx pgx.Tx, n int) (int64, error) {
 	return last, err
 }
 
-// AddReports stores rs in one transaction, with COPY, and returns how
-// many it added. A report without an ID gets a generated one ("r-" and
-// 16 hex digits). An ID already stored, or given twice, is a conflict
-// (geo.ErrConflict) and nothing is added.
-func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (int, error) {
+// AddReports stores rs and the audit entry in one transaction, the
+// reports with COPY, and returns how many it added. A report without an
+// ID gets a generated one ("r-" and 16 hex digits). An ID already stored,
+// or given twice, is a conflict (geo.ErrConflict) and nothing is added.
+// An entry with an empty Action is not written.
+func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.AuditEntry) (int, error) {
 	if len(rs) == 0 {
 		return 0, nil
 	}
@@ -65,7 +66,7 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (int, error) {
 				return nil, rowErr
 			}
 			seen[r.ID] = true
-			row, err := reportRow(first+int64(i), &r, received, "")
+			row, err := reportRow(first+int64(i), &r, received, geo.Submission{})
 			if err != nil {
 				rowErr = fmt.Errorf("report %q: %w", r.ID, err)
 				return nil, rowErr
@@ -80,7 +81,10 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (int, error) {
 		if pgCode(err) == uniqueViolation {
 			return fmt.Errorf("an id is already stored: %w", geo.ErrConflict)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("postgis: add reports: %w", classify(err))
@@ -88,20 +92,27 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report) (int, error) {
 	return len(rs), nil
 }
 
-// AddReport stores r and has committed it when it returns. A report
-// without an ID gets a generated one. When idempotencyKey is not empty
-// and a report was already stored with it, by this process or another,
-// AddReport stores nothing and returns that report with created false;
-// concurrent calls with the same key store one row (the key is unique
-// in the database). An ID already stored under another key is a
+// AddReport stores r, and sub.Audit in the same transaction, and has
+// committed both when it returns. A report without an ID gets a
+// generated one, and an audit entry without a Target names it. When
+// sub.Key is not empty and a report of the same Submitter was already
+// stored with it, by this process or another, AddReport stores nothing
+// and returns that report with created false, or an error matching
+// geo.ErrMismatch when both have a Hash and they differ; concurrent
+// calls with the same submitter and key store one row (the pair is
+// unique in the database). An ID already stored under another key is a
 // conflict (geo.ErrConflict).
-func (s *Store) AddReport(ctx context.Context, r geo.Report, idempotencyKey string) (stored geo.Report, created bool, err error) {
+func (s *Store) AddReport(ctx context.Context, r geo.Report, sub geo.Submission) (stored geo.Report, created bool, err error) {
 	if r.ID == "" {
 		if r.ID, err = newID(); err != nil {
 			return geo.Report{}, false, fmt.Errorf("postgis: add report: %w", err)
 		}
 	}
-	var existing bool
+	audit := sub.Audit
+	if audit.Target == "" {
+		audit.Target = r.ID
+	}
+	var replayed bool
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		// Every inserter takes the counter's lock first, so one that used
 		// the same key has committed (or rolled back) by now.
@@ -109,13 +120,13 @@ func (s *Store) AddReport(ctx context.Context, r geo.Report, idempotencyKey stri
 		if err != nil {
 			return err
 		}
-		row, err := reportRow(seq, &r, time.Now(), idempotencyKey)
+		row, err := reportRow(seq, &r, time.Now(), sub)
 		if err != nil {
 			return err
 		}
 		q := `INSERT INTO reports (seq, ` + columnList(reportColumns) + `) VALUES (` + placeholders(len(row)) + `)`
-		if idempotencyKey != "" {
-			q += ` ON CONFLICT (idempotency_key) DO NOTHING`
+		if sub.Key != "" {
+			q += ` ON CONFLICT (submitter, request_key) WHERE request_key IS NOT NULL DO NOTHING`
 		}
 		tag, err := tx.Exec(ctx, q, row...)
 		if pgCode(err) == uniqueViolation {
@@ -125,15 +136,24 @@ func (s *Store) AddReport(ctx context.Context, r geo.Report, idempotencyKey stri
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			if stored, err = scanReport(tx.QueryRow(ctx, selectReport+` WHERE idempotency_key = $1`, idempotencyKey), nil); err != nil {
+			var hash pgtype.Text
+			if err := tx.QueryRow(ctx, `SELECT request_hash FROM reports WHERE submitter = $1 AND request_key = $2`,
+				r.Submitter, sub.Key).Scan(&hash); err != nil {
 				return err
 			}
-			existing = true
+			if sub.Hash != "" && hash.Valid && hash.String != sub.Hash {
+				return fmt.Errorf("idempotency key used with another report: %w", geo.ErrMismatch)
+			}
+			if stored, err = scanReport(tx.QueryRow(ctx, selectReport+` WHERE submitter = $1 AND request_key = $2`,
+				r.Submitter, sub.Key), nil); err != nil {
+				return err
+			}
+			replayed = true
 			return errRollback // the sequence number goes back
 		}
-		return nil
+		return addAudit(ctx, tx, audit)
 	})
-	if existing {
+	if replayed {
 		return stored, false, nil
 	}
 	if err != nil {
@@ -193,8 +213,9 @@ func (s *Store) EachReportSince(ctx context.Context, after int64, fn func(seq in
 	return nil
 }
 
-// reportRow is the values of seq and reportColumns for r.
-func reportRow(seq int64, r *geo.Report, received time.Time, key string) ([]any, error) {
+// reportRow is the values of seq and reportColumns for r, submitted as
+// sub.
+func reportRow(seq int64, r *geo.Report, received time.Time, sub geo.Submission) ([]any, error) {
 	g, err := encodeGeom(orb.Point{r.Lon, r.Lat})
 	if err != nil {
 		return nil, err
@@ -202,8 +223,8 @@ func reportRow(seq int64, r *geo.Report, received time.Time, key string) ([]any,
 	_, off := r.ObservedAt.Zone()
 	return []any{seq, g, r.ID, r.ObservedAt.Truncate(time.Microsecond), off, nullString(r.Carrier.String()),
 		nullString(r.Tech.String()), r.SignalDBm, r.DownloadMbps, r.UploadMbps, r.NoService,
-		nullString(r.Source.String()), nullString(r.Reporter), nullString(r.Note),
-		nullTime(received), nullString(key)}, nil
+		nullString(r.Source.String()), nullString(r.Reporter), nullString(r.Note), r.Submitter,
+		nullString(r.ClientID), nullTime(received), nullString(sub.Key), nullString(sub.Hash)}, nil
 }
 
 // scanReport reads one row of selectReport; the sequence number goes to
@@ -216,9 +237,10 @@ func scanReport(row pgx.Row, seq *int64) (geo.Report, error) {
 		observed                         time.Time
 		offset                           int32
 		carrier, tech, source, rep, note pgtype.Text
+		clientID                         pgtype.Text
 	)
 	if err := row.Scan(&n, &g, &r.ID, &observed, &offset, &carrier, &tech, &r.SignalDBm, &r.DownloadMbps,
-		&r.UploadMbps, &r.NoService, &source, &rep, &note); err != nil {
+		&r.UploadMbps, &r.NoService, &source, &rep, &note, &r.Submitter, &clientID); err != nil {
 		return r, err
 	}
 	if seq != nil {
@@ -241,7 +263,7 @@ func scanReport(row pgx.Row, seq *int64) (geo.Report, error) {
 	if r.Source, err = geo.ParseSource(source.String); err != nil {
 		return r, fmt.Errorf("report %q: source: %w", r.ID, err)
 	}
-	r.Reporter, r.Note = rep.String, note.String
+	r.Reporter, r.Note, r.ClientID = rep.String, note.String, clientID.String
 	return r, nil
 }
 

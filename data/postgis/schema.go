@@ -11,9 +11,10 @@ import "strings"
 // with PostgreSQL's types: geometries in EPSG:4326 with GiST indexes,
 // times as timestamptz (to the microsecond), JSON as jsonb.
 var migrations = []string{
-	// 1: the contract as of GeoPackage migration 5: areas, reports, teams,
-	// holes, the analysis, accounts, the audit log, reviews and the
-	// change counters.
+	// 1: the contract as of GeoPackage migration 7: areas, reports (with
+	// their submitters and per-submitter idempotency keys), teams, holes,
+	// the analysis, accounts (tokens with their lineage), the audit log,
+	// reviews, the teams' measurement tasks and the change counters.
 	//
 	// gapmap_counters holds one counter per kind of change. A report
 	// takes its sequence number from the 'reports' row inside its
@@ -63,7 +64,9 @@ CREATE INDEX areas_geom ON areas USING gist (geom);
 
 -- seq is the report's sequence number (see gapmap_counters); observed_at
 -- is the instant and observed_offset the UTC offset, in seconds, it was
--- given with, so a report reads back as it was written.
+-- given with, so a report reads back as it was written. request_key is
+-- the Idempotency-Key, unique per submitter, and request_hash the hash
+-- of the report it came with (see geo.Submission).
 CREATE TABLE reports (
   seq bigint PRIMARY KEY,
   geom geometry(Point, 4326) NOT NULL,
@@ -79,9 +82,13 @@ CREATE TABLE reports (
   source text,
   reporter text,
   note text,
+  submitter text NOT NULL DEFAULT '',
+  client_id text,
   received_at timestamptz,
-  idempotency_key text UNIQUE
+  request_key text,
+  request_hash text
 );
+CREATE UNIQUE INDEX reports_submitter_request_key ON reports (submitter, request_key) WHERE request_key IS NOT NULL;
 CREATE INDEX reports_geom ON reports USING gist (geom);
 CREATE INDEX reports_observed_at ON reports (observed_at);
 
@@ -191,9 +198,11 @@ CREATE TABLE tokens (
   label text NOT NULL DEFAULT '',
   created_at timestamptz,
   last_used_at timestamptz,
-  revoked_at timestamptz
+  revoked_at timestamptz,
+  parent text NOT NULL DEFAULT ''
 );
 CREATE INDEX tokens_user ON tokens(user_name);
+CREATE INDEX tokens_parent ON tokens(parent);
 
 CREATE TABLE sessions (
   hash text PRIMARY KEY,
@@ -221,6 +230,26 @@ CREATE TABLE report_reviews (
   reviewer text NOT NULL DEFAULT '',
   at timestamptz,
   comment text NOT NULL DEFAULT ''
+);
+
+CREATE TABLE tasks (
+  id text PRIMARY KEY,
+  team text NOT NULL,
+  team_name text NOT NULL,
+  area_code text NOT NULL,
+  area_name text NOT NULL,
+  place text NOT NULL,
+  lat double precision NOT NULL,
+  lon double precision NOT NULL,
+  carrier text NOT NULL,
+  why text NOT NULL,
+  households double precision NOT NULL,
+  score double precision NOT NULL,
+  rank integer NOT NULL,
+  state text NOT NULL CHECK (state IN ('open', 'done')),
+  proposed_at timestamptz NOT NULL,
+  done_at timestamptz,
+  done_by text
 );
 ` + countTriggerSQL("areas") + countTriggerSQL("teams") + countTriggerSQL("report_reviews"),
 }

@@ -23,6 +23,7 @@ import (
 type Store interface {
 	geo.Store
 	geo.Accounts
+	geo.TaskStore
 	ReplaceAreas(ctx context.Context, vintage string, areas []geo.Area) error
 	ReplaceTeams(ctx context.Context, ts []geo.Team) error
 	Counts(ctx context.Context) (areas, reports, teams, holes int, err error)
@@ -69,6 +70,7 @@ func Run(t *testing.T, b Backend) {
 		{"IdempotencyKeysPerSubmitter", testIdempotencyKeysPerSubmitter},
 		{"TokenLineage", testTokenLineage},
 		{"AuditWithWrites", testAuditWithWrites},
+		{"Tasks", testTasks},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -155,5 +156,50 @@ func testAuditWithWrites(t *testing.T, b Backend) {
 			t.Errorf("audit %q, want %q", got, want)
 			break
 		}
+	}
+}
+
+// testTasks: the measurement tasks saved are read back, and a save
+// replaces them all.
+func testTasks(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := b.New(t)
+	if got, err := s.Tasks(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("no tasks yet: %v, %v", got, err)
+	}
+	at := time.Date(2026, 7, 1, 2, 30, 0, 0, time.UTC)
+	want := []geo.Task{
+		{ID: "t1/891f1d48b93ffff", Team: "t1", TeamName: "Tổ CNS ấp Phú Hòa", Area: "001", AreaName: "Ấp Phú Hòa Đông",
+			Place: "891f1d48b93ffff", Lon: 105.81, Lat: 21.01, Carrier: geo.Viettel, Why: geo.TaskHoleEdge,
+			Households: 12.5, Score: 0.75, Rank: 1, State: geo.TaskOpen, ProposedAt: at},
+		{ID: "t2/891f1d48b97ffff", Team: "t2", TeamName: "Tổ CNS khóm 2", Area: "002", AreaName: "Khóm Mỹ Thới",
+			Place: "891f1d48b97ffff", Lon: 105.9, Lat: 21.1, Carrier: geo.CarrierAll, Why: geo.TaskUnobserved,
+			Households: 3, Score: 0.5, Rank: 1, State: geo.TaskDone, ProposedAt: at, DoneAt: at.Add(time.Hour), DoneBy: "r-1"},
+	}
+	if err := s.SaveTasks(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Tasks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d tasks, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Cell == 0 {
+			t.Errorf("task %s: no cell", g.ID)
+		}
+		g.Cell = 0
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("task %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+	if err := s.SaveTasks(ctx, want[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Tasks(ctx); len(got) != 1 || got[0].ID != want[1].ID {
+		t.Errorf("after saving one task: %+v", got)
 	}
 }
