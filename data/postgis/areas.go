@@ -68,37 +68,39 @@ func (s *Store) Areas(ctx context.Context) ([]geo.Area, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis: areas: %w", classify(err))
 	}
-	defer rows.Close()
-	var out []geo.Area
-	for rows.Next() {
-		var (
-			a                      geo.Area
-			g, props               []byte
-			name, parent, level    pgtype.Text
-			population, households pgtype.Int8
-		)
-		if err := rows.Scan(&g, &a.Vintage, &a.Code, &name, &parent, &level, &population, &households, &props); err != nil {
-			return nil, fmt.Errorf("postgis: areas: %w", classify(err))
-		}
-		a.Name, a.ParentCode = name.String, parent.String
-		a.Population, a.Households = population.Int64, households.Int64
-		if a.Level, err = geo.ParseLevel(level.String); err != nil {
-			return nil, fmt.Errorf("postgis: area %q: level: %w", a.Code, err)
-		}
-		if a.Geometry, err = multiPolygon(g); err != nil {
-			return nil, fmt.Errorf("postgis: area %q: %w", a.Code, err)
-		}
-		if props != nil {
-			if err := json.Unmarshal(props, &a.Props); err != nil {
-				return nil, fmt.Errorf("postgis: area %q: props: %w", a.Code, err)
-			}
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.Area, error) { return scanArea(r) })
+	if err != nil {
 		return nil, fmt.Errorf("postgis: areas: %w", classify(err))
 	}
 	return out, nil
+}
+
+// scanArea reads the areaColumns of one row.
+func scanArea(row pgx.Row) (geo.Area, error) {
+	var (
+		a                      geo.Area
+		g, props               []byte
+		name, parent, level    pgtype.Text
+		population, households pgtype.Int8
+	)
+	if err := row.Scan(&g, &a.Vintage, &a.Code, &name, &parent, &level, &population, &households, &props); err != nil {
+		return a, err
+	}
+	a.Name, a.ParentCode = name.String, parent.String
+	a.Population, a.Households = population.Int64, households.Int64
+	var err error
+	if a.Level, err = geo.ParseLevel(level.String); err != nil {
+		return a, fmt.Errorf("area %q: level: %w", a.Code, err)
+	}
+	if a.Geometry, err = multiPolygon(g); err != nil {
+		return a, fmt.Errorf("area %q: %w", a.Code, err)
+	}
+	if props != nil {
+		if err := json.Unmarshal(props, &a.Props); err != nil {
+			return a, fmt.Errorf("area %q: props: %w", a.Code, err)
+		}
+	}
+	return a, nil
 }
 
 // encodeProps encodes p as JSON without HTML escaping, or NULL when p is
@@ -159,32 +161,33 @@ func (s *Store) Teams(ctx context.Context) ([]geo.Team, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis: teams: %w", classify(err))
 	}
-	defer rows.Close()
-	var out []geo.Team
-	for rows.Next() {
-		var (
-			t              geo.Team
-			g              []byte
-			id, name, area pgtype.Text
-			members        pgtype.Int4
-			reached        pgtype.Int8
-		)
-		if err := rows.Scan(&g, &id, &name, &area, &members, &reached); err != nil {
-			return nil, fmt.Errorf("postgis: teams: %w", classify(err))
-		}
-		t.ID, t.Name, t.AreaCode = id.String, name.String, area.String
-		t.Members, t.HouseholdsReached = int(members.Int32), reached.Int64
-		if g != nil {
-			p, err := point(g)
-			if err != nil {
-				return nil, fmt.Errorf("postgis: team %q: %w", t.ID, err)
-			}
-			t.Lon, t.Lat, t.HasLocation = p[0], p[1], true
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.Team, error) { return scanTeam(r) })
+	if err != nil {
 		return nil, fmt.Errorf("postgis: teams: %w", classify(err))
 	}
 	return out, nil
+}
+
+// scanTeam reads the teamColumns of one row.
+func scanTeam(row pgx.Row) (geo.Team, error) {
+	var (
+		t              geo.Team
+		g              []byte
+		id, name, area pgtype.Text
+		members        pgtype.Int4
+		reached        pgtype.Int8
+	)
+	if err := row.Scan(&g, &id, &name, &area, &members, &reached); err != nil {
+		return t, err
+	}
+	t.ID, t.Name, t.AreaCode = id.String, name.String, area.String
+	t.Members, t.HouseholdsReached = int(members.Int32), reached.Int64
+	if g != nil {
+		p, err := point(g)
+		if err != nil {
+			return t, fmt.Errorf("team %q: %w", t.ID, err)
+		}
+		t.Lon, t.Lat, t.HasLocation = p[0], p[1], true
+	}
+	return t, nil
 }
