@@ -310,4 +310,3 @@ func (k *sink) Tasks(ctx context.Context, ts []geo.Task) error {
 			timeUTC(t.ProposedAt), timeUTC(t.DoneAt), nullString(t.DoneBy)}, nil
 	})
 }
-
