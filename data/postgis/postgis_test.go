@@ -2,12 +2,14 @@ package postgis
 
 import (
 	"context"
+	"github.com/gapmap/gapmap/geo"
 	"github.com/jackc/pgx/v5"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
 	"github.com/gapmap/gapmap/data/storetest"
@@ -187,4 +189,45 @@ func TestSchema(t *testing.T) {
 	if view != 2 || analysed != 1234 {
 		t.Errorf("scored_areas has %d rows (want 2), analysis %d reports (want 1234)", view, analysed)
 	}
+}
+
+// TestLead: of two stores over one database, the first to ask leads a
+// work, the other does not, and takes it over once the first is closed.
+func TestLead(t *testing.T) {
+	ctx := context.Background()
+	a, dsn := openTemp(t)
+	b := openDSN(t, dsn)
+	for _, tc := range []struct {
+		s    *Store
+		work string
+		want bool
+	}{{a, "save-analysis", true}, {b, "save-analysis", false}, {a, "save-analysis", true}, {b, "monthly-freeze", true}} {
+		if got, err := tc.s.Lead(ctx, tc.work); err != nil || got != tc.want {
+			t.Errorf("Lead(%s): %v, %v; want %v", tc.work, got, err, tc.want)
+		}
+	}
+	a.Close()
+	if got, err := b.Lead(ctx, "save-analysis"); err != nil || !got {
+		t.Errorf("Lead after the leader closed: %v, %v; want true", got, err)
+	}
+}
+
+// TestChangedNotifies: a commit by another store wakes Changed. The
+// listener connects in the background, so commits are repeated until one
+// is heard, for at most 5 s.
+func TestChangedNotifies(t *testing.T) {
+	ctx := context.Background()
+	a, dsn := openTemp(t)
+	b := openDSN(t, dsn)
+	for i := 0; i < 50; i++ {
+		if _, err := a.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}}, geo.AuditEntry{}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-b.Changed():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatal("no notification in 5 s of another store's commits")
 }

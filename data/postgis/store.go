@@ -39,6 +39,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	name   string // the database, for messages
 	listen *listener
+	lead   leader
 }
 
 // IsDSN reports whether s names a PostgreSQL database (a postgres:// or
@@ -89,12 +90,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	s := &Store{pool: pool, name: name}
 	s.listen = startListener(cfg.ConnConfig.Copy())
+	s.lead.cfg = cfg.ConnConfig.Copy()
 	return s, nil
 }
 
 // Close closes the store's connections.
 func (s *Store) Close() error {
 	s.listen.close()
+	s.lead.close()
 	s.pool.Close()
 	return nil
 }
