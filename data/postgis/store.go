@@ -71,6 +71,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("postgis: %s: %w", Redact(dsn), err)
 	}
 	name := cfg.ConnConfig.Database
+	// A commit is durable when it returns (the contract), whatever the
+	// server's default; a DSN may still say otherwise.
+	if _, set := cfg.ConnConfig.RuntimeParams["synchronous_commit"]; !set {
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: connect to %s: %w", Redact(dsn), classify(err))
@@ -80,6 +85,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis: %s: %w", name, err)
 	}
+	// A connection idle for a while is checked before use, so one the
+	// server dropped (a restart, a failover) is replaced rather than
+	// failing a request; busy connections are not.
+	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool { return p.IdleDuration > 100*time.Millisecond }
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		registerGeometry(c.TypeMap(), geomOID)
 		return nil
@@ -276,7 +285,7 @@ func classify(err error) error {
 	}
 	// A connection lost mid-query surfaces as an I/O error of pgconn.
 	msg := err.Error()
-	for _, s := range []string{"conn closed", "connection reset", "broken pipe", "unexpected EOF", "EOF", "connection refused", "no such file or directory", "closed pool"} {
+	for _, s := range []string{"conn closed", "connection reset", "broken pipe", "unexpected EOF", "connection refused"} {
 		if strings.Contains(msg, s) {
 			return &unavailableError{err}
 		}

@@ -145,8 +145,9 @@ func (c *Cluster) init() error {
 		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
 	// Settings for a throwaway server: a socket in our folder and no TCP
-	// port, small memory, and no fsync (nothing here must survive the
-	// machine crashing; a server stop or kill loses nothing committed).
+	// port, small memory, and no fsync: nothing here must survive the
+	// machine crashing, while a server killed loses nothing committed
+	// (the WAL is written at each commit, only not synced).
 	conf := fmt.Sprintf(`
 listen_addresses = ''
 unix_socket_directories = '%s'
@@ -154,7 +155,6 @@ port = %d
 max_connections = 200
 shared_buffers = 32MB
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 log_min_messages = warning
 `, c.dir, port)
