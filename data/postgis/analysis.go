@@ -36,10 +36,11 @@ var scoreColumns = func() []string {
 
 var holeColumns = []string{"geom", "id", "carrier", "rank", "priority", "severity", "confidence", "area_km2",
 	"population_affected", "households_affected", "reports", "weak_reports", "weak_share", "median_signal_dbm",
-	"first_observed", "last_observed", "area_codes", "reporters", "cells", "weak_low", "area_names", "computed_at"}
+	"first_observed", "last_observed", "area_codes", "reporters", "cells", "weak_low", "area_names", "computed_at", "state"}
 
 // SaveAnalysis replaces the stored analysis with a in one transaction:
-// the holes and dead zones (table holes, each in state 'open'), the area
+// the holes and dead zones (table holes, each with its registry state,
+// 'open' when it has none), the area
 // scores (area_scores, drawn with the areas' boundaries by the view
 // scored_areas) and the one row of analysis. NaN and infinite figures are
 // stored as NULL. A zero a.ComputedAt is an error matching
@@ -130,7 +131,16 @@ func holeRow(h *geo.Hole, at time.Time) ([]any, error) {
 	return []any{g, h.ID, nullString(h.Carrier.String()), h.Rank, finite(h.Priority), finite(h.Severity),
 		finite(h.Confidence), finite(h.AreaKm2), finite(h.Population), finite(h.Households), h.Reports, h.Weak,
 		finite(h.WeakShare), finite(h.MedianSignalDBm), nullTime(h.FirstObserved), nullTime(h.LastObserved),
-		string(cj), h.Reporters, h.Cells, finite(h.WeakLow), string(nj), at}, nil
+		string(cj), h.Reporters, h.Cells, finite(h.WeakLow), string(nj), at, holeState(h)}, nil
+}
+
+// holeState is the state stored for h: its registry state, 'open' for a
+// hole that has none (an analysis outside a running service).
+func holeState(h *geo.Hole) string {
+	if h.Life.State == "" {
+		return string(geo.StateOpen)
+	}
+	return string(h.Life.State)
 }
 
 // scoreRow appends the values of sc's row in area_scores, in the order of

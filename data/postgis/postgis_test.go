@@ -152,7 +152,7 @@ func TestSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"areas.geom MULTIPOLYGON 4326", "holes.geom MULTIPOLYGON 4326", "reports.geom POINT 4326",
+	want := []string{"areas.geom MULTIPOLYGON 4326", "frozen_gaps.geom MULTIPOLYGON 4326", "holes.geom MULTIPOLYGON 4326", "reports.geom POINT 4326",
 		"scored_areas.geom MULTIPOLYGON 4326", "teams.geom POINT 4326"}
 	if !slices.Equal(cols, want) {
 		t.Errorf("geometry columns %q, want %q", cols, want)
@@ -165,7 +165,7 @@ func TestSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"areas", "holes", "reports", "teams"}; !slices.Equal(gist, want) {
+	if want := []string{"areas", "frozen_gaps", "holes", "reports", "teams"}; !slices.Equal(gist, want) {
 		t.Errorf("GiST indexes on %q, want %q", gist, want)
 	}
 	// A spatial query as a GIS tool would make it: the area holding a point.

@@ -11,10 +11,12 @@ import "strings"
 // with PostgreSQL's types: geometries in EPSG:4326 with GiST indexes,
 // times as timestamptz (to the microsecond), JSON as jsonb.
 var migrations = []string{
-	// 1: the contract as of GeoPackage migration 7: areas, reports (with
+	// 1: the contract as of GeoPackage migration 8: areas, reports (with
 	// their submitters and per-submitter idempotency keys), teams, holes,
 	// the analysis, accounts (tokens with their lineage), the audit log,
-	// reviews, the teams' measurement tasks and the change counters.
+	// reviews, the teams' measurement tasks, the hole registry with its
+	// answers and history, the frozen monthly gap lists, webhooks with
+	// their delivery log, and the change counters.
 	//
 	// gapmap_counters holds one counter per kind of change. A report
 	// takes its sequence number from the 'reports' row inside its
@@ -251,6 +253,102 @@ CREATE TABLE tasks (
   done_at timestamptz,
   done_by text
 );
+
+-- cells are H3 cells as little-endian 64-bit integers, as in the
+-- GeoPackage.
+CREATE TABLE hole_registry (
+  id text PRIMARY KEY,
+  carrier text NOT NULL,
+  state text NOT NULL,
+  first_seen timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  current boolean NOT NULL,
+  cells bytea,
+  area_codes jsonb NOT NULL DEFAULT '[]',
+  parent_ids jsonb NOT NULL DEFAULT '[]',
+  child_ids jsonb NOT NULL DEFAULT '[]',
+  lead_carrier text NOT NULL DEFAULT '',
+  cause text NOT NULL DEFAULT '',
+  funding text NOT NULL DEFAULT '',
+  rev bigint NOT NULL
+);
+
+CREATE TABLE hole_tracks (
+  hole_id text NOT NULL REFERENCES hole_registry(id),
+  carrier text NOT NULL,
+  state text NOT NULL,
+  before_dispute text NOT NULL DEFAULT '',
+  since timestamptz,
+  answered_at timestamptz,
+  planned_date timestamptz,
+  plan text NOT NULL DEFAULT '',
+  fixed_date timestamptz,
+  fix_cells bytea,
+  overdue_notified timestamptz,
+  PRIMARY KEY (hole_id, carrier)
+);
+
+CREATE TABLE hole_history (
+  hole_id text NOT NULL REFERENCES hole_registry(id),
+  n integer NOT NULL,
+  at timestamptz NOT NULL,
+  state text NOT NULL,
+  carrier text NOT NULL,
+  kind text NOT NULL,
+  role text NOT NULL,
+  user_name text NOT NULL DEFAULT '',
+  note text NOT NULL DEFAULT '',
+  planned_date text NOT NULL DEFAULT '',
+  plan text NOT NULL DEFAULT '',
+  fixed_date text NOT NULL DEFAULT '',
+  PRIMARY KEY (hole_id, n)
+);
+
+CREATE TABLE frozen_months (
+  month text PRIMARY KEY,
+  frozen_at timestamptz NOT NULL
+);
+
+CREATE TABLE frozen_gaps (
+  fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  geom geometry(MultiPolygon, 4326),
+  month text NOT NULL REFERENCES frozen_months(month),
+  carrier text NOT NULL,
+  id text NOT NULL,
+  rank integer,
+  state text,
+  props jsonb NOT NULL,
+  UNIQUE (month, id)
+);
+CREATE INDEX frozen_gaps_month ON frozen_gaps(month, carrier);
+CREATE INDEX frozen_gaps_geom ON frozen_gaps USING gist (geom);
+
+CREATE TABLE webhooks (
+  id text PRIMARY KEY,
+  url text NOT NULL,
+  events jsonb NOT NULL,
+  carrier text NOT NULL DEFAULT '',
+  secret text NOT NULL,
+  owner text NOT NULL,
+  created_at timestamptz
+);
+
+CREATE TABLE webhook_deliveries (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  webhook_id text NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  event text NOT NULL,
+  hole_id text NOT NULL DEFAULT '',
+  body bytea NOT NULL,
+  created_at timestamptz NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  status integer NOT NULL DEFAULT 0,
+  error text NOT NULL DEFAULT '',
+  next_at timestamptz,
+  done_at timestamptz,
+  delivered boolean NOT NULL DEFAULT false
+);
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(next_at) WHERE next_at IS NOT NULL;
 ` + countTriggerSQL("areas") + countTriggerSQL("teams") + countTriggerSQL("report_reviews"),
 }
 

@@ -24,6 +24,8 @@ type Store interface {
 	geo.Store
 	geo.Accounts
 	geo.TaskStore
+	geo.HoleStore
+	geo.WebhookStore
 	ReplaceAreas(ctx context.Context, vintage string, areas []geo.Area) error
 	ReplaceTeams(ctx context.Context, ts []geo.Team) error
 	Counts(ctx context.Context) (areas, reports, teams, holes int, err error)
@@ -71,6 +73,9 @@ func Run(t *testing.T, b Backend) {
 		{"TokenLineage", testTokenLineage},
 		{"AuditWithWrites", testAuditWithWrites},
 		{"Tasks", testTasks},
+		{"HoleRecordsRoundTrip", testHoleRecordsRoundTrip},
+		{"FreezeGaps", testFreezeGaps},
+		{"WebhooksRoundTrip", testWebhooksRoundTrip},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
 	}
