@@ -35,7 +35,7 @@ var commands = []command{
 		"Confirm or reject a stored report, as a reviewer does on the map; a rejected report leaves the analysis.",
 		"gapmap review --id r-0123456789abcdef --status rejected --comment \"duplicate\""},
 	{"migrate", "--from STORE --to STORE [--force]",
-		"Copy everything a store holds into another, a GeoPackage file into PostGIS (postgres://…) or back: areas, teams, reports, users, tokens, sessions, the audit log, reviews and tasks, in one transaction, then verify the copy by every table's rows and checksum. A target that holds anything is refused unless --force, which replaces it.",
+		"Copy everything a store holds into another, a GeoPackage file into PostGIS (postgres://…) or back: areas, teams, reports, users, tokens, sessions, the audit log, reviews, tasks, the hole registry, frozen gap lists and webhooks, in one transaction, then verify the copy by every table's rows and checksum. A target that holds anything is refused unless --force, which replaces it.",
 		"gapmap migrate --from gapmap.gpkg --to postgres://gapmap@db.internal/gapmap"},
 	{"analyze", "--areas FILE --reports FILE [--teams FILE] --out DIR [flags]",
 		"Score coverage holes, dead zones and team reach from files, without a store, and write the layers, gap lists, tasks and summary into DIR.",

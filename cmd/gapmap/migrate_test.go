@@ -34,8 +34,8 @@ func TestMigrateBothWays(t *testing.T) {
 				lines = append(lines, strings.Join(f, " "))
 			}
 		}
-		if len(lines) != 9 {
-			t.Fatalf("migrate listed %d tables, want 9:\n%s", len(lines), out)
+		if len(lines) != 13 {
+			t.Fatalf("migrate listed %d tables, want 13:\n%s", len(lines), out)
 		}
 		return strings.Join(lines, "\n")
 	}

@@ -3,6 +3,7 @@ package gpkg
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -101,7 +102,61 @@ func (s *Store) dump(ctx context.Context, sink transfer.Sink) error {
 	if err != nil {
 		return err
 	}
-	return sink.Tasks(ctx, tasks)
+	if err := sink.Tasks(ctx, tasks); err != nil {
+		return err
+	}
+	holes, err := s.HoleRecords(ctx)
+	if err != nil {
+		return err
+	}
+	if err := sink.HoleRecords(ctx, holes); err != nil {
+		return err
+	}
+	frozen, err := collect(ctx, s.rdb, `SELECT m.month, m.frozen_at, coalesce(g.carrier, ''), coalesce(g.id, ''),
+  coalesce(g.rank, 0), coalesce(g.state, ''), g.props, g.geom
+  FROM frozen_months m LEFT JOIN frozen_gaps g ON g.month = m.month ORDER BY m.month, g.id`,
+		func(row interface{ Scan(...any) error }) (transfer.FrozenGap, error) {
+			var f transfer.FrozenGap
+			var at string
+			var props sql.NullString
+			var g []byte
+			if err := row.Scan(&f.Month, &at, &f.Carrier, &f.ID, &f.Rank, &f.State, &props, &g); err != nil {
+				return f, err
+			}
+			var err error
+			if f.FrozenAt, err = parseUTC(sql.NullString{String: at, Valid: true}); err != nil {
+				return f, err
+			}
+			if props.Valid {
+				f.Props = []byte(props.String)
+			}
+			if g != nil {
+				og, err := decodeGeom(g)
+				if err != nil {
+					return f, err
+				}
+				f.Geometry, _ = og.(orb.MultiPolygon)
+			}
+			return f, nil
+		})
+	if err != nil {
+		return err
+	}
+	if err := sink.FrozenGaps(ctx, frozen); err != nil {
+		return err
+	}
+	hooks, err := s.Webhooks(ctx)
+	if err != nil {
+		return err
+	}
+	if err := sink.Webhooks(ctx, hooks); err != nil {
+		return err
+	}
+	deliveries, err := s.deliveries(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	return sink.Deliveries(ctx, deliveries)
 }
 
 // dumpReports hands sink the reports in fid order, transfer.Batch at a
@@ -160,6 +215,8 @@ func collect[T any](ctx context.Context, db *sql.DB, query string, scan func(int
 // transferTables are the tables a Load writes, children first (the
 // order they are emptied in).
 var transferTables = []struct{ table, name string }{
+	{"webhook_deliveries", "deliveries"}, {"webhooks", "webhooks"}, {"frozen_gaps", "frozen"}, {"frozen_months", "frozen"},
+	{"hole_history", "holes"}, {"hole_tracks", "holes"}, {"hole_registry", "holes"},
 	{"report_reviews", "reviews"}, {"tasks", "tasks"}, {"audit_log", "audit"}, {"sessions", "sessions"},
 	{"tokens", "tokens"}, {"users", "users"}, {"reports", "reports"}, {"teams", "teams"}, {"areas", "areas"},
 }
@@ -176,7 +233,7 @@ func (s *Store) Load(ctx context.Context, replace bool, fill func(transfer.Sink)
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+t.table).Scan(&n); err != nil {
 				return err
 			}
-			counts[t.name] = n
+			counts[t.name] += n
 			held = held || n > 0
 		}
 		if held && !replace {
@@ -309,4 +366,58 @@ func (k *sink) Tasks(ctx context.Context, ts []geo.Task) error {
 			t.Carrier.String(), string(t.Why), t.Households, t.Score, t.Rank, t.State,
 			timeUTC(t.ProposedAt), timeUTC(t.DoneAt), nullString(t.DoneBy)}, nil
 	})
+}
+
+func (k *sink) HoleRecords(ctx context.Context, rs []geo.HoleRecord) error {
+	for i := range rs {
+		if err := saveHoleRecord(ctx, k.tx, &rs[i]); err != nil {
+			return fmt.Errorf("hole %s: %w", rs[i].ID, err)
+		}
+	}
+	return nil
+}
+
+func (k *sink) FrozenGaps(ctx context.Context, gs []transfer.FrozenGap) error {
+	for i := range gs {
+		g := &gs[i]
+		if _, err := k.tx.ExecContext(ctx, `INSERT OR IGNORE INTO frozen_months (month, frozen_at) VALUES (?, ?)`,
+			g.Month, timeUTC(g.FrozenAt)); err != nil {
+			return err
+		}
+		if g.ID == "" {
+			continue // a month frozen without holes
+		}
+		b, err := encodeGeom(g.Geometry)
+		if err != nil {
+			return err
+		}
+		if _, err := k.tx.ExecContext(ctx, `INSERT INTO frozen_gaps (geom, month, carrier, id, rank, state, props)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`, b, g.Month, g.Carrier, g.ID, g.Rank, g.State, string(g.Props)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *sink) Webhooks(ctx context.Context, ws []geo.Webhook) error {
+	return each(ctx, k.tx, `INSERT INTO webhooks (id, url, events, carrier, secret, owner, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`, ws, func(w *geo.Webhook) ([]any, error) {
+		ev, err := json.Marshal(w.Events)
+		if err != nil {
+			return nil, err
+		}
+		car := ""
+		if w.Carrier != geo.CarrierUnknown {
+			car = w.Carrier.String()
+		}
+		return []any{w.ID, w.URL, string(ev), car, w.Secret, w.Owner, timeUTC(w.CreatedAt)}, nil
+	})
+}
+
+func (k *sink) Deliveries(ctx context.Context, ds []geo.Delivery) error {
+	return each(ctx, k.tx, `INSERT INTO webhook_deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ds,
+		func(d *geo.Delivery) ([]any, error) {
+			return []any{d.ID, d.Webhook, d.Event, d.HoleID, d.Body, timeUTC(d.CreatedAt), d.Attempts, d.Status, d.Error,
+				timeUTC(d.NextAt), timeUTC(d.DoneAt), d.Delivered}, nil
+		})
 }

@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -106,7 +107,49 @@ func dump(ctx context.Context, tx pgx.Tx, sink transfer.Sink) error {
 	if err != nil {
 		return err
 	}
-	return sink.Tasks(ctx, tasks)
+	if err := sink.Tasks(ctx, tasks); err != nil {
+		return err
+	}
+	holes, err := holeRecords(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := sink.HoleRecords(ctx, holes); err != nil {
+		return err
+	}
+	frozen, err := collect(ctx, tx, `SELECT m.month, m.frozen_at, coalesce(g.carrier, ''), coalesce(g.id, ''),
+  coalesce(g.rank, 0), coalesce(g.state, ''), g.props, g.geom
+  FROM frozen_months m LEFT JOIN frozen_gaps g ON g.month = m.month ORDER BY m.month COLLATE "C", g.id COLLATE "C"`,
+		func(r pgx.Row) (transfer.FrozenGap, error) {
+			var f transfer.FrozenGap
+			var g []byte
+			if err := r.Scan(&f.Month, &f.FrozenAt, &f.Carrier, &f.ID, &f.Rank, &f.State, &f.Props, &g); err != nil {
+				return f, err
+			}
+			f.FrozenAt = f.FrozenAt.UTC()
+			var err error
+			f.Geometry, err = multiPolygon(g)
+			return f, err
+		})
+	if err != nil {
+		return err
+	}
+	if err := sink.FrozenGaps(ctx, frozen); err != nil {
+		return err
+	}
+	hooks, err := collect(ctx, tx, `SELECT id, url, events, carrier, secret, owner, created_at FROM webhooks
+  ORDER BY created_at, id COLLATE "C"`, scanWebhook)
+	if err != nil {
+		return err
+	}
+	if err := sink.Webhooks(ctx, hooks); err != nil {
+		return err
+	}
+	deliveries, err := collect(ctx, tx, `SELECT `+deliveryColumns+` FROM webhook_deliveries ORDER BY id`, scanDelivery)
+	if err != nil {
+		return err
+	}
+	return sink.Deliveries(ctx, deliveries)
 }
 
 // dumpReports hands sink the reports in sequence order, transfer.Batch
@@ -164,6 +207,8 @@ func collect[T any](ctx context.Context, tx pgx.Tx, query string, scan func(pgx.
 
 // transferTables are the tables a Load writes, as transfer names them.
 var transferTables = []struct{ table, name string }{
+	{"webhook_deliveries", "deliveries"}, {"webhooks", "webhooks"}, {"frozen_gaps", "frozen"}, {"frozen_months", "frozen"},
+	{"hole_history", "holes"}, {"hole_tracks", "holes"}, {"hole_registry", "holes"},
 	{"report_reviews", "reviews"}, {"tasks", "tasks"}, {"audit_log", "audit"}, {"sessions", "sessions"},
 	{"tokens", "tokens"}, {"users", "users"}, {"reports", "reports"}, {"teams", "teams"}, {"areas", "areas"},
 }
@@ -184,7 +229,7 @@ func (s *Store) Load(ctx context.Context, replace bool, fill func(transfer.Sink)
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+t.table).Scan(&n); err != nil {
 				return err
 			}
-			counts[t.name] = n
+			counts[t.name] += n
 			held = held || n > 0
 		}
 		if held && !replace {
@@ -205,9 +250,15 @@ func (s *Store) Load(ctx context.Context, replace bool, fill func(transfer.Sink)
 		if err := fill(&sink{tx: tx}); err != nil {
 			return err
 		}
-		// The audit log's IDs were kept: new entries go after them.
-		_, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('audit_log', 'id'), greatest(1, (SELECT max(id) FROM audit_log)), (SELECT count(*) > 0 FROM audit_log))`)
-		return err
+		// The audit log's and the deliveries' IDs were kept: new ones go
+		// after them.
+		for _, t := range []string{"audit_log", "webhook_deliveries"} {
+			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'id'),
+  greatest(1, (SELECT max(id) FROM `+t+`)), (SELECT count(*) > 0 FROM `+t+`))`); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("postgis: load: %w", classify(err))
@@ -316,4 +367,61 @@ func (k *sink) Tasks(ctx context.Context, ts []geo.Task) error {
 	return copyRows(ctx, k.tx, "tasks", taskColumns, ts, func(t *geo.Task) ([]any, error) {
 		return taskRow(t), nil
 	})
+}
+
+func (k *sink) HoleRecords(ctx context.Context, rs []geo.HoleRecord) error {
+	for i := range rs {
+		if err := saveHoleRecord(ctx, k.tx, &rs[i]); err != nil {
+			return fmt.Errorf("hole %s: %w", rs[i].ID, err)
+		}
+	}
+	return nil
+}
+
+func (k *sink) FrozenGaps(ctx context.Context, gs []transfer.FrozenGap) error {
+	for i := range gs {
+		g := &gs[i]
+		if _, err := k.tx.Exec(ctx, `INSERT INTO frozen_months (month, frozen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+			g.Month, nullTime(g.FrozenAt)); err != nil {
+			return err
+		}
+		if g.ID == "" {
+			continue // a month frozen without holes
+		}
+		b, err := encodeGeom(g.Geometry)
+		if err != nil {
+			return err
+		}
+		if _, err := k.tx.Exec(ctx, `INSERT INTO frozen_gaps (geom, month, carrier, id, rank, state, props)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)`, b, g.Month, g.Carrier, g.ID, g.Rank, g.State, string(g.Props)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *sink) Webhooks(ctx context.Context, ws []geo.Webhook) error {
+	return copyRows(ctx, k.tx, "webhooks", []string{"id", "url", "events", "carrier", "secret", "owner", "created_at"}, ws,
+		func(w *geo.Webhook) ([]any, error) {
+			ev, err := json.Marshal(w.Events)
+			if err != nil {
+				return nil, err
+			}
+			car := ""
+			if w.Carrier != geo.CarrierUnknown {
+				car = w.Carrier.String()
+			}
+			return []any{w.ID, w.URL, string(ev), car, w.Secret, w.Owner, nullTime(w.CreatedAt)}, nil
+		})
+}
+
+func (k *sink) Deliveries(ctx context.Context, ds []geo.Delivery) error {
+	for _, d := range ds {
+		if _, err := k.tx.Exec(ctx, `INSERT INTO webhook_deliveries (`+deliveryColumns+`) OVERRIDING SYSTEM VALUE
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, d.ID, d.Webhook, d.Event, d.HoleID, d.Body,
+			nullTime(d.CreatedAt), d.Attempts, d.Status, d.Error, nullTime(d.NextAt), nullTime(d.DoneAt), d.Delivered); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -41,30 +41,33 @@ func (s *Store) Webhooks(ctx context.Context) ([]geo.Webhook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis: webhooks: %w", classify(err))
 	}
-	ws, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (geo.Webhook, error) {
-		var w geo.Webhook
-		var ev []byte
-		var car string
-		var at pgtype.Timestamptz
-		if err := row.Scan(&w.ID, &w.URL, &ev, &car, &w.Secret, &w.Owner, &at); err != nil {
-			return w, err
-		}
-		if err := json.Unmarshal(ev, &w.Events); err != nil {
-			return w, fmt.Errorf("webhook %s: %w", w.ID, err)
-		}
-		if car != "" {
-			var err error
-			if w.Carrier, err = geo.ParseCarrier(car); err != nil {
-				return w, fmt.Errorf("webhook %s: %w", w.ID, err)
-			}
-		}
-		w.CreatedAt = utc(at)
-		return w, nil
-	})
+	ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.Webhook, error) { return scanWebhook(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgis: webhooks: %w", classify(err))
 	}
 	return ws, nil
+}
+
+// scanWebhook reads a webhook's row.
+func scanWebhook(row pgx.Row) (geo.Webhook, error) {
+	var w geo.Webhook
+	var ev []byte
+	var car string
+	var at pgtype.Timestamptz
+	if err := row.Scan(&w.ID, &w.URL, &ev, &car, &w.Secret, &w.Owner, &at); err != nil {
+		return w, err
+	}
+	if err := json.Unmarshal(ev, &w.Events); err != nil {
+		return w, fmt.Errorf("webhook %s: %w", w.ID, err)
+	}
+	if car != "" {
+		var err error
+		if w.Carrier, err = geo.ParseCarrier(car); err != nil {
+			return w, fmt.Errorf("webhook %s: %w", w.ID, err)
+		}
+	}
+	w.CreatedAt = utc(at)
+	return w, nil
 }
 
 // DeleteWebhook removes a webhook and its deliveries; an unknown ID
@@ -137,16 +140,19 @@ func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]geo.De
 	if err != nil {
 		return nil, fmt.Errorf("postgis: deliveries: %w", classify(err))
 	}
-	ds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (geo.Delivery, error) {
-		var d geo.Delivery
-		var created, next, done pgtype.Timestamptz
-		err := row.Scan(&d.ID, &d.Webhook, &d.Event, &d.HoleID, &d.Body, &created, &d.Attempts, &d.Status, &d.Error,
-			&next, &done, &d.Delivered)
-		d.CreatedAt, d.NextAt, d.DoneAt = utc(created), utc(next), utc(done)
-		return d, err
-	})
+	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.Delivery, error) { return scanDelivery(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgis: deliveries: %w", classify(err))
 	}
 	return ds, nil
+}
+
+// scanDelivery reads the deliveryColumns of one row.
+func scanDelivery(row pgx.Row) (geo.Delivery, error) {
+	var d geo.Delivery
+	var created, next, done pgtype.Timestamptz
+	err := row.Scan(&d.ID, &d.Webhook, &d.Event, &d.HoleID, &d.Body, &created, &d.Attempts, &d.Status, &d.Error,
+		&next, &done, &d.Delivered)
+	d.CreatedAt, d.NextAt, d.DoneAt = utc(created), utc(next), utc(done)
+	return d, err
 }

@@ -6,8 +6,10 @@
 //
 // What is copied: areas, teams, reports (with their submitters,
 // idempotency keys and when they were received), users, tokens (with
-// their lineage), sessions, the audit log (with its IDs), reviews and
-// the measurement tasks. Not copied: the saved analysis (holes, area
+// their lineage), sessions, the audit log (with its IDs), reviews, the
+// measurement tasks, the hole registry (records, carriers' tracks,
+// history), the frozen monthly gap lists, webhooks and their delivery
+// log (with its IDs). Not copied: the saved analysis (holes, area
 // scores), which the first gapmap serve over the target computes and
 // saves again.
 //
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/paulmach/orb"
 )
 
 // Report is a report as a store keeps it: the report, when it was
@@ -35,11 +38,26 @@ type Report struct {
 	Key, Hash  string
 }
 
+// FrozenGap is one hole of a frozen monthly gap list as a store keeps
+// it: Props is the hole's JSON as frozen.
+type FrozenGap struct {
+	Month    string
+	FrozenAt time.Time
+	Carrier  string
+	ID       string
+	Rank     int
+	State    string
+	Props    []byte
+	Geometry orb.MultiPolygon
+}
+
 // Sink receives a store's contents, table by table in the order of its
 // methods, each table's rows in batches in the order the store keeps
 // them: areas and teams in insertion order (each area with its Vintage),
 // reports in sequence order, tokens in insertion order, the audit log
-// by ID (kept), users, sessions, reviews and tasks by their keys.
+// and deliveries by ID (kept), users, sessions, reviews, tasks, hole
+// records and webhooks by their keys, frozen gaps by month and ID
+// (months without holes as one FrozenGap with no ID).
 type Sink interface {
 	Areas(ctx context.Context, as []geo.Area) error
 	Teams(ctx context.Context, ts []geo.Team) error
@@ -50,6 +68,10 @@ type Sink interface {
 	Audit(ctx context.Context, es []geo.AuditEntry) error
 	Reviews(ctx context.Context, rs []geo.Review) error
 	Tasks(ctx context.Context, ts []geo.Task) error
+	HoleRecords(ctx context.Context, rs []geo.HoleRecord) error
+	FrozenGaps(ctx context.Context, gs []FrozenGap) error
+	Webhooks(ctx context.Context, ws []geo.Webhook) error
+	Deliveries(ctx context.Context, ds []geo.Delivery) error
 }
 
 // Source is a store that can be read whole.
@@ -132,7 +154,8 @@ func short(sum string) string {
 }
 
 // tables are the Sink's tables, in its order.
-var tables = []string{"areas", "teams", "reports", "users", "tokens", "sessions", "audit", "reviews", "tasks"}
+var tables = []string{"areas", "teams", "reports", "users", "tokens", "sessions", "audit", "reviews", "tasks",
+	"holes", "frozen", "webhooks", "deliveries"}
 
 // checksums is a Sink that counts and hashes rows: each row's canonical
 // JSON (times in UTC to the microsecond, the precision every store
@@ -237,6 +260,65 @@ func (c *checksums) Tasks(_ context.Context, ts []geo.Task) error {
 	})
 }
 
+func (c *checksums) HoleRecords(_ context.Context, rs []geo.HoleRecord) error {
+	return add(c, "holes", rs, func(r geo.HoleRecord) any {
+		r.FirstSeen, r.LastSeen = micro(r.FirstSeen), micro(r.LastSeen)
+		r.Tracks = append([]geo.Track(nil), r.Tracks...)
+		for i := range r.Tracks {
+			t := &r.Tracks[i]
+			t.Since, t.Answered, t.Planned, t.Fixed, t.OverdueNotified = micro(t.Since), micro(t.Answered), micro(t.Planned), micro(t.Fixed), micro(t.OverdueNotified)
+			if len(t.FixCells) == 0 {
+				t.FixCells = nil
+			}
+		}
+		r.History = append([]geo.HoleEvent(nil), r.History...)
+		for i := range r.History {
+			r.History[i].At = micro(r.History[i].At)
+		}
+		if len(r.Cells) == 0 {
+			r.Cells = nil
+		}
+		return struct {
+			geo.HoleRecord
+			State geo.HoleState
+		}{r, r.State()}
+	})
+}
+
+func (c *checksums) FrozenGaps(_ context.Context, gs []FrozenGap) error {
+	return add(c, "frozen", gs, func(g FrozenGap) any {
+		var props any
+		if len(g.Props) > 0 {
+			json.Unmarshal(g.Props, &props) // compared as values: key order and spacing are the store's
+		}
+		g.FrozenAt, g.Props = micro(g.FrozenAt), nil
+		return struct {
+			FrozenGap
+			Props any
+		}{g, props}
+	})
+}
+
+func (c *checksums) Webhooks(_ context.Context, ws []geo.Webhook) error {
+	return add(c, "webhooks", ws, func(w geo.Webhook) any {
+		w.CreatedAt = micro(w.CreatedAt)
+		return struct {
+			geo.Webhook
+			Secret string
+		}{w, w.Secret}
+	})
+}
+
+func (c *checksums) Deliveries(_ context.Context, ds []geo.Delivery) error {
+	return add(c, "deliveries", ds, func(d geo.Delivery) any {
+		d.CreatedAt, d.NextAt, d.DoneAt = micro(d.CreatedAt), micro(d.NextAt), micro(d.DoneAt)
+		return struct {
+			geo.Delivery
+			Body []byte
+		}{d, d.Body}
+	})
+}
+
 // tee hands every batch to a checksums, then to a Sink.
 type tee struct {
 	c    *checksums
@@ -269,6 +351,19 @@ func (t tee) Reviews(ctx context.Context, rs []geo.Review) error {
 }
 func (t tee) Tasks(ctx context.Context, ts []geo.Task) error {
 	return both(t.c.Tasks(ctx, ts), func() error { return t.sink.Tasks(ctx, ts) })
+}
+
+func (t tee) HoleRecords(ctx context.Context, rs []geo.HoleRecord) error {
+	return both(t.c.HoleRecords(ctx, rs), func() error { return t.sink.HoleRecords(ctx, rs) })
+}
+func (t tee) FrozenGaps(ctx context.Context, gs []FrozenGap) error {
+	return both(t.c.FrozenGaps(ctx, gs), func() error { return t.sink.FrozenGaps(ctx, gs) })
+}
+func (t tee) Webhooks(ctx context.Context, ws []geo.Webhook) error {
+	return both(t.c.Webhooks(ctx, ws), func() error { return t.sink.Webhooks(ctx, ws) })
+}
+func (t tee) Deliveries(ctx context.Context, ds []geo.Delivery) error {
+	return both(t.c.Deliveries(ctx, ds), func() error { return t.sink.Deliveries(ctx, ds) })
 }
 
 func both(err error, then func() error) error {

@@ -66,6 +66,26 @@ func fill(t *testing.T, s storetest.Store) {
 		Households: 12.5, Score: 0.75, Rank: 1, State: geo.TaskOpen, ProposedAt: at}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SaveHoleRecords(ctx, storetest.HoleRecords()); err != nil {
+		t.Fatal(err)
+	}
+	a := storetest.Analysis()
+	if ok, err := s.FreezeGaps(ctx, "2026-06", a.Holes); err != nil || !ok {
+		t.Fatalf("freeze: %v %v", ok, err)
+	}
+	if ok, err := s.FreezeGaps(ctx, "2026-05", nil); err != nil || !ok {
+		t.Fatalf("freeze an empty month: %v %v", ok, err)
+	}
+	if err := s.AddWebhook(ctx, geo.Webhook{ID: "w-1", URL: "https://viettel.example/hook", Events: []string{geo.EventHoleOpened},
+		Carrier: geo.Viettel, Secret: "bí mật", Owner: "quản_trị", CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddDeliveries(ctx, []geo.Delivery{
+		{Webhook: "w-1", Event: geo.EventHoleOpened, HoleID: "h-1", Body: []byte(`{"id":"h-1"}`), CreatedAt: at, NextAt: at},
+		{Webhook: "w-1", Event: geo.EventHoleOpened, HoleID: "h-2", Body: []byte(`{"id":"h-2"}`), CreatedAt: at, Attempts: 1, Status: 200, DoneAt: at, Delivered: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestCopyBothWays copies a GeoPackage into PostGIS and that back into a
