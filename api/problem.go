@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gapmap/gapmap/geo"
 )
@@ -51,6 +52,10 @@ var (
 	errTooManyRequests      = errors.New("api: too many requests")
 	errUnavailable          = errors.New("api: service unavailable")
 )
+
+// storeRetryAfter is the Retry-After of a 503 for a store that cannot be
+// reached: about the time a database server takes to restart.
+const storeRetryAfter = 2 * time.Second
 
 // badField is the error of one query or body field that is wrong (400).
 func badField(field, reason string) error { return &geo.FieldError{Field: field, Reason: reason} }
@@ -141,7 +146,7 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(kind, errTooManyRequests):
 		return http.StatusTooManyRequests
-	case errors.Is(kind, errUnavailable):
+	case errors.Is(kind, errUnavailable), errors.Is(kind, geo.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(kind, geo.ErrInvalid):
 		return http.StatusBadRequest
@@ -185,6 +190,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, st, "request body too large", fieldError{Field: "body", Reason: "larger than the server accepts"})
 	case http.StatusRequestTimeout:
 		writeProblem(w, st, "the request body did not arrive in time", fieldError{Field: "body", Reason: "sent too slowly"})
+	case http.StatusServiceUnavailable:
+		if w.Header().Get("Retry-After") == "" {
+			setRetryAfter(w, storeRetryAfter)
+		}
+		if errors.Is(err, geo.ErrUnavailable) {
+			// The store's detail (an address, a socket path) is the
+			// operator's, not the client's.
+			s.log.WarnContext(r.Context(), "store unavailable", slog.String("path", r.URL.Path), slog.Any("err", err))
+			writeProblem(w, st, "the store is unavailable; try again shortly")
+			break
+		}
+		writeProblem(w, st, err.Error(), problemFields(err, st)...)
 	default:
 		var be *bodyError
 		if errors.As(err, &be) {

@@ -36,6 +36,7 @@ func TestStatusTable(t *testing.T) {
 		{"throttled", geo.NewError(errTooManyRequests, "later"), 429},
 		{"kind wins over the cause", &geo.Error{Kind: geo.ErrInvalid, Message: "x", Err: geo.ErrNotFound}, 400},
 		{"body too large inside a read error", &geo.Error{Kind: geo.ErrInvalid, Message: "x", Err: &http.MaxBytesError{Limit: 1}}, 413},
+		{"store unavailable", fmt.Errorf("postgis: report: %w", geo.ErrUnavailable), 503},
 		{"anything else", errors.New("disk full"), 500},
 	}
 	for _, tc := range tests {

@@ -22,6 +22,10 @@ var (
 	// ErrMismatch is a request that reuses what named an earlier one
 	// (an Idempotency-Key) with other content.
 	ErrMismatch = errors.New("geo: does not match the earlier request")
+	// ErrUnavailable is a failure that is no one's fault and may pass:
+	// the store cannot be reached now (its database server is down or
+	// restarting). Try again shortly.
+	ErrUnavailable = errors.New("geo: store unavailable")
 )
 
 // Error is a failure of a known kind, one of the sentinels above, with a

@@ -125,3 +125,21 @@ type TaskStore interface {
 	// SaveTasks replaces the tasks kept with ts, in one transaction.
 	SaveTasks(ctx context.Context, ts []Task) error
 }
+
+// Notifier is implemented by stores that tell a running service, without
+// being polled, that another process committed a write: Changed receives
+// a value soon after (PostGIS: LISTEN/NOTIFY). The service still polls
+// Version (see Store.Version), so a missed notification costs one poll's
+// wait, never a write.
+type Notifier interface {
+	Changed() <-chan struct{}
+}
+
+// Leader is implemented by stores that several processes share: Lead
+// reports whether this process is the one to do the work named work
+// that must run once for all of them (saving the analysis for GIS tools,
+// scheduled jobs). The role passes to another process when its holder
+// stops or loses the store; a process asks again before each run.
+type Leader interface {
+	Lead(ctx context.Context, work string) (bool, error)
+}

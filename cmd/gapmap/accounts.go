@@ -27,7 +27,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return errHelpShown
 	}
 	fs := newFlagSet("user "+sub, stdout)
-	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store (env GAPMAP_DB)")
+	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), dbUsage)
 	var name, role, scope, carrier *string
 	var noPassword *bool
 	switch sub {
@@ -145,7 +145,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return errHelpShown
 	}
 	fs := newFlagSet("token "+sub, stdout)
-	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store (env GAPMAP_DB)")
+	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), dbUsage)
 	var user, label, id *string
 	switch sub {
 	case "create":

@@ -20,7 +20,7 @@ type command struct {
 // commands lists the subcommands in the order help shows them.
 var commands = []command{
 	{"serve", "[--addr 127.0.0.1:8080] [--db gapmap.gpkg] [--empty]",
-		"Run the web service (map page, HTTP API, OGC API) over a store, created if missing; an empty store gets the synthetic demo province unless --empty.",
+		"Run the web service (map page, HTTP API, OGC API) over a store, created if missing: a GeoPackage file, or a PostGIS database with --db postgres://…; an empty store gets the synthetic demo province unless --empty.",
 		"gapmap serve --db tay-ninh.gpkg --addr 127.0.0.1:8080"},
 	{"import", "areas|reports|teams [--db gapmap.gpkg] [flags] FILE",
 		"Load areas (GeoJSON, Shapefile .shp or .zip), reports (CSV or GeoJSON) or teams (CSV or GeoJSON) into the store, in one transaction; rejected rows are listed and skipped. A running server picks the change up within a second.",
@@ -34,6 +34,9 @@ var commands = []command{
 	{"review", "--id ID --status confirmed|rejected [--comment C] [--db gapmap.gpkg]",
 		"Confirm or reject a stored report, as a reviewer does on the map; a rejected report leaves the analysis.",
 		"gapmap review --id r-0123456789abcdef --status rejected --comment \"duplicate\""},
+	{"migrate", "--from STORE --to STORE [--force]",
+		"Copy everything a store holds into another, a GeoPackage file into PostGIS (postgres://…) or back: areas, teams, reports, users, tokens, sessions, the audit log, reviews, tasks, the hole registry, frozen gap lists and webhooks, in one transaction, then verify the copy by every table's rows and checksum. A target that holds anything is refused unless --force, which replaces it.",
+		"gapmap migrate --from gapmap.gpkg --to postgres://gapmap@db.internal/gapmap"},
 	{"analyze", "--areas FILE --reports FILE [--teams FILE] --out DIR [flags]",
 		"Score coverage holes, dead zones and team reach from files, without a store, and write the layers, gap lists, tasks and summary into DIR.",
 		"gapmap analyze --areas communes.geojson --reports reports.csv --teams teams.csv --out out/"},

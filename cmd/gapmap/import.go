@@ -29,7 +29,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	kind := args[0]
 	fs := newFlagSet("import "+kind, stdout)
-	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store, created if missing (env GAPMAP_DB)")
+	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), dbUsage+", created if missing")
 	var vintage, codeField, nameField, popField, parentField *string
 	if kind == "areas" {
 		vintage = fs.String("vintage", "", "boundary-set label, e.g. 2025 (codes are compared only within one vintage)")

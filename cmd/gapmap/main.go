@@ -9,6 +9,7 @@
 //	gapmap user    list|passwd [--db F]
 //	gapmap token   create --user N [--label L] | list [--user N] | revoke --id ID [--db F]
 //	gapmap review  --id ID --status confirmed|rejected [--comment C] [--db F]
+//	gapmap migrate --from STORE --to STORE [--force]
 //	gapmap analyze --areas FILE --reports FILE [--teams FILE] --out DIR [flags]
 //	gapmap demo    --out DIR [--seed N] [--areas FILE [--communes N]] [--reports N] [--bias 6] [--drive-share 0.03]
 //	gapmap eval    --truth DIR --holes FILE [--format text|json] [--label L]
@@ -110,6 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runToken(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "review":
 		return runReview(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "eval":

@@ -16,7 +16,7 @@ import (
 // the analysis, of a running server too.
 func runReview(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
 	fs := newFlagSet("review", stdout)
-	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store (env GAPMAP_DB)")
+	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), dbUsage)
 	id := fs.String("id", "", "the report's ID")
 	status := fs.String("status", "", "confirmed or rejected")
 	comment := fs.String("comment", "", "why (optional)")

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/api"
-	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/credential"
 	"github.com/gapmap/gapmap/geo/service"
@@ -30,7 +29,7 @@ const (
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
 	fs := newFlagSet("serve", stdout)
 	addr := fs.String("addr", envOr(getenv, "GAPMAP_ADDR", defaultAddr), "listen address (env GAPMAP_ADDR)")
-	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), "GeoPackage store, created if missing (env GAPMAP_DB)")
+	db := fs.String("db", envOr(getenv, "GAPMAP_DB", defaultDB), dbUsage+", created if missing")
 	empty := fs.Bool("empty", false, "do not seed an empty store with the synthetic demo province")
 	seed := fs.Int64("seed", 1, "seed of the demo province put in an empty store")
 	publicHoles := fs.String("public-holes", envOr(getenv, "GAPMAP_PUBLIC_HOLES", geo.HoleOutline.String()),
@@ -106,7 +105,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "gapmap serving %s on http://%s/ (store %s)\n", version, ln.Addr(), *db)
+	fmt.Fprintf(stdout, "gapmap serving %s on http://%s/ (store %s)\n", version, ln.Addr(), storeName(*db))
 	if demoAdmin != "" {
 		fmt.Fprintf(stdout, "demo province: sign in as admin with password %s (shown once; change it with gapmap user passwd --name admin)\n", demoAdmin)
 	}
@@ -134,7 +133,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // seedDemo puts the synthetic demo province (areas, reports, teams) in a
 // store that has no areas and no reports, so a fresh install shows a
 // populated map.
-func seedDemo(ctx context.Context, store *gpkg.Store, seed int64, logger *slog.Logger) (seeded bool, err error) {
+func seedDemo(ctx context.Context, store store, seed int64, logger *slog.Logger) (seeded bool, err error) {
 	areas, reports, _, _, err := store.Counts(ctx)
 	if err != nil {
 		return false, err
@@ -177,15 +176,6 @@ func addDemoAdmin(ctx context.Context, svc *service.Service, cli *geo.Viewer) (s
 		return "", fmt.Errorf("demo admin: %w", err)
 	}
 	return pw, nil
-}
-
-// openStore opens the GeoPackage store at path, naming it in the error.
-func openStore(ctx context.Context, path string) (*gpkg.Store, error) {
-	st, err := gpkg.Open(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", path, err)
-	}
-	return st, nil
 }
 
 func envOr(getenv func(string) string, key, def string) string {

@@ -15,19 +15,31 @@ import (
 )
 
 // TestCLIWritesReachRunningServer runs gapmap serve as a process and the
-// command line as others on the same store, and finds what the command
-// line wrote served without a restart: imported reports, a rejection,
-// new areas, and a user and a token that sign in and authenticate.
+// command line as others on the same store, a GeoPackage file and a
+// PostGIS database, and finds what the command line wrote served without
+// a restart: imported reports, a rejection, new areas, and a user and a
+// token that sign in and authenticate.
 func TestCLIWritesReachRunningServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "gapmap")
+	bin := buildGapmap(t)
+	t.Run("gpkg", func(t *testing.T) { testCLIWritesReach(t, bin, filepath.Join(t.TempDir(), "w.gpkg")) })
+	t.Run("postgis", func(t *testing.T) { testCLIWritesReach(t, bin, cluster.DSN(cluster.NewDatabase(t))) })
+}
+
+// buildGapmap builds the program into a temporary folder.
+func buildGapmap(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gapmap")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	db := filepath.Join(dir, "w.gpkg")
+	return bin
+}
+
+func testCLIWritesReach(t *testing.T, bin, db string) {
+	dir := t.TempDir()
 	gapmap := func(stdin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, append(args, "--db", db)...)

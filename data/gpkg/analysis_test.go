@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os/exec"
@@ -14,11 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gapmap/gapmap/data/storetest"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/engine"
 	"github.com/gapmap/gapmap/geo/index"
 	"github.com/gapmap/gapmap/geo/sim"
-	"github.com/paulmach/orb"
 )
 
 // analysisVersion is the migration that adds the analysis tables.
@@ -40,59 +39,13 @@ func insertOldHole(t *testing.T, s *Store, h geo.Hole) {
 
 var (
 	nan    = math.NaN()
-	testAt = time.Date(2026, 7, 1, 9, 30, 15, 123456789, time.FixedZone("ICT", 7*3600))
+	testAt = storetest.AnalysisAt
 	// testAtMs is testAt as stored: in UTC, to the millisecond (the
 	// driver reads a DATETIME column back as a time.Time).
 	testAtMs = time.Date(2026, 7, 1, 2, 30, 15, 123000000, time.UTC)
 )
 
-// testAnalysis is an analysis over vnAreas("2025"): a Viettel hole over
-// both parts of area 001 (one with an interior ring) with no signal
-// readings, an all-carrier dead zone, the two areas' scores and the
-// roll-up of 001's parent commune.
-func testAnalysis() geo.Analysis {
-	first := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-	last := time.Date(2026, 6, 28, 17, 45, 0, 0, time.UTC)
-	return geo.Analysis{
-		ComputedAt: testAt,
-		Reports:    1234,
-		Holes: []geo.Hole{
-			{ID: "viettel-8a1f", Carrier: geo.Viettel, Geometry: withHole, AreaKm2: 12.5, Cells: 84,
-				Areas:      []geo.AreaRef{{Code: "001", Name: "Ấp Phú Hòa Đông", Km2: 12.5}},
-				Population: 812.5, Households: 203.25, Reports: 40, Weak: 31, Reporters: 9,
-				WeakShare: 0.775, WeakLow: 0.62, MedianSignalDBm: nan, FirstObserved: first, LastObserved: last,
-				Severity: 0.8, Confidence: 0.9, Priority: 146.3, Rank: 1},
-			{ID: "all-33c0", Carrier: geo.CarrierAll, Geometry: orb.MultiPolygon{{square(105.91, 21.11, 0.01)}},
-				AreaKm2: 1.2, Cells: 9,
-				Areas:      []geo.AreaRef{{Code: "002", Name: "Khóm Mỹ Thới", Km2: 1.2}, {Code: "001", Name: "Ấp Phú Hòa Đông", Km2: 0}},
-				Population: 40, Households: 10, Reports: 12, Weak: 12, Reporters: 3,
-				WeakShare: 1, WeakLow: 0.76, MedianSignalDBm: -121.5, FirstObserved: first, LastObserved: last,
-				Severity: 1, Confidence: 0.6, Priority: 6, Rank: 1},
-		},
-		Areas: []geo.AreaScore{
-			{Code: "001", Name: "Ấp Phú Hòa Đông", ParentCode: "X01", Level: geo.LevelHamlet, Vintage: "2025", Index: 0,
-				LandKm2: 130.2, Population: 1234, Households: 321, Reports: 52, Weak: 43, WeakShare: 43.0 / 52, WeakLow: 0.7,
-				Carriers: []geo.CarrierStats{
-					{Carrier: geo.Viettel, Reports: 40, Weak: 31, WeakShare: 0.775, WeakLow: 0.62, MedianSignalDBm: nan, HoleKm2: 12.5, HoleShare: 0.096},
-					{Carrier: geo.VinaPhone, MedianSignalDBm: nan},
-					{Carrier: geo.MobiFone, Reports: 12, Weak: 12, WeakShare: 1, WeakLow: 0.76, MedianSignalDBm: -121.5},
-					{Carrier: geo.Vietnamobile, MedianSignalDBm: nan},
-				},
-				HoleKm2: 12.5, HoleShare: 0.096, PopulationAffected: 812.5, HouseholdsAffected: 203.25,
-				Reach:  geo.TeamReach{Teams: 1, Members: 7, MembersPer1000HH: 21.8, HouseholdsReached: 120, ReachedShare: 0.37, NearestTeamKm: 0.4},
-				Action: geo.ActionCarrier, Priority: 203.25, Rank: 1},
-			{Code: "002", Name: "Khóm Mỹ Thới", Level: geo.LevelCommune, Vintage: "2025", Index: 1,
-				LandKm2: 28.4, Population: 0, Households: 0, HouseholdsEstimated: true,
-				HoleKm2: 1.2, HoleShare: 0.042, DeadKm2: 1.2, DeadShare: 0.042, PopulationAffected: 40, HouseholdsAffected: 10,
-				Reach:  geo.TeamReach{Members: 5, MembersPer1000HH: nan, NearestTeamKm: 9.75, Low: true},
-				Action: geo.ActionBoth, Priority: 10, Rank: 1},
-			{Code: "X01", Name: "Xã Hưng Yên", Level: geo.LevelCommune, Vintage: "2025", Index: -1, Children: 1,
-				LandKm2: 130.2, Population: 1234, Households: 321, Reports: 52, Weak: 43, WeakShare: 43.0 / 52, WeakLow: 0.7,
-				Reach:  geo.TeamReach{Teams: 1, Members: 7, MembersPer1000HH: nan, NearestTeamKm: nan},
-				Action: geo.ActionOK, Priority: 0, Rank: 2},
-		},
-	}
-}
+var testAnalysis = storetest.Analysis
 
 // queryRows returns every row of query as column → value.
 func queryRows(t *testing.T, s *Store, query string, args ...any) []map[string]any {
@@ -274,77 +227,6 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
-}
-
-func TestSaveAnalysisReplaces(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	if err := s.SaveAnalysis(ctx, testAnalysis()); err != nil {
-		t.Fatal(err)
-	}
-	// Saving the same analysis again, then a smaller one: each leaves
-	// exactly what it holds.
-	if err := s.SaveAnalysis(ctx, testAnalysis()); err != nil {
-		t.Fatalf("save again: %v", err)
-	}
-	next := testAnalysis()
-	next.ComputedAt = testAt.Add(2 * time.Second)
-	next.Reports++
-	next.Holes = next.Holes[1:]
-	next.Holes[0].Reports = 13
-	next.Areas = next.Areas[:2]
-	if err := s.SaveAnalysis(ctx, next); err != nil {
-		t.Fatal(err)
-	}
-	got := queryRows(t, s, `SELECT
-  (SELECT count(*) FROM holes) AS holes, (SELECT group_concat(id || ':' || reports) FROM holes) AS ids,
-  (SELECT count(*) FROM area_scores) AS scores, (SELECT count(DISTINCT computed_at) FROM area_scores) AS times,
-  (SELECT count(*) FROM scored_areas) AS view,
-  (SELECT count(*) FROM analysis) AS analyses, (SELECT reports FROM analysis) AS reports,
-  (SELECT computed_at FROM analysis) AS computed_at`)
-	wantFields(t, "after three saves", got[0], map[string]any{
-		"holes": int64(1), "ids": "all-33c0:13", "scores": int64(2), "times": int64(1), "view": int64(0),
-		"analyses": int64(1), "reports": int64(1235), "computed_at": testAtMs.Add(2 * time.Second),
-	})
-	if _, _, _, h, err := s.Counts(ctx); err != nil || h != 1 {
-		t.Errorf("Counts: %d holes, %v; want 1", h, err)
-	}
-}
-
-func TestSaveAnalysisRejects(t *testing.T) {
-	ctx := context.Background()
-	dupHole := testAnalysis()
-	dupHole.Holes[1].ID = dupHole.Holes[0].ID
-	dupHole.Holes[1].Carrier = dupHole.Holes[0].Carrier
-	dupArea := testAnalysis()
-	dupArea.Areas[2].Code = "001"
-	noTime := testAnalysis()
-	noTime.ComputedAt = time.Time{}
-	for _, tc := range []struct {
-		name string
-		a    geo.Analysis
-		want error
-	}{
-		{"hole id twice", dupHole, geo.ErrConflict},
-		{"area code twice in a vintage", dupArea, geo.ErrConflict},
-		{"no computation time", noTime, geo.ErrInvalid},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s, _ := openTemp(t)
-			before := geo.Analysis{ComputedAt: testAt, Reports: 7, Holes: testAnalysis().Holes[1:], Areas: testAnalysis().Areas[1:2]}
-			if err := s.SaveAnalysis(ctx, before); err != nil {
-				t.Fatal(err)
-			}
-			err := s.SaveAnalysis(ctx, tc.a)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want an error matching %v", err, tc.want)
-			}
-			// The analysis saved before is intact.
-			got := queryRows(t, s, `SELECT (SELECT group_concat(id) FROM holes) AS holes,
-  (SELECT group_concat(code) FROM area_scores) AS codes, (SELECT reports FROM analysis) AS reports`)
-			wantFields(t, "after the failed save", got[0], map[string]any{"holes": "all-33c0", "codes": "002", "reports": int64(7)})
-		})
-	}
 }
 
 // TestAnalysisMigration opens a file written before migration 4: its hole

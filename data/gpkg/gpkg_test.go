@@ -3,7 +3,6 @@ package gpkg
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gapmap/gapmap/data/storetest"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
 )
@@ -29,6 +29,34 @@ func openTemp(t *testing.T) (*Store, string) {
 	t.Cleanup(func() { s.Close() })
 	return s, path
 }
+
+// backend runs the contract suite over new files in t.TempDir().
+func backend() storetest.Backend {
+	var mu sync.Mutex
+	paths := map[storetest.Store]string{}
+	open := func(t *testing.T, path string) storetest.Store {
+		s, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		mu.Lock()
+		paths[s] = path
+		mu.Unlock()
+		return s
+	}
+	return storetest.Backend{
+		New: func(t *testing.T) storetest.Store { return open(t, filepath.Join(t.TempDir(), "gapmap.gpkg")) },
+		Again: func(t *testing.T, s storetest.Store) storetest.Store {
+			mu.Lock()
+			path := paths[s]
+			mu.Unlock()
+			return open(t, path)
+		},
+	}
+}
+
+func TestContract(t *testing.T) { storetest.Run(t, backend()) }
 
 // migratedFrom makes a store file with only the migrations before
 // version, filled (see fill); old, when not nil, then looks at it. The
@@ -56,15 +84,12 @@ func migratedFrom(t *testing.T, version int, old func(*Store)) *Store {
 	return s
 }
 
-func square(x, y, d float64) orb.Ring {
-	return orb.Ring{{x, y}, {x + d, y}, {x + d, y + d}, {x, y + d}, {x, y}}
-}
-
-// withHole is two parts, the first with a hole.
-var withHole = orb.MultiPolygon{
-	{square(105.8, 21.0, 0.1), square(105.82, 21.02, 0.02)},
-	{square(106.0, 21.2, 0.05)},
-}
+var (
+	square   = storetest.Square
+	withHole = storetest.WithHole
+	vnAreas  = storetest.Areas
+	ptr      = storetest.Ptr
+)
 
 func TestGeomRoundTrip(t *testing.T) {
 	for _, g := range []orb.Geometry{
@@ -149,32 +174,13 @@ func TestOpenMigrateReopen(t *testing.T) {
 	}
 }
 
-func vnAreas(vintage string) []geo.Area {
-	return []geo.Area{
-		{Code: "001", Name: "Ấp Phú Hòa Đông", ParentCode: "X01", Level: geo.LevelHamlet, Vintage: vintage,
-			Population: 1234, Households: 321, Geometry: withHole,
-			Props: map[string]any{"ghi_chú": "Thôn Đồng Tâm – xã Hưng Yên", "n": 3.0}},
-		{Code: "002", Name: "Khóm Mỹ Thới", Level: geo.LevelCommune, Vintage: vintage,
-			Geometry: orb.MultiPolygon{{square(105.9, 21.1, 0.05)}}},
-	}
-}
-
-func TestAreasRoundTrip(t *testing.T) {
+// TestAreasBoundsAndIndex: the areas' bounds in gpkg_contents and their
+// R-tree index, which GIS tools read.
+func TestAreasBoundsAndIndex(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	want := vnAreas("2025")
-	if err := s.ReplaceAreas(ctx, "2025", want); err != nil {
+	if err := s.ReplaceAreas(ctx, "2025", vnAreas("2025")); err != nil {
 		t.Fatal(err)
-	}
-	got, err := s.Areas(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("areas:\n got %#v\nwant %#v", got, want)
-	}
-	if got[0].Name != "Ấp Phú Hòa Đông" || !bytes.Equal([]byte(got[0].Name), []byte(want[0].Name)) {
-		t.Errorf("name %q", got[0].Name)
 	}
 	var minx, maxx, miny, maxy float64
 	if err := s.db.QueryRowContext(ctx, `SELECT min_x, max_x, min_y, max_y FROM gpkg_contents WHERE table_name = 'areas'`).
@@ -191,157 +197,25 @@ func TestAreasRoundTrip(t *testing.T) {
 	}
 }
 
-func TestReplaceAreasFailureKeepsPrevious(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	if err := s.ReplaceAreas(ctx, "2025", vnAreas("2025")); err != nil {
-		t.Fatal(err)
-	}
-	bad := vnAreas("2025")
-	bad[1].Code = bad[0].Code
-	bad = append(bad, geo.Area{Code: "003", Geometry: withHole})
-	err := s.ReplaceAreas(ctx, "2025", bad)
-	if !errors.Is(err, geo.ErrConflict) {
-		t.Fatalf("duplicate code: err %v, want ErrConflict", err)
-	}
-	got, err := s.Areas(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, vnAreas("2025")) {
-		t.Errorf("areas changed after failed replace: %+v", got)
-	}
-}
-
-func ptr(v float64) *float64 { return &v }
-
-func TestReportsRoundTrip(t *testing.T) {
+// TestReportTimesAsText: a report's observed_at is kept as RFC 3339
+// text with the offset it was given in, so GIS tools show it as written.
+func TestReportTimesAsText(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	ict := time.FixedZone("", 7*3600)
-	want := []geo.Report{
-		{ID: "a1", Lat: 21.0278, Lon: 105.8342, ObservedAt: time.Date(2025, 7, 3, 14, 5, 6, 123000000, ict),
-			Carrier: geo.Viettel, Tech: geo.Tech4G, SignalDBm: ptr(-117.5), DownloadMbps: ptr(0.8), UploadMbps: ptr(0),
-			Source: geo.SourceTeam, Reporter: "Tổ CNS ấp 3", Note: "Mất sóng gần nhà văn hóa"},
-		{ID: "a2", Lat: 10.5, Lon: 106.5, ObservedAt: time.Date(2025, 7, 4, 8, 0, 0, 0, ict),
-			Carrier: geo.MobiFone, NoService: true},
-	}
-	n, err := s.AddReports(ctx, want, geo.AuditEntry{})
-	if err != nil || n != 2 {
-		t.Fatalf("AddReports: %d, %v", n, err)
-	}
-	var got []geo.Report
-	if err := s.EachReport(ctx, func(r *geo.Report) error { got = append(got, *r); return nil }); err != nil {
+	if _, err := s.AddReports(ctx, []geo.Report{{ID: "a1", Lat: 21.0278, Lon: 105.8342,
+		ObservedAt: time.Date(2025, 7, 3, 14, 5, 6, 123000000, ict), Carrier: geo.Viettel}}, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d reports, want %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i], want[i]
-		if !g.ObservedAt.Equal(w.ObservedAt) {
-			t.Errorf("%s: observed_at %v, want %v", w.ID, g.ObservedAt, w.ObservedAt)
-		}
-		if _, off := g.ObservedAt.Zone(); off != 7*3600 {
-			t.Errorf("%s: offset %d, want +07:00", w.ID, off)
-		}
-		g.ObservedAt, w.ObservedAt = time.Time{}, time.Time{}
-		if !reflect.DeepEqual(g, w) {
-			t.Errorf("report %d:\n got %+v\nwant %+v", i, g, w)
-		}
 	}
 	var raw string
 	s.db.QueryRowContext(ctx, `SELECT observed_at FROM reports WHERE id = 'a1'`).Scan(&raw)
 	if raw != "2025-07-03T14:05:06.123+07:00" {
 		t.Errorf("observed_at stored as %q", raw)
 	}
-	r, err := s.Report(ctx, "a2")
-	if err != nil || r.SignalDBm != nil || r.DownloadMbps != nil || !r.NoService {
-		t.Errorf("Report(a2) = %+v, %v", r, err)
-	}
-	if _, err := s.Report(ctx, "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Report(nope): %v, want ErrNotFound", err)
-	}
-	// A duplicate ID rolls back the whole batch.
-	n, err = s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 1, ObservedAt: time.Now(), Carrier: geo.Viettel}, want[0]}, geo.AuditEntry{})
-	if !errors.Is(err, geo.ErrConflict) || n != 0 {
-		t.Errorf("duplicate batch: %d, %v", n, err)
-	}
-	if _, nr, _, _, _ := s.Counts(ctx); nr != 2 {
-		t.Errorf("%d reports after failed batch, want 2", nr)
-	}
-	// Generated IDs.
-	if _, err := s.AddReports(ctx, []geo.Report{{Lat: 1, Lon: 2, ObservedAt: time.Now(), Carrier: geo.Viettel}}, geo.AuditEntry{}); err != nil {
-		t.Fatal(err)
-	}
-	var id string
-	s.db.QueryRowContext(ctx, `SELECT id FROM reports ORDER BY fid DESC LIMIT 1`).Scan(&id)
-	if !regexp.MustCompile(`^r-[0-9a-f]{16}$`).MatchString(id) {
-		t.Errorf("generated id %q", id)
-	}
 }
 
-func TestAddReportIdempotent(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	r := geo.Report{Lat: 21, Lon: 105, ObservedAt: time.Now(), Carrier: geo.VinaPhone}
-	first, created, err := s.AddReport(ctx, r, geo.Submission{Key: "key-1"})
-	if err != nil || !created || first.ID == "" {
-		t.Fatalf("first: %+v %v %v", first, created, err)
-	}
-	again, created, err := s.AddReport(ctx, r, geo.Submission{Key: "key-1"})
-	if err != nil || created || again.ID != first.ID {
-		t.Fatalf("again: id %q created %v err %v, want id %q", again.ID, created, err, first.ID)
-	}
-	// A retry that repeats the ID as well as the key is not a conflict.
-	again, created, err = s.AddReport(ctx, first, geo.Submission{Key: "key-1"})
-	if err != nil || created || again.ID != first.ID {
-		t.Fatalf("retry with id: %+v %v %v", again, created, err)
-	}
-	// The same ID under another key is.
-	if _, _, err := s.AddReport(ctx, first, geo.Submission{Key: "key-2"}); !errors.Is(err, geo.ErrConflict) {
-		t.Errorf("same id, other key: %v, want ErrConflict", err)
-	}
-
-	const racers = 8
-	ids := make([]string, racers)
-	var nCreated int
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i := 0; i < racers; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			got, c, err := s.AddReport(ctx, r, geo.Submission{Key: "race"})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			ids[i] = got.ID
-			if c {
-				nCreated++
-			}
-			mu.Unlock()
-		}(i)
-	}
-	wg.Wait()
-	if nCreated != 1 {
-		t.Errorf("%d racers created a report, want 1", nCreated)
-	}
-	for _, id := range ids {
-		if id != ids[0] {
-			t.Errorf("racers got ids %v, want all equal", ids)
-			break
-		}
-	}
-	var n int
-	s.db.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE request_key = 'race'`).Scan(&n)
-	if n != 1 {
-		t.Errorf("%d rows with key race, want 1", n)
-	}
-}
-
+// TestDurableAndValidFile: a second store on the file, while the first
+// is open, finds a valid GeoPackage without foreign-key violations.
 func TestDurableAndValidFile(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
@@ -349,7 +223,6 @@ func TestDurableAndValidFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A second store on the same file, while the first is open, sees it.
 	s2, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -388,17 +261,10 @@ func fill(t *testing.T, s *Store) {
 	} else if _, err := s.AddReports(ctx, rs, geo.AuditEntry{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceTeams(ctx, []geo.Team{
-		{ID: "t1", Name: "Tổ công nghệ số ấp Phú Hòa", AreaCode: "001", Members: 7, HouseholdsReached: 120, Lat: 21.01, Lon: 105.81, HasLocation: true},
-		{ID: "t2", Name: "Tổ CNS khóm 2", AreaCode: "002", Members: 5},
-	}); err != nil {
+	if err := s.ReplaceTeams(ctx, storetest.Teams()); err != nil {
 		t.Fatal(err)
 	}
-	nan := 0.0
-	nan = nan / nan
-	h := geo.Hole{ID: "h1", Carrier: geo.Viettel, Geometry: withHole, AreaKm2: 12.5,
-		Rank: 1, Priority: 3, Severity: 0.5, Confidence: 0.7, MedianSignalDBm: nan,
-		Areas: []geo.AreaRef{{Code: "001"}}, FirstObserved: time.Now(), LastObserved: time.Now()}
+	h := storetest.Hole()
 	if len(migrations) < analysisVersion {
 		// A file from before SaveAnalysis: the hole as such a file held it.
 		insertOldHole(t, s, h)
@@ -425,21 +291,12 @@ func insertOldReport(t *testing.T, s *Store, r geo.Report, key string) {
 	}
 }
 
-func TestTeamsHolesCounts(t *testing.T) {
+// TestNaNAsNull: a figure without a value is NULL in the file, which
+// GDAL and QGIS show as empty.
+func TestNaNAsNull(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	fill(t, s)
-	ts, err := s.Teams(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ts) != 2 || ts[0].Name != "Tổ công nghệ số ấp Phú Hòa" || !ts[0].HasLocation || ts[1].HasLocation || ts[0].Lat != 21.01 {
-		t.Errorf("teams %+v", ts)
-	}
-	a, r, tm, h, err := s.Counts(ctx)
-	if err != nil || a != 2 || r != 3 || tm != 2 || h != 1 {
-		t.Errorf("counts %d %d %d %d %v", a, r, tm, h, err)
-	}
 	var median any = "unset"
 	s.db.QueryRowContext(ctx, `SELECT median_signal_dbm FROM holes`).Scan(&median)
 	if median != nil {

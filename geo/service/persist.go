@@ -115,6 +115,12 @@ func (p *persister) save() error {
 	if a == nil {
 		return nil
 	}
+	// Over a store that several replicas share, one of them saves.
+	if l, ok := p.store.(geo.Leader); ok {
+		if lead, err := l.Lead(context.Background(), "save-analysis"); err == nil && !lead {
+			return nil
+		}
+	}
 	start := time.Now()
 	var err error
 	if p.holes != nil {

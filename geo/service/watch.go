@@ -123,11 +123,18 @@ func (w *watcher) run() {
 	}()
 	t := time.NewTicker(w.every)
 	defer t.Stop()
+	// A store that notifies wakes the watcher as soon as another process
+	// commits; the ticker still polls, for a notification missed.
+	var changed <-chan struct{}
+	if n, ok := w.s.store.(geo.Notifier); ok {
+		changed = n.Changed()
+	}
 	for {
 		select {
 		case <-w.stop:
 			return
 		case <-t.C:
+		case <-changed:
 		}
 		err := w.poll(ctx)
 		switch {

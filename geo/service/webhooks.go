@@ -434,6 +434,11 @@ func (d *dispatcher) close() {
 	}
 }
 
+// leaderPoll is how often, over a store shared by replicas, a dispatcher
+// looks for deliveries other replicas added, and one that does not lead
+// asks whether it does now.
+const leaderPoll = 5 * time.Second
+
 func (d *dispatcher) run() {
 	defer close(d.done)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -450,8 +455,13 @@ func (d *dispatcher) run() {
 			return
 		}
 		wait := time.Hour
+		if _, shared := d.s.store.(geo.Leader); shared {
+			// Deliveries may be added by another replica, which kicks
+			// only its own dispatcher.
+			wait = leaderPoll
+		}
 		if !next.IsZero() {
-			wait = max(time.Until(next), 0)
+			wait = min(wait, max(time.Until(next), 0))
 		}
 		timer.Reset(wait)
 		select {
@@ -466,6 +476,13 @@ func (d *dispatcher) run() {
 // sendDue attempts the deliveries due and returns when the next one is
 // due (zero: none pending).
 func (d *dispatcher) sendDue(ctx context.Context) time.Time {
+	// Over a store that several replicas share, one of them delivers;
+	// the others ask again shortly, to take over when it stops.
+	if l, ok := d.s.store.(geo.Leader); ok {
+		if lead, err := l.Lead(ctx, "webhook-deliveries"); err != nil || !lead {
+			return time.Now().Add(leaderPoll)
+		}
+	}
 	pending, err := d.s.store.PendingDeliveries(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -1,4 +1,4 @@
-package gpkg
+package storetest
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/gapmap/gapmap/geo"
 )
 
-func TestWebhooksRoundTrip(t *testing.T) {
+func testWebhooksRoundTrip(t *testing.T, b Backend) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
+	s := b.New(t)
 	at := time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC)
 	ws := []geo.Webhook{
 		{ID: "w-1", URL: "https://quy-hoach.viettel.example/hooks", Events: []string{geo.EventHoleOpened, geo.EventHoleChanged},
@@ -73,5 +73,4 @@ func TestWebhooksRoundTrip(t *testing.T) {
 	if err := s.UpdateDelivery(ctx, geo.Delivery{ID: ids[1]}); !errors.Is(err, geo.ErrNotFound) {
 		t.Errorf("updating a deleted webhook's delivery: %v", err)
 	}
-	checkForeignKeys(t, s)
 }
