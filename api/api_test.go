@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/xuri/excelize/v2"
 )
 
 // testNow is the clock of the tests.
@@ -653,7 +655,48 @@ func TestGaps(t *testing.T) {
 	}
 	wantProblem(t, e.get("/api/v1/gaps"), 400, "carrier")
 	wantProblem(t, e.get("/api/v1/gaps?carrier=sfone"), 400, "carrier")
-	wantProblem(t, e.get("/api/v1/gaps?carrier=viettel&format=xlsx"), 400, "format")
+	wantProblem(t, e.get("/api/v1/gaps?carrier=viettel&format=ods"), 400, "format")
+}
+
+// TestGapsXLSX: the gap list as a workbook has the CSV's holes, in its
+// order, with typed cells.
+func TestGapsXLSX(t *testing.T) {
+	e := newEnv(t, Options{})
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(e.get("/api/v1/gaps?carrier=viettel&format=csv").body, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("the fixture has no Viettel hole to list: %q", rows)
+	}
+	r := e.get("/api/v1/gaps?carrier=viettel&format=xlsx")
+	if r.status != 200 || r.header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Fatalf("%d %q %.200s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if cd := r.header.Get("Content-Disposition"); !strings.Contains(cd, `filename="gaps-viettel.xlsx"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sh := f.GetSheetList()[0]
+	got, err := f.GetRows(sh, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(rows) {
+		t.Fatalf("%d rows in the workbook, %d in the CSV", len(got), len(rows))
+	}
+	for i := 1; i < len(rows); i++ {
+		if got[i][0] != rows[i][0] || got[i][1] != rows[i][1] {
+			t.Errorf("row %d: rank %s id %s, the CSV's rank %s id %s", i, got[i][0], got[i][1], rows[i][0], rows[i][1])
+		}
+		if typ, _ := f.GetCellType(sh, fmt.Sprintf("A%d", i+1)); typ != excelize.CellTypeUnset {
+			t.Errorf("row %d: rank is a cell of type %v, want a number", i, typ)
+		}
+	}
 }
 
 func TestMetrics(t *testing.T) {

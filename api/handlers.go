@@ -163,8 +163,10 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) error {
 		ctype, ext = "application/geo+json", "geojson"
 	case "kml":
 		ctype, ext = "application/vnd.google-earth.kml+xml", "kml"
+	case "xlsx":
+		ctype, ext = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
 	default:
-		return badField("format", "must be csv, geojson or kml")
+		return badField("format", "must be csv, geojson, kml or xlsx")
 	}
 	var state geo.HoleState
 	if q.Has("state") {
@@ -195,6 +197,8 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) error {
 		err = export.WriteGapsGeoJSON(bw, holes)
 	case "kml":
 		err = export.WriteGapsKML(bw, c, holes)
+	case "xlsx":
+		err = export.WriteGapsXLSX(bw, c, holes)
 	}
 	if err == nil {
 		err = bw.Flush()

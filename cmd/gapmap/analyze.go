@@ -237,6 +237,10 @@ func writeOutputs(dir string, as *data.AreaSet, res *geo.Result, cfg geo.Config,
 			struct {
 				name  string
 				write func(io.Writer) error
+			}{"gaps-" + c.String() + ".xlsx", func(w io.Writer) error { return export.WriteGapsXLSX(w, c, holes) }},
+			struct {
+				name  string
+				write func(io.Writer) error
 			}{"gaps-" + c.String() + ".geojson", func(w io.Writer) error { return export.WriteGapsGeoJSON(w, holes) }},
 			struct {
 				name  string

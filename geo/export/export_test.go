@@ -575,6 +575,7 @@ func TestWriterErrors(t *testing.T) {
 		"cells":   func(w io.Writer) error { return WriteCellsGeoJSON(w, fixtureCells()) },
 		"csv":     func(w io.Writer) error { return WriteGapsCSV(w, holes) },
 		"kml":     func(w io.Writer) error { return WriteGapsKML(w, geo.Viettel, holes) },
+		"xlsx":    func(w io.Writer) error { return WriteGapsXLSX(w, geo.Viettel, holes) },
 		"summary": func(w io.Writer) error { return WriteSummaryJSON(w, fixtureSummary()) },
 	}
 	for name, write := range writers {
