@@ -308,7 +308,8 @@ func TestGapsCSV(t *testing.T) {
 		{r1, "area_names", nameHamlet},
 		{r1, "median_signal_dbm", "-118"},
 		{r1, "centroid_lat", "10.302"},
-		{r1, "first_observed", "2025-03-01T01:30:00Z"},
+		{r1, "first_observed", "2025-03-01T08:30:00+07:00"},
+		{r1, "last_observed", "2025-03-02T20:30:00+07:00"},
 		{r2, "id", "'-all-77c0"},
 		{r2, "carrier", "all"},
 		{r2, "area_codes", "'@89003; 89002"},
@@ -319,6 +320,62 @@ func TestGapsCSV(t *testing.T) {
 	} {
 		if got := c.row[col[c.key]]; got != c.want {
 			t.Errorf("%s = %q, want %q", c.key, got, c.want)
+		}
+	}
+	// RFC 4180: every record has every field; numbers are never quoted
+	// text.
+	for i, r := range rows {
+		if len(r) != len(GapColumns) {
+			t.Errorf("record %d has %d fields, want %d", i, len(r), len(GapColumns))
+		}
+	}
+	line := strings.Split(string(raw), "\r\n")[1]
+	for _, want := range []string{"1,viettel-8a65b1,viettel,10.302,105.102,0.191235,", ",80.5,22.361111,14,11,5,0.785714,0.52,-118,"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("row 1 %q lacks %q", line, want)
+		}
+	}
+}
+
+// TestTasksCSV: the teams' task list, its times in Vietnam time with
+// the offset; a task not yet done has an empty done_at.
+func TestTasksCSV(t *testing.T) {
+	tasks := []geo.Task{
+		{Team: "T1", TeamName: "Tổ công nghệ số " + nameHamlet, Rank: 1, Area: "89001", AreaName: nameHamlet,
+			Place: "891f1d4b2bbffff", Lat: 10.3, Lon: 105.1, Carrier: geo.CarrierAll, Why: geo.TaskHoleEdge,
+			Households: 12.5, Score: 3.25, State: geo.TaskDone,
+			ProposedAt: time.Date(2025, 6, 30, 17, 0, 0, 0, time.UTC), DoneAt: time.Date(2025, 7, 2, 1, 15, 0, 0, time.UTC), DoneBy: "r-1"},
+		{Team: "T1", TeamName: "=cmd", Rank: 2, Area: "89001", AreaName: nameHamlet, Place: "891f1d4b2c3ffff",
+			Carrier: geo.Viettel, Why: geo.TaskUnobserved, State: geo.TaskOpen, ProposedAt: time.Date(2025, 6, 30, 17, 0, 0, 0, time.UTC)},
+	}
+	var b bytes.Buffer
+	if err := WriteTasksCSV(&b, tasks); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b.Bytes(), []byte(bom)) {
+		t.Fatal("no byte-order mark")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b.Bytes()[len(bom):])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, c := range []struct {
+		row       int
+		key, want string
+	}{
+		{1, "proposed_at", "2025-07-01T00:00:00+07:00"},
+		{1, "done_at", "2025-07-02T08:15:00+07:00"},
+		{1, "team_name", "Tổ công nghệ số " + nameHamlet},
+		{1, "households", "12.5"},
+		{2, "done_at", ""},
+		{2, "team_name", "'=cmd"},
+	} {
+		if got := rows[c.row][col[c.key]]; got != c.want {
+			t.Errorf("row %d %s = %q, want %q", c.row, c.key, got, c.want)
 		}
 	}
 }

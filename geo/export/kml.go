@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
@@ -73,8 +74,8 @@ func (k *writer) placemark(h *geo.Hole) {
 		{"severity", "Severity", formatNum(h.Severity, 3)},
 		{"confidence", "Confidence", formatNum(h.Confidence, 3)},
 		{"prob_weak", "Probability weak", formatNum(h.ProbWeak, 3)},
-		{"first_observed", "First observed", formatTime(h.FirstObserved)},
-		{"last_observed", "Last observed", formatTime(h.LastObserved)},
+		{"first_observed", "First observed", utcTime(h.FirstObserved)},
+		{"last_observed", "Last observed", utcTime(h.LastObserved)},
 		{"areas", "Areas", strings.Join(names, "; ")},
 	}
 	if l := &h.Life; l.State != "" {
@@ -145,4 +146,13 @@ func (k *writer) polygon(p orb.Polygon) {
 		}
 	}
 	k.str("</Polygon>\n")
+}
+
+// utcTime is t in RFC 3339 UTC, as the machine formats write times, or
+// "" for the zero time.
+func utcTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
