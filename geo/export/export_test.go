@@ -408,7 +408,7 @@ func TestGapsKML(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := doc.Document
-	if d.Name != "gapmap — Viettel coverage gaps" {
+	if d.Name != "gapmap — Vùng lõm sóng Viettel" {
 		t.Errorf("document name %q", d.Name)
 	}
 	if len(d.Placemark) != 2 {
@@ -424,7 +424,7 @@ func TestGapsKML(t *testing.T) {
 	if len(p1.Multi) != 2 || len(p1.Multi[0].Inner) != 1 {
 		t.Errorf("multigeometry %+v", p1.Multi)
 	}
-	if !strings.Contains(p1.Description, "<b>Areas</b>: "+html.EscapeString(nameFormula+"; "+nameWard)+"<br>") {
+	if !strings.Contains(p1.Description, "<b>Địa bàn</b>: "+html.EscapeString(nameFormula+"; "+nameWard)+"<br>") {
 		t.Errorf("description %q", p1.Description)
 	}
 	if len(p0.Data) == 0 || p0.Data[0].Name != "id" || p0.Data[0].Value != "viettel-8a65b1" {
@@ -478,8 +478,8 @@ func TestKMLEscapesNames(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<h3>#1 " + html.EscapeString(evil) + "</h3>",
-		"<b>Areas</b>: &lt;script&gt;alert(1)&lt;/script&gt; Ấp &#34;A&#34; &amp; B ]]&gt; C<br>",
-		"<b>ID</b>: viettel-&lt;b&gt;]]&gt;<br>",
+		"<b>Địa bàn</b>: &lt;script&gt;alert(1)&lt;/script&gt; Ấp &#34;A&#34; &amp; B ]]&gt; C<br>",
+		"<b>Mã vùng lõm sóng</b>: viettel-&lt;b&gt;]]&gt;<br>",
 	} {
 		if !strings.Contains(pm.Description, want) {
 			t.Errorf("the description lacks %q: %s", want, pm.Description)
@@ -679,6 +679,53 @@ func TestAppendString(t *testing.T) {
 	} {
 		if got := string(appendString(nil, in)); got != want {
 			t.Errorf("appendString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestKMLVietnamese: a placemark's description reads as Vietnamese
+// writes figures, times and words; its ExtendedData keeps the machine
+// values.
+func TestKMLVietnamese(t *testing.T) {
+	h := fixtureHoles()[0]
+	h.Households, h.Priority = 1234.56, 1234567.891
+	var b bytes.Buffer
+	if err := WriteGapsKML(&b, geo.CarrierAll, []geo.Hole{h}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"<name>gapmap — Vùng lõm sóng mọi nhà mạng</name>",
+		"<b>Hộ bị ảnh hưởng</b>: 1.234,6<br>",
+		"<b>Điểm ưu tiên</b>: 1.234.567,89<br>",
+		"<b>Tỉ lệ sóng yếu</b>: 78,6%<br>",
+		"<b>Cường độ sóng trung vị (dBm)</b>: -118<br>",
+		"<b>Ghi nhận lần đầu</b>: 01/03/2025 08:30<br>",
+		`<Data name="households_affected"><displayName>Hộ bị ảnh hưởng</displayName><value>1234.6</value></Data>`,
+		`<Data name="first_observed"><displayName>Ghi nhận lần đầu</displayName><value>2025-03-01T01:30:00Z</value></Data>`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the KML lacks %s", want)
+		}
+	}
+	for _, english := range []string{"Carrier", "Households affected", "coverage gaps", "Weak share"} {
+		if strings.Contains(out, "<b>"+english) || strings.Contains(out, "<name>gapmap — "+english) {
+			t.Errorf("the KML still labels %q in English", english)
+		}
+	}
+}
+
+func TestViNum(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		prec int
+		want string
+	}{
+		{0, 2, "0"}, {16.1, 2, "16,1"}, {-118, 1, "-118"}, {-92.5, 1, "-92,5"}, {999.96, 1, "1.000"},
+		{1234567.891, 2, "1.234.567,89"}, {-1234, 0, "-1.234"}, {math.NaN(), 1, ""}, {math.Inf(1), 1, ""},
+	} {
+		if got := viNum(c.v, c.prec); got != c.want {
+			t.Errorf("viNum(%v, %d) = %q, want %q", c.v, c.prec, got, c.want)
 		}
 	}
 }

@@ -1,6 +1,11 @@
 package export
 
-import "github.com/gapmap/gapmap/geo"
+import (
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/geo"
+)
 
 // The words of the files people read (XLSX, KML), in Vietnamese with the
 // English beside them, as the README's glossary has them: a carrier's
@@ -94,4 +99,61 @@ func columnVi(name string) string {
 		}
 	}
 	return name
+}
+
+// viNum writes v rounded to prec decimals as Vietnamese writes numbers:
+// a comma for decimals and a point between thousands (1.234,5); "" for
+// NaN and infinities.
+func viNum(v float64, prec int) string {
+	s := formatNum(v, prec)
+	if s == "" {
+		return ""
+	}
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	b.WriteString(sign)
+	for i := range len(whole) {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteByte(whole[i])
+	}
+	if frac != "" {
+		b.WriteByte(',')
+		b.WriteString(frac)
+	}
+	return b.String()
+}
+
+// viPercent writes share v (0–1) as a percentage with one decimal
+// (78,6%); "" for NaN.
+func viPercent(v float64) string {
+	s := viNum(v*100, 1)
+	if s == "" {
+		return ""
+	}
+	return s + "%"
+}
+
+// viTime writes t in Vietnam time as day/month/year hour:minute
+// (01/03/2025 08:30); "" for the zero time.
+func viTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(geo.VietnamTime).Format("02/01/2006 15:04")
+}
+
+// viDate writes a YYYY-MM-DD day as day/month/year (31/03/2025), and
+// anything else as it is.
+func viDate(s string) string {
+	t, err := time.Parse(geo.DateLayout, s)
+	if err != nil {
+		return s
+	}
+	return t.Format("02/01/2006")
 }
