@@ -266,3 +266,25 @@ func BenchmarkGapsXLSX(b *testing.B) {
 		})
 	}
 }
+
+// TestVocabulary holds the exports' Vietnamese words to the README's
+// glossary: "lõm sóng", never "lõm" alone nor "không sóng".
+func TestVocabulary(t *testing.T) {
+	var words []string
+	for _, c := range GapColumns {
+		words = append(words, c.Vi)
+	}
+	for _, cw := range valueWords {
+		for _, w := range cw.words {
+			words = append(words, w.vi)
+		}
+	}
+	for _, c := range []geo.Carrier{geo.Viettel, geo.Vietnamobile, geo.CarrierAll} {
+		words = append(words, gapListTitle(c))
+	}
+	for _, w := range words {
+		if i := strings.Index(w, "lõm"); i >= 0 && !strings.HasPrefix(w[i:], "lõm sóng") || strings.Contains(strings.ToLower(w), "không sóng") {
+			t.Errorf("%q: the glossary says \"vùng lõm sóng\" (mọi nhà mạng)", w)
+		}
+	}
+}
