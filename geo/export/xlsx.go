@@ -92,7 +92,9 @@ func (x *xlsxWriter) gapSheet(sheet string, holes []geo.Hole) {
 	f := x.f
 	last, err := excelize.CoordinatesToCellName(len(GapColumns), len(holes)+1)
 	x.do(err)
-	// Set before streaming: the stream writer writes the sheet's filter.
+	// Set before streaming: the stream writer writes the sheet's used
+	// range and filter as they are when it starts.
+	x.do(f.SetSheetDimension(sheet, "A1:"+last))
 	x.do(f.AutoFilter(sheet, "A1:"+last, nil))
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
@@ -208,6 +210,13 @@ func (x *xlsxWriter) columnsSheet() {
 	const sheet = xlsxColumnsSheet
 	_, err := f.NewSheet(sheet)
 	x.do(err)
+	n := 1 + len(GapColumns) + 2 // the columns, a blank line, the values' header
+	for _, cw := range valueWords {
+		n += len(cw.words)
+	}
+	last, err := excelize.CoordinatesToCellName(4, n+2) // a blank line, the note on times
+	x.do(err)
+	x.do(f.SetSheetDimension(sheet, "A1:"+last))
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
 		x.do(err)
@@ -215,7 +224,7 @@ func (x *xlsxWriter) columnsSheet() {
 	}
 	x.setWidths(sw, []float64{18, 30, 30, 22})
 	head := x.headerStyle()
-	n := 1
+	n = 1
 	put := func(style int, vals ...string) {
 		row := make([]any, len(vals))
 		for i, v := range vals {

@@ -165,6 +165,13 @@ func TestGapsXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The used ranges are given: readers that trust them (openpyxl's
+	// read-only mode) see every row.
+	for sheet, want := range map[string]string{sh: "A1:AD3", xlsxColumnsSheet: fmt.Sprintf("A1:D%d", len(cols))} {
+		if got, err := f.GetSheetDimension(sheet); err != nil || got != want {
+			t.Errorf("%s: dimension %q (%v), want %q", sheet, got, err, want)
+		}
+	}
 	found := map[string][]string{}
 	for _, r := range cols {
 		if len(r) == 4 {
