@@ -3,11 +3,14 @@ package api
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +23,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/xuri/excelize/v2"
 )
 
 // testNow is the clock of the tests.
@@ -653,7 +657,103 @@ func TestGaps(t *testing.T) {
 	}
 	wantProblem(t, e.get("/api/v1/gaps"), 400, "carrier")
 	wantProblem(t, e.get("/api/v1/gaps?carrier=sfone"), 400, "carrier")
-	wantProblem(t, e.get("/api/v1/gaps?carrier=viettel&format=xlsx"), 400, "format")
+	wantProblem(t, e.get("/api/v1/gaps?carrier=viettel&format=ods"), 400, "format")
+}
+
+// TestGapsXLSX: the gap list as a workbook has the CSV's holes, in its
+// order, with typed cells.
+func TestGapsXLSX(t *testing.T) {
+	e := newEnv(t, Options{})
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(e.get("/api/v1/gaps?carrier=viettel&format=csv").body, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("the fixture has no Viettel hole to list: %q", rows)
+	}
+	r := e.get("/api/v1/gaps?carrier=viettel&format=xlsx")
+	if r.status != 200 || r.header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Fatalf("%d %q %.200s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if cd := r.header.Get("Content-Disposition"); !strings.Contains(cd, `filename="gaps-viettel.xlsx"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sh := f.GetSheetList()[0]
+	got, err := f.GetRows(sh, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(rows) {
+		t.Fatalf("%d rows in the workbook, %d in the CSV", len(got), len(rows))
+	}
+	for i := 1; i < len(rows); i++ {
+		if got[i][0] != rows[i][0] || got[i][1] != rows[i][1] {
+			t.Errorf("row %d: rank %s id %s, the CSV's rank %s id %s", i, got[i][0], got[i][1], rows[i][0], rows[i][1])
+		}
+		if typ, _ := f.GetCellType(sh, fmt.Sprintf("A%d", i+1)); typ != excelize.CellTypeUnset {
+			t.Errorf("row %d: rank is a cell of type %v, want a number", i, typ)
+		}
+	}
+}
+
+// TestGapsGPKG: with a GeoPackage writer (cmd hands it data/gpkg's), the
+// gap list is a GeoPackage with one feature table holding the CSV's
+// holes, its median typed REAL; without one the format is refused.
+func TestGapsGPKG(t *testing.T) {
+	wantProblem(t, newEnv(t, Options{}).get("/api/v1/gaps?carrier=viettel&format=gpkg"), 400, "format")
+
+	e := newEnv(t, Options{GapListGPKG: gpkg.WriteGapList})
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(e.get("/api/v1/gaps?carrier=viettel&format=csv").body, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("the fixture has no Viettel hole to list: %q", rows)
+	}
+	r := e.get("/api/v1/gaps?carrier=viettel&format=gpkg")
+	if r.status != 200 || r.header.Get("Content-Type") != "application/geopackage+sqlite3" {
+		t.Fatalf("%d %q %.200s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if cd := r.header.Get("Content-Disposition"); !strings.Contains(cd, `filename="gaps-viettel.gpkg"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	path := filepath.Join(t.TempDir(), "gaps-viettel.gpkg")
+	if err := os.WriteFile(path, r.body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, reals int
+	var typ string
+	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE typeof(median_signal_dbm) = 'real'),
+  (SELECT type FROM pragma_table_info('gaps_viettel') WHERE name = 'median_signal_dbm') FROM gaps_viettel`).Scan(&n, &reals, &typ); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(rows)-1 || typ != "REAL" || reals == 0 {
+		t.Errorf("%d features (the CSV has %d), median column %s with %d real values", n, len(rows)-1, typ, reals)
+	}
+	q, err := db.Query(`SELECT rank, id FROM gaps_viettel ORDER BY fid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	for i := 1; q.Next(); i++ {
+		var rank, id string
+		if err := q.Scan(&rank, &id); err != nil {
+			t.Fatal(err)
+		}
+		if rank != rows[i][0] || id != rows[i][1] {
+			t.Errorf("feature %d: rank %s id %s, the CSV's rank %s id %s", i, rank, id, rows[i][0], rows[i][1])
+		}
+	}
 }
 
 func TestMetrics(t *testing.T) {

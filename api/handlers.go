@@ -163,8 +163,15 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) error {
 		ctype, ext = "application/geo+json", "geojson"
 	case "kml":
 		ctype, ext = "application/vnd.google-earth.kml+xml", "kml"
+	case "xlsx":
+		ctype, ext = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+	case "gpkg":
+		if s.gapListGPKG == nil {
+			return badField("format", "gpkg is not available on this server: csv, geojson, kml or xlsx")
+		}
+		ctype, ext = "application/geopackage+sqlite3", "gpkg"
 	default:
-		return badField("format", "must be csv, geojson or kml")
+		return badField("format", "must be csv, geojson, kml, xlsx or gpkg")
 	}
 	var state geo.HoleState
 	if q.Has("state") {
@@ -195,6 +202,10 @@ func (s *Server) handleGaps(w http.ResponseWriter, r *http.Request) error {
 		err = export.WriteGapsGeoJSON(bw, holes)
 	case "kml":
 		err = export.WriteGapsKML(bw, c, holes)
+	case "xlsx":
+		err = export.WriteGapsXLSX(bw, c, holes)
+	case "gpkg":
+		err = s.gapListGPKG(r.Context(), bw, c, holes)
 	}
 	if err == nil {
 		err = bw.Flush()

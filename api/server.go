@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -47,7 +48,15 @@ type Options struct {
 	BaseURL string
 	// SpeedTest bounds the speed test (see SpeedTestLimits).
 	SpeedTest SpeedTestLimits
+	// GapListGPKG writes a carrier's gap list as a GeoPackage file
+	// (GET /api/v1/gaps?format=gpkg); cmd hands it data/gpkg's
+	// WriteGapList. Nil: the format is refused.
+	GapListGPKG GapListWriter
 }
+
+// GapListWriter writes carrier's holes, in the given order, to w as a
+// file.
+type GapListWriter func(ctx context.Context, w io.Writer, carrier geo.Carrier, holes []geo.Hole) error
 
 // Server serves the API over a service (package geo/service): it decodes
 // requests, calls the service and encodes what it returns, and keeps the
@@ -66,6 +75,8 @@ type Server struct {
 
 	publicHoles geo.HoleView
 	baseURL     string // without a trailing slash; "" when not configured
+
+	gapListGPKG GapListWriter
 
 	cur analysisState
 	ogc ogcCache // OGC API - Features documents of the current state
@@ -92,6 +103,7 @@ func New(svc *service.Service, opt Options) (*Server, error) {
 		speed:       newSpeedState(opt.SpeedTest),
 		publicHoles: opt.PublicHoles,
 		baseURL:     base,
+		gapListGPKG: opt.GapListGPKG,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

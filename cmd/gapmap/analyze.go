@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/engine"
 	"github.com/gapmap/gapmap/geo/export"
@@ -137,7 +138,7 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
-	if err := writeOutputs(*outDir, as, res, cfg, sum, teamErrs, analyzeInputs{
+	if err := writeOutputs(ctx, *outDir, as, res, cfg, sum, teamErrs, analyzeInputs{
 		Areas: *areasPath, Reports: *reportsPath, Teams: *teamsPath,
 	}); err != nil {
 		return err
@@ -187,7 +188,7 @@ func showErrors(w io.Writer, what, path string, errs geo.FieldErrors, total int)
 
 // writeOutputs writes every output file, each atomically (to a temporary
 // file renamed into place) so a crash never leaves half a file.
-func writeOutputs(dir string, as *data.AreaSet, res *geo.Result, cfg geo.Config, sum ingest.ReadSummary, teamErrs geo.FieldErrors, in analyzeInputs) error {
+func writeOutputs(ctx context.Context, dir string, as *data.AreaSet, res *geo.Result, cfg geo.Config, sum ingest.ReadSummary, teamErrs geo.FieldErrors, in analyzeInputs) error {
 	files := []struct {
 		name  string
 		write func(io.Writer) error
@@ -237,11 +238,19 @@ func writeOutputs(dir string, as *data.AreaSet, res *geo.Result, cfg geo.Config,
 			struct {
 				name  string
 				write func(io.Writer) error
+			}{"gaps-" + c.String() + ".xlsx", func(w io.Writer) error { return export.WriteGapsXLSX(w, c, holes) }},
+			struct {
+				name  string
+				write func(io.Writer) error
 			}{"gaps-" + c.String() + ".geojson", func(w io.Writer) error { return export.WriteGapsGeoJSON(w, holes) }},
 			struct {
 				name  string
 				write func(io.Writer) error
 			}{"gaps-" + c.String() + ".kml", func(w io.Writer) error { return export.WriteGapsKML(w, c, holes) }},
+			struct {
+				name  string
+				write func(io.Writer) error
+			}{"gaps-" + c.String() + ".gpkg", func(w io.Writer) error { return gpkg.WriteGapList(ctx, w, c, holes) }},
 		)
 	}
 	for _, f := range files {

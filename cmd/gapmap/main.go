@@ -19,7 +19,7 @@
 // analyze reads area boundaries (GeoJSON, Shapefile .shp or .zip), weak-signal
 // reports (CSV or GeoJSON) and community digital-technology teams, and
 // writes areas.geojson, holes.geojson, teams.geojson, cells.geojson,
-// gaps-<carrier>.{csv,geojson,kml} and summary.json into DIR.
+// gaps-<carrier>.{csv,xlsx,geojson,kml,gpkg} and summary.json into DIR.
 //
 // demo generates a synthetic province (clearly named as synthetic) with
 // towers, a radio propagation model, biased reports, teams and the ground

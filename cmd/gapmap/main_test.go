@@ -77,7 +77,7 @@ func TestDemoAnalyzeEval(t *testing.T) {
 
 	want := []string{"areas.geojson", "holes.geojson", "unobserved.geojson", "teams.geojson", "cells.geojson", "tasks.csv", "summary.json", "rejected.csv"}
 	for _, c := range carrierNames {
-		for _, ext := range []string{"csv", "geojson", "kml"} {
+		for _, ext := range []string{"csv", "xlsx", "geojson", "kml", "gpkg"} {
 			want = append(want, "gaps-"+c+"."+ext)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/api"
+	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/credential"
 	"github.com/gapmap/gapmap/geo/service"
@@ -88,7 +89,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else if len(us) == 0 {
 		logger.Warn("no users yet: the public sees the aggregated map only; add the first admin with: gapmap user add --role admin --name NAME --db " + *db)
 	}
-	srv, err := api.New(svc, api.Options{Logger: logger, Web: web.FS(), PublicHoles: holes, BaseURL: *baseURL})
+	srv, err := api.New(svc, api.Options{Logger: logger, Web: web.FS(), PublicHoles: holes, BaseURL: *baseURL,
+		GapListGPKG: gpkg.WriteGapList})
 	if err != nil {
 		return err
 	}

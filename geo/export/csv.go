@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -13,66 +14,34 @@ import (
 // bom starts the CSV files so Excel reads them as UTF-8.
 const bom = "\uFEFF"
 
-var gapsHeader = []string{
-	"rank", "id", "carrier", "centroid_lat", "centroid_lon", "area_km2", "area_codes", "area_names",
-	"population_affected", "households_affected", "reports", "weak_reports", "reporters",
-	"weak_share", "weak_low", "median_signal_dbm", "first_observed", "last_observed",
-	"severity", "confidence", "priority", "prob_weak", "weak_share_p05", "weak_share_p95",
-	"state", "answer_due", "fix_due", "overdue", "cause", "funding",
-}
-
 // WriteGapsCSV writes holes, in the given order, as a CSV table for
-// spreadsheets: UTF-8 with a byte-order mark, CRLF line ends, each hole's
-// state, deadlines (YYYY-MM-DD), cause and funding route last (empty when
-// it has none), the areas a
-// hole touches joined by "; ", unknown numbers as empty cells. Text cells
+// programs (RFC 4180): UTF-8 with a byte-order mark, CRLF line ends, the
+// gap list's columns (GapColumns) under their machine names, the areas a
+// hole touches joined by "; ", numbers with a decimal point (never
+// quoted), times in Vietnam time with their offset
+// (2025-07-01T07:00:00+07:00), deadlines as YYYY-MM-DD, and what is
+// unknown or does not apply (see GapRow) as an empty cell. Text cells
 // that a spreadsheet would take for a formula (starting with =, +, -, @,
-// tab or CR) get a leading apostrophe.
+// tab or CR) get a leading apostrophe. For spreadsheets, WriteGapsXLSX.
 func WriteGapsCSV(w io.Writer, holes []geo.Hole) error {
 	if _, err := io.WriteString(w, bom); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write(gapsHeader); err != nil {
+	row := make([]string, len(GapColumns))
+	for i, c := range GapColumns {
+		row[i] = c.Name
+	}
+	if err := cw.Write(row); err != nil {
 		return err
 	}
-	row := make([]string, len(gapsHeader))
+	values := make([]any, 0, len(GapColumns))
 	for i := range holes {
-		h := &holes[i]
-		codes, names := areaLists(h.Areas)
-		row = append(row[:0],
-			strconv.Itoa(h.Rank),
-			text(h.ID),
-			h.Carrier.String(),
-			formatNum(h.Centroid[1], precCoord),
-			formatNum(h.Centroid[0], precCoord),
-			formatNum(h.AreaKm2, precValue),
-			text(strings.Join(codes, "; ")),
-			text(strings.Join(names, "; ")),
-			formatNum(h.Population, precValue),
-			formatNum(h.Households, precValue),
-			strconv.Itoa(h.Reports),
-			strconv.Itoa(h.Weak),
-			strconv.Itoa(h.Reporters),
-			formatNum(h.WeakShare, precValue),
-			formatNum(h.WeakLow, precValue),
-			formatNum(h.MedianSignalDBm, precValue),
-			formatTime(h.FirstObserved),
-			formatTime(h.LastObserved),
-			formatNum(h.Severity, precValue),
-			formatNum(h.Confidence, precValue),
-			formatNum(h.Priority, precValue),
-			formatNum(h.ProbWeak, precValue),
-			formatNum(h.Share05, precValue),
-			formatNum(h.Share95, precValue),
-			string(h.Life.State),
-			h.Life.AnswerDue,
-			h.Life.FixDue,
-			overdue(&h.Life),
-			string(h.Life.Cause),
-			string(h.Life.Funding),
-		)
+		values = GapRow(values[:0], &holes[i])
+		for j, v := range values {
+			row[j] = csvCell(v)
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -81,13 +50,23 @@ func WriteGapsCSV(w io.Writer, holes []geo.Hole) error {
 	return cw.Error()
 }
 
-// overdue is the overdue cell: empty for a hole without a state (an
-// analysis outside a running service), else true or false.
-func overdue(l *geo.HoleLife) string {
-	if l.State == "" {
+// csvCell writes a GapRow value as a CSV cell.
+func csvCell(v any) string {
+	switch v := v.(type) {
+	case nil:
 		return ""
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case string:
+		return text(v)
+	case time.Time:
+		return formatTime(v)
+	case bool:
+		return strconv.FormatBool(v)
 	}
-	return strconv.FormatBool(l.Overdue)
+	return fmt.Sprint(v) // GapRow writes no other type
 }
 
 // text guards a text cell against spreadsheet formula injection.
@@ -98,12 +77,14 @@ func text(s string) string {
 	return s
 }
 
-// formatTime is RFC 3339 in UTC, or "" for the zero time.
+// formatTime is t in Vietnam time in RFC 3339, with its offset
+// (2025-07-01T07:00:00+07:00), so a spreadsheet reader reads local
+// times; "" for the zero time.
 func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t.In(geo.VietnamTime).Format(time.RFC3339)
 }
 
 var tasksHeader = []string{
@@ -112,9 +93,10 @@ var tasksHeader = []string{
 }
 
 // WriteTasksCSV writes measurement tasks, in the given order, as a CSV
-// table like WriteGapsCSV's: one row per place a team is asked to
-// measure, with its H3 cell, centre, the carrier to measure ("all":
-// every SIM the team has) and why.
+// table like WriteGapsCSV's (times in Vietnam time with their offset):
+// one row per place a team is asked to measure, with its H3 cell,
+// centre, the carrier to measure ("all": every SIM the team has) and
+// why.
 func WriteTasksCSV(w io.Writer, tasks []geo.Task) error {
 	if _, err := io.WriteString(w, bom); err != nil {
 		return err

@@ -308,7 +308,8 @@ func TestGapsCSV(t *testing.T) {
 		{r1, "area_names", nameHamlet},
 		{r1, "median_signal_dbm", "-118"},
 		{r1, "centroid_lat", "10.302"},
-		{r1, "first_observed", "2025-03-01T01:30:00Z"},
+		{r1, "first_observed", "2025-03-01T08:30:00+07:00"},
+		{r1, "last_observed", "2025-03-02T20:30:00+07:00"},
 		{r2, "id", "'-all-77c0"},
 		{r2, "carrier", "all"},
 		{r2, "area_codes", "'@89003; 89002"},
@@ -319,6 +320,62 @@ func TestGapsCSV(t *testing.T) {
 	} {
 		if got := c.row[col[c.key]]; got != c.want {
 			t.Errorf("%s = %q, want %q", c.key, got, c.want)
+		}
+	}
+	// RFC 4180: every record has every field; numbers are never quoted
+	// text.
+	for i, r := range rows {
+		if len(r) != len(GapColumns) {
+			t.Errorf("record %d has %d fields, want %d", i, len(r), len(GapColumns))
+		}
+	}
+	line := strings.Split(string(raw), "\r\n")[1]
+	for _, want := range []string{"1,viettel-8a65b1,viettel,10.302,105.102,0.191235,", ",80.5,22.361111,14,11,5,0.785714,0.52,-118,"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("row 1 %q lacks %q", line, want)
+		}
+	}
+}
+
+// TestTasksCSV: the teams' task list, its times in Vietnam time with
+// the offset; a task not yet done has an empty done_at.
+func TestTasksCSV(t *testing.T) {
+	tasks := []geo.Task{
+		{Team: "T1", TeamName: "Tổ công nghệ số " + nameHamlet, Rank: 1, Area: "89001", AreaName: nameHamlet,
+			Place: "891f1d4b2bbffff", Lat: 10.3, Lon: 105.1, Carrier: geo.CarrierAll, Why: geo.TaskHoleEdge,
+			Households: 12.5, Score: 3.25, State: geo.TaskDone,
+			ProposedAt: time.Date(2025, 6, 30, 17, 0, 0, 0, time.UTC), DoneAt: time.Date(2025, 7, 2, 1, 15, 0, 0, time.UTC), DoneBy: "r-1"},
+		{Team: "T1", TeamName: "=cmd", Rank: 2, Area: "89001", AreaName: nameHamlet, Place: "891f1d4b2c3ffff",
+			Carrier: geo.Viettel, Why: geo.TaskUnobserved, State: geo.TaskOpen, ProposedAt: time.Date(2025, 6, 30, 17, 0, 0, 0, time.UTC)},
+	}
+	var b bytes.Buffer
+	if err := WriteTasksCSV(&b, tasks); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b.Bytes(), []byte(bom)) {
+		t.Fatal("no byte-order mark")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b.Bytes()[len(bom):])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, c := range []struct {
+		row       int
+		key, want string
+	}{
+		{1, "proposed_at", "2025-07-01T00:00:00+07:00"},
+		{1, "done_at", "2025-07-02T08:15:00+07:00"},
+		{1, "team_name", "Tổ công nghệ số " + nameHamlet},
+		{1, "households", "12.5"},
+		{2, "done_at", ""},
+		{2, "team_name", "'=cmd"},
+	} {
+		if got := rows[c.row][col[c.key]]; got != c.want {
+			t.Errorf("row %d %s = %q, want %q", c.row, c.key, got, c.want)
 		}
 	}
 }
@@ -351,7 +408,7 @@ func TestGapsKML(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := doc.Document
-	if d.Name != "gapmap — Viettel coverage gaps" {
+	if d.Name != "gapmap — Vùng lõm sóng Viettel" {
 		t.Errorf("document name %q", d.Name)
 	}
 	if len(d.Placemark) != 2 {
@@ -367,7 +424,7 @@ func TestGapsKML(t *testing.T) {
 	if len(p1.Multi) != 2 || len(p1.Multi[0].Inner) != 1 {
 		t.Errorf("multigeometry %+v", p1.Multi)
 	}
-	if !strings.Contains(p1.Description, "<b>Areas</b>: "+html.EscapeString(nameFormula+"; "+nameWard)+"<br>") {
+	if !strings.Contains(p1.Description, "<b>Địa bàn</b>: "+html.EscapeString(nameFormula+"; "+nameWard)+"<br>") {
 		t.Errorf("description %q", p1.Description)
 	}
 	if len(p0.Data) == 0 || p0.Data[0].Name != "id" || p0.Data[0].Value != "viettel-8a65b1" {
@@ -421,8 +478,8 @@ func TestKMLEscapesNames(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<h3>#1 " + html.EscapeString(evil) + "</h3>",
-		"<b>Areas</b>: &lt;script&gt;alert(1)&lt;/script&gt; Ấp &#34;A&#34; &amp; B ]]&gt; C<br>",
-		"<b>ID</b>: viettel-&lt;b&gt;]]&gt;<br>",
+		"<b>Địa bàn</b>: &lt;script&gt;alert(1)&lt;/script&gt; Ấp &#34;A&#34; &amp; B ]]&gt; C<br>",
+		"<b>Mã vùng lõm sóng</b>: viettel-&lt;b&gt;]]&gt;<br>",
 	} {
 		if !strings.Contains(pm.Description, want) {
 			t.Errorf("the description lacks %q: %s", want, pm.Description)
@@ -575,6 +632,7 @@ func TestWriterErrors(t *testing.T) {
 		"cells":   func(w io.Writer) error { return WriteCellsGeoJSON(w, fixtureCells()) },
 		"csv":     func(w io.Writer) error { return WriteGapsCSV(w, holes) },
 		"kml":     func(w io.Writer) error { return WriteGapsKML(w, geo.Viettel, holes) },
+		"xlsx":    func(w io.Writer) error { return WriteGapsXLSX(w, geo.Viettel, holes) },
 		"summary": func(w io.Writer) error { return WriteSummaryJSON(w, fixtureSummary()) },
 	}
 	for name, write := range writers {
@@ -621,6 +679,53 @@ func TestAppendString(t *testing.T) {
 	} {
 		if got := string(appendString(nil, in)); got != want {
 			t.Errorf("appendString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestKMLVietnamese: a placemark's description reads as Vietnamese
+// writes figures, times and words; its ExtendedData keeps the machine
+// values.
+func TestKMLVietnamese(t *testing.T) {
+	h := fixtureHoles()[0]
+	h.Households, h.Priority = 1234.56, 1234567.891
+	var b bytes.Buffer
+	if err := WriteGapsKML(&b, geo.CarrierAll, []geo.Hole{h}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"<name>gapmap — Vùng lõm sóng mọi nhà mạng</name>",
+		"<b>Hộ bị ảnh hưởng</b>: 1.234,6<br>",
+		"<b>Điểm ưu tiên</b>: 1.234.567,89<br>",
+		"<b>Tỉ lệ sóng yếu</b>: 78,6%<br>",
+		"<b>Cường độ sóng trung vị (dBm)</b>: -118<br>",
+		"<b>Ghi nhận lần đầu</b>: 01/03/2025 08:30<br>",
+		`<Data name="households_affected"><displayName>Hộ bị ảnh hưởng</displayName><value>1234.6</value></Data>`,
+		`<Data name="first_observed"><displayName>Ghi nhận lần đầu</displayName><value>2025-03-01T01:30:00Z</value></Data>`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the KML lacks %s", want)
+		}
+	}
+	for _, english := range []string{"Carrier", "Households affected", "coverage gaps", "Weak share"} {
+		if strings.Contains(out, "<b>"+english) || strings.Contains(out, "<name>gapmap — "+english) {
+			t.Errorf("the KML still labels %q in English", english)
+		}
+	}
+}
+
+func TestViNum(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		prec int
+		want string
+	}{
+		{0, 2, "0"}, {16.1, 2, "16,1"}, {-118, 1, "-118"}, {-92.5, 1, "-92,5"}, {999.96, 1, "1.000"},
+		{1234567.891, 2, "1.234.567,89"}, {-1234, 0, "-1.234"}, {math.NaN(), 1, ""}, {math.Inf(1), 1, ""},
+	} {
+		if got := viNum(c.v, c.prec); got != c.want {
+			t.Errorf("viNum(%v, %d) = %q, want %q", c.v, c.prec, got, c.want)
 		}
 	}
 }

@@ -213,8 +213,20 @@ func TestHoleLife(t *testing.T) {
 	if err := WriteGapsKML(&kml, geo.Viettel, []geo.Hole{h}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(kml.String(), `<Data name="state"><value>planned</value></Data>`) {
-		t.Errorf("placemark lacks the state:\n%s", kml.String())
+	for _, want := range []string{
+		`<Data name="state"><displayName>Trạng thái</displayName><value>planned</value></Data>`,
+		`<Data name="answer_due"><displayName>Hạn trả lời</displayName><value>2026-12-02</value></Data>`,
+		`<Data name="overdue"><displayName>Quá hạn</displayName><value>true</value></Data>`,
+		"<b>Trạng thái</b>: Có kế hoạch<br>",
+		"<b>Hạn trả lời</b>: 02/12/2026<br>",
+		"<b>Hạn khắc phục</b>: 01/03/2027<br>",
+		"<b>Quá hạn</b>: Có<br>",
+		"<b>Nguyên nhân</b>: Chưa có điện lưới<br>",
+		"<b>Nguồn kinh phí</b>: Cần có điện lưới trước<br>",
+	} {
+		if !strings.Contains(kml.String(), want) {
+			t.Errorf("placemark lacks %s:\n%s", want, kml.String())
+		}
 	}
 	// A hole no registry named (analyze's) is open, with no deadlines.
 	h.Life = geo.HoleLife{}

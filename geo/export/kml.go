@@ -6,14 +6,21 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
 )
 
-// WriteGapsKML writes one carrier's holes as a KML 2.2 document for Google
-// Earth: a placemark per hole named "#<rank> <first area>", with its key
-// figures as ExtendedData and in the description.
+// WriteGapsKML writes one carrier's holes (for carrier all, the dead
+// zones) as a KML 2.2 document for Google Earth, in Vietnamese: a
+// placemark per hole named "#<rank> <first area>", its description
+// listing the key figures under Vietnamese labels as a Vietnamese reader
+// writes them (16,1; 78,6%; times as 01/03/2025 08:30 in Vietnam time;
+// states, causes and funding routes in words), and the same figures as
+// ExtendedData under their machine names (the gap list's column names,
+// with the Vietnamese label as displayName), with machine values: a
+// point for decimals, times in RFC 3339 UTC, states as planned.
 //
 // Google Earth renders a description as HTML, so text from the data
 // (area names above all) goes into it HTML-escaped, inside CDATA: no
@@ -24,7 +31,9 @@ func WriteGapsKML(w io.Writer, carrier geo.Carrier, holes []geo.Hole) error {
 	k := newWriter(w)
 	k.str(xml.Header)
 	k.str(`<kml xmlns="http://www.opengis.net/kml/2.2">` + "\n<Document>\n")
-	k.element("name", "gapmap — "+carrier.Label()+" coverage gaps")
+	k.element("name", "gapmap — "+gapListTitle(carrier))
+	k.element("description", "Danh sách "+lowerVung(gapListTitle(carrier))+", xếp theo điểm ưu tiên; giờ Việt Nam (UTC+7). "+
+		"gapmap gap list: "+gapListTitleEn(carrier)+", by priority.")
 	k.str(`<Style id="gap"><LineStyle><color>ff1400d2</color><width>1.5</width></LineStyle>` +
 		`<PolyStyle><color>661400d2</color></PolyStyle>` +
 		`<BalloonStyle><text>$[description]</text></BalloonStyle></Style>` + "\n")
@@ -34,6 +43,14 @@ func WriteGapsKML(w io.Writer, carrier geo.Carrier, holes []geo.Hole) error {
 	}
 	k.str("</Document>\n</kml>\n")
 	return k.flush()
+}
+
+// lowerVung writes a title's first word, "Vùng", in lower case.
+func lowerVung(s string) string {
+	if rest, ok := strings.CutPrefix(s, "Vùng"); ok {
+		return "vùng" + rest
+	}
+	return s
 }
 
 // element writes <tag>text</tag> with text escaped.
@@ -51,41 +68,64 @@ func (k *writer) cdata(tag, text string) {
 	k.str("]]></" + tag + ">\n")
 }
 
+// figure is one line of a placemark: its machine name and value
+// (ExtendedData) and what a Vietnamese reader sees (the description).
+type figure struct{ key, label, show, value string }
+
 func (k *writer) placemark(h *geo.Hole) {
 	name := "#" + strconv.Itoa(h.Rank)
 	if len(h.Areas) > 0 {
 		name += " " + h.Areas[0].Name
 	}
 	_, names := areaLists(h.Areas)
-	figures := []struct{ key, label, value string }{
-		{"id", "ID", h.ID},
-		{"carrier", "Carrier", h.Carrier.Label()},
-		{"rank", "Rank", strconv.Itoa(h.Rank)},
-		{"priority", "Priority", formatNum(h.Priority, 2)},
-		{"households_affected", "Households affected", formatNum(h.Households, 1)},
-		{"population_affected", "People affected", formatNum(h.Population, 1)},
-		{"area_km2", "Area (km²)", formatNum(h.AreaKm2, 3)},
-		{"reports", "Reports", strconv.Itoa(h.Reports)},
-		{"weak_reports", "Weak reports", strconv.Itoa(h.Weak)},
-		{"reporters", "Reporters", strconv.Itoa(h.Reporters)},
-		{"weak_share", "Weak share", formatNum(h.WeakShare, 3)},
-		{"median_signal_dbm", "Median signal (dBm)", formatNum(h.MedianSignalDBm, 1)},
-		{"severity", "Severity", formatNum(h.Severity, 3)},
-		{"confidence", "Confidence", formatNum(h.Confidence, 3)},
-		{"prob_weak", "Probability weak", formatNum(h.ProbWeak, 3)},
-		{"first_observed", "First observed", formatTime(h.FirstObserved)},
-		{"last_observed", "Last observed", formatTime(h.LastObserved)},
-		{"areas", "Areas", strings.Join(names, "; ")},
+	areas := strings.Join(names, "; ")
+	num := func(key string, v float64, prec int) figure {
+		return figure{key, columnVi(key), viNum(v, prec), formatNum(v, prec)}
+	}
+	share := func(key string, v float64) figure {
+		return figure{key, columnVi(key), viPercent(v), formatNum(v, 3)}
+	}
+	count := func(key string, n int) figure {
+		return figure{key, columnVi(key), viNum(float64(n), 0), strconv.Itoa(n)}
+	}
+	when := func(key string, t time.Time) figure {
+		return figure{key, columnVi(key), viTime(t), utcTime(t)}
+	}
+	figures := []figure{
+		{"id", columnVi("id"), h.ID, h.ID},
+		{"carrier", columnVi("carrier"), viValue("carrier", h.Carrier.String()), h.Carrier.Label()},
+		count("rank", h.Rank),
+		num("priority", h.Priority, 2),
+		num("households_affected", h.Households, 1),
+		num("population_affected", h.Population, 1),
+		num("area_km2", h.AreaKm2, 3),
+		count("reports", h.Reports),
+		count("weak_reports", h.Weak),
+		count("reporters", h.Reporters),
+		share("weak_share", h.WeakShare),
+		num("median_signal_dbm", h.MedianSignalDBm, 1),
+		num("severity", h.Severity, 3),
+		num("confidence", h.Confidence, 3),
+		share("prob_weak", h.ProbWeak),
+		when("first_observed", h.FirstObserved),
+		when("last_observed", h.LastObserved),
+		{"areas", columnVi("area_names"), areas, areas},
 	}
 	if l := &h.Life; l.State != "" {
-		figures = append(figures, []struct{ key, label, value string }{
-			{"state", "State", string(l.State)},
-			{"answer_due", "Answer due", l.AnswerDue},
-			{"fix_due", "Fix due", l.FixDue},
-			{"overdue", "Overdue", strconv.FormatBool(l.Overdue)},
-			{"cause", "Cause", string(l.Cause)},
-			{"funding", "Funding", string(l.Funding)},
-		}...)
+		enum := func(key, v string) figure { return figure{key, columnVi(key), viValue(key, v), v} }
+		day := func(key, v string) figure { return figure{key, columnVi(key), viDate(v), v} }
+		overdue := "Không"
+		if l.Overdue {
+			overdue = "Có"
+		}
+		figures = append(figures,
+			enum("state", string(l.State)),
+			day("answer_due", l.AnswerDue),
+			day("fix_due", l.FixDue),
+			figure{"overdue", columnVi("overdue"), overdue, strconv.FormatBool(l.Overdue)},
+			enum("cause", string(l.Cause)),
+			enum("funding", string(l.Funding)),
+		)
 	}
 	k.str("<Placemark>\n")
 	k.element("name", name)
@@ -96,12 +136,14 @@ func (k *writer) placemark(h *geo.Hole) {
 		if f.value == "" {
 			continue
 		}
-		desc.WriteString("<b>" + html.EscapeString(f.label) + "</b>: " + html.EscapeString(f.value) + "<br>\n")
+		desc.WriteString("<b>" + html.EscapeString(f.label) + "</b>: " + html.EscapeString(f.show) + "<br>\n")
 	}
 	k.cdata("description", desc.String())
 	k.str("<styleUrl>#gap</styleUrl>\n<ExtendedData>\n")
 	for _, f := range figures {
-		k.str(`<Data name="` + f.key + `"><value>`)
+		k.str(`<Data name="` + f.key + `"><displayName>`)
+		xml.EscapeText(k, []byte(f.label))
+		k.str(`</displayName><value>`)
 		xml.EscapeText(k, []byte(f.value))
 		k.str("</value></Data>\n")
 	}
@@ -145,4 +187,13 @@ func (k *writer) polygon(p orb.Polygon) {
 		}
 	}
 	k.str("</Polygon>\n")
+}
+
+// utcTime is t in RFC 3339 UTC, as the machine formats write times, or
+// "" for the zero time.
+func utcTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }

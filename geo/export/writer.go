@@ -1,6 +1,7 @@
 // Package export writes the engine's results as files people open in
-// QGIS, Google Earth and spreadsheets: GeoJSON, CSV, KML and a JSON
-// summary.
+// QGIS, Google Earth and spreadsheets: GeoJSON, CSV, KML, XLSX and a
+// JSON summary. The gap list's columns are defined once (GapColumns,
+// GapRow), for its CSV, XLSX and, in package data/gpkg, GeoPackage.
 //
 // Output is deterministic: properties come in a fixed order, map keys are
 // sorted, and numbers are rounded, so the same analysis gives the same
