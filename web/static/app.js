@@ -1,29 +1,42 @@
 // The map page: areas choropleth, coverage holes, clustered reports and
 // teams from the API, filtered by carrier, technology and dates, with the
-// view and filters kept in the URL hash. What is shown follows the
+// view and filters kept in the URL hash (without one, the map opens on
+// the loaded areas). What is shown follows the
 // signed-in user's role (session.js): the public sees areas, holes (where
 // they are, by default: the server says how much) and teams; staff also
 // the reports of their scope and the form; a carrier its own holes, with
 // their evidence; reviewers and admins everything.
 
-import { t, apply, setLang, getLang, onLangChange, fmtNum, fmtPct, fmtDate, fmtMonth, fold } from './i18n.js';
+import { t, apply, setLang, getLang, onLangChange, fmtNum, fmtPct, fmtDate, fmtMonth, fmtCount, fold } from './i18n.js';
 import { initForm } from './form.js';
 import * as session from './session.js';
 
 const API = 'api/v1/';
 const CARRIERS = ['viettel', 'vinaphone', 'mobifone', 'vietnamobile'];
 const CARRIER_LABEL = { viettel: 'Viettel', vinaphone: 'VinaPhone', mobifone: 'MobiFone', vietnamobile: 'Vietnamobile' };
-// Holes by carrier; dead zones (no carrier at all) are black and hatched.
+// Holes by carrier; dead zones (no carrier at all) are black and dashed.
 const CARRIER_COLOR = { viettel: '#d7191c', vinaphone: '#2c7bb6', mobifone: '#1a9641', vietnamobile: '#f08c00', all: '#111' };
-const ACTION_COLOR = { ok: '#c7e9c0', team: '#9e9ac8', carrier: '#fd8d3c', both: '#a50f15' };
-const RAMP = ['#fff5eb', '#fdd0a2', '#fdae6b', '#f16913', '#d94801', '#7f2704'];
-const RAMP_REACH = ['#f7fbff', '#c6dbef', '#9ecae1', '#6baed6', '#3182bd', '#08519c'];
+// The choropleth is one hue, purple, that no carrier has: darker is worse
+// (more land without signal, or fewer households a team reaches), so it
+// never reads as a carrier's holes. The action categories keep to purple
+// and a pale yellow for the same reason.
+const RAMP = ['#f2f0f7', '#dadaeb', '#bcbddc', '#9e9ac8', '#756bb1', '#54278f'];
+const ACTION_COLOR = { ok: '#f8f9fa', team: '#ffec99', carrier: '#b197fc', both: '#5f3dc4' };
+const NO_DATA = '#ccc';
+// Reports by what they say.
+const REPORT_COLOR = { ok: '#2f9e44', weak: '#e03131', none: '#000' };
+// Places to measure: cyan, which neither carriers nor reports use.
+const TASK_COLOR = { open: '#0c8599', done: '#0c8599' };
 const REPORTS_LIMIT = 5000;
+// Where the map opens when neither the URL nor the areas say.
 const DEFAULT_VIEW = { z: 11, lat: 10.6, lon: 106.3 };
 
 const $ = (id) => document.getElementById(id);
 const state = { view: null, carrier: '', tech: '', from: '', to: '', metric: 'dead_share', report: false };
 const layerCounts = { areas: 0, holes: 0, reports: 0, teams: 0 };
+// layerTotals holds, for a layer cut at its limit, how many features the
+// server matched (numberMatched); a whole layer has none.
+const layerTotals = {};
 const lastUrls = {};
 
 // ---- URL hash: #v=z/lat/lon&carrier=…&tech=…&from=…&to=…&metric=…[&report]
@@ -55,8 +68,6 @@ function writeHash() {
 
 readHash();
 const map = L.map('map', { preferCanvas: false, zoomControl: true });
-const v = state.view ?? DEFAULT_VIEW;
-map.setView([v.lat, v.lon], v.z);
 L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
   maxZoom: 19,
   attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
@@ -87,7 +98,17 @@ const holesLayer = L.geoJSON(null, {
   },
   onEachFeature: (f, l) => l.on('click', (e) => { if (!formTap(e)) { L.DomEvent.stop(e); showHole(f.properties); } }),
 });
-const reportsLayer = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 17 });
+// A cluster says how many reports it holds (the number) and what they say
+// (the ring: the weak, no-service and usable shares), never quality by
+// its colour alone.
+const reportsLayer = L.markerClusterGroup({
+  chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 17,
+  iconCreateFunction: (cluster) => {
+    const n = { ok: 0, weak: 0, none: 0 };
+    for (const m of cluster.getAllChildMarkers()) n[m.options.cls]++;
+    return clusterIcon(n);
+  },
+});
 reportsLayer.on('clusterclick', formTap);
 const teamsLayer = L.layerGroup();
 // The land no report reaches yet: grey, dashed, under the holes.
@@ -114,6 +135,7 @@ function showLayer(name) {
     inflight[name]?.abort();
     layers[name].clearLayers();
     layerCounts[name] = 0;
+    delete layerTotals[name];
     shown[name] = [];
     delete errors[name];
   }
@@ -175,6 +197,8 @@ async function load(name) {
       return;
     }
     draw(name, fc.features);
+    if (fc.numberMatched > fc.features.length) layerTotals[name] = fc.numberMatched;
+    else delete layerTotals[name];
   } catch (e) {
     if (e.name !== 'AbortError') { errors[name] = e.message; console.warn(name, e); }
   } finally {
@@ -195,16 +219,18 @@ function draw(name, features) {
   } else if (name === 'reports') {
     const ms = features.map((f) => {
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
-      const c = p.no_service ? '#000' : p.weak ? '#e03131' : '#2f9e44';
+      const cls = reportClass(p);
       const id = f.id ?? p.id;
-      return L.circleMarker([lat, lon], { renderer: reportRenderer, pane: 'reports', radius: 5, color: '#fff', weight: 1, fillColor: c, fillOpacity: 0.9 })
+      return L.circleMarker([lat, lon], { renderer: reportRenderer, pane: 'reports', radius: 5, color: '#fff', weight: 1, fillColor: REPORT_COLOR[cls], fillOpacity: 0.9, cls })
         .on('click', formTap).bindPopup(() => reportPopup(id, p), { minWidth: 220 });
     });
     layer.addLayers(ms);
   } else if (name === 'teams') {
+    // Teams are squares, so they are not taken for reports or tasks.
     for (const f of features) {
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
-      L.circleMarker([lat, lon], { radius: 4 + 2 * Math.sqrt(p.members || 1), color: '#5f3dc4', weight: 2, fillColor: '#9775fa', fillOpacity: 0.6 })
+      const size = Math.round(10 + 2 * Math.sqrt(p.members || 1));
+      L.marker([lat, lon], { icon: L.divIcon({ className: 'gm-team', iconSize: [size, size] }), title: p.name, keyboard: false })
         .on('click', formTap)
         .bindPopup(() => teamPopup(f.id ?? p.id, p))
         .addTo(layer);
@@ -212,6 +238,39 @@ function draw(name, features) {
   }
   layerCounts[name] = features.length;
   shown[name] = features.map((f) => f.properties);
+  if (name === 'areas') learnLevels(features);
+}
+
+// reportClass is what a report says: no service at all, weak, or usable.
+function reportClass(p) {
+  if (p.no_service === true || p.no_service > 0 || p.tech === 'none') return 'none';
+  return p.weak === true || p.weak > 0 ? 'weak' : 'ok';
+}
+
+// donut draws, as SVG markup of size d, a ring split into the shares of
+// n ({ok, weak, none}) round a white disc with the count in it.
+function donut(n, d) {
+  const total = n.ok + n.weak + n.none;
+  const r = d / 2 - 3.5, c = 2 * Math.PI * r, w = 7;
+  let at = 0, arcs = '';
+  for (const k of ['weak', 'none', 'ok']) {
+    if (!n[k]) continue;
+    const len = (c * n[k]) / total;
+    arcs += `<circle cx="${d / 2}" cy="${d / 2}" r="${r}" fill="none" stroke="${REPORT_COLOR[k]}" stroke-width="${w}"
+      stroke-dasharray="${len} ${c - len}" stroke-dashoffset="${-at}" transform="rotate(-90 ${d / 2} ${d / 2})"/>`;
+    at += len;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${d}" height="${d}" viewBox="0 0 ${d} ${d}">${arcs}
+    <circle cx="${d / 2}" cy="${d / 2}" r="${r - w / 2}" fill="#fff" fill-opacity="0.92"/>
+    <text x="${d / 2}" y="${d / 2}" dy=".35em" text-anchor="middle" font-size="${d < 40 ? 11 : 12}" font-weight="600" fill="#1d232a">${fmtCount(total)}</text></svg>`;
+}
+
+// clusterSize is a cluster's diameter in pixels for n reports.
+const clusterSize = (n) => Math.round(30 + 6 * Math.log10(Math.max(1, n)));
+
+function clusterIcon(n) {
+  const d = clusterSize(n.ok + n.weak + n.none);
+  return L.divIcon({ html: donut(n, d), className: 'marker-cluster gm-cluster', iconSize: [d, d] });
 }
 const shown = {};
 
@@ -237,7 +296,7 @@ function drawTasks(tasks) {
   tasksLayer.clearLayers();
   for (const k of tasks) {
     const done = k.state === 'done';
-    L.circleMarker([k.lat, k.lon], { radius: done ? 5 : 9, color: done ? '#2b8a3e' : '#e8590c', weight: 3, fillColor: done ? '#51cf66' : '#fff', fillOpacity: 0.8 })
+    L.circleMarker([k.lat, k.lon], { ...taskStyle(done), color: done ? TASK_COLOR.done : TASK_COLOR.open, fillColor: done ? TASK_COLOR.done : '#fff', fillOpacity: done ? 0.9 : 0.8, done })
       .on('click', formTap)
       .bindPopup(() => el('div', { className: 'task-popup' },
         el('b', {}, `${t('task')} ${k.rank}`), ' · ', k.team_name || k.team, el('br'),
@@ -251,6 +310,14 @@ function drawTasks(tasks) {
   layerCounts.tasks = tasks.length;
   shown.tasks = tasks;
 }
+
+// taskStyle sizes a place to measure for the zoom: small over a province,
+// a ring to aim at close up.
+function taskStyle(done) {
+  const near = map.getZoom() >= 13;
+  return done ? { radius: near ? 5 : 3, weight: 1 } : { radius: near ? 9 : 5, weight: near ? 3 : 2 };
+}
+map.on('zoomend', () => tasksLayer.eachLayer((m) => m.setStyle(taskStyle(m.options.done))));
 
 // el makes an element with properties and children; strings become text
 // nodes, so nothing a user typed is ever parsed as markup.
@@ -321,13 +388,70 @@ function reviewControls(id) {
   return box;
 }
 
-function loadAll() { for (const n of Object.keys(layers)) load(n); }
+// loadAll reloads every layer; a reload waiting for the map to settle is
+// then not needed.
+function loadAll() {
+  clearTimeout(debounce);
+  for (const n of Object.keys(layers)) load(n);
+}
 
+// status says what each visible layer shows, and when the server cut one
+// at its limit, how much of it: "5.000 / 60.000 báo cáo — phóng to để
+// xem hết".
 function status() {
   const s = Object.entries(errors).map(([l, e]) => t('load_fail', { l, e })).join('; ');
-  $('status').textContent = s || (pending ? t('loading') :
-    t('ready', { a: fmtNum(layerCounts.areas), h: fmtNum(layerCounts.holes), r: fmtNum(layerCounts.reports), t: fmtNum(layerCounts.teams) }));
-  document.body.dataset.loading = pending ? '1' : '';
+  if (s || pending) {
+    $('status').textContent = s || t('loading');
+    document.body.dataset.loading = pending ? '1' : '';
+    return;
+  }
+  const parts = [];
+  const count = (name, key, args = {}) => {
+    const n = layerCounts[name] ?? 0, total = layerTotals[name];
+    const shown = total > n ? `${fmtNum(n)} / ${fmtNum(total)}` : fmtNum(n);
+    parts.push(t(key, { ...args, n: shown }) + (total > n ? t('st_cut') : ''));
+  };
+  if (visible('areas')) count('areas', 'st_areas', { lv: levelWords().many });
+  if (visible('holes')) count('holes', 'st_holes');
+  if (visible('unobserved')) parts.push(t('st_unobserved'));
+  if (visible('reports')) count('reports', 'st_reports');
+  if (visible('teams')) count('teams', 'st_teams');
+  if (visible('tasks')) count('tasks', 'st_tasks');
+  $('status').textContent = parts.join(' · ') || t('st_none');
+  document.body.dataset.loading = '';
+}
+
+// visible reports whether a layer is on the map.
+const visible = (name) => map.hasLayer(layers[name]);
+
+// ---- the areas' level: "ấp" for hamlets, "xã, phường" for communes…
+
+// levelsSeen are the levels of the areas drawn so far (geo.Level names).
+const levelsSeen = new Set();
+
+function learnLevels(features) {
+  const before = levelsSeen.size;
+  for (const f of features) levelsSeen.add(f.properties.level ?? '');
+  if (levelsSeen.size !== before) areaWords();
+}
+
+// levelWords returns the words for the areas' levels: many ("ấp, khu
+// phố"; two levels: "ấp, xã") and one ("ấp").
+function levelWords() {
+  const lv = [...levelsSeen].sort((a, b) => LEVEL_ORDER.indexOf(a) - LEVEL_ORDER.indexOf(b));
+  if (!lv.length) lv.push('hamlet');
+  const one = lv.map((l) => t('lv1_' + l));
+  return { many: lv.length === 1 ? t('lv_' + lv[0]) : one.join(', '), one: one.join(', ') };
+}
+const LEVEL_ORDER = ['hamlet', 'commune', 'district', 'province', ''];
+
+// areaWords writes the level words into the texts that name the areas.
+function areaWords() {
+  const w = levelWords();
+  $('l-areas-label').textContent = w.many.charAt(0).toUpperCase() + w.many.slice(1);
+  $('metric-label').textContent = t('metric', { lv: w.many });
+  $('search').placeholder = t('search', { lv: w.many, lv1: w.one });
+  status();
 }
 
 let debounce;
@@ -340,12 +464,15 @@ map.on('moveend', () => {
 // ---- choropleth
 
 function metricValue(p) {
-  if (state.metric === 'reached_share') return p.reached_share;
-  return p[state.metric];
+  const v = p[state.metric];
+  // Reach is better high: darker is fewer households reached.
+  return state.metric === 'reached_share' && v != null ? 1 - v : v;
 }
 
+// rampColor picks a class of the ramp; classes are narrower near 0, where
+// most areas are (bounds (i/n)²).
 function rampColor(v, ramp) {
-  if (v == null || Number.isNaN(v)) return '#ccc';
+  if (v == null || Number.isNaN(v)) return NO_DATA;
   const i = Math.min(ramp.length - 1, Math.floor(Math.sqrt(Math.max(0, Math.min(1, v))) * ramp.length));
   return ramp[i];
 }
@@ -353,34 +480,52 @@ function rampColor(v, ramp) {
 function areaStyle(f) {
   const p = f.properties;
   // No report near enough to judge any of it: no data yet, not 0%.
-  if (p.observed_share === 0) return { color: '#334', weight: 1, dashArray: '4 3', fillColor: '#ccc', fillOpacity: 0.55 };
-  const fill = state.metric === 'action' ? (ACTION_COLOR[p.action] ?? '#ccc')
-    : rampColor(metricValue(p), state.metric === 'reached_share' ? RAMP_REACH : RAMP);
-  return { color: '#334', weight: 1, fillColor: fill, fillOpacity: 0.55 };
+  if (p.observed_share === 0) return { color: '#334', weight: 1, dashArray: '4 3', fillColor: NO_DATA, fillOpacity: 0.55 };
+  const fill = state.metric === 'action' ? (ACTION_COLOR[p.action] ?? NO_DATA) : rampColor(metricValue(p), RAMP);
+  return { color: '#334', weight: 1, fillColor: fill, fillOpacity: 0.6 };
 }
 
+// legend explains every layer on the map: the areas' colours (with "no
+// data yet"), the holes by carrier and the dead zones, the land without
+// data, the reports and their clusters, the teams and the places to
+// measure.
 function legend() {
   const rows = [];
-  const sw = (c, label) => {
-    const i = el('i');
-    i.style.background = c;
+  const sw = (c, label, cls = '') => {
+    const i = el('i', { className: cls });
+    if (cls === 'ring' || cls === 'dash') i.style.borderColor = c;
+    else i.style.background = c;
     return el('div', {}, i, label);
   };
-  if (state.metric === 'action') {
-    for (const [k, c] of Object.entries(ACTION_COLOR)) rows.push(sw(c, t('a_' + k)));
-  } else {
-    const ramp = state.metric === 'reached_share' ? RAMP_REACH : RAMP;
-    ramp.forEach((c, i) => {
-      const lo = (i / ramp.length) ** 2, hi = ((i + 1) / ramp.length) ** 2;
-      rows.push(sw(c, `${fmtPct(lo)}–${fmtPct(hi)}`));
-    });
-    rows.push(sw('#ccc', t('no_data')));
+  const head = (text) => rows.push(el('div', { className: 'legend-head' }, el('b', {}, text)));
+  if (visible('areas')) {
+    head($('f-metric').selectedOptions[0]?.textContent ?? '');
+    if (state.metric === 'action') {
+      for (const [k, c] of Object.entries(ACTION_COLOR)) rows.push(sw(c, t('a_' + k)));
+    } else {
+      RAMP.forEach((c, i) => {
+        let lo = (i / RAMP.length) ** 2, hi = ((i + 1) / RAMP.length) ** 2;
+        if (state.metric === 'reached_share') [lo, hi] = [1 - hi, 1 - lo];
+        rows.push(sw(c, `${fmtPct(lo)}–${fmtPct(hi)}`));
+      });
+    }
+    rows.push(sw(NO_DATA, t('no_data'), 'no-data'));
   }
-  rows.push(el('div', { className: 'legend-head' }, el('b', {}, t('l_holes'))));
-  for (const c of CARRIERS) rows.push(sw(CARRIER_COLOR[c], CARRIER_LABEL[c]));
-  rows.push(sw(CARRIER_COLOR.all, t('all_carriers')));
-  if ($('l-unobserved').checked) rows.push(sw('#adb5bd', t('l_unobserved')));
-  if (session.can('tasks') && $('l-tasks').checked) rows.push(sw('#e8590c', t('l_tasks')));
+  if (visible('holes')) {
+    head(t('lg_holes'));
+    for (const c of CARRIERS) rows.push(sw(CARRIER_COLOR[c], CARRIER_LABEL[c]));
+    rows.push(sw(CARRIER_COLOR.all, t('all_carriers')));
+  }
+  if (visible('unobserved')) rows.push(sw('#adb5bd', t('lg_unobserved'), 'unobserved'));
+  if (visible('reports')) {
+    head(t('l_reports'));
+    rows.push(sw(REPORT_COLOR.ok, t('lg_ok'), 'dot'), sw(REPORT_COLOR.weak, t('lg_weak'), 'dot'), sw(REPORT_COLOR.none, t('lg_none'), 'dot'));
+    const d = el('span', { className: 'donut' });
+    d.innerHTML = donut({ ok: 5, weak: 3, none: 1 }, 30);
+    rows.push(el('div', { className: 'legend-cluster' }, d, t('lg_cluster')));
+  }
+  if (visible('teams')) rows.push(sw('#343a40', t('lg_teams'), 'square'));
+  if (visible('tasks')) rows.push(sw(TASK_COLOR.open, t('lg_task_open'), 'ring'), sw(TASK_COLOR.done, t('lg_task_done'), 'dot'));
   $('legend').replaceChildren(...rows);
 }
 
@@ -451,7 +596,7 @@ async function showArea(code) {
   panelBody.innerHTML = `
     <h2 data-code="${esc(a.code)}">${esc(a.name)}</h2>
     <p class="muted">${esc(a.code)} · ${t('rank')} ${fmtNum(a.rank)} · ${t('households')} ${fmtNum(a.households)} · ${t('population')} ${fmtNum(a.population)}</p>
-    ${a.observed_share === 0 ? `<p class="no-data">${t('no_data_yet')}</p>` : ''}
+    ${a.observed_share === 0 ? `<p class="no-data">${t('no_data_yet', { lv1: t('lv1_' + (a.level ?? '')) })}</p>` : ''}
     <p>${t('action')}: <span class="badge dark-text" data-color="${ACTION_COLOR[act] ?? '#888'}">${t('a_' + act)}</span>
        · ${t('dead_share')}: ${fmtPct(a.dead_share)} · ${t('hole_share')}: ${fmtPct(a.hole_share)}
        · ${t('observed_share')}: ${fmtPct(a.observed_share)}</p>
@@ -562,7 +707,7 @@ function pick(a) {
 // ---- language, menu, form
 
 $('lang-btn').addEventListener('click', () => setLang(getLang() === 'vi' ? 'en' : 'vi'));
-onLangChange(() => { $('lang-btn').textContent = t('lang'); legend(); downloads(); account(); status(); });
+onLangChange(() => { $('lang-btn').textContent = t('lang'); areaWords(); legend(); downloads(); account(); status(); });
 $('menu-btn').addEventListener('click', () => {
   const open = document.body.classList.toggle('side-open');
   $('menu-btn').setAttribute('aria-expanded', open);
@@ -663,9 +808,31 @@ function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
 
+// startView opens the map where the URL says, else on the loaded areas
+// (their extent, from the OGC collection), else on DEFAULT_VIEW.
+async function startView() {
+  if (state.view) {
+    map.setView([state.view.lat, state.view.lon], state.view.z);
+    return;
+  }
+  try {
+    const res = await fetch('ogc/collections/areas', { headers: { Accept: 'application/json' } });
+    const b = res.ok ? (await res.json()).extent?.spatial?.bbox?.[0] : null;
+    if (b && b.every(Number.isFinite)) {
+      map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: 15 });
+      return;
+    }
+  } catch (e) {
+    console.warn('areas extent', e);
+  }
+  map.setView([DEFAULT_VIEW.lat, DEFAULT_VIEW.lon], DEFAULT_VIEW.z);
+}
+
 apply();
+areaWords();
 $('lang-btn').textContent = t('lang');
 syncInputs();
+await startView();
 legend();
 // Who we are decides what to request: ask before the first load. Offline,
 // the last known user stands (the form still opens); the queue asks again
@@ -678,4 +845,4 @@ if ('serviceWorker' in navigator) {
 }
 
 // For the browser tests and for poking at the page from the console.
-window.gapmap = { map, state, layerCounts, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, tasksLayer, areaStyle, get pending() { return pending; } };
+window.gapmap = { map, state, layerCounts, layerTotals, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, tasksLayer, areaStyle, get pending() { return pending; } };
