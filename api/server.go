@@ -67,8 +67,9 @@ type Server struct {
 	publicHoles geo.HoleView
 	baseURL     string // without a trailing slash; "" when not configured
 
-	cur analysisState
-	ogc ogcCache // OGC API - Features documents of the current state
+	cur   analysisState
+	ogc   ogcCache  // OGC API - Features documents of the current state
+	tiles tileCache // vector tiles of the current state (see tiles.go)
 }
 
 // New returns a Server over svc, with the layers of svc's current
@@ -202,6 +203,7 @@ func (s *Server) routes() []route {
 		rs = append(rs, route{method: "GET", path: "/api/v1/layers/" + l, h: s.handleLayer(l)})
 	}
 	rs = append(rs, route{method: "GET", path: "/api/v1/layers/reports", access: geo.ReadReports, h: s.handleLayer("reports")})
+	rs = append(rs, s.tileRoutes()...)
 	return append(rs, s.ogcRoutes()...)
 }
 

@@ -9,6 +9,7 @@
 
 import { t, apply, setLang, getLang, onLangChange, fmtNum, fmtPct, fmtDate, fmtMonth, fmtCount, fold } from './i18n.js';
 import { initForm } from './form.js';
+import { decodeTile } from './mvt.js';
 import * as session from './session.js';
 
 const API = 'api/v1/';
@@ -27,6 +28,9 @@ const NO_DATA = '#ccc';
 const REPORT_COLOR = { ok: '#2f9e44', weak: '#e03131', none: '#000' };
 // Places to measure: cyan, which neither carriers nor reports use.
 const TASK_COLOR = { open: '#0c8599', done: '#0c8599' };
+// Reports in view up to this many come as GeoJSON, clustered here, with a
+// popup each; more come as vector tiles the server clusters (see
+// reportTiles), so that a whole province shows without a cap.
 const REPORTS_LIMIT = 5000;
 // Where the map opens when neither the URL nor the areas say.
 const DEFAULT_VIEW = { z: 11, lat: 10.6, lon: 106.3 };
@@ -79,6 +83,10 @@ L.control.scale({ imperial: false }).addTo(map);
 // (style.css) except on the dots.
 map.createPane('reports');
 const reportRenderer = L.svg({ pane: 'reports', padding: 0.3 });
+// The places to measure are small rings over the reports: a tap on one is
+// for it, a tap beside it for the reports under it.
+map.createPane('tasks');
+const taskRenderer = L.svg({ pane: 'tasks', padding: 0.3 });
 
 // formTap places the report where a feature was tapped while the form is
 // open, instead of opening the feature; it says whether it did.
@@ -89,14 +97,14 @@ function formTap(e) {
   return true;
 }
 
-const areasLayer = L.geoJSON(null, { style: areaStyle, onEachFeature: (f, l) => l.on('click', (e) => formTap(e) || showArea(f.properties.code)) });
+const areasLayer = L.geoJSON(null, { style: areaStyle, onEachFeature: (f, l) => l.on('click', (e) => formTap(e) || tapReports(e) || showArea(f.properties.code)) });
 const holesLayer = L.geoJSON(null, {
   style: (f) => {
     const c = CARRIER_COLOR[f.properties.carrier] ?? '#555';
     const dead = f.properties.carrier === 'all';
     return { color: c, weight: dead ? 3 : 1.5, dashArray: dead ? '6 4' : null, fillColor: c, fillOpacity: dead ? 0.55 : 0.3 };
   },
-  onEachFeature: (f, l) => l.on('click', (e) => { if (!formTap(e)) { L.DomEvent.stop(e); showHole(f.properties); } }),
+  onEachFeature: (f, l) => l.on('click', (e) => { if (!formTap(e) && !tapReports(e)) { L.DomEvent.stop(e); showHole(f.properties); } }),
 });
 // A cluster says how many reports it holds (the number) and what they say
 // (the ring: the weak, no-service and usable shares), never quality by
@@ -110,6 +118,159 @@ const reportsLayer = L.markerClusterGroup({
   },
 });
 reportsLayer.on('clusterclick', formTap);
+
+// ---- the reports as vector tiles
+
+// reportTiles draws the server's reports tiles (GET /tiles/reports/…) on
+// canvases: below zoom 16 a cell of several reports is a ring of what
+// they say round their number, as the clusters above; a single report is
+// a dot, with its popup on a tap. Taps are found in the decoded features
+// (see tapReports): the canvases let clicks through to the areas.
+const tileFeatures = new Map(); // "z/x/y" → [{x, y, p}] in tile pixels
+let tilesPending = 0;
+const ReportTiles = L.GridLayer.extend({
+  createTile(coords, done) {
+    const tile = L.DomUtil.create('canvas', 'gm-report-tile');
+    const size = this.getTileSize(), dpr = window.devicePixelRatio || 1;
+    tile.width = size.x * dpr;
+    tile.height = size.y * dpr;
+    const key = `${coords.z}/${coords.x}/${coords.y}`;
+    tilesPending++;
+    session.api(`tiles/reports/${key}.mvt?${this.query}`)
+      .then(async (res) => {
+        if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
+        return res.arrayBuffer();
+      })
+      .then((buf) => {
+        const l = decodeTile(new Uint8Array(buf)).find((l) => l.name === 'reports');
+        const k = size.x / (l?.extent ?? 4096);
+        const feats = (l?.features ?? []).filter((f) => f.parts.length).map((f) => ({ x: f.parts[0][0][0] * k, y: f.parts[0][0][1] * k, p: f.props }));
+        tileFeatures.set(key, feats);
+        drawReportTile(tile, feats, dpr);
+        delete errors.reports;
+        done(null, tile);
+      })
+      .catch((e) => { errors.reports = e.message; done(e, tile); })
+      .finally(() => { tilesPending--; status(); });
+    return tile;
+  },
+});
+const reportTiles = new ReportTiles({ pane: 'reports', updateWhenZooming: false, keepBuffer: 1 });
+reportTiles.query = '';
+reportTiles.on('tileunload', (e) => tileFeatures.delete(`${e.coords.z}/${e.coords.x}/${e.coords.y}`));
+
+// tileCounts returns what a tile feature says: {ok, weak, none}.
+function tileCounts(p) {
+  const n = p.reports ?? 1, weak = p.weak ?? 0, none = p.no_service ?? 0;
+  return { ok: n - weak - none, weak, none };
+}
+
+function drawReportTile(canvas, feats, dpr) {
+  const ctx = canvas.getContext('2d');
+  ctx.scale(dpr, dpr);
+  // Singles under the clusters, small clusters under big ones.
+  for (const f of [...feats].sort((a, b) => (a.p.reports ?? 1) - (b.p.reports ?? 1))) {
+    const n = tileCounts(f.p), total = n.ok + n.weak + n.none;
+    if (total <= 1) {
+      ctx.beginPath();
+      ctx.arc(f.x, f.y, 5, 0, 2 * Math.PI);
+      ctx.fillStyle = REPORT_COLOR[n.none ? 'none' : n.weak ? 'weak' : 'ok'];
+      ctx.fill();
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = '#fff';
+      ctx.stroke();
+      continue;
+    }
+    const d = clusterSize(total), r = d / 2 - 3.5, w = 7;
+    ctx.beginPath();
+    ctx.arc(f.x, f.y + 1, d / 2, 0, 2 * Math.PI);
+    ctx.fillStyle = 'rgba(0, 0, 0, 0.2)';
+    ctx.fill();
+    let a = -Math.PI / 2;
+    for (const k of ['weak', 'none', 'ok']) {
+      if (!n[k]) continue;
+      const da = (2 * Math.PI * n[k]) / total;
+      ctx.beginPath();
+      ctx.arc(f.x, f.y, r, a, a + da);
+      ctx.lineWidth = w;
+      ctx.strokeStyle = REPORT_COLOR[k];
+      ctx.stroke();
+      a += da;
+    }
+    ctx.beginPath();
+    ctx.arc(f.x, f.y, r - w / 2, 0, 2 * Math.PI);
+    ctx.fillStyle = 'rgba(255, 255, 255, 0.92)';
+    ctx.fill();
+    ctx.fillStyle = '#1d232a';
+    ctx.font = `600 ${d < 40 ? 11 : 12}px system-ui, sans-serif`;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(fmtCount(total), f.x, f.y + 0.5);
+  }
+}
+
+// reportAt finds the tile feature drawn under a map point, if any.
+function reportAt(latlng) {
+  if (!map.hasLayer(reportTiles)) return null;
+  const z = map.getZoom(), size = reportTiles.getTileSize().x;
+  const pt = map.project(latlng, z);
+  const tx = Math.floor(pt.x / size), ty = Math.floor(pt.y / size);
+  const x = pt.x - tx * size, y = pt.y - ty * size;
+  let best = null, bestD = Infinity;
+  for (const f of tileFeatures.get(`${z}/${tx}/${ty}`) ?? []) {
+    const n = f.p.reports ?? 1, reach = n > 1 ? clusterSize(n) / 2 : 8;
+    const d = Math.hypot(f.x - x, f.y - y);
+    if (d <= reach && d < bestD) [best, bestD] = [f, d];
+  }
+  if (!best) return null;
+  return { ...best, latlng: map.unproject([tx * size + best.x, ty * size + best.y], z) };
+}
+
+// tapReports opens the report tapped on the tiles, or zooms into the
+// cluster tapped; it says whether there was one.
+function tapReports(e) {
+  const hit = reportAt(e.latlng);
+  if (!hit) return false;
+  L.DomEvent.stop(e);
+  if ((hit.p.reports ?? 1) > 1) {
+    map.setView(hit.latlng, Math.min(map.getZoom() + 2, 18));
+  } else {
+    L.popup({ minWidth: 220 }).setLatLng(hit.latlng).setContent(reportPopup(hit.p.id, hit.p)).openOn(map);
+  }
+  return true;
+}
+map.on('click', (e) => { if ($('form-panel').hidden) tapReports(e); });
+map.on('mousemove', (e) => { map.getContainer().classList.toggle('gm-over-report', !!reportAt(e.latlng)); });
+
+// reportMode says how reports are drawn: 'auto' (tiles past
+// REPORTS_LIMIT in view), or always 'tiles' or 'geojson'.
+let reportMode = 'auto';
+
+// tileQuery is the filter of the reports tiles.
+function tileQuery() {
+  const p = new URLSearchParams();
+  if (state.carrier) p.set('carrier', state.carrier);
+  if (state.tech) p.set('tech', state.tech);
+  if (state.from) p.set('from', `${state.from}T00:00:00+07:00`);
+  if (state.to) p.set('to', `${state.to}T23:59:59+07:00`);
+  return p.toString();
+}
+
+// showReportTiles draws the reports as tiles, total of them in view.
+function showReportTiles(total) {
+  reportsLayer.clearLayers();
+  shown.reports = [];
+  layerCounts.reports = total;
+  delete layerTotals.reports;
+  const q = tileQuery();
+  if (!map.hasLayer(reportTiles)) {
+    reportTiles.query = q;
+    reportTiles.addTo(map);
+  } else if (reportTiles.query !== q) {
+    reportTiles.query = q;
+    reportTiles.redraw();
+  }
+}
 const teamsLayer = L.layerGroup();
 // The land no report reaches yet: grey, dashed, under the holes.
 const unobservedLayer = L.geoJSON(null, {
@@ -131,6 +292,7 @@ function showLayer(name) {
     return;
   }
   layers[name].remove();
+  if (name === 'reports') reportTiles.remove();
   if (!allowed(name)) {
     inflight[name]?.abort();
     layers[name].clearLayers();
@@ -156,7 +318,7 @@ for (const name of Object.keys(layers)) {
 const inflight = {};
 let pending = 0;
 
-function layerURL(name) {
+function layerURL(name, limit = REPORTS_LIMIT) {
   // Tasks are few: the whole list of the user's scope.
   if (name === 'tasks') return `${API}tasks`;
   const b = map.getBounds();
@@ -170,7 +332,7 @@ function layerURL(name) {
     if (state.from) p.set('from', `${state.from}T00:00:00+07:00`);
     if (state.to) p.set('to', `${state.to}T23:59:59+07:00`);
   }
-  if (name === 'reports') p.set('limit', REPORTS_LIMIT);
+  if (name === 'reports') p.set('limit', limit);
   // Outlines simplified to about a pixel at this zoom keep a whole-province
   // view small.
   if (name === 'areas' || name === 'holes' || name === 'unobserved') p.set('zoom', Math.round(map.getZoom()));
@@ -186,11 +348,26 @@ async function load(name) {
   lastUrls[name] = url;
   pending++;
   status();
-  try {
-    const res = await session.api(url, { signal: ac.signal });
+  const get = async (u) => {
+    const res = await session.api(u, { signal: ac.signal });
     if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
-    const fc = await res.json();
+    return res.json();
+  };
+  try {
+    if (name === 'reports' && reportMode !== 'geojson') {
+      // How many are in view decides: one feature says (numberMatched).
+      const probe = await get(layerURL(name, 1));
+      if (ac.signal.aborted) return;
+      const total = probe.numberMatched ?? probe.features.length;
+      if (reportMode === 'tiles' || total > REPORTS_LIMIT) {
+        delete errors.reports;
+        showReportTiles(total);
+        return;
+      }
+    }
+    const fc = await get(url);
     if (ac.signal.aborted) return;
+    if (name === 'reports') reportTiles.remove();
     if (name === 'tasks') {
       activity = Object.fromEntries((fc.teams ?? []).map((a) => [a.team, a]));
       drawTasks(fc.tasks ?? []);
@@ -266,7 +443,7 @@ function donut(n, d) {
 }
 
 // clusterSize is a cluster's diameter in pixels for n reports.
-const clusterSize = (n) => Math.round(30 + 6 * Math.log10(Math.max(1, n)));
+const clusterSize = (n) => Math.round(30 + 5 * Math.log10(Math.max(1, n)));
 
 function clusterIcon(n) {
   const d = clusterSize(n.ok + n.weak + n.none);
@@ -296,7 +473,7 @@ function drawTasks(tasks) {
   tasksLayer.clearLayers();
   for (const k of tasks) {
     const done = k.state === 'done';
-    L.circleMarker([k.lat, k.lon], { ...taskStyle(done), color: done ? TASK_COLOR.done : TASK_COLOR.open, fillColor: done ? TASK_COLOR.done : '#fff', fillOpacity: done ? 0.9 : 0.8, done })
+    L.circleMarker([k.lat, k.lon], { renderer: taskRenderer, pane: 'tasks', ...taskStyle(done), color: done ? TASK_COLOR.done : TASK_COLOR.open, fillColor: done ? TASK_COLOR.done : '#fff', fillOpacity: done ? 0.9 : 0.8, done })
       .on('click', formTap)
       .bindPopup(() => el('div', { className: 'task-popup' },
         el('b', {}, `${t('task')} ${k.rank}`), ' · ', k.team_name || k.team, el('br'),
@@ -314,7 +491,9 @@ function drawTasks(tasks) {
 // taskStyle sizes a place to measure for the zoom: small over a province,
 // a ring to aim at close up.
 function taskStyle(done) {
-  const near = map.getZoom() >= 13;
+  const z = map.getZoom();
+  if (z < 12) return { radius: done ? 2 : 3, weight: 1.5 };
+  const near = z >= 13;
   return done ? { radius: near ? 5 : 3, weight: 1 } : { radius: near ? 9 : 5, weight: near ? 3 : 2 };
 }
 map.on('zoomend', () => tasksLayer.eachLayer((m) => m.setStyle(taskStyle(m.options.done))));
@@ -400,9 +579,10 @@ function loadAll() {
 // xem hết".
 function status() {
   const s = Object.entries(errors).map(([l, e]) => t('load_fail', { l, e })).join('; ');
-  if (s || pending) {
+  const busy = pending + tilesPending;
+  if (s || busy) {
     $('status').textContent = s || t('loading');
-    document.body.dataset.loading = pending ? '1' : '';
+    document.body.dataset.loading = busy ? '1' : '';
     return;
   }
   const parts = [];
@@ -845,4 +1025,9 @@ if ('serviceWorker' in navigator) {
 }
 
 // For the browser tests and for poking at the page from the console.
-window.gapmap = { map, state, layerCounts, layerTotals, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, tasksLayer, areaStyle, get pending() { return pending; } };
+window.gapmap = {
+  map, state, layerCounts, layerTotals, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, reportTiles, tileFeatures, tasksLayer, areaStyle,
+  get pending() { return pending + tilesPending; },
+  // reportMode('tiles' | 'geojson' | 'auto') says how reports are drawn, and reloads them.
+  reportMode(m) { reportMode = m; load('reports'); },
+};

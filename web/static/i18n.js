@@ -153,7 +153,8 @@ export function fmtNum(v, digits = 0) {
 // fmtCount is a count in few characters: 950, 1,2 N / 1.2K, 60 N / 60K.
 export function fmtCount(v) {
   if (v < 1000) return fmtNum(v);
-  return new Intl.NumberFormat(locale(), { notation: 'compact', maximumFractionDigits: v < 10000 ? 1 : 0 }).format(v);
+  const d = v < 10000 ? 1 : 0;
+  return new Intl.NumberFormat(locale(), { notation: 'compact', minimumFractionDigits: d, maximumFractionDigits: d }).format(v);
 }
 
 export function fmtPct(v) {

@@ -162,6 +162,16 @@ async function done(context) {
 }
 
 const counts = (page) => page.evaluate(() => ({ ...gapmap.layerCounts }));
+
+// tileReports adds up the reports of the reports tiles loaded, each
+// counted in its own tile (not in the ring of its neighbours').
+const tileReports = (page) => page.evaluate(() => {
+  let n = 0;
+  for (const fs of gapmap.tileFeatures.values()) {
+    for (const f of fs) if (f.x >= 0 && f.x < 256 && f.y >= 0 && f.y < 256) n += f.p.reports ?? 1;
+  }
+  return n;
+});
 const reportRequests = (requests) => requests.filter((u) => /\/api\/v1\/layers\/reports/.test(u));
 
 // signInUI signs in through the page's dialog.
@@ -208,10 +218,13 @@ test('admin: the map renders the areas, holes and reports layers', async () => {
   assert.ok(c.areas > 50, `areas ${c.areas}`);
   assert.ok(c.holes > 10, `holes ${c.holes}`);
   assert.ok(c.reports > 100, `reports ${c.reports}`);
-  // Areas, holes and single reports are SVG paths; the rest are clusters.
+  // Areas and holes are SVG paths; the province's 60,000 reports, too
+  // many for one answer, come as vector tiles drawn on canvases, every
+  // one of them counted in the tiles' cells.
   const paths = await page.locator('#map svg path.leaflet-interactive').count();
   assert.ok(paths >= c.areas + c.holes, `svg paths ${paths}`);
-  assert.ok(await page.locator('.marker-cluster').count() > 0, 'report clusters');
+  assert.ok(await page.locator('canvas.gm-report-tile').count() > 0, 'report tiles');
+  assert.equal(await tileReports(page), c.reports, 'the tiles hold every report in view');
   assert.equal(await page.textContent('#user-name'), 'admin');
   assert.equal(await page.textContent('#user-role'), 'quản trị');
   assert.equal(await page.locator('#downloads a[data-format=csv]').count(), 5, 'every carrier and dead zones');
@@ -256,6 +269,10 @@ async function checkBar(page, size) {
   assert.deepEqual(over, [], `${size.name}: out of the screen`);
 }
 
+// settled is a page function, true once the map is at zoom z, not
+// zooming, with nothing loading (page.waitForFunction(settled, z)).
+const settled = (z) => gapmap.map.getZoom() === z && !gapmap.map.getPane('mapPane').classList.contains('leaflet-zoom-anim') && gapmap.pending === 0;
+
 // legendText returns the legend's rows.
 const legendRows = (page) => page.locator('#legend > div').allTextContents();
 
@@ -294,19 +311,58 @@ for (const size of SIZES) {
     await done(context);
   });
 
-  test(`${size.name} ${size.width}×${size.height}, signed in: reports by what they say, clusters by share, the cut said`, async () => {
+  test(`${size.name} ${size.width}×${size.height}, signed in: every report in tiles, clusters by share, a cut layer said`, async () => {
     const viewport = { width: size.width, height: size.height };
     const { context, page, errors } = await newPage('#v=10/10.62/106.30', { viewport, as: 'admin' });
     await checkBar(page, size);
-    // The reports layer is cut at 5,000 of the province's 60,000: the
-    // status line says so, with the total the server counted.
-    const st = await page.textContent('#status');
-    assert.match(st, /5\.000 \/ 60\.\d{3} báo cáo — phóng to để xem hết/, st);
-    const rows = await legendRows(page);
+    // The province's 60,000 reports are past what one answer holds: they
+    // come as vector tiles, all of them, and the status line counts them.
+    let st = await page.textContent('#status');
+    assert.match(st, /· 60\.\d{3} báo cáo ·/, st);
+    assert.doesNotMatch(st, /phóng to/, st);
+    const total = (await counts(page)).reports;
+    assert.equal(await tileReports(page), total);
+    let rows = await legendRows(page);
     for (const want of ['Sóng dùng được', 'Sóng yếu', 'Không có sóng', 'Nơi cần đo', 'Đã đo xong']) {
       assert.ok(rows.includes(want), `${size.name}: legend has no ${want}: ${rows}`);
     }
     assert.ok(rows.some((r) => /Cụm báo cáo: .*số ở giữa là số báo cáo/.test(r)), `cluster legend: ${rows}`);
+    // A tile's clusters say what their reports say: the weak and
+    // no-service counts are parts of the whole.
+    const cells = await page.evaluate(() => [...gapmap.tileFeatures.values()].flat().map((f) => f.p));
+    assert.ok(cells.some((p) => p.reports > 1 && p.weak > 0 && p.weak < p.reports), 'clusters hold weak and usable reports');
+    assert.ok(cells.every((p) => (p.weak ?? 0) + (p.no_service ?? 0) <= (p.reports ?? 1)), 'weak and no service are parts of the cell');
+    await shot(page, `${size.name}-signed-in`);
+    // Tapping a cluster zooms into it (the places to measure, over the
+    // reports, are put away first so that the tap finds the cluster).
+    await page.evaluate(() => { const b = document.getElementById('l-tasks'); b.checked = false; b.dispatchEvent(new Event('change')); });
+    const hit = await page.evaluate(() => {
+      const size = gapmap.map.getSize();
+      for (const [key, fs] of gapmap.tileFeatures) {
+        const [z, x, y] = key.split('/').map(Number);
+        if (z !== gapmap.map.getZoom()) continue;
+        for (const f of fs) {
+          if (f.p.reports < 50 || f.x < 0 || f.x >= 256 || f.y < 0 || f.y >= 256) continue;
+          const pt = gapmap.map.latLngToContainerPoint(gapmap.map.unproject([x * 256 + f.x, y * 256 + f.y], z));
+          if (pt.x > 60 && pt.y > 60 && pt.x < size.x - 60 && pt.y < size.y - 60) return pt;
+        }
+      }
+      return null;
+    });
+    assert.ok(hit, 'a cluster on the screen');
+    const mapBox = await box(page, '#map');
+    await page.mouse.click(mapBox.x + hit.x, mapBox.y + hit.y);
+    await page.waitForFunction(settled, 12);
+    assert.ok(await page.isHidden('#panel'), 'the tap went to the cluster, not to the area under it');
+    // Drawn as one answer, the layer is cut at 5,000 of them: the status
+    // line says so, with the total the server counted.
+    await page.evaluate(() => gapmap.map.setZoom(10, { animate: false }));
+    await page.waitForFunction(settled, 10);
+    await page.evaluate(() => gapmap.reportMode('geojson'));
+    await page.waitForFunction(() => gapmap.pending === 0 && gapmap.layerCounts.reports === 5000 && document.querySelector('.gm-cluster'));
+    st = await page.textContent('#status');
+    assert.match(st, /5\.000 \/ 60\.\d{3} báo cáo — phóng to để xem hết/, st);
+    assert.equal(await page.locator('canvas.gm-report-tile').count(), 0, 'no tiles with the GeoJSON layer');
     // A cluster is a ring of the weak, no-service and usable shares round
     // its count: its colours are what the reports say, whatever the count.
     const clusters = await page.locator('.gm-cluster').evaluateAll((es) => es.map((e) => ({
@@ -318,11 +374,39 @@ for (const size of SIZES) {
       assert.ok(c.strokes.length >= 1 && c.strokes.every((k) => ['#2f9e44', '#e03131', '#000'].includes(k)), JSON.stringify(c));
     }
     assert.ok(clusters.some((c) => c.strokes.includes('#e03131') && c.strokes.includes('#2f9e44')), 'clusters split into weak and usable');
-    await shot(page, `${size.name}-signed-in`);
+    await shot(page, `${size.name}-signed-in-cut`);
     assert.deepEqual(errors, []);
     await done(context);
   });
 }
+
+test('reports tiles: a single report opens its popup on a tap', async () => {
+  const { context, page, errors } = await newPage(`#v=17/${xssReport.lat}/${xssReport.lon}`, { as: 'admin' });
+  await page.evaluate(() => gapmap.reportMode('tiles'));
+  await page.waitForFunction(() => gapmap.pending === 0 && document.querySelector('canvas.gm-report-tile'));
+  const hit = await page.evaluate(() => {
+    for (const [key, fs] of gapmap.tileFeatures) {
+      const [z, x, y] = key.split('/').map(Number);
+      for (const f of fs) {
+        if (f.p.reports !== 1 || f.x < 0 || f.x >= 256 || f.y < 0 || f.y >= 256) continue;
+        const pt = gapmap.map.latLngToContainerPoint(gapmap.map.unproject([x * 256 + f.x, y * 256 + f.y], z));
+        const size = gapmap.map.getSize();
+        if (pt.x > 40 && pt.y > 40 && pt.x < size.x - 40 && pt.y < size.y - 40) return { pt, id: f.p.id };
+      }
+    }
+    return null;
+  });
+  assert.ok(hit, 'a single report on the screen');
+  const mapBox = await box(page, '#map');
+  await page.mouse.click(mapBox.x + hit.pt.x, mapBox.y + hit.pt.y);
+  const popup = page.locator(`.report-popup[data-id="${hit.id}"]`);
+  await popup.waitFor();
+  await popup.locator('.report-more').waitFor();
+  assert.match(await popup.textContent(), /dBm|Không có sóng/);
+  assert.ok(await page.isHidden('#panel'), 'the tap went to the report, not to the area under it');
+  assert.deepEqual(errors, []);
+  await done(context);
+});
 
 test('communes: the start view fits them, far from the demo province, and the page says xã, not ấp', async () => {
   const cdir = mkdtempSync(join(tmpdir(), 'gapmap-web-communes-'));
@@ -351,6 +435,7 @@ test('communes: the start view fits them, far from the demo province, and the pa
       await page.fill('#search', 'thu hai');
       await page.locator('#search-results li', { hasText: 'Phường Thử Hai' }).click();
       await page.locator('#panel .no-data', { hasText: 'đánh giá xã này' }).waitFor();
+      await page.waitForFunction(() => gapmap.pending === 0);
       await page.click('#lang-btn');
       assert.equal(await page.textContent('#status'), '2 communes · 0 gaps');
       assert.equal(await page.getAttribute('#search', 'placeholder'), 'Find a commune…');
@@ -367,7 +452,7 @@ test('communes: the start view fits them, far from the demo province, and the pa
 });
 
 test('the carrier filter changes what is requested and shown', async () => {
-  const { context, page } = await newPage('#v=10/10.62/106.30', { as: 'admin' });
+  const { context, page, requests } = await newPage('#v=10/10.62/106.30', { as: 'admin' });
   const before = await counts(page);
   const req = page.waitForRequest((r) => /\/layers\/holes\?.*carrier=viettel/.test(r.url()));
   await page.selectOption('#f-carrier', 'viettel');
@@ -376,9 +461,12 @@ test('the carrier filter changes what is requested and shown', async () => {
   const carriers = await page.evaluate(() => [...new Set(gapmap.shown.holes.map((p) => p.carrier))]);
   assert.deepEqual(carriers, ['viettel']);
   assert.match(page.url(), /carrier=viettel/);
-  // Reports follow the filter too.
-  const rc = await page.evaluate(() => [...new Set(gapmap.shown.reports.map((p) => p.carrier))]);
-  assert.deepEqual(rc, ['viettel']);
+  // Reports follow the filter too: their tiles are asked for Viettel's,
+  // and hold as many as the layer counts for Viettel.
+  assert.ok(requests.some((u) => /\/tiles\/reports\/\d+\/\d+\/\d+\.mvt\?carrier=viettel/.test(u)), 'reports tiles for viettel');
+  const viettel = (await counts(page)).reports;
+  assert.ok(viettel > 5000 && viettel < before.reports / 2, `viettel ${viettel} of ${before.reports}`);
+  assert.equal(await tileReports(page), viettel);
   // A shared link restores the filter.
   const link = page.url();
   const p2 = await context.newPage();
