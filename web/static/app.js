@@ -492,7 +492,7 @@ function drawTasks(tasks) {
 // a ring to aim at close up.
 function taskStyle(done) {
   const z = map.getZoom();
-  if (z < 12) return { radius: done ? 2 : 3, weight: 1.5 };
+  if (z < 12) return { radius: done ? 1.5 : 2.5, weight: 1 };
   const near = z >= 13;
   return done ? { radius: near ? 5 : 3, weight: 1 } : { radius: near ? 9 : 5, weight: near ? 3 : 2 };
 }

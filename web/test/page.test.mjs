@@ -225,6 +225,22 @@ test('admin: the map renders the areas, holes and reports layers', async () => {
   assert.ok(paths >= c.areas + c.holes, `svg paths ${paths}`);
   assert.ok(await page.locator('canvas.gm-report-tile').count() > 0, 'report tiles');
   assert.equal(await tileReports(page), c.reports, 'the tiles hold every report in view');
+  // The page's decoder reads polygons too: the areas tile of the
+  // province's middle holds its hamlets, with closed rings.
+  const areasTile = await page.evaluate(async () => {
+    const { decodeTile } = await import('./mvt.js');
+    const p = gapmap.map.project([10.62, 106.30], 10).divideBy(256).floor();
+    const b = await (await fetch(`tiles/areas/10/${p.x}/${p.y}.mvt`)).arrayBuffer();
+    return decodeTile(new Uint8Array(b)).map((l) => ({
+      name: l.name, extent: l.extent,
+      features: l.features.map((f) => ({ type: f.type, code: f.props.code, level: f.props.level, closed: f.parts.every((r) => r.length >= 4 && r[0][0] === r.at(-1)[0] && r[0][1] === r.at(-1)[1]) })),
+    }));
+  });
+  assert.equal(areasTile.length, 1);
+  assert.equal(areasTile[0].name, 'areas');
+  assert.equal(areasTile[0].extent, 4096);
+  assert.ok(areasTile[0].features.length > 10, `${areasTile[0].features.length} areas in the tile`);
+  assert.ok(areasTile[0].features.every((f) => f.type === 3 && /^\S+$/.test(f.code) && f.level === 'hamlet' && f.closed), JSON.stringify(areasTile[0].features[0]));
   assert.equal(await page.textContent('#user-name'), 'admin');
   assert.equal(await page.textContent('#user-role'), 'quản trị');
   assert.equal(await page.locator('#downloads a[data-format=csv]').count(), 5, 'every carrier and dead zones');
