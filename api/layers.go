@@ -311,8 +311,8 @@ func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 	}
 	feats := st.cat.cols["reports"].features
 	w.WriteString(layerHead)
-	n := 0
-	for i := len(feats) - 1; i >= 0 && n < q.limit; i-- {
+	n, matched := 0, 0
+	for i := len(feats) - 1; i >= 0; i-- {
 		o := &st.obs[i]
 		if o.At < from || o.At > to || (q.reach != nil && !q.reach.Covers(o.Area)) ||
 			(q.carrier != geo.CarrierUnknown && o.Carrier != q.carrier) ||
@@ -320,8 +320,29 @@ func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 			(q.bbox != nil && !q.bbox.Contains(orb.Point{o.Lon, o.Lat})) {
 			continue
 		}
-		writeFeatureLine(w, n == 0, feats[i].json)
-		n++
+		matched++
+		if n < q.limit {
+			writeFeatureLine(w, n == 0, feats[i].json)
+			n++
+		}
 	}
-	w.WriteString(layerTail)
+	writeCountedTail(w, matched, n)
+}
+
+// writeCountedTail ends a filtered layer's collection. When the limit
+// cut it, it says how many features matched the filter and how many of
+// them it holds, as OGC API pages do (numberMatched, numberReturned), so
+// that a client can tell a cut layer from a whole one; a whole answer
+// ends as a prepared layer does.
+func writeCountedTail(w *bufio.Writer, matched, returned int) {
+	if matched == returned {
+		w.WriteString(layerTail)
+		return
+	}
+	var num [20]byte
+	w.WriteString("\n],\"numberMatched\":")
+	w.Write(strconv.AppendInt(num[:0], int64(matched), 10))
+	w.WriteString(`,"numberReturned":`)
+	w.Write(strconv.AppendInt(num[:0], int64(returned), 10))
+	w.WriteString("}\n")
 }

@@ -44,6 +44,7 @@ func (s *Server) publish(prev, next *state) error {
 	}
 	next.cat = cat
 	s.cur.store(next)
+	s.tiles.advance(pc, cat)
 	return nil
 }
 

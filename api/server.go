@@ -78,8 +78,9 @@ type Server struct {
 
 	gapListGPKG GapListWriter
 
-	cur analysisState
-	ogc ogcCache // OGC API - Features documents of the current state
+	cur   analysisState
+	ogc   ogcCache  // OGC API - Features documents of the current state
+	tiles tileCache // vector tiles of the current state (see tiles.go)
 }
 
 // New returns a Server over svc, with the layers of svc's current
@@ -226,6 +227,7 @@ func (s *Server) routes() []route {
 		rs = append(rs, route{method: "GET", path: "/api/v1/layers/" + l, h: s.handleLayer(l)})
 	}
 	rs = append(rs, route{method: "GET", path: "/api/v1/layers/reports", access: geo.ReadReports, h: s.handleLayer("reports")})
+	rs = append(rs, s.tileRoutes()...)
 	return append(rs, s.ogcRoutes()...)
 }
 

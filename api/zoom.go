@@ -174,7 +174,8 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 		slices.Sort(cand)
 	}
 	w.WriteString(layerHead)
-	n := 0
+	// Past the limit, the features that match are counted, not written.
+	n, matched := 0, 0
 	write := func(i int) {
 		switch layer {
 		case "areas":
@@ -197,27 +198,24 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 				return
 			}
 		}
-		writeFeatureLine(w, n == 0, b)
-		n++
+		matched++
+		if n < q.limit {
+			writeFeatureLine(w, n == 0, b)
+			n++
+		}
 	}
 	if useTree {
 		for _, i := range cand {
-			if n >= q.limit {
-				break
-			}
 			write(int(i))
 		}
 	} else {
 		for i := range feats {
-			if n >= q.limit {
-				break
-			}
 			if q.bbox != nil && (!feats[i].hasGeom || !feats[i].bound.Intersects(*q.bbox)) {
 				continue
 			}
 			write(i)
 		}
 	}
-	w.WriteString(layerTail)
+	writeCountedTail(w, matched, n)
 	return nil
 }

@@ -1,29 +1,46 @@
 // The map page: areas choropleth, coverage holes, clustered reports and
 // teams from the API, filtered by carrier, technology and dates, with the
-// view and filters kept in the URL hash. What is shown follows the
+// view and filters kept in the URL hash (without one, the map opens on
+// the loaded areas). What is shown follows the
 // signed-in user's role (session.js): the public sees areas, holes (where
 // they are, by default: the server says how much) and teams; staff also
 // the reports of their scope and the form; a carrier its own holes, with
 // their evidence; reviewers and admins everything.
 
-import { t, apply, setLang, getLang, onLangChange, fmtNum, fmtPct, fmtDate, fmtMonth, fold } from './i18n.js';
+import { t, apply, setLang, getLang, onLangChange, fmtNum, fmtPct, fmtDate, fmtMonth, fmtCount, fold } from './i18n.js';
 import { initForm } from './form.js';
+import { decodeTile } from './mvt.js';
 import * as session from './session.js';
 
 const API = 'api/v1/';
 const CARRIERS = ['viettel', 'vinaphone', 'mobifone', 'vietnamobile'];
 const CARRIER_LABEL = { viettel: 'Viettel', vinaphone: 'VinaPhone', mobifone: 'MobiFone', vietnamobile: 'Vietnamobile' };
-// Holes by carrier; dead zones (no carrier at all) are black and hatched.
+// Holes by carrier; dead zones (no carrier at all) are black and dashed.
 const CARRIER_COLOR = { viettel: '#d7191c', vinaphone: '#2c7bb6', mobifone: '#1a9641', vietnamobile: '#f08c00', all: '#111' };
-const ACTION_COLOR = { ok: '#c7e9c0', team: '#9e9ac8', carrier: '#fd8d3c', both: '#a50f15' };
-const RAMP = ['#fff5eb', '#fdd0a2', '#fdae6b', '#f16913', '#d94801', '#7f2704'];
-const RAMP_REACH = ['#f7fbff', '#c6dbef', '#9ecae1', '#6baed6', '#3182bd', '#08519c'];
+// The choropleth is one hue, purple, that no carrier has: darker is worse
+// (more land without signal, or fewer households a team reaches), so it
+// never reads as a carrier's holes. The action categories keep to purple
+// and a pale yellow for the same reason.
+const RAMP = ['#f2f0f7', '#dadaeb', '#bcbddc', '#9e9ac8', '#756bb1', '#54278f'];
+const ACTION_COLOR = { ok: '#f8f9fa', team: '#ffec99', carrier: '#b197fc', both: '#5f3dc4' };
+const NO_DATA = '#ccc';
+// Reports by what they say.
+const REPORT_COLOR = { ok: '#2f9e44', weak: '#e03131', none: '#000' };
+// Places to measure: cyan, which neither carriers nor reports use.
+const TASK_COLOR = { open: '#0c8599', done: '#0c8599' };
+// Reports in view up to this many come as GeoJSON, clustered here, with a
+// popup each; more come as vector tiles the server clusters (see
+// reportTiles), so that a whole province shows without a cap.
 const REPORTS_LIMIT = 5000;
+// Where the map opens when neither the URL nor the areas say.
 const DEFAULT_VIEW = { z: 11, lat: 10.6, lon: 106.3 };
 
 const $ = (id) => document.getElementById(id);
 const state = { view: null, carrier: '', tech: '', from: '', to: '', metric: 'dead_share', report: false };
 const layerCounts = { areas: 0, holes: 0, reports: 0, teams: 0 };
+// layerTotals holds, for a layer cut at its limit, how many features the
+// server matched (numberMatched); a whole layer has none.
+const layerTotals = {};
 const lastUrls = {};
 
 // ---- URL hash: #v=z/lat/lon&carrier=…&tech=…&from=…&to=…&metric=…[&report]
@@ -55,8 +72,6 @@ function writeHash() {
 
 readHash();
 const map = L.map('map', { preferCanvas: false, zoomControl: true });
-const v = state.view ?? DEFAULT_VIEW;
-map.setView([v.lat, v.lon], v.z);
 L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
   maxZoom: 19,
   attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
@@ -68,6 +83,10 @@ L.control.scale({ imperial: false }).addTo(map);
 // (style.css) except on the dots.
 map.createPane('reports');
 const reportRenderer = L.svg({ pane: 'reports', padding: 0.3 });
+// The places to measure are small rings over the reports: a tap on one is
+// for it, a tap beside it for the reports under it.
+map.createPane('tasks');
+const taskRenderer = L.svg({ pane: 'tasks', padding: 0.3 });
 
 // formTap places the report where a feature was tapped while the form is
 // open, instead of opening the feature; it says whether it did.
@@ -78,17 +97,180 @@ function formTap(e) {
   return true;
 }
 
-const areasLayer = L.geoJSON(null, { style: areaStyle, onEachFeature: (f, l) => l.on('click', (e) => formTap(e) || showArea(f.properties.code)) });
+const areasLayer = L.geoJSON(null, { style: areaStyle, onEachFeature: (f, l) => l.on('click', (e) => formTap(e) || tapReports(e) || showArea(f.properties.code)) });
 const holesLayer = L.geoJSON(null, {
   style: (f) => {
     const c = CARRIER_COLOR[f.properties.carrier] ?? '#555';
     const dead = f.properties.carrier === 'all';
     return { color: c, weight: dead ? 3 : 1.5, dashArray: dead ? '6 4' : null, fillColor: c, fillOpacity: dead ? 0.55 : 0.3 };
   },
-  onEachFeature: (f, l) => l.on('click', (e) => { if (!formTap(e)) { L.DomEvent.stop(e); showHole(f.properties); } }),
+  onEachFeature: (f, l) => l.on('click', (e) => { if (!formTap(e) && !tapReports(e)) { L.DomEvent.stop(e); showHole(f.properties); } }),
 });
-const reportsLayer = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 17 });
+// A cluster says how many reports it holds (the number) and what they say
+// (the ring: the weak, no-service and usable shares), never quality by
+// its colour alone.
+const reportsLayer = L.markerClusterGroup({
+  chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 17,
+  iconCreateFunction: (cluster) => {
+    const n = { ok: 0, weak: 0, none: 0 };
+    for (const m of cluster.getAllChildMarkers()) n[m.options.cls]++;
+    return clusterIcon(n);
+  },
+});
 reportsLayer.on('clusterclick', formTap);
+
+// ---- the reports as vector tiles
+
+// reportTiles draws the server's reports tiles (GET /tiles/reports/…) on
+// canvases: below zoom 16 a cell of several reports is a ring of what
+// they say round their number, as the clusters above; a single report is
+// a dot, with its popup on a tap. Taps are found in the decoded features
+// (see tapReports): the canvases let clicks through to the areas.
+const tileFeatures = new Map(); // "z/x/y" → [{x, y, p}] in tile pixels
+let tilesPending = 0;
+const ReportTiles = L.GridLayer.extend({
+  createTile(coords, done) {
+    const tile = L.DomUtil.create('canvas', 'gm-report-tile');
+    const size = this.getTileSize(), dpr = window.devicePixelRatio || 1;
+    tile.width = size.x * dpr;
+    tile.height = size.y * dpr;
+    const key = `${coords.z}/${coords.x}/${coords.y}`;
+    tilesPending++;
+    session.api(`tiles/reports/${key}.mvt?${this.query}`)
+      .then(async (res) => {
+        if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
+        return res.arrayBuffer();
+      })
+      .then((buf) => {
+        const l = decodeTile(new Uint8Array(buf)).find((l) => l.name === 'reports');
+        const k = size.x / (l?.extent ?? 4096);
+        const feats = (l?.features ?? []).filter((f) => f.parts.length).map((f) => ({ x: f.parts[0][0][0] * k, y: f.parts[0][0][1] * k, p: f.props }));
+        tileFeatures.set(key, feats);
+        drawReportTile(tile, feats, dpr);
+        delete errors.reports;
+        done(null, tile);
+      })
+      .catch((e) => { errors.reports = e.message; done(e, tile); })
+      .finally(() => { tilesPending--; status(); });
+    return tile;
+  },
+});
+const reportTiles = new ReportTiles({ pane: 'reports', updateWhenZooming: false, keepBuffer: 1 });
+reportTiles.query = '';
+reportTiles.on('tileunload', (e) => tileFeatures.delete(`${e.coords.z}/${e.coords.x}/${e.coords.y}`));
+
+// tileCounts returns what a tile feature says: {ok, weak, none}.
+function tileCounts(p) {
+  const n = p.reports ?? 1, weak = p.weak ?? 0, none = p.no_service ?? 0;
+  return { ok: n - weak - none, weak, none };
+}
+
+function drawReportTile(canvas, feats, dpr) {
+  const ctx = canvas.getContext('2d');
+  ctx.scale(dpr, dpr);
+  // Singles under the clusters, small clusters under big ones.
+  for (const f of [...feats].sort((a, b) => (a.p.reports ?? 1) - (b.p.reports ?? 1))) {
+    const n = tileCounts(f.p), total = n.ok + n.weak + n.none;
+    if (total <= 1) {
+      ctx.beginPath();
+      ctx.arc(f.x, f.y, 5, 0, 2 * Math.PI);
+      ctx.fillStyle = REPORT_COLOR[n.none ? 'none' : n.weak ? 'weak' : 'ok'];
+      ctx.fill();
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = '#fff';
+      ctx.stroke();
+      continue;
+    }
+    const d = clusterSize(total), r = d / 2 - 3.5, w = 7;
+    ctx.beginPath();
+    ctx.arc(f.x, f.y + 1, d / 2, 0, 2 * Math.PI);
+    ctx.fillStyle = 'rgba(0, 0, 0, 0.2)';
+    ctx.fill();
+    let a = -Math.PI / 2;
+    for (const k of ['weak', 'none', 'ok']) {
+      if (!n[k]) continue;
+      const da = (2 * Math.PI * n[k]) / total;
+      ctx.beginPath();
+      ctx.arc(f.x, f.y, r, a, a + da);
+      ctx.lineWidth = w;
+      ctx.strokeStyle = REPORT_COLOR[k];
+      ctx.stroke();
+      a += da;
+    }
+    ctx.beginPath();
+    ctx.arc(f.x, f.y, r - w / 2, 0, 2 * Math.PI);
+    ctx.fillStyle = 'rgba(255, 255, 255, 0.92)';
+    ctx.fill();
+    ctx.fillStyle = '#1d232a';
+    ctx.font = `600 ${d < 40 ? 11 : 12}px system-ui, sans-serif`;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(fmtCount(total), f.x, f.y + 0.5);
+  }
+}
+
+// reportAt finds the tile feature drawn under a map point, if any.
+function reportAt(latlng) {
+  if (!map.hasLayer(reportTiles)) return null;
+  const z = map.getZoom(), size = reportTiles.getTileSize().x;
+  const pt = map.project(latlng, z);
+  const tx = Math.floor(pt.x / size), ty = Math.floor(pt.y / size);
+  const x = pt.x - tx * size, y = pt.y - ty * size;
+  let best = null, bestD = Infinity;
+  for (const f of tileFeatures.get(`${z}/${tx}/${ty}`) ?? []) {
+    const n = f.p.reports ?? 1, reach = n > 1 ? clusterSize(n) / 2 : 8;
+    const d = Math.hypot(f.x - x, f.y - y);
+    if (d <= reach && d < bestD) [best, bestD] = [f, d];
+  }
+  if (!best) return null;
+  return { ...best, latlng: map.unproject([tx * size + best.x, ty * size + best.y], z) };
+}
+
+// tapReports opens the report tapped on the tiles, or zooms into the
+// cluster tapped; it says whether there was one.
+function tapReports(e) {
+  const hit = reportAt(e.latlng);
+  if (!hit) return false;
+  L.DomEvent.stop(e);
+  if ((hit.p.reports ?? 1) > 1) {
+    map.setView(hit.latlng, Math.min(map.getZoom() + 2, 18));
+  } else {
+    L.popup({ minWidth: 220 }).setLatLng(hit.latlng).setContent(reportPopup(hit.p.id, hit.p)).openOn(map);
+  }
+  return true;
+}
+map.on('click', (e) => { if ($('form-panel').hidden) tapReports(e); });
+map.on('mousemove', (e) => { map.getContainer().classList.toggle('gm-over-report', !!reportAt(e.latlng)); });
+
+// reportMode says how reports are drawn: 'auto' (tiles past
+// REPORTS_LIMIT in view), or always 'tiles' or 'geojson'.
+let reportMode = 'auto';
+
+// tileQuery is the filter of the reports tiles.
+function tileQuery() {
+  const p = new URLSearchParams();
+  if (state.carrier) p.set('carrier', state.carrier);
+  if (state.tech) p.set('tech', state.tech);
+  if (state.from) p.set('from', `${state.from}T00:00:00+07:00`);
+  if (state.to) p.set('to', `${state.to}T23:59:59+07:00`);
+  return p.toString();
+}
+
+// showReportTiles draws the reports as tiles, total of them in view.
+function showReportTiles(total) {
+  reportsLayer.clearLayers();
+  shown.reports = [];
+  layerCounts.reports = total;
+  delete layerTotals.reports;
+  const q = tileQuery();
+  if (!map.hasLayer(reportTiles)) {
+    reportTiles.query = q;
+    reportTiles.addTo(map);
+  } else if (reportTiles.query !== q) {
+    reportTiles.query = q;
+    reportTiles.redraw();
+  }
+}
 const teamsLayer = L.layerGroup();
 // The land no report reaches yet: grey, dashed, under the holes.
 const unobservedLayer = L.geoJSON(null, {
@@ -110,10 +292,12 @@ function showLayer(name) {
     return;
   }
   layers[name].remove();
+  if (name === 'reports') reportTiles.remove();
   if (!allowed(name)) {
     inflight[name]?.abort();
     layers[name].clearLayers();
     layerCounts[name] = 0;
+    delete layerTotals[name];
     shown[name] = [];
     delete errors[name];
   }
@@ -134,7 +318,7 @@ for (const name of Object.keys(layers)) {
 const inflight = {};
 let pending = 0;
 
-function layerURL(name) {
+function layerURL(name, limit = REPORTS_LIMIT) {
   // Tasks are few: the whole list of the user's scope.
   if (name === 'tasks') return `${API}tasks`;
   const b = map.getBounds();
@@ -148,7 +332,7 @@ function layerURL(name) {
     if (state.from) p.set('from', `${state.from}T00:00:00+07:00`);
     if (state.to) p.set('to', `${state.to}T23:59:59+07:00`);
   }
-  if (name === 'reports') p.set('limit', REPORTS_LIMIT);
+  if (name === 'reports') p.set('limit', limit);
   // Outlines simplified to about a pixel at this zoom keep a whole-province
   // view small.
   if (name === 'areas' || name === 'holes' || name === 'unobserved') p.set('zoom', Math.round(map.getZoom()));
@@ -164,17 +348,34 @@ async function load(name) {
   lastUrls[name] = url;
   pending++;
   status();
-  try {
-    const res = await session.api(url, { signal: ac.signal });
+  const get = async (u) => {
+    const res = await session.api(u, { signal: ac.signal });
     if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
-    const fc = await res.json();
+    return res.json();
+  };
+  try {
+    if (name === 'reports' && reportMode !== 'geojson') {
+      // How many are in view decides: one feature says (numberMatched).
+      const probe = await get(layerURL(name, 1));
+      if (ac.signal.aborted) return;
+      const total = probe.numberMatched ?? probe.features.length;
+      if (reportMode === 'tiles' || total > REPORTS_LIMIT) {
+        delete errors.reports;
+        showReportTiles(total);
+        return;
+      }
+    }
+    const fc = await get(url);
     if (ac.signal.aborted) return;
+    if (name === 'reports') reportTiles.remove();
     if (name === 'tasks') {
       activity = Object.fromEntries((fc.teams ?? []).map((a) => [a.team, a]));
       drawTasks(fc.tasks ?? []);
       return;
     }
     draw(name, fc.features);
+    if (fc.numberMatched > fc.features.length) layerTotals[name] = fc.numberMatched;
+    else delete layerTotals[name];
   } catch (e) {
     if (e.name !== 'AbortError') { errors[name] = e.message; console.warn(name, e); }
   } finally {
@@ -195,16 +396,18 @@ function draw(name, features) {
   } else if (name === 'reports') {
     const ms = features.map((f) => {
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
-      const c = p.no_service ? '#000' : p.weak ? '#e03131' : '#2f9e44';
+      const cls = reportClass(p);
       const id = f.id ?? p.id;
-      return L.circleMarker([lat, lon], { renderer: reportRenderer, pane: 'reports', radius: 5, color: '#fff', weight: 1, fillColor: c, fillOpacity: 0.9 })
+      return L.circleMarker([lat, lon], { renderer: reportRenderer, pane: 'reports', radius: 5, color: '#fff', weight: 1, fillColor: REPORT_COLOR[cls], fillOpacity: 0.9, cls })
         .on('click', formTap).bindPopup(() => reportPopup(id, p), { minWidth: 220 });
     });
     layer.addLayers(ms);
   } else if (name === 'teams') {
+    // Teams are squares, so they are not taken for reports or tasks.
     for (const f of features) {
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
-      L.circleMarker([lat, lon], { radius: 4 + 2 * Math.sqrt(p.members || 1), color: '#5f3dc4', weight: 2, fillColor: '#9775fa', fillOpacity: 0.6 })
+      const size = Math.round(10 + 2 * Math.sqrt(p.members || 1));
+      L.marker([lat, lon], { icon: L.divIcon({ className: 'gm-team', iconSize: [size, size] }), title: p.name, keyboard: false })
         .on('click', formTap)
         .bindPopup(() => teamPopup(f.id ?? p.id, p))
         .addTo(layer);
@@ -212,6 +415,39 @@ function draw(name, features) {
   }
   layerCounts[name] = features.length;
   shown[name] = features.map((f) => f.properties);
+  if (name === 'areas') learnLevels(features);
+}
+
+// reportClass is what a report says: no service at all, weak, or usable.
+function reportClass(p) {
+  if (p.no_service === true || p.no_service > 0 || p.tech === 'none') return 'none';
+  return p.weak === true || p.weak > 0 ? 'weak' : 'ok';
+}
+
+// donut draws, as SVG markup of size d, a ring split into the shares of
+// n ({ok, weak, none}) round a white disc with the count in it.
+function donut(n, d) {
+  const total = n.ok + n.weak + n.none;
+  const r = d / 2 - 3.5, c = 2 * Math.PI * r, w = 7;
+  let at = 0, arcs = '';
+  for (const k of ['weak', 'none', 'ok']) {
+    if (!n[k]) continue;
+    const len = (c * n[k]) / total;
+    arcs += `<circle cx="${d / 2}" cy="${d / 2}" r="${r}" fill="none" stroke="${REPORT_COLOR[k]}" stroke-width="${w}"
+      stroke-dasharray="${len} ${c - len}" stroke-dashoffset="${-at}" transform="rotate(-90 ${d / 2} ${d / 2})"/>`;
+    at += len;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${d}" height="${d}" viewBox="0 0 ${d} ${d}">${arcs}
+    <circle cx="${d / 2}" cy="${d / 2}" r="${r - w / 2}" fill="#fff" fill-opacity="0.92"/>
+    <text x="${d / 2}" y="${d / 2}" dy=".35em" text-anchor="middle" font-size="${d < 40 ? 11 : 12}" font-weight="600" fill="#1d232a">${fmtCount(total)}</text></svg>`;
+}
+
+// clusterSize is a cluster's diameter in pixels for n reports.
+const clusterSize = (n) => Math.round(30 + 5 * Math.log10(Math.max(1, n)));
+
+function clusterIcon(n) {
+  const d = clusterSize(n.ok + n.weak + n.none);
+  return L.divIcon({ html: donut(n, d), className: 'marker-cluster gm-cluster', iconSize: [d, d] });
 }
 const shown = {};
 
@@ -237,7 +473,7 @@ function drawTasks(tasks) {
   tasksLayer.clearLayers();
   for (const k of tasks) {
     const done = k.state === 'done';
-    L.circleMarker([k.lat, k.lon], { radius: done ? 5 : 9, color: done ? '#2b8a3e' : '#e8590c', weight: 3, fillColor: done ? '#51cf66' : '#fff', fillOpacity: 0.8 })
+    L.circleMarker([k.lat, k.lon], { renderer: taskRenderer, pane: 'tasks', ...taskStyle(done), color: done ? TASK_COLOR.done : TASK_COLOR.open, fillColor: done ? TASK_COLOR.done : '#fff', fillOpacity: done ? 0.9 : 0.8, done })
       .on('click', formTap)
       .bindPopup(() => el('div', { className: 'task-popup' },
         el('b', {}, `${t('task')} ${k.rank}`), ' · ', k.team_name || k.team, el('br'),
@@ -251,6 +487,16 @@ function drawTasks(tasks) {
   layerCounts.tasks = tasks.length;
   shown.tasks = tasks;
 }
+
+// taskStyle sizes a place to measure for the zoom: small over a province,
+// a ring to aim at close up.
+function taskStyle(done) {
+  const z = map.getZoom();
+  if (z < 12) return { radius: done ? 1.5 : 2.5, weight: 1 };
+  const near = z >= 13;
+  return done ? { radius: near ? 5 : 3, weight: 1 } : { radius: near ? 9 : 5, weight: near ? 3 : 2 };
+}
+map.on('zoomend', () => tasksLayer.eachLayer((m) => m.setStyle(taskStyle(m.options.done))));
 
 // el makes an element with properties and children; strings become text
 // nodes, so nothing a user typed is ever parsed as markup.
@@ -321,13 +567,71 @@ function reviewControls(id) {
   return box;
 }
 
-function loadAll() { for (const n of Object.keys(layers)) load(n); }
+// loadAll reloads every layer; a reload waiting for the map to settle is
+// then not needed.
+function loadAll() {
+  clearTimeout(debounce);
+  for (const n of Object.keys(layers)) load(n);
+}
 
+// status says what each visible layer shows, and when the server cut one
+// at its limit, how much of it: "5.000 / 60.000 báo cáo — phóng to để
+// xem hết".
 function status() {
   const s = Object.entries(errors).map(([l, e]) => t('load_fail', { l, e })).join('; ');
-  $('status').textContent = s || (pending ? t('loading') :
-    t('ready', { a: fmtNum(layerCounts.areas), h: fmtNum(layerCounts.holes), r: fmtNum(layerCounts.reports), t: fmtNum(layerCounts.teams) }));
-  document.body.dataset.loading = pending ? '1' : '';
+  const busy = pending + tilesPending;
+  if (s || busy) {
+    $('status').textContent = s || t('loading');
+    document.body.dataset.loading = busy ? '1' : '';
+    return;
+  }
+  const parts = [];
+  const count = (name, key, args = {}) => {
+    const n = layerCounts[name] ?? 0, total = layerTotals[name];
+    const shown = total > n ? `${fmtNum(n)} / ${fmtNum(total)}` : fmtNum(n);
+    parts.push(t(key, { ...args, n: shown }) + (total > n ? t('st_cut') : ''));
+  };
+  if (visible('areas')) count('areas', 'st_areas', { lv: levelWords().many });
+  if (visible('holes')) count('holes', 'st_holes');
+  if (visible('unobserved')) parts.push(t('st_unobserved'));
+  if (visible('reports')) count('reports', 'st_reports');
+  if (visible('teams')) count('teams', 'st_teams');
+  if (visible('tasks')) count('tasks', 'st_tasks');
+  $('status').textContent = parts.join(' · ') || t('st_none');
+  document.body.dataset.loading = '';
+}
+
+// visible reports whether a layer is on the map.
+const visible = (name) => map.hasLayer(layers[name]);
+
+// ---- the areas' level: "ấp" for hamlets, "xã, phường" for communes…
+
+// levelsSeen are the levels of the areas drawn so far (geo.Level names).
+const levelsSeen = new Set();
+
+function learnLevels(features) {
+  const before = levelsSeen.size;
+  for (const f of features) levelsSeen.add(f.properties.level ?? '');
+  if (levelsSeen.size !== before) areaWords();
+}
+
+// levelWords returns the words for the areas' levels: many ("ấp, khu
+// phố"; two levels: "ấp, xã") and one ("ấp").
+function levelWords() {
+  const lv = [...levelsSeen].sort((a, b) => LEVEL_ORDER.indexOf(a) - LEVEL_ORDER.indexOf(b));
+  if (!lv.length) lv.push('hamlet');
+  const one = lv.map((l) => t('lv1_' + l));
+  return { many: lv.length === 1 ? t('lv_' + lv[0]) : one.join(', '), one: one.join(', ') };
+}
+const LEVEL_ORDER = ['hamlet', 'commune', 'district', 'province', ''];
+
+// areaWords writes the level words into the texts that name the areas.
+function areaWords() {
+  const w = levelWords();
+  $('l-areas-label').textContent = w.many.charAt(0).toUpperCase() + w.many.slice(1);
+  $('metric-label').textContent = t('metric', { lv: w.many });
+  $('search').placeholder = t('search', { lv: w.many, lv1: w.one });
+  status();
 }
 
 let debounce;
@@ -340,12 +644,15 @@ map.on('moveend', () => {
 // ---- choropleth
 
 function metricValue(p) {
-  if (state.metric === 'reached_share') return p.reached_share;
-  return p[state.metric];
+  const v = p[state.metric];
+  // Reach is better high: darker is fewer households reached.
+  return state.metric === 'reached_share' && v != null ? 1 - v : v;
 }
 
+// rampColor picks a class of the ramp; classes are narrower near 0, where
+// most areas are (bounds (i/n)²).
 function rampColor(v, ramp) {
-  if (v == null || Number.isNaN(v)) return '#ccc';
+  if (v == null || Number.isNaN(v)) return NO_DATA;
   const i = Math.min(ramp.length - 1, Math.floor(Math.sqrt(Math.max(0, Math.min(1, v))) * ramp.length));
   return ramp[i];
 }
@@ -353,34 +660,52 @@ function rampColor(v, ramp) {
 function areaStyle(f) {
   const p = f.properties;
   // No report near enough to judge any of it: no data yet, not 0%.
-  if (p.observed_share === 0) return { color: '#334', weight: 1, dashArray: '4 3', fillColor: '#ccc', fillOpacity: 0.55 };
-  const fill = state.metric === 'action' ? (ACTION_COLOR[p.action] ?? '#ccc')
-    : rampColor(metricValue(p), state.metric === 'reached_share' ? RAMP_REACH : RAMP);
-  return { color: '#334', weight: 1, fillColor: fill, fillOpacity: 0.55 };
+  if (p.observed_share === 0) return { color: '#334', weight: 1, dashArray: '4 3', fillColor: NO_DATA, fillOpacity: 0.55 };
+  const fill = state.metric === 'action' ? (ACTION_COLOR[p.action] ?? NO_DATA) : rampColor(metricValue(p), RAMP);
+  return { color: '#334', weight: 1, fillColor: fill, fillOpacity: 0.6 };
 }
 
+// legend explains every layer on the map: the areas' colours (with "no
+// data yet"), the holes by carrier and the dead zones, the land without
+// data, the reports and their clusters, the teams and the places to
+// measure.
 function legend() {
   const rows = [];
-  const sw = (c, label) => {
-    const i = el('i');
-    i.style.background = c;
+  const sw = (c, label, cls = '') => {
+    const i = el('i', { className: cls });
+    if (cls === 'ring' || cls === 'dash') i.style.borderColor = c;
+    else i.style.background = c;
     return el('div', {}, i, label);
   };
-  if (state.metric === 'action') {
-    for (const [k, c] of Object.entries(ACTION_COLOR)) rows.push(sw(c, t('a_' + k)));
-  } else {
-    const ramp = state.metric === 'reached_share' ? RAMP_REACH : RAMP;
-    ramp.forEach((c, i) => {
-      const lo = (i / ramp.length) ** 2, hi = ((i + 1) / ramp.length) ** 2;
-      rows.push(sw(c, `${fmtPct(lo)}–${fmtPct(hi)}`));
-    });
-    rows.push(sw('#ccc', t('no_data')));
+  const head = (text) => rows.push(el('div', { className: 'legend-head' }, el('b', {}, text)));
+  if (visible('areas')) {
+    head($('f-metric').selectedOptions[0]?.textContent ?? '');
+    if (state.metric === 'action') {
+      for (const [k, c] of Object.entries(ACTION_COLOR)) rows.push(sw(c, t('a_' + k)));
+    } else {
+      RAMP.forEach((c, i) => {
+        let lo = (i / RAMP.length) ** 2, hi = ((i + 1) / RAMP.length) ** 2;
+        if (state.metric === 'reached_share') [lo, hi] = [1 - hi, 1 - lo];
+        rows.push(sw(c, `${fmtPct(lo)}–${fmtPct(hi)}`));
+      });
+    }
+    rows.push(sw(NO_DATA, t('no_data'), 'no-data'));
   }
-  rows.push(el('div', { className: 'legend-head' }, el('b', {}, t('l_holes'))));
-  for (const c of CARRIERS) rows.push(sw(CARRIER_COLOR[c], CARRIER_LABEL[c]));
-  rows.push(sw(CARRIER_COLOR.all, t('all_carriers')));
-  if ($('l-unobserved').checked) rows.push(sw('#adb5bd', t('l_unobserved')));
-  if (session.can('tasks') && $('l-tasks').checked) rows.push(sw('#e8590c', t('l_tasks')));
+  if (visible('holes')) {
+    head(t('lg_holes'));
+    for (const c of CARRIERS) rows.push(sw(CARRIER_COLOR[c], CARRIER_LABEL[c]));
+    rows.push(sw(CARRIER_COLOR.all, t('all_carriers')));
+  }
+  if (visible('unobserved')) rows.push(sw('#adb5bd', t('lg_unobserved'), 'unobserved'));
+  if (visible('reports')) {
+    head(t('l_reports'));
+    rows.push(sw(REPORT_COLOR.ok, t('lg_ok'), 'dot'), sw(REPORT_COLOR.weak, t('lg_weak'), 'dot'), sw(REPORT_COLOR.none, t('lg_none'), 'dot'));
+    const d = el('span', { className: 'donut' });
+    d.innerHTML = donut({ ok: 5, weak: 3, none: 1 }, 30);
+    rows.push(el('div', { className: 'legend-cluster' }, d, t('lg_cluster')));
+  }
+  if (visible('teams')) rows.push(sw('#343a40', t('lg_teams'), 'square'));
+  if (visible('tasks')) rows.push(sw(TASK_COLOR.open, t('lg_task_open'), 'ring'), sw(TASK_COLOR.done, t('lg_task_done'), 'dot'));
   $('legend').replaceChildren(...rows);
 }
 
@@ -451,7 +776,7 @@ async function showArea(code) {
   panelBody.innerHTML = `
     <h2 data-code="${esc(a.code)}">${esc(a.name)}</h2>
     <p class="muted">${esc(a.code)} · ${t('rank')} ${fmtNum(a.rank)} · ${t('households')} ${fmtNum(a.households)} · ${t('population')} ${fmtNum(a.population)}</p>
-    ${a.observed_share === 0 ? `<p class="no-data">${t('no_data_yet')}</p>` : ''}
+    ${a.observed_share === 0 ? `<p class="no-data">${t('no_data_yet', { lv1: t('lv1_' + (a.level ?? '')) })}</p>` : ''}
     <p>${t('action')}: <span class="badge dark-text" data-color="${ACTION_COLOR[act] ?? '#888'}">${t('a_' + act)}</span>
        · ${t('dead_share')}: ${fmtPct(a.dead_share)} · ${t('hole_share')}: ${fmtPct(a.hole_share)}
        · ${t('observed_share')}: ${fmtPct(a.observed_share)}</p>
@@ -607,7 +932,7 @@ function pick(a) {
 // ---- language, menu, form
 
 $('lang-btn').addEventListener('click', () => setLang(getLang() === 'vi' ? 'en' : 'vi'));
-onLangChange(() => { $('lang-btn').textContent = t('lang'); legend(); downloads(); account(); status(); });
+onLangChange(() => { $('lang-btn').textContent = t('lang'); areaWords(); legend(); downloads(); account(); status(); });
 $('menu-btn').addEventListener('click', () => {
   const open = document.body.classList.toggle('side-open');
   $('menu-btn').setAttribute('aria-expanded', open);
@@ -709,9 +1034,31 @@ function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
 
+// startView opens the map where the URL says, else on the loaded areas
+// (their extent, from the OGC collection), else on DEFAULT_VIEW.
+async function startView() {
+  if (state.view) {
+    map.setView([state.view.lat, state.view.lon], state.view.z);
+    return;
+  }
+  try {
+    const res = await fetch('ogc/collections/areas', { headers: { Accept: 'application/json' } });
+    const b = res.ok ? (await res.json()).extent?.spatial?.bbox?.[0] : null;
+    if (b && b.every(Number.isFinite)) {
+      map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: 15 });
+      return;
+    }
+  } catch (e) {
+    console.warn('areas extent', e);
+  }
+  map.setView([DEFAULT_VIEW.lat, DEFAULT_VIEW.lon], DEFAULT_VIEW.z);
+}
+
 apply();
+areaWords();
 $('lang-btn').textContent = t('lang');
 syncInputs();
+await startView();
 legend();
 // Who we are decides what to request: ask before the first load. Offline,
 // the last known user stands (the form still opens); the queue asks again
@@ -724,4 +1071,9 @@ if ('serviceWorker' in navigator) {
 }
 
 // For the browser tests and for poking at the page from the console.
-window.gapmap = { map, state, layerCounts, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, holesLayer, tasksLayer, areaStyle, get pending() { return pending; } };
+window.gapmap = {
+  map, state, layerCounts, layerTotals, lastUrls, shown, form, loadAll, load, fold, session, reportsLayer, holesLayer, reportTiles, tileFeatures, tasksLayer, areaStyle,
+  get pending() { return pending + tilesPending; },
+  // reportMode('tiles' | 'geojson' | 'auto') says how reports are drawn, and reloads them.
+  reportMode(m) { reportMode = m; load('reports'); },
+};

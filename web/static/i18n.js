@@ -3,10 +3,10 @@
 
 const dict = {
   vi: {
-    title: 'Vùng lõm sóng', menu: 'Bộ lọc và lớp', search: 'Tìm ấp, khu phố…', report_btn: 'Báo cáo sóng yếu',
+    title: 'Vùng lõm sóng', menu: 'Bộ lọc và lớp', search: 'Tìm {lv}…', report_btn: 'Báo cáo sóng yếu', report_short: 'Báo cáo', signout_short: 'Thoát',
     filters: 'Bộ lọc', carrier: 'Nhà mạng', any_carrier: 'Tất cả nhà mạng', tech: 'Công nghệ', any_tech: 'Mọi công nghệ',
     tech_none: 'Không có sóng', from: 'Từ ngày', to: 'Đến ngày', layers: 'Lớp bản đồ', l_areas: 'Ấp, khu phố',
-    l_holes: 'Vùng lõm sóng', l_reports: 'Báo cáo', l_teams: 'Tổ công nghệ số', metric: 'Tô màu ấp theo',
+    l_holes: 'Vùng lõm sóng', l_reports: 'Báo cáo', l_teams: 'Tổ công nghệ số', metric: 'Tô màu {lv} theo',
     m_dead: 'Tỉ lệ vùng lõm sóng mọi nhà mạng', m_hole: 'Tỉ lệ vùng lõm sóng (ít nhất một nhà mạng)', m_reach: 'Tỉ lệ hộ được tổ hỗ trợ',
     m_action: 'Việc cần làm', downloads: 'Tải danh sách vùng lõm sóng', status: 'Trạng thái', all_carriers: 'Mọi nhà mạng',
     report_title: 'Báo cáo sóng yếu', where: 'Vị trí', tap_hint: 'Chạm vào bản đồ để chọn vị trí, hoặc:',
@@ -19,7 +19,7 @@ const dict = {
     sent_ok: 'Đã gửi. Cảm ơn!', rejected: 'Máy chủ từ chối báo cáo, xem lỗi bên dưới từng ô.', need_location: 'Hãy chọn vị trí trên bản đồ.',
     locating: 'Đang lấy vị trí…', accuracy: 'độ chính xác ±{m} m', geo_fail: 'Không lấy được vị trí: {e}',
     speed_running: 'Đang đo…', speed_done: 'Tải xuống {d} Mbps, tải lên {u} Mbps', speed_fail: 'Không đo được: {e}',
-    loading: 'đang tải…', ready: '{a} ấp, {h} vùng lõm sóng, {r} báo cáo, {t} tổ', load_fail: 'lỗi tải {l}: {e}',
+    loading: 'đang tải…', load_fail: 'lỗi tải {l}: {e}',
     reports: 'Báo cáo', weak: 'Sóng yếu', weak_share: 'Tỉ lệ yếu', median: 'Trung vị dBm', hole_share: 'Tỉ lệ lõm sóng',
     team_reach: 'Tổ công nghệ số', teams: 'Số tổ', members: 'Thành viên', reached: 'Hộ được hỗ trợ',
     nearest: 'Tổ gần nhất (km)', action: 'Việc cần làm', rank: 'Xếp hạng ưu tiên', households: 'Số hộ',
@@ -50,17 +50,26 @@ const dict = {
     detail_fail: 'Không tải được chi tiết: {e}',
     prob_weak: 'Khả năng sóng yếu (khoảng tỉ lệ yếu 90%)',
     l_unobserved: 'Nơi chưa có dữ liệu', l_tasks: 'Nơi cần đo', observed_share: 'Phần diện tích đã có dữ liệu',
-    no_data_yet: 'Chưa có dữ liệu: chưa có báo cáo nào đủ gần để đánh giá ấp này.',
+    no_data_yet: 'Chưa có dữ liệu: chưa có báo cáo nào đủ gần để đánh giá {lv1} này.',
     task: 'Nơi cần đo', task_rank: 'Thứ tự', task_why: 'Lý do', task_done: 'Đã đo', task_open: 'Chưa đo',
     w_hole_edge: 'Bên cạnh vùng lõm sóng: đo để biết vùng lõm sóng đến đâu', w_near_threshold: 'Gần ngưỡng: vài báo cáo nữa sẽ quyết định',
     w_unobserved: 'Chưa có báo cáo nào ở đây', w_retest: 'Nhà mạng báo đã khắc phục: đo lại để xác nhận', measure_with: 'Đo bằng SIM', every_sim: 'mọi nhà mạng có SIM',
     activity: 'Hoạt động', reports_7d: 'Báo cáo 7 ngày', reports_30d: 'Báo cáo 30 ngày', tasks_done: 'Nơi đã đo', tasks_open: 'Nơi chưa đo',
+    // The areas' level, from the data (geo.Level): the words for many, and for one.
+    lv_hamlet: 'ấp, khu phố', lv_commune: 'xã, phường', lv_district: 'huyện', lv_province: 'tỉnh', lv_: 'khu vực',
+    lv1_hamlet: 'ấp', lv1_commune: 'xã', lv1_district: 'huyện', lv1_province: 'tỉnh', lv1_: 'khu vực',
+    st_areas: '{n} {lv}', st_holes: '{n} vùng lõm sóng', st_reports: '{n} báo cáo', st_teams: '{n} tổ', st_tasks: '{n} nơi cần đo',
+    st_unobserved: 'nơi chưa có dữ liệu', st_cut: ' — phóng to để xem hết', st_none: 'không có lớp nào được bật',
+    lg_holes: 'Vùng lõm sóng theo nhà mạng', lg_ok: 'Sóng dùng được', lg_weak: 'Sóng yếu', lg_none: 'Không có sóng',
+    lg_cluster: 'Cụm báo cáo: vòng chia theo phần sóng yếu (đỏ), không có sóng (đen) và dùng được (xanh); số ở giữa là số báo cáo',
+    lg_teams: 'Tổ công nghệ số (ô càng lớn, tổ càng đông)', lg_task_open: 'Nơi cần đo', lg_task_done: 'Đã đo xong',
+    lg_unobserved: 'Nơi chưa có dữ liệu (chưa có báo cáo nào đủ gần)',
   },
   en: {
-    title: 'Weak-signal areas', menu: 'Filters and layers', search: 'Find a hamlet…', report_btn: 'Report weak signal',
+    title: 'Weak-signal areas', menu: 'Filters and layers', search: 'Find a {lv1}…', report_btn: 'Report weak signal', report_short: 'Report', signout_short: 'Sign out',
     filters: 'Filters', carrier: 'Carrier', any_carrier: 'All carriers', tech: 'Technology', any_tech: 'Any technology',
     tech_none: 'No service', from: 'From', to: 'To', layers: 'Layers', l_areas: 'Hamlets', l_holes: 'Coverage holes',
-    l_reports: 'Reports', l_teams: 'Digital teams', metric: 'Colour hamlets by', m_dead: 'Dead-zone share',
+    l_reports: 'Reports', l_teams: 'Digital teams', metric: 'Colour {lv} by', m_dead: 'Dead-zone share',
     m_hole: 'Hole share (any carrier)', m_reach: 'Households reached by teams', m_action: 'Action',
     downloads: 'Download gap lists', status: 'Status', all_carriers: 'All carriers (dead zone)',
     report_title: 'Report weak signal', where: 'Location', tap_hint: 'Tap the map to place the report, or:',
@@ -73,7 +82,7 @@ const dict = {
     sent_ok: 'Sent. Thank you!', rejected: 'The server rejected the report; see the messages by each field.',
     need_location: 'Choose a location on the map.', locating: 'Locating…', accuracy: 'accuracy ±{m} m',
     geo_fail: 'No location: {e}', speed_running: 'Measuring…', speed_done: 'Download {d} Mbps, upload {u} Mbps',
-    speed_fail: 'Speed test failed: {e}', loading: 'loading…', ready: '{a} hamlets, {h} holes, {r} reports, {t} teams',
+    speed_fail: 'Speed test failed: {e}', loading: 'loading…',
     load_fail: 'failed to load {l}: {e}', reports: 'Reports', weak: 'Weak', weak_share: 'Weak share',
     median: 'Median dBm', hole_share: 'Hole share', team_reach: 'Digital teams', teams: 'Teams', members: 'Members',
     reached: 'Households reached', nearest: 'Nearest team (km)', action: 'Action', rank: 'Priority rank',
@@ -104,11 +113,19 @@ const dict = {
     detail_fail: 'Could not load the details: {e}',
     prob_weak: 'Probability weak (90% interval of the weak share)',
     l_unobserved: 'No data yet', l_tasks: 'Places to measure', observed_share: 'Share of land with data',
-    no_data_yet: 'No data yet: no report is near enough to judge this hamlet.',
+    no_data_yet: 'No data yet: no report is near enough to judge this {lv1}.',
     task: 'Place to measure', task_rank: 'Rank', task_why: 'Why', task_done: 'Measured', task_open: 'Not yet measured',
     w_hole_edge: 'Beside a coverage hole: measure to see where it ends', w_near_threshold: 'Near the threshold: a few reports decide it',
     w_unobserved: 'No report here yet', w_retest: 'The carrier says it fixed this: measure again to check', measure_with: 'Measure with SIM', every_sim: 'every carrier you have a SIM of',
     activity: 'Activity', reports_7d: 'Reports, 7 days', reports_30d: 'Reports, 30 days', tasks_done: 'Places measured', tasks_open: 'Places to measure',
+    lv_hamlet: 'hamlets', lv_commune: 'communes', lv_district: 'districts', lv_province: 'provinces', lv_: 'areas',
+    lv1_hamlet: 'hamlet', lv1_commune: 'commune', lv1_district: 'district', lv1_province: 'province', lv1_: 'area',
+    st_areas: '{n} {lv}', st_holes: '{n} coverage holes', st_reports: '{n} reports', st_teams: '{n} teams', st_tasks: '{n} places to measure',
+    st_unobserved: 'land without data', st_cut: ' — zoom in to see them all', st_none: 'no layer is on',
+    lg_holes: 'Coverage holes by carrier', lg_ok: 'Usable signal', lg_weak: 'Weak signal', lg_none: 'No service',
+    lg_cluster: 'Report clusters: the ring is split into the weak (red), no-service (black) and usable (green) shares; the number is how many reports',
+    lg_teams: 'Digital teams (the bigger the square, the more members)', lg_task_open: 'Place to measure', lg_task_done: 'Measured',
+    lg_unobserved: 'Land without data (no report near enough)',
   },
 };
 
@@ -147,6 +164,13 @@ export function apply(root = document) {
 export function fmtNum(v, digits = 0) {
   if (v == null || Number.isNaN(v)) return '—';
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(v);
+}
+
+// fmtCount is a count in few characters: 950, 1,2 N / 1.2K, 60 N / 60K.
+export function fmtCount(v) {
+  if (v < 1000) return fmtNum(v);
+  const d = v < 10000 ? 1 : 0;
+  return new Intl.NumberFormat(locale(), { notation: 'compact', minimumFractionDigits: d, maximumFractionDigits: d }).format(v);
 }
 
 export function fmtPct(v) {

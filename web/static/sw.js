@@ -1,10 +1,10 @@
 // The service worker keeps the page shell (HTML, JS, CSS, Leaflet) so the
 // form opens where there is no signal. Network first, so a new page shows
 // as soon as it is reachable; the API is never cached here (reports go
-// through the IndexedDB queue instead).
-const CACHE = 'gapmap-shell-v2';
+// through the IndexedDB queue instead), nor are the tiles.
+const CACHE = 'gapmap-shell-v3';
 const SHELL = [
-  './', 'index.html', 'app.js', 'form.js', 'queue.js', 'session.js', 'i18n.js', 'style.css',
+  './', 'index.html', 'app.js', 'form.js', 'queue.js', 'session.js', 'i18n.js', 'mvt.js', 'style.css',
   'vendor/leaflet.js', 'vendor/leaflet.css', 'vendor/leaflet.markercluster.js',
   'vendor/MarkerCluster.css', 'vendor/MarkerCluster.Default.css',
   'vendor/images/marker-icon.png', 'vendor/images/marker-icon-2x.png', 'vendor/images/marker-shadow.png',
@@ -25,7 +25,7 @@ self.addEventListener('fetch', (e) => {
   if (e.request.method !== 'GET' || url.origin !== location.origin) return;
   const scope = new URL(self.registration.scope).pathname;
   const path = url.pathname.slice(scope.length - 1);
-  if (path.startsWith('/api/') || path.startsWith('/ogc') || path === '/metrics' || path === '/healthz') return;
+  if (path.startsWith('/api/') || path.startsWith('/ogc') || path.startsWith('/tiles/') || path === '/metrics' || path === '/healthz') return;
   e.respondWith(fetch(e.request).then((res) => {
     if (res.ok) {
       const copy = res.clone();

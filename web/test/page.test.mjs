@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,24 +53,41 @@ async function api(s, method, path, body) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gapmap-web-'));
-  server = spawn(BIN, ['serve', '--db', join(dir, 'test.gpkg'), '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stderr.on('data', (b) => serverLog.push(String(b)));
+// startServer starts gapmap serve on a store in dir and returns the
+// process, its URL and, when it seeded the demo province, the admin's
+// password (the second line of its output).
+async function startServer(db, { seeded = true } = {}) {
+  const proc = spawn(BIN, ['serve', '--db', db, '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  proc.stderr.on('data', (b) => { log.push(String(b)); serverLog.push(String(b)); });
+  const want = seeded ? 2 : 1;
   // Line 1: "gapmap serving … on http://…/ …"; line 2: the admin password.
-  [base, users.admin.password] = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error('server did not start in 60 s:\n' + serverLog.join(''))), 60000);
-    server.once('exit', (code) => rej(new Error(`server exited ${code}:\n${serverLog.join('')}`)));
+  const [url, password] = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error('server did not start in 60 s:\n' + log.join(''))), 60000);
+    proc.once('exit', (code) => rej(new Error(`server exited ${code}:\n${log.join('')}`)));
     const lines = [];
-    createInterface({ input: server.stdout }).on('line', (line) => {
+    createInterface({ input: proc.stdout }).on('line', (line) => {
       lines.push(line);
-      if (lines.length < 2) return;
+      if (lines.length !== want) return;
       clearTimeout(timer);
       const m = lines[0].match(/on (http:\/\/[^/\s]+\/)/);
-      const pw = lines[1].match(/sign in as admin with password (\S+)/);
+      const pw = seeded ? lines[1].match(/sign in as admin with password (\S+)/) : [null, ''];
       m && pw ? res([m[1], pw[1]]) : rej(new Error('unexpected first lines: ' + lines.join('\n')));
     });
   });
+  return { proc, url, password };
+}
+
+async function stopServer(proc) {
+  if (proc && proc.exitCode === null) {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+  }
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gapmap-web-'));
+  ({ proc: server, url: base, password: users.admin.password } = await startServer(join(dir, 'test.gpkg')));
   const admin = await apiSession(users.admin);
   // The staff user's scope: the commune of the first area, and a view at
   // the middle of its hamlets.
@@ -104,10 +122,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
+  await stopServer(server);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -116,10 +131,10 @@ after(async () => {
 // the cookie). Service workers are blocked unless asked for: the page's
 // own requests must be what the tests observe. Every content-security-
 // policy violation, as an event or a console message, is recorded.
-async function newPage(hash = '', { serviceWorkers = 'block', as } = {}) {
-  const context = await browser.newContext({ serviceWorkers, viewport: { width: 1280, height: 800 } });
+async function newPage(hash = '', { serviceWorkers = 'block', as, viewport = { width: 1280, height: 800 }, url = base } = {}) {
+  const context = await browser.newContext({ serviceWorkers, viewport });
   if (as) {
-    const r = await context.request.post(base + 'api/v1/session', { data: { name: users[as].name, password: users[as].password } });
+    const r = await context.request.post(url + 'api/v1/session', { data: { name: users[as].name, password: users[as].password } });
     assert.equal(r.status(), 200, `sign in as ${as}`);
   }
   await context.exposeFunction('__cspViolation', (v) => cspViolations.push(v));
@@ -134,7 +149,7 @@ async function newPage(hash = '', { serviceWorkers = 'block', as } = {}) {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   await page.route(/tile\.openstreetmap\.org/, (r) => r.abort());
-  await page.goto(base + hash);
+  await page.goto(url + hash);
   await page.waitForFunction(() => window.gapmap && gapmap.layerCounts.areas > 0 && gapmap.pending === 0, null, { timeout: 30000 });
   return { context, page, errors, requests, consoleErrors };
 }
@@ -147,6 +162,16 @@ async function done(context) {
 }
 
 const counts = (page) => page.evaluate(() => ({ ...gapmap.layerCounts }));
+
+// tileReports adds up the reports of the reports tiles loaded, each
+// counted in its own tile (not in the ring of its neighbours').
+const tileReports = (page) => page.evaluate(() => {
+  let n = 0;
+  for (const fs of gapmap.tileFeatures.values()) {
+    for (const f of fs) if (f.x >= 0 && f.x < 256 && f.y >= 0 && f.y < 256) n += f.p.reports ?? 1;
+  }
+  return n;
+});
 const reportRequests = (requests) => requests.filter((u) => /\/api\/v1\/layers\/reports/.test(u));
 
 // signInUI signs in through the page's dialog.
@@ -193,10 +218,29 @@ test('admin: the map renders the areas, holes and reports layers', async () => {
   assert.ok(c.areas > 50, `areas ${c.areas}`);
   assert.ok(c.holes > 10, `holes ${c.holes}`);
   assert.ok(c.reports > 100, `reports ${c.reports}`);
-  // Areas, holes and single reports are SVG paths; the rest are clusters.
+  // Areas and holes are SVG paths; the province's 60,000 reports, too
+  // many for one answer, come as vector tiles drawn on canvases, every
+  // one of them counted in the tiles' cells.
   const paths = await page.locator('#map svg path.leaflet-interactive').count();
   assert.ok(paths >= c.areas + c.holes, `svg paths ${paths}`);
-  assert.ok(await page.locator('.marker-cluster').count() > 0, 'report clusters');
+  assert.ok(await page.locator('canvas.gm-report-tile').count() > 0, 'report tiles');
+  assert.equal(await tileReports(page), c.reports, 'the tiles hold every report in view');
+  // The page's decoder reads polygons too: the areas tile of the
+  // province's middle holds its hamlets, with closed rings.
+  const areasTile = await page.evaluate(async () => {
+    const { decodeTile } = await import('./mvt.js');
+    const p = gapmap.map.project([10.62, 106.30], 10).divideBy(256).floor();
+    const b = await (await fetch(`tiles/areas/10/${p.x}/${p.y}.mvt`)).arrayBuffer();
+    return decodeTile(new Uint8Array(b)).map((l) => ({
+      name: l.name, extent: l.extent,
+      features: l.features.map((f) => ({ type: f.type, code: f.props.code, level: f.props.level, closed: f.parts.every((r) => r.length >= 4 && r[0][0] === r.at(-1)[0] && r[0][1] === r.at(-1)[1]) })),
+    }));
+  });
+  assert.equal(areasTile.length, 1);
+  assert.equal(areasTile[0].name, 'areas');
+  assert.equal(areasTile[0].extent, 4096);
+  assert.ok(areasTile[0].features.length > 10, `${areasTile[0].features.length} areas in the tile`);
+  assert.ok(areasTile[0].features.every((f) => f.type === 3 && /^\S+$/.test(f.code) && f.level === 'hamlet' && f.closed), JSON.stringify(areasTile[0].features[0]));
   assert.equal(await page.textContent('#user-name'), 'admin');
   assert.equal(await page.textContent('#user-role'), 'quản trị');
   assert.equal(await page.locator('#downloads a[data-format=csv]').count(), 5, 'every carrier and dead zones');
@@ -215,8 +259,222 @@ test('admin: the map renders the areas, holes and reports layers', async () => {
   await done(context);
 });
 
+// shot writes a screenshot to GAPMAP_SCREENSHOTS when set (to look at),
+// else to the test's temporary folder: a test run changes no tracked file.
+const shot = (page, name) => page.screenshot({ path: join(process.env.GAPMAP_SCREENSHOTS || dir, name + '.png') });
+
+// box returns an element's bounding box in the page.
+const box = (page, sel) => page.locator(sel).boundingBox();
+
+// SIZES are the phone and desk sizes every layout point is checked at.
+const SIZES = [{ name: 'phone', width: 390, height: 844 }, { name: 'desk', width: 1400, height: 900 }];
+
+// checkBar: the search box keeps its width and the language button stays
+// on the first row, inside the screen.
+async function checkBar(page, size) {
+  const search = await box(page, '#search'), en = await box(page, '#lang-btn'), bar = await box(page, '#bar');
+  assert.ok(search.width >= (size.name === 'phone' ? 0.8 * size.width : 300), `${size.name}: search box ${search.width} px wide`);
+  assert.ok(search.height >= 24, `${size.name}: search box ${search.height} px high`);
+  assert.ok(en.x + en.width <= size.width + 0.5 && en.x >= 0, `${size.name}: EN at x ${en.x}`);
+  assert.ok(en.y - bar.y < en.height, `${size.name}: EN on the first row (${en.y - bar.y} px from the top of the bar)`);
+  if (size.name === 'phone') {
+    const menu = await box(page, '#menu-btn');
+    assert.ok(Math.abs(menu.y - en.y) < 4, `phone: menu at ${menu.y}, EN at ${en.y}: not one row`);
+    assert.ok(search.y >= en.y + en.height, 'phone: the search box has a row of its own under the buttons');
+    assert.ok(bar.height < 100, `phone: bar ${bar.height} px high`);
+  } else {
+    assert.ok(Math.abs(search.y + search.height / 2 - (en.y + en.height / 2)) < 6, 'desk: search and EN on one row');
+  }
+  // Nothing in the bar spills out of the screen.
+  const over = await page.evaluate((w) => [...document.querySelectorAll('#bar button, #bar input')]
+    .filter((e) => e.offsetParent && e.getBoundingClientRect().right > w + 0.5).map((e) => e.id), size.width);
+  assert.deepEqual(over, [], `${size.name}: out of the screen`);
+}
+
+// settled is a page function, true once the map is at zoom z, not
+// zooming, with nothing loading (page.waitForFunction(settled, z)).
+const settled = (z) => gapmap.map.getZoom() === z && !gapmap.map.getPane('mapPane').classList.contains('leaflet-zoom-anim') && gapmap.pending === 0;
+
+// legendText returns the legend's rows.
+const legendRows = (page) => page.locator('#legend > div').allTextContents();
+
+for (const size of SIZES) {
+  test(`${size.name} ${size.width}×${size.height}: the bar, the start view on the areas, a legend for every layer, the status line`, async () => {
+    const viewport = { width: size.width, height: size.height };
+    const { context, page, errors } = await newPage('', { viewport });
+    await checkBar(page, size);
+    // Without a view in the URL the map opens on the loaded areas.
+    const ext = (await (await fetch(base + 'ogc/collections/areas')).json()).extent.spatial.bbox[0];
+    const view = await page.evaluate(() => { const b = gapmap.map.getBounds(); return { w: b.getWest(), s: b.getSouth(), e: b.getEast(), n: b.getNorth(), z: gapmap.map.getZoom() }; });
+    assert.ok(view.w <= ext[0] && view.s <= ext[1] && view.e >= ext[2] && view.n >= ext[3], `view ${JSON.stringify(view)} holds the areas ${ext}`);
+    assert.ok(view.e - view.w < 4 * (ext[2] - ext[0]), `view ${JSON.stringify(view)} is not far wider than the areas ${ext}`);
+    // The legend: the metric's classes and "no data yet", the holes by
+    // carrier and the dead zones.
+    let rows = await legendRows(page);
+    for (const want of ['Tỉ lệ vùng không sóng', '0%–3%', '69%–100%', 'chưa có dữ liệu', 'Vùng lõm theo nhà mạng', 'Viettel', 'VinaPhone', 'MobiFone', 'Vietnamobile', 'Không sóng (mọi mạng)']) {
+      assert.ok(rows.includes(want), `${size.name}: legend has no ${want}: ${rows}`);
+    }
+    assert.match(await page.textContent('#status'), /^192 ấp, khu phố · \d+ vùng lõm sóng$/);
+    // The choropleth's colours are none of the carriers'.
+    const carrierColours = await page.evaluate(() => [...document.querySelectorAll('#legend i')].slice(-5).map((i) => i.style.background));
+    const rampColours = await page.evaluate(() => [...document.querySelectorAll('#legend i')].slice(0, 6).map((i) => i.style.background));
+    assert.equal(new Set([...carrierColours, ...rampColours]).size, 11, `${carrierColours} ${rampColours}`);
+    // Teams and the land without data get their rows when shown.
+    if (size.name === 'phone') await page.click('#menu-btn');
+    await page.check('#l-teams');
+    await page.check('#l-unobserved');
+    await page.waitForFunction(() => gapmap.layerCounts.teams > 0 && gapmap.pending === 0);
+    rows = await legendRows(page);
+    assert.ok(rows.some((r) => /^Tổ công nghệ số/.test(r)), `teams legend: ${rows}`);
+    assert.ok(rows.some((r) => /^Nơi chưa có dữ liệu/.test(r)), `unobserved legend: ${rows}`);
+    assert.match(await page.textContent('#status'), /\d+ tổ$/);
+    await shot(page, `${size.name}-public${size.name === 'phone' ? '-menu' : ''}`);
+    assert.deepEqual(errors, []);
+    await done(context);
+  });
+
+  test(`${size.name} ${size.width}×${size.height}, signed in: every report in tiles, clusters by share, a cut layer said`, async () => {
+    const viewport = { width: size.width, height: size.height };
+    const { context, page, errors } = await newPage('#v=10/10.62/106.30', { viewport, as: 'admin' });
+    await checkBar(page, size);
+    // The province's 60,000 reports are past what one answer holds: they
+    // come as vector tiles, all of them, and the status line counts them.
+    let st = await page.textContent('#status');
+    assert.match(st, /· 60\.\d{3} báo cáo ·/, st);
+    assert.doesNotMatch(st, /phóng to/, st);
+    const total = (await counts(page)).reports;
+    assert.equal(await tileReports(page), total);
+    let rows = await legendRows(page);
+    for (const want of ['Sóng dùng được', 'Sóng yếu', 'Không có sóng', 'Nơi cần đo', 'Đã đo xong']) {
+      assert.ok(rows.includes(want), `${size.name}: legend has no ${want}: ${rows}`);
+    }
+    assert.ok(rows.some((r) => /Cụm báo cáo: .*số ở giữa là số báo cáo/.test(r)), `cluster legend: ${rows}`);
+    // A tile's clusters say what their reports say: the weak and
+    // no-service counts are parts of the whole.
+    const cells = await page.evaluate(() => [...gapmap.tileFeatures.values()].flat().map((f) => f.p));
+    assert.ok(cells.some((p) => p.reports > 1 && p.weak > 0 && p.weak < p.reports), 'clusters hold weak and usable reports');
+    assert.ok(cells.every((p) => (p.weak ?? 0) + (p.no_service ?? 0) <= (p.reports ?? 1)), 'weak and no service are parts of the cell');
+    await shot(page, `${size.name}-signed-in`);
+    // Tapping a cluster zooms into it (the places to measure, over the
+    // reports, are put away first so that the tap finds the cluster).
+    await page.evaluate(() => { const b = document.getElementById('l-tasks'); b.checked = false; b.dispatchEvent(new Event('change')); });
+    const hit = await page.evaluate(() => {
+      const size = gapmap.map.getSize();
+      for (const [key, fs] of gapmap.tileFeatures) {
+        const [z, x, y] = key.split('/').map(Number);
+        if (z !== gapmap.map.getZoom()) continue;
+        for (const f of fs) {
+          if (f.p.reports < 50 || f.x < 0 || f.x >= 256 || f.y < 0 || f.y >= 256) continue;
+          const pt = gapmap.map.latLngToContainerPoint(gapmap.map.unproject([x * 256 + f.x, y * 256 + f.y], z));
+          if (pt.x > 60 && pt.y > 60 && pt.x < size.x - 60 && pt.y < size.y - 60) return pt;
+        }
+      }
+      return null;
+    });
+    assert.ok(hit, 'a cluster on the screen');
+    const mapBox = await box(page, '#map');
+    await page.mouse.click(mapBox.x + hit.x, mapBox.y + hit.y);
+    await page.waitForFunction(settled, 12);
+    assert.ok(await page.isHidden('#panel'), 'the tap went to the cluster, not to the area under it');
+    // Drawn as one answer, the layer is cut at 5,000 of them: the status
+    // line says so, with the total the server counted.
+    await page.evaluate(() => gapmap.map.setZoom(10, { animate: false }));
+    await page.waitForFunction(settled, 10);
+    await page.evaluate(() => gapmap.reportMode('geojson'));
+    await page.waitForFunction(() => gapmap.pending === 0 && gapmap.layerCounts.reports === 5000 && document.querySelector('.gm-cluster'));
+    st = await page.textContent('#status');
+    assert.match(st, /5\.000 \/ 60\.\d{3} báo cáo — phóng to để xem hết/, st);
+    assert.equal(await page.locator('canvas.gm-report-tile').count(), 0, 'no tiles with the GeoJSON layer');
+    // A cluster is a ring of the weak, no-service and usable shares round
+    // its count: its colours are what the reports say, whatever the count.
+    const clusters = await page.locator('.gm-cluster').evaluateAll((es) => es.map((e) => ({
+      n: e.textContent.trim(), strokes: [...e.querySelectorAll('circle[stroke]')].map((c) => c.getAttribute('stroke')),
+    })));
+    assert.ok(clusters.length > 5, `${clusters.length} clusters`);
+    for (const c of clusters) {
+      assert.match(c.n, /^[\d.,]+(\sN)?$/, JSON.stringify(c));
+      assert.ok(c.strokes.length >= 1 && c.strokes.every((k) => ['#2f9e44', '#e03131', '#000'].includes(k)), JSON.stringify(c));
+    }
+    assert.ok(clusters.some((c) => c.strokes.includes('#e03131') && c.strokes.includes('#2f9e44')), 'clusters split into weak and usable');
+    await shot(page, `${size.name}-signed-in-cut`);
+    assert.deepEqual(errors, []);
+    await done(context);
+  });
+}
+
+test('reports tiles: a single report opens its popup on a tap', async () => {
+  const { context, page, errors } = await newPage(`#v=17/${xssReport.lat}/${xssReport.lon}`, { as: 'admin' });
+  await page.evaluate(() => gapmap.reportMode('tiles'));
+  await page.waitForFunction(() => gapmap.pending === 0 && document.querySelector('canvas.gm-report-tile'));
+  const hit = await page.evaluate(() => {
+    for (const [key, fs] of gapmap.tileFeatures) {
+      const [z, x, y] = key.split('/').map(Number);
+      for (const f of fs) {
+        if (f.p.reports !== 1 || f.x < 0 || f.x >= 256 || f.y < 0 || f.y >= 256) continue;
+        const pt = gapmap.map.latLngToContainerPoint(gapmap.map.unproject([x * 256 + f.x, y * 256 + f.y], z));
+        const size = gapmap.map.getSize();
+        if (pt.x > 40 && pt.y > 40 && pt.x < size.x - 40 && pt.y < size.y - 40) return { pt, id: f.p.id };
+      }
+    }
+    return null;
+  });
+  assert.ok(hit, 'a single report on the screen');
+  const mapBox = await box(page, '#map');
+  await page.mouse.click(mapBox.x + hit.pt.x, mapBox.y + hit.pt.y);
+  const popup = page.locator(`.report-popup[data-id="${hit.id}"]`);
+  await popup.waitFor();
+  await popup.locator('.report-more').waitFor();
+  assert.match(await popup.textContent(), /dBm|Không có sóng/);
+  assert.ok(await page.isHidden('#panel'), 'the tap went to the report, not to the area under it');
+  assert.deepEqual(errors, []);
+  await done(context);
+});
+
+test('communes: the start view fits them, far from the demo province, and the page says xã, not ấp', async () => {
+  const cdir = mkdtempSync(join(tmpdir(), 'gapmap-web-communes-'));
+  const file = join(cdir, 'communes.geojson');
+  const square = (x, y) => [[[x, y], [x + 0.05, y], [x + 0.05, y + 0.05], [x, y + 0.05], [x, y]]];
+  writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features: [
+    { type: 'Feature', properties: { code: 'X1', name: 'Xã Thử Một', level: 'commune', population: 4000 }, geometry: { type: 'Polygon', coordinates: square(104.90, 22.80) } },
+    { type: 'Feature', properties: { code: 'X2', name: 'Phường Thử Hai', level: 'commune', population: 9000 }, geometry: { type: 'Polygon', coordinates: square(104.95, 22.80) } },
+  ] }));
+  const db = join(cdir, 'communes.gpkg');
+  execFileSync(BIN, ['import', 'areas', '--db', db, '--vintage', '2025', file]);
+  const srv = await startServer(db, { seeded: false });
+  try {
+    for (const size of SIZES) {
+      const { context, page, errors } = await newPage('', { viewport: { width: size.width, height: size.height }, url: srv.url });
+      const c = await page.evaluate(() => gapmap.map.getCenter());
+      assert.ok(Math.abs(c.lat - 22.825) < 0.01 && Math.abs(c.lng - 104.95) < 0.01, `centre ${JSON.stringify(c)}`);
+      assert.ok(await page.evaluate(() => gapmap.map.getZoom()) >= 11);
+      assert.equal(await page.textContent('#status'), '2 xã, phường · 0 vùng lõm sóng');
+      assert.equal(await page.getAttribute('#search', 'placeholder'), 'Tìm xã, phường…');
+      assert.equal(await page.textContent('#l-areas-label'), 'Xã, phường');
+      assert.equal(await page.textContent('#metric-label'), 'Tô màu xã, phường theo');
+      // No report reaches them: no data yet, in the panel too.
+      const styles = await page.evaluate(() => gapmap.shown.areas.map((p) => gapmap.areaStyle({ properties: p }).fillColor));
+      assert.deepEqual(styles, ['#ccc', '#ccc']);
+      await page.fill('#search', 'thu hai');
+      await page.locator('#search-results li', { hasText: 'Phường Thử Hai' }).click();
+      await page.locator('#panel .no-data', { hasText: 'đánh giá xã này' }).waitFor();
+      await page.waitForFunction(() => gapmap.pending === 0);
+      await page.click('#lang-btn');
+      assert.equal(await page.textContent('#status'), '2 communes · 0 coverage holes');
+      assert.equal(await page.getAttribute('#search', 'placeholder'), 'Find a commune…');
+      await page.click('#lang-btn');
+      await checkBar(page, size);
+      await shot(page, `${size.name}-communes`);
+      assert.deepEqual(errors, []);
+      await done(context);
+    }
+  } finally {
+    await stopServer(srv.proc);
+    rmSync(cdir, { recursive: true, force: true });
+  }
+});
+
 test('the carrier filter changes what is requested and shown', async () => {
-  const { context, page } = await newPage('#v=10/10.62/106.30', { as: 'admin' });
+  const { context, page, requests } = await newPage('#v=10/10.62/106.30', { as: 'admin' });
   const before = await counts(page);
   const req = page.waitForRequest((r) => /\/layers\/holes\?.*carrier=viettel/.test(r.url()));
   await page.selectOption('#f-carrier', 'viettel');
@@ -225,9 +483,12 @@ test('the carrier filter changes what is requested and shown', async () => {
   const carriers = await page.evaluate(() => [...new Set(gapmap.shown.holes.map((p) => p.carrier))]);
   assert.deepEqual(carriers, ['viettel']);
   assert.match(page.url(), /carrier=viettel/);
-  // Reports follow the filter too.
-  const rc = await page.evaluate(() => [...new Set(gapmap.shown.reports.map((p) => p.carrier))]);
-  assert.deepEqual(rc, ['viettel']);
+  // Reports follow the filter too: their tiles are asked for Viettel's,
+  // and hold as many as the layer counts for Viettel.
+  assert.ok(requests.some((u) => /\/tiles\/reports\/\d+\/\d+\/\d+\.mvt\?carrier=viettel/.test(u)), 'reports tiles for viettel');
+  const viettel = (await counts(page)).reports;
+  assert.ok(viettel > 5000 && viettel < before.reports / 2, `viettel ${viettel} of ${before.reports}`);
+  assert.equal(await tileReports(page), viettel);
   // A shared link restores the filter.
   const link = page.url();
   const p2 = await context.newPage();
