@@ -745,7 +745,7 @@ addEventListener('hashchange', () => {
 // downloads lists the gap lists the user may read: every carrier's for
 // admins and reviewers, its own for a carrier, none for the rest.
 function downloads() {
-  const fmts = [['csv', 'CSV'], ['geojson', 'GeoJSON'], ['kml', 'KML']];
+  const fmts = [['xlsx', 'Excel'], ['csv', 'CSV'], ['geojson', 'GeoJSON'], ['kml', 'KML'], ['gpkg', 'GeoPackage']];
   const u = session.user();
   const which = !session.can('gaps') ? [] : u.role === 'carrier' ? [u.carrier] : [...CARRIERS, 'all'];
   $('downloads-box').hidden = !which.length;
