@@ -476,7 +476,7 @@ function drawTasks(tasks) {
     L.circleMarker([k.lat, k.lon], { renderer: taskRenderer, pane: 'tasks', ...taskStyle(done), color: done ? TASK_COLOR.done : TASK_COLOR.open, fillColor: done ? TASK_COLOR.done : '#fff', fillOpacity: done ? 0.9 : 0.8, done })
       .on('click', formTap)
       .bindPopup(() => el('div', { className: 'task-popup' },
-        el('b', {}, `${t('task')} ${k.rank}`), ' · ', k.team_name || k.team, el('br'),
+        el('b', {}, k.why === 'retest' ? t('task') : `${t('task')} ${k.rank}`), ' · ', k.team_name || k.team, el('br'),
         k.area_name, el('br'),
         `${t('task_why')}: ${t('w_' + k.why)}`, el('br'),
         `${t('measure_with')}: ${k.carrier === 'all' ? t('every_sim') : CARRIER_LABEL[k.carrier] ?? k.carrier}`, el('br'),
