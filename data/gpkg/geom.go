@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gapmap/gapmap/data/geomconv"
 	"github.com/paulmach/orb"
-	"github.com/twpayne/go-geom"
 	"github.com/twpayne/go-geom/encoding/wkb"
 )
 
@@ -36,7 +36,7 @@ var envelopeSizes = [...]int{0, 32, 48, 48, 64}
 // [minx, maxx, miny, maxy] envelope, or with the empty flag and no envelope
 // when g has no positions.
 func encodeGeom(g orb.Geometry) ([]byte, error) {
-	t, err := toGeom(g)
+	t, err := geomconv.ToGeom(g)
 	if err != nil {
 		return nil, err
 	}
@@ -187,61 +187,4 @@ func isEmpty(g orb.Geometry) bool {
 		return true
 	}
 	return false
-}
-
-// toGeom converts an orb geometry (lon, lat) to go-geom (x = lon, y = lat).
-func toGeom(g orb.Geometry) (geom.T, error) {
-	coords := func(ps []orb.Point) []geom.Coord {
-		cs := make([]geom.Coord, len(ps))
-		for i, p := range ps {
-			cs[i] = geom.Coord{p[0], p[1]}
-		}
-		return cs
-	}
-	rings := func(p orb.Polygon) [][]geom.Coord {
-		rs := make([][]geom.Coord, len(p))
-		for i, r := range p {
-			rs[i] = coords(r)
-		}
-		return rs
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		return geom.NewPointFlat(geom.XY, []float64{g[0], g[1]}), nil
-	case orb.MultiPoint:
-		return geom.NewMultiPoint(geom.XY).SetCoords(coords(g))
-	case orb.LineString:
-		return geom.NewLineString(geom.XY).SetCoords(coords(g))
-	case orb.MultiLineString:
-		ls := make([][]geom.Coord, len(g))
-		for i, l := range g {
-			ls[i] = coords(l)
-		}
-		return geom.NewMultiLineString(geom.XY).SetCoords(ls)
-	case orb.Ring:
-		return geom.NewPolygon(geom.XY).SetCoords([][]geom.Coord{coords(g)})
-	case orb.Polygon:
-		return geom.NewPolygon(geom.XY).SetCoords(rings(g))
-	case orb.MultiPolygon:
-		ps := make([][][]geom.Coord, len(g))
-		for i, p := range g {
-			ps[i] = rings(p)
-		}
-		return geom.NewMultiPolygon(geom.XY).SetCoords(ps)
-	case orb.Collection:
-		c := geom.NewGeometryCollection()
-		for _, m := range g {
-			t, err := toGeom(m)
-			if err != nil {
-				return nil, err
-			}
-			if err := c.Push(t); err != nil {
-				return nil, err
-			}
-		}
-		return c, nil
-	case orb.Bound:
-		return toGeom(g.ToPolygon())
-	}
-	return nil, fmt.Errorf("gpkg: unsupported geometry type %T", g)
 }

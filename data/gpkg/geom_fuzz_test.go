@@ -3,13 +3,12 @@ package gpkg
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"runtime"
 	"testing"
 
+	"github.com/gapmap/gapmap/data/geomconv"
 	"github.com/paulmach/orb"
-	"github.com/twpayne/go-geom"
 	"github.com/twpayne/go-geom/encoding/wkb"
 	"github.com/twpayne/go-geom/encoding/wkbcommon"
 )
@@ -32,64 +31,7 @@ func oracleDecodeGeom(b []byte) (orb.Geometry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromGeom(t)
-}
-
-// fromGeom converts a 2D go-geom geometry to orb; Z and M are dropped.
-func fromGeom(t geom.T) (orb.Geometry, error) {
-	pt := func(c geom.Coord) orb.Point { return orb.Point{c.X(), c.Y()} }
-	line := func(cs []geom.Coord) []orb.Point {
-		ps := make([]orb.Point, len(cs))
-		for i, c := range cs {
-			ps[i] = pt(c)
-		}
-		return ps
-	}
-	poly := func(rs [][]geom.Coord) orb.Polygon {
-		p := make(orb.Polygon, len(rs))
-		for i, r := range rs {
-			p[i] = orb.Ring(line(r))
-		}
-		return p
-	}
-	switch t := t.(type) {
-	case *geom.Point:
-		if t.Empty() {
-			return orb.MultiPoint{}, nil
-		}
-		return pt(t.Coords()), nil
-	case *geom.MultiPoint:
-		return orb.MultiPoint(line(t.Coords())), nil
-	case *geom.LineString:
-		return orb.LineString(line(t.Coords())), nil
-	case *geom.MultiLineString:
-		cs := t.Coords()
-		m := make(orb.MultiLineString, len(cs))
-		for i, l := range cs {
-			m[i] = orb.LineString(line(l))
-		}
-		return m, nil
-	case *geom.Polygon:
-		return poly(t.Coords()), nil
-	case *geom.MultiPolygon:
-		cs := t.Coords()
-		m := make(orb.MultiPolygon, len(cs))
-		for i, p := range cs {
-			m[i] = poly(p)
-		}
-		return m, nil
-	case *geom.GeometryCollection:
-		c := make(orb.Collection, 0, t.NumGeoms())
-		for _, g := range t.Geoms() {
-			o, err := fromGeom(g)
-			if err != nil {
-				return nil, err
-			}
-			c = append(c, o)
-		}
-		return c, nil
-	}
-	return nil, fmt.Errorf("gpkg: unsupported geometry type %T", t)
+	return geomconv.FromGeom(t)
 }
 
 func geomSeeds() []orb.Geometry {

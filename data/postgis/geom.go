@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/gapmap/gapmap/data/geomconv"
 	"github.com/paulmach/orb"
 	"github.com/twpayne/go-geom"
 	"github.com/twpayne/go-geom/encoding/ewkb"
@@ -18,7 +19,7 @@ const srsWGS84 = 4326
 
 // encodeGeom encodes g as little-endian EWKB with SRID 4326.
 func encodeGeom(g orb.Geometry) ([]byte, error) {
-	t, err := toGeom(g)
+	t, err := geomconv.ToGeom(g)
 	if err != nil {
 		return nil, err
 	}
@@ -41,82 +42,7 @@ func decodeGeom(b []byte) (orb.Geometry, error) {
 	if srid := t.SRID(); srid != srsWGS84 {
 		return nil, fmt.Errorf("postgis: geometry SRID %d, want %d", srid, srsWGS84)
 	}
-	return fromGeom(t)
-}
-
-// toGeom converts an orb geometry (lon, lat) to go-geom (x = lon, y = lat).
-func toGeom(g orb.Geometry) (geom.T, error) {
-	coords := func(ps []orb.Point) []geom.Coord {
-		cs := make([]geom.Coord, len(ps))
-		for i, p := range ps {
-			cs[i] = geom.Coord{p[0], p[1]}
-		}
-		return cs
-	}
-	rings := func(p orb.Polygon) [][]geom.Coord {
-		rs := make([][]geom.Coord, len(p))
-		for i, r := range p {
-			rs[i] = coords(r)
-		}
-		return rs
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		return geom.NewPointFlat(geom.XY, []float64{g[0], g[1]}), nil
-	case orb.MultiPoint:
-		return geom.NewMultiPoint(geom.XY).SetCoords(coords(g))
-	case orb.LineString:
-		return geom.NewLineString(geom.XY).SetCoords(coords(g))
-	case orb.Polygon:
-		return geom.NewPolygon(geom.XY).SetCoords(rings(g))
-	case orb.MultiPolygon:
-		ps := make([][][]geom.Coord, len(g))
-		for i, p := range g {
-			ps[i] = rings(p)
-		}
-		return geom.NewMultiPolygon(geom.XY).SetCoords(ps)
-	}
-	return nil, fmt.Errorf("postgis: unsupported geometry type %T", g)
-}
-
-// fromGeom converts a 2D go-geom geometry to orb; Z and M are dropped.
-func fromGeom(t geom.T) (orb.Geometry, error) {
-	pt := func(c geom.Coord) orb.Point { return orb.Point{c.X(), c.Y()} }
-	line := func(cs []geom.Coord) []orb.Point {
-		ps := make([]orb.Point, len(cs))
-		for i, c := range cs {
-			ps[i] = pt(c)
-		}
-		return ps
-	}
-	poly := func(rs [][]geom.Coord) orb.Polygon {
-		p := make(orb.Polygon, len(rs))
-		for i, r := range rs {
-			p[i] = orb.Ring(line(r))
-		}
-		return p
-	}
-	switch t := t.(type) {
-	case *geom.Point:
-		if t.Empty() {
-			return orb.MultiPoint{}, nil
-		}
-		return pt(t.Coords()), nil
-	case *geom.MultiPoint:
-		return orb.MultiPoint(line(t.Coords())), nil
-	case *geom.LineString:
-		return orb.LineString(line(t.Coords())), nil
-	case *geom.Polygon:
-		return poly(t.Coords()), nil
-	case *geom.MultiPolygon:
-		cs := t.Coords()
-		m := make(orb.MultiPolygon, len(cs))
-		for i, p := range cs {
-			m[i] = poly(p)
-		}
-		return m, nil
-	}
-	return nil, fmt.Errorf("postgis: unsupported geometry type %T", t)
+	return geomconv.FromGeom(t)
 }
 
 // multiPolygon decodes b, which must hold a (multi)polygon; nil is nil.
