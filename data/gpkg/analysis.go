@@ -9,28 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gapmap/gapmap/data/tables"
 	"github.com/gapmap/gapmap/geo"
 )
-
-// scoreCarriers are the carriers whose figures area_scores has columns for
-// (migration 4), in column order. A carrier added to geo.Carriers needs a
-// migration adding its columns before it is listed here.
-var scoreCarriers = []geo.Carrier{geo.Viettel, geo.VinaPhone, geo.MobiFone, geo.Vietnamobile}
-
-// scoreColumns are the columns of area_scores that SaveAnalysis fills, in
-// the order scoreRow gives their values.
-var scoreColumns = func() []string {
-	cs := []string{"vintage", "code", "name", "parent_code", "level", "children", "population",
-		"households", "households_estimated", "land_km2", "reports", "weak", "weak_share", "weak_low"}
-	for _, c := range scoreCarriers {
-		for _, k := range []string{"reports", "weak", "weak_share", "weak_low", "median_signal_dbm", "hole_km2", "hole_share"} {
-			cs = append(cs, c.String()+"_"+k)
-		}
-	}
-	return append(cs, "hole_km2", "hole_share", "dead_km2", "dead_share", "population_affected",
-		"households_affected", "teams", "members", "members_per_1000_households", "households_reached",
-		"reached_share", "nearest_team_km", "reach_low", "action", "priority", "rank", "computed_at")
-}()
 
 // SaveAnalysis replaces the stored analysis with a in one transaction: the
 // holes and dead zones (table holes, each with its registry state, 'open'
@@ -148,16 +129,16 @@ func saveScores(ctx context.Context, tx *sql.Tx, scores []geo.AreaScore, at stri
 	if _, err := tx.ExecContext(ctx, `DELETE FROM area_scores`); err != nil {
 		return err
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO area_scores (`+strings.Join(scoreColumns, ", ")+
-		`) VALUES (?`+strings.Repeat(", ?", len(scoreColumns)-1)+`)`)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO area_scores (`+strings.Join(tables.ScoreColumns, ", ")+
+		`) VALUES (?`+strings.Repeat(", ?", len(tables.ScoreColumns)-1)+`)`)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	row := make([]any, 0, len(scoreColumns))
+	row := make([]any, 0, len(tables.ScoreColumns))
 	for i := range scores {
 		sc := &scores[i]
-		row = scoreRow(row[:0], sc, at)
+		row = tables.ScoreRow(row[:0], sc, at)
 		if _, err := st.ExecContext(ctx, row...); err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("area score %q: duplicate code in vintage %q: %w", sc.Code, sc.Vintage, geo.ErrConflict)
@@ -166,35 +147,6 @@ func saveScores(ctx context.Context, tx *sql.Tx, scores []geo.AreaScore, at stri
 		}
 	}
 	return nil
-}
-
-// scoreRow appends the values of sc's row in area_scores, in the order of
-// scoreColumns, to row.
-func scoreRow(row []any, sc *geo.AreaScore, at string) []any {
-	row = append(row, sc.Vintage, sc.Code, sc.Name, nullString(sc.ParentCode), nullString(sc.Level.String()),
-		sc.Children, sc.Population, sc.Households, sc.HouseholdsEstimated, finite(sc.LandKm2),
-		sc.Reports, sc.Weak, finite(sc.WeakShare), finite(sc.WeakLow))
-	for _, c := range scoreCarriers {
-		cs := carrierStats(sc.Carriers, c)
-		row = append(row, cs.Reports, cs.Weak, finite(cs.WeakShare), finite(cs.WeakLow),
-			finite(cs.MedianSignalDBm), finite(cs.HoleKm2), finite(cs.HoleShare))
-	}
-	r := &sc.Reach
-	return append(row, finite(sc.HoleKm2), finite(sc.HoleShare), finite(sc.DeadKm2), finite(sc.DeadShare),
-		finite(sc.PopulationAffected), finite(sc.HouseholdsAffected), r.Teams, r.Members,
-		finite(r.MembersPer1000HH), r.HouseholdsReached, finite(r.ReachedShare), finite(r.NearestTeamKm),
-		r.Low, nullString(string(sc.Action)), finite(sc.Priority), sc.Rank, at)
-}
-
-// carrierStats finds c's figures among cs; an area without them has no
-// reports and an unknown median signal.
-func carrierStats(cs []geo.CarrierStats, c geo.Carrier) geo.CarrierStats {
-	for _, s := range cs {
-		if s.Carrier == c {
-			return s
-		}
-	}
-	return geo.CarrierStats{Carrier: c, MedianSignalDBm: math.NaN()}
 }
 
 // finite is v, or NULL when v is NaN or infinite (SQLite has no NaN).

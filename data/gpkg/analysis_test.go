@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/data/storetest"
+	"github.com/gapmap/gapmap/data/tables"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/engine"
 	"github.com/gapmap/gapmap/geo/index"
@@ -200,7 +201,7 @@ func TestSaveAnalysisRoundTrip(t *testing.T) {
 	for i, row := range view {
 		wantFields(t, "scored_areas "+a.Areas[i].Code, row, map[string]any{
 			"code": a.Areas[i].Code, "name": a.Areas[i].Name, "same": int64(1),
-			"viettel_hole_share": carrierStats(a.Areas[i].Carriers, geo.Viettel).HoleShare,
+			"viettel_hole_share": tables.CarrierStats(a.Areas[i].Carriers, geo.Viettel).HoleShare,
 		})
 	}
 

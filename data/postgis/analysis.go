@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/gapmap/gapmap/data/tables"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/jackc/pgx/v5"
 )
@@ -14,25 +15,6 @@ import (
 // analysisLock is the advisory lock key SaveAnalysis holds: replicas
 // saving at once take turns, each replacing the whole analysis.
 const analysisLock = 0x6761706d6171
-
-// scoreCarriers are the carriers whose figures area_scores has columns
-// for, in column order.
-var scoreCarriers = []geo.Carrier{geo.Viettel, geo.VinaPhone, geo.MobiFone, geo.Vietnamobile}
-
-// scoreColumns are the columns of area_scores that SaveAnalysis fills, in
-// the order scoreRow gives their values (those of the GeoPackage store).
-var scoreColumns = func() []string {
-	cs := []string{"vintage", "code", "name", "parent_code", "level", "children", "population",
-		"households", "households_estimated", "land_km2", "reports", "weak", "weak_share", "weak_low"}
-	for _, c := range scoreCarriers {
-		for _, k := range []string{"reports", "weak", "weak_share", "weak_low", "median_signal_dbm", "hole_km2", "hole_share"} {
-			cs = append(cs, c.String()+"_"+k)
-		}
-	}
-	return append(cs, "hole_km2", "hole_share", "dead_km2", "dead_share", "population_affected",
-		"households_affected", "teams", "members", "members_per_1000_households", "households_reached",
-		"reached_share", "nearest_team_km", "reach_low", "action", "priority", "rank", "computed_at")
-}()
 
 var holeColumns = []string{"geom", "id", "carrier", "rank", "priority", "severity", "confidence", "area_km2",
 	"population_affected", "households_affected", "reports", "weak_reports", "weak_share", "median_signal_dbm",
@@ -79,7 +61,7 @@ func (s *Store) SaveAnalysis(ctx context.Context, a geo.Analysis) error {
 			return fmt.Errorf("postgis: save analysis: area score %q: duplicate code in vintage %q: %w", sc.Code, sc.Vintage, geo.ErrConflict)
 		}
 		codes[k] = true
-		scores[i] = scoreRow(nil, sc, at)
+		scores[i] = tables.ScoreRow(nil, sc, at)
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(analysisLock)); err != nil {
@@ -94,7 +76,7 @@ func (s *Store) SaveAnalysis(ctx context.Context, a geo.Analysis) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM area_scores`); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"area_scores"}, scoreColumns, pgx.CopyFromRows(scores)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"area_scores"}, tables.ScoreColumns, pgx.CopyFromRows(scores)); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM analysis`); err != nil {
@@ -141,35 +123,6 @@ func holeState(h *geo.Hole) string {
 		return string(geo.StateOpen)
 	}
 	return string(h.Life.State)
-}
-
-// scoreRow appends the values of sc's row in area_scores, in the order of
-// scoreColumns, to row.
-func scoreRow(row []any, sc *geo.AreaScore, at time.Time) []any {
-	row = append(row, sc.Vintage, sc.Code, sc.Name, nullString(sc.ParentCode), nullString(sc.Level.String()),
-		sc.Children, sc.Population, sc.Households, sc.HouseholdsEstimated, finite(sc.LandKm2),
-		sc.Reports, sc.Weak, finite(sc.WeakShare), finite(sc.WeakLow))
-	for _, c := range scoreCarriers {
-		cs := carrierStats(sc.Carriers, c)
-		row = append(row, cs.Reports, cs.Weak, finite(cs.WeakShare), finite(cs.WeakLow),
-			finite(cs.MedianSignalDBm), finite(cs.HoleKm2), finite(cs.HoleShare))
-	}
-	r := &sc.Reach
-	return append(row, finite(sc.HoleKm2), finite(sc.HoleShare), finite(sc.DeadKm2), finite(sc.DeadShare),
-		finite(sc.PopulationAffected), finite(sc.HouseholdsAffected), r.Teams, r.Members,
-		finite(r.MembersPer1000HH), r.HouseholdsReached, finite(r.ReachedShare), finite(r.NearestTeamKm),
-		r.Low, nullString(string(sc.Action)), finite(sc.Priority), sc.Rank, at)
-}
-
-// carrierStats finds c's figures among cs; an area without them has no
-// reports and an unknown median signal.
-func carrierStats(cs []geo.CarrierStats, c geo.Carrier) geo.CarrierStats {
-	for _, s := range cs {
-		if s.Carrier == c {
-			return s
-		}
-	}
-	return geo.CarrierStats{Carrier: c, MedianSignalDBm: math.NaN()}
 }
 
 // finite is v, or NULL when v is NaN or infinite: GIS tools read NULL

@@ -1,6 +1,10 @@
 package postgis
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gapmap/gapmap/data/tables"
+)
 
 // migrations are applied in order, each in its own transaction, under an
 // advisory lock so that replicas starting together apply each once;
@@ -171,7 +175,7 @@ CREATE TABLE area_scores (
 );
 
 CREATE VIEW scored_areas AS
-  SELECT a.fid, a.geom, s.` + strings.Join(scoreColumns, ", s.") + `
+  SELECT a.fid, a.geom, s.` + strings.Join(tables.ScoreColumns, ", s.") + `
   FROM areas a JOIN area_scores s ON s.vintage = a.vintage AND s.code = a.code;
 
 CREATE TABLE analysis (
@@ -355,7 +359,7 @@ CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(next_at) WHERE nex
 // carrierScoreColumns are area_scores' per-carrier columns.
 func carrierScoreColumns() string {
 	var b strings.Builder
-	for _, c := range scoreCarriers {
+	for _, c := range tables.Carriers {
 		for _, col := range []string{"reports integer", "weak integer", "weak_share double precision",
 			"weak_low double precision", "median_signal_dbm double precision", "hole_km2 double precision",
 			"hole_share double precision"} {
