@@ -6,9 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
+	"github.com/gapmap/gapmap/data/tables"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
 )
@@ -255,15 +255,6 @@ WHERE excluded.rev >= hole_registry.rev`,
 	return nil
 }
 
-// frozenProps is a frozen hole's properties as stored: the hole without
-// its geometry, the median signal null when unknown (JSON has no NaN).
-type frozenProps struct {
-	geo.Hole
-	MedianSignalDBm *float64 `json:"median_signal_dbm"`
-	CentroidLon     float64  `json:"centroid_lon"`
-	CentroidLat     float64  `json:"centroid_lat"`
-}
-
 // FreezeGaps stores holes as the gap lists of month (table frozen_gaps,
 // with frozen_months saying which months are frozen), in one transaction,
 // unless month is frozen already; it reports whether it stored them.
@@ -291,12 +282,7 @@ func (s *Store) FreezeGaps(ctx context.Context, month string, holes []geo.Hole) 
 			if err != nil {
 				return fmt.Errorf("hole %q: %w", h.ID, err)
 			}
-			p := frozenProps{Hole: *h, CentroidLon: h.Centroid[0], CentroidLat: h.Centroid[1]}
-			p.CellIDs = nil
-			if !math.IsNaN(h.MedianSignalDBm) {
-				p.MedianSignalDBm = &h.MedianSignalDBm
-			}
-			b, err := json.Marshal(p)
+			b, err := tables.FrozenProps(h)
 			if err != nil {
 				return fmt.Errorf("hole %q: %w", h.ID, err)
 			}
@@ -338,16 +324,10 @@ func (s *Store) FrozenGaps(ctx context.Context, month string, c geo.Carrier) ([]
 		if err := rows.Scan(&g, &props); err != nil {
 			return nil, false, fmt.Errorf("gpkg: frozen gaps: %w", err)
 		}
-		var p frozenProps
-		if err := json.Unmarshal([]byte(props), &p); err != nil {
+		h, err := tables.FrozenHole([]byte(props))
+		if err != nil {
 			return nil, false, fmt.Errorf("gpkg: frozen gaps: %w", err)
 		}
-		h := p.Hole
-		h.MedianSignalDBm = math.NaN()
-		if p.MedianSignalDBm != nil {
-			h.MedianSignalDBm = *p.MedianSignalDBm
-		}
-		h.Centroid = orb.Point{p.CentroidLon, p.CentroidLat}
 		if len(g) > 0 {
 			geom, err := decodeGeom(g)
 			if err != nil {

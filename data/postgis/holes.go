@@ -5,13 +5,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
+	"github.com/gapmap/gapmap/data/tables"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/paulmach/orb"
 )
 
 var _ geo.HoleStore = (*Store)(nil)
@@ -235,15 +234,6 @@ RETURNING rev`,
 	return nil
 }
 
-// frozenProps is a frozen hole's properties as stored: the hole without
-// its geometry, the median signal null when unknown (JSON has no NaN).
-type frozenProps struct {
-	geo.Hole
-	MedianSignalDBm *float64 `json:"median_signal_dbm"`
-	CentroidLon     float64  `json:"centroid_lon"`
-	CentroidLat     float64  `json:"centroid_lat"`
-}
-
 // FreezeGaps stores holes as the gap lists of month (table frozen_gaps,
 // with frozen_months saying which months are frozen), in one transaction,
 // unless month is frozen already, by this replica or another; it reports
@@ -268,12 +258,7 @@ func (s *Store) FreezeGaps(ctx context.Context, month string, holes []geo.Hole) 
 			if err != nil {
 				return fmt.Errorf("hole %q: %w", h.ID, err)
 			}
-			p := frozenProps{Hole: *h, CentroidLon: h.Centroid[0], CentroidLat: h.Centroid[1]}
-			p.CellIDs = nil
-			if !math.IsNaN(h.MedianSignalDBm) {
-				p.MedianSignalDBm = &h.MedianSignalDBm
-			}
-			b, err := json.Marshal(p)
+			b, err := tables.FrozenProps(h)
 			if err != nil {
 				return fmt.Errorf("hole %q: %w", h.ID, err)
 			}
@@ -308,16 +293,10 @@ func (s *Store) FrozenGaps(ctx context.Context, month string, c geo.Carrier) ([]
 		if err := row.Scan(&g, &props); err != nil {
 			return geo.Hole{}, err
 		}
-		var p frozenProps
-		if err := json.Unmarshal(props, &p); err != nil {
+		h, err := tables.FrozenHole(props)
+		if err != nil {
 			return geo.Hole{}, err
 		}
-		h := p.Hole
-		h.MedianSignalDBm = math.NaN()
-		if p.MedianSignalDBm != nil {
-			h.MedianSignalDBm = *p.MedianSignalDBm
-		}
-		h.Centroid = orb.Point{p.CentroidLon, p.CentroidLat}
 		if len(g) > 0 {
 			mp, err := multiPolygon(g)
 			if err != nil {

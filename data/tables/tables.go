@@ -4,9 +4,11 @@
 package tables
 
 import (
+	"encoding/json"
 	"math"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/paulmach/orb"
 )
 
 // Carriers are the carriers whose figures area_scores has columns for
@@ -73,4 +75,40 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// frozenProps is a frozen hole's properties as the stores keep them (the
+// props of frozen_gaps): the hole without its geometry and cells, the
+// median signal null when unknown (JSON has no NaN).
+type frozenProps struct {
+	geo.Hole
+	MedianSignalDBm *float64 `json:"median_signal_dbm"`
+	CentroidLon     float64  `json:"centroid_lon"`
+	CentroidLat     float64  `json:"centroid_lat"`
+}
+
+// FrozenProps encodes h's properties for frozen_gaps.
+func FrozenProps(h *geo.Hole) ([]byte, error) {
+	p := frozenProps{Hole: *h, CentroidLon: h.Centroid[0], CentroidLat: h.Centroid[1]}
+	p.CellIDs = nil
+	if !math.IsNaN(h.MedianSignalDBm) {
+		p.MedianSignalDBm = &h.MedianSignalDBm
+	}
+	return json.Marshal(p)
+}
+
+// FrozenHole decodes the properties FrozenProps wrote; the geometry is
+// the store's to set.
+func FrozenHole(props []byte) (geo.Hole, error) {
+	var p frozenProps
+	if err := json.Unmarshal(props, &p); err != nil {
+		return geo.Hole{}, err
+	}
+	h := p.Hole
+	h.MedianSignalDBm = math.NaN()
+	if p.MedianSignalDBm != nil {
+		h.MedianSignalDBm = *p.MedianSignalDBm
+	}
+	h.Centroid = orb.Point{p.CentroidLon, p.CentroidLat}
+	return h, nil
 }
