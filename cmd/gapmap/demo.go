@@ -23,8 +23,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	months := fs.Int("months", 6, "months of reports")
 	bias := fs.Float64("bias", 0, "how many times more likely a weak-signal user reports than a good-signal one, at least 1 (default 6)")
 	driveShare := fs.Float64("drive-share", sim.DefaultDriveShare, "share of the reports from drive tests along roads, 0 to 1; 0 means none, as in most real uploads")
+	hamlets := fs.Int("hamlets", 0, "instead of the simulated province: a national-scale grid of N hamlets of about 200 vertices with clustered reports (--reports, default 100 a hamlet) and no radio truth, for benchmarks")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *hamlets != 0 {
+		if *outDir == "" {
+			return usageError{"demo: --out is required"}
+		}
+		if *hamlets < 0 || *areasPath != "" {
+			return usageError{"demo: --hamlets: must be positive, and cannot go with --areas"}
+		}
+		return writeScale(stdout, *outDir, sim.ScaleOptions{Seed: *seed, Hamlets: *hamlets, Reports: *reports})
 	}
 	switch {
 	case *outDir == "":
@@ -97,6 +107,34 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "%s (seed %d): %d areas, %d towers, %d reports (%.1f/km², %.0f/area, %d from drive tests), %d teams → %s (%.1fs)\n",
 		what, *seed, len(w.Areas), len(w.Towers), len(w.Reports), cond.ReportsPerKm2, cond.ReportsPerArea, cond.DriveTestReports,
 		len(w.Teams), *outDir, time.Since(start).Seconds())
+	return nil
+}
+
+// writeScale writes a national-scale data set (see sim.Scale): areas,
+// reports and teams, no truth.
+func writeScale(stdout io.Writer, outDir string, opt sim.ScaleOptions) error {
+	start := time.Now()
+	w, err := sim.Scale(opt)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"areas.geojson", w.WriteAreasGeoJSON},
+		{"reports.csv", w.WriteReportsCSV},
+		{"teams.csv", w.WriteTeamsCSV},
+	} {
+		if err := writeFileAtomic(filepath.Join(outDir, f.name), f.write); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "national-scale grid (seed %d): %d hamlets, %d reports, %d teams → %s (%.1fs)\n",
+		opt.Seed, len(w.Areas), len(w.Reports), len(w.Teams), outDir, time.Since(start).Seconds())
 	return nil
 }
 
