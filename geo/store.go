@@ -115,6 +115,9 @@ type Version struct {
 	// Areas, Teams and Reviews change whenever an area, a team or a
 	// review is added, changed or removed.
 	Areas, Teams, Reviews int64
+	// Holes changes whenever a record of the hole registry is saved
+	// (see HoleStore.SaveHoleRecords), in the same transaction.
+	Holes int64
 }
 
 // TaskStore keeps the teams' measurement tasks (see Task) that a service

@@ -336,6 +336,21 @@ CREATE INDEX tokens_parent ON tokens (parent);
 	migrationTasks,
 	// 8: the hole registry, answers, frozen lists and webhooks.
 	migrationHoleRegistry,
+	// 9: what replicas share. A 'holes' change counter, bumped by
+	// triggers on hole_registry (every save of a record that changes it
+	// writes its row), so a running service re-reads the registry when
+	// another process answered or ruled on a hole; and the sign-in
+	// throttle's counts (see geo.ThrottleStore).
+	`
+INSERT INTO gapmap_changes (tbl) VALUES ('holes');
+` + strings.ReplaceAll(changeTriggersSQL("hole_registry"), "tbl = 'hole_registry'", "tbl = 'holes'") + `
+CREATE TABLE signin_throttle (
+  key TEXT NOT NULL PRIMARY KEY,
+  fails INTEGER NOT NULL,
+  last TEXT NOT NULL,
+  mark TEXT NOT NULL
+);
+`,
 }
 
 // migrationTasks keeps the teams' measurement tasks: the places each

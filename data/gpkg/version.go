@@ -33,7 +33,7 @@ type versionConn struct {
 }
 
 // Version returns the store's version: it changes whenever a write that
-// adds reports or changes areas, teams or reviews is committed, by this
+// adds reports or changes areas, teams, reviews or the hole registry is committed, by this
 // Store or any other connection to the file. It costs one PRAGMA when
 // nothing was committed since the last call. Safe for concurrent use.
 func (s *Store) Version(ctx context.Context) (geo.Version, error) {
@@ -75,7 +75,8 @@ func (v *versionConn) read(ctx context.Context) (geo.Version, error) {
   coalesce((SELECT max(fid) FROM reports), 0),
   (SELECT n FROM gapmap_changes WHERE tbl = 'areas'),
   (SELECT n FROM gapmap_changes WHERE tbl = 'teams'),
-  (SELECT n FROM gapmap_changes WHERE tbl = 'report_reviews')`).Scan(&ver.Reports, &ver.Areas, &ver.Teams, &ver.Reviews)
+  (SELECT n FROM gapmap_changes WHERE tbl = 'report_reviews'),
+  (SELECT n FROM gapmap_changes WHERE tbl = 'holes')`).Scan(&ver.Reports, &ver.Areas, &ver.Teams, &ver.Reviews, &ver.Holes)
 	if err != nil {
 		return geo.Version{}, err
 	}

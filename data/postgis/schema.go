@@ -354,6 +354,26 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(next_at) WHERE next_at IS NOT NULL;
 ` + countTriggerSQL("areas") + countTriggerSQL("teams") + countTriggerSQL("report_reviews"),
+	// 2: what replicas share, as GeoPackage migration 9: a 'holes'
+	// counter bumped (and notified) by every statement that writes
+	// hole_registry, and the sign-in throttle's counts.
+	`
+INSERT INTO gapmap_counters (name) VALUES ('holes');
+CREATE FUNCTION gapmap_count_holes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE gapmap_counters SET n = n + 1 WHERE name = 'holes';
+  RETURN NULL;
+END $$;
+CREATE TRIGGER gapmap_count_hole_registry AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hole_registry
+  FOR EACH STATEMENT EXECUTE FUNCTION gapmap_count_holes();
+
+CREATE TABLE signin_throttle (
+  key text PRIMARY KEY,
+  fails integer NOT NULL,
+  last timestamptz NOT NULL,
+  mark timestamptz NOT NULL
+);
+`,
 }
 
 // carrierScoreColumns are area_scores' per-carrier columns.

@@ -235,6 +235,8 @@ func (s *Store) Version(ctx context.Context) (geo.Version, error) {
 			v.Teams = n
 		case "report_reviews":
 			v.Reviews = n
+		case "holes":
+			v.Holes = n
 		}
 		return nil
 	})

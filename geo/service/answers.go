@@ -514,6 +514,13 @@ func (s *Service) changeHole(ctx context.Context, v *geo.Viewer, id, action stri
 	if !s.analyse {
 		return HoleView{}, noHole(id)
 	}
+	// Over a store that several replicas share, another may have just
+	// changed the record: start from what is stored.
+	if _, ok := s.store.(geo.Leader); ok {
+		if _, err := s.reloadHoles(ctx); err != nil {
+			return HoleView{}, err
+		}
+	}
 	g := &s.reg
 	g.mu.Lock()
 	r := g.recs[id]
@@ -538,6 +545,7 @@ func (s *Service) changeHole(ctx context.Context, v *geo.Viewer, id, action stri
 		return HoleView{}, err
 	}
 	g.recs[id] = c
+	g.saved(c)
 	delete(g.dirty, id) // saved with the answer
 	g.events = append(g.events, holeChange{kind: geo.EventHoleChanged, rec: c.Clone(), track: track})
 	fixedNow := slices.ContainsFunc(c.Tracks, func(t geo.Track) bool { return t.State == geo.StateFixed })

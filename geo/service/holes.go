@@ -68,6 +68,9 @@ type registry struct {
 	// time) it was computed for: deadlines pass at midnight only, so a
 	// record unchanged since that day shows the same.
 	lives map[string]cachedLife
+	// stored is what the store holds of each record, as this service
+	// last read or wrote it (see reload in holesync.go).
+	stored map[string]storedAt
 }
 
 // cachedLife is a record's HoleLife as computed for a Rev and a day.
@@ -101,6 +104,7 @@ func (g *registry) init(s *Service) {
 	g.engine = map[string]engineMatch{}
 	g.dirty = map[string]bool{}
 	g.lives = map[string]cachedLife{}
+	g.stored = map[string]storedAt{}
 	g.post.init(s.cfg.Holes.Res)
 }
 
@@ -111,6 +115,7 @@ func (g *registry) load(recs []geo.HoleRecord) {
 	for i := range recs {
 		r := &recs[i]
 		g.recs[r.ID] = r
+		g.saved(r)
 		if r.Current && r.Leaf() {
 			g.own(r, r.Cells)
 		}
@@ -583,10 +588,15 @@ func (g *registry) stale(holes []geo.Hole, now time.Time) bool {
 }
 
 // overdue marks the tracks whose deadline passed at now and were not yet
-// announced overdue for it.
-func (g *registry) overdue(now time.Time) {
+// announced overdue for it, and saves their records at once, so that
+// another replica, taking the deadlines over, does not announce them
+// again. On error the marks are undone, to be tried at the next tick.
+func (g *registry) overdue(ctx context.Context, now time.Time) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	var marked []*geo.HoleRecord
+	var events []holeChange
+	var before []time.Time // each event's track's OverdueNotified before
 	for _, r := range g.recs {
 		if !r.Leaf() {
 			continue
@@ -597,11 +607,39 @@ func (g *registry) overdue(now time.Time) {
 			if !t.Overdue(now, g.s.answerDays) || t.OverdueNotified.Equal(due) {
 				continue
 			}
+			if len(marked) == 0 || marked[len(marked)-1] != r {
+				marked = append(marked, r)
+			}
+			before = append(before, t.OverdueNotified)
 			t.OverdueNotified = due
-			g.touch(r)
-			g.events = append(g.events, holeChange{kind: geo.EventHoleOverdue, rec: r.Clone(), track: t.Carrier})
+			events = append(events, holeChange{kind: geo.EventHoleOverdue, rec: r, track: t.Carrier})
 		}
 	}
+	if len(marked) == 0 {
+		return nil
+	}
+	rs := make([]geo.HoleRecord, len(marked))
+	for i, r := range marked {
+		c := r.Clone()
+		c.Rev++
+		rs[i] = *c
+	}
+	if err := g.s.store.SaveHoleRecords(ctx, rs); err != nil {
+		for i, e := range events {
+			e.rec.Track(e.track).OverdueNotified = before[i]
+		}
+		return err
+	}
+	for i := range rs {
+		c := &rs[i]
+		g.recs[c.ID] = c
+		g.saved(c)
+		delete(g.dirty, c.ID)
+	}
+	for _, e := range events {
+		g.events = append(g.events, holeChange{kind: e.kind, rec: g.recs[e.rec.ID].Clone(), track: e.track})
+	}
+	return nil
 }
 
 // takeEvents returns the changes not yet announced and forgets them.
@@ -635,6 +673,13 @@ func (g *registry) flush(ctx context.Context) error {
 		g.mu.Unlock()
 		return err
 	}
+	g.mu.Lock()
+	for i := range rs {
+		if b := g.stored[rs[i].ID]; rs[i].Rev > b.rev {
+			g.stored[rs[i].ID] = storedAt{rev: rs[i].Rev, hist: len(rs[i].History)}
+		}
+	}
+	g.mu.Unlock()
 	return nil
 }
 
@@ -727,27 +772,41 @@ func (s *Service) Tick(ctx context.Context) error {
 	}
 	now := s.now()
 	g := &s.reg
-	g.overdue(now)
+	// Over a store that several replicas share, one of them announces
+	// the deadlines passed and freezes the lists; each republishes its
+	// analysis with the overdue flags.
+	lead := true
+	if l, ok := s.store.(geo.Leader); ok {
+		var err error
+		if lead, err = l.Lead(ctx, "tick"); err != nil {
+			return err
+		}
+	}
+	if lead {
+		if err := g.overdue(ctx, now); err != nil {
+			return err
+		}
+	}
 	if cur := s.snap.Load(); cur != nil && g.stale(cur.Result.Holes, now) {
 		s.republish()
 	}
 	s.announce()
-	return s.freezeMonth(ctx, now)
+	return s.freezeMonth(ctx, now, lead)
 }
 
 // freezeMonth freezes the gap lists of the month before now's when the
 // service ran in that month (its previous tick, or the last time a hole
 // was seen before it started, was in it) and they are not frozen yet:
 // the lists of the current snapshot are taken, as they stand at the
-// first tick after the month's end.
-func (s *Service) freezeMonth(ctx context.Context, now time.Time) error {
+// first tick after the month's end, by the replica that leads (lead).
+func (s *Service) freezeMonth(ctx context.Context, now time.Time, lead bool) error {
 	g := &s.reg
 	g.mu.Lock()
 	last := g.lastTick
 	g.mu.Unlock()
 	vn := now.In(geo.VietnamTime)
 	prev := geo.Month(time.Date(vn.Year(), vn.Month(), 1, 0, 0, 0, 0, geo.VietnamTime).AddDate(0, -1, 0))
-	if cur := s.snap.Load(); cur != nil && !last.IsZero() && last.Before(now) && geo.Month(last) == prev {
+	if cur := s.snap.Load(); lead && cur != nil && !last.IsZero() && last.Before(now) && geo.Month(last) == prev {
 		var holes []geo.Hole
 		for _, h := range cur.Result.Holes {
 			h.CellIDs = nil

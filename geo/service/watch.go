@@ -180,6 +180,12 @@ func (w *watcher) poll(ctx context.Context) error {
 		}
 		w.ver.Reviews = v.Reviews
 	}
+	if v.Holes != w.ver.Holes {
+		if err := w.catchUpHoles(ctx); err != nil {
+			return err
+		}
+		w.ver.Holes = v.Holes
+	}
 	return nil
 }
 
