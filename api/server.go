@@ -109,6 +109,7 @@ func New(svc *service.Service, opt Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.signin.throttle.store = svc.ThrottleStore()
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"runtime"
@@ -138,6 +139,9 @@ func (s *Server) checkPassword(ctx context.Context, hash, pw string) (bool, erro
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, pw string) (geo.User, geo.Session, string, error) {
 	ctx := r.Context()
 	keys := newThrottleKeys(throttleAddr(remoteHost(r)), name)
+	if err := s.signin.throttle.load(ctx, s.svc.Now(), keys); err != nil {
+		return geo.User{}, geo.Session{}, "", err
+	}
 	wait, delay := s.signin.throttle.reserve(s.svc.Now(), keys)
 	if wait > 0 {
 		s.metrics.signinThrottled.Add(1)
@@ -145,7 +149,17 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, pw string)
 		return geo.User{}, geo.Session{}, "", geo.NewError(errTooManyRequests, "too many failed sign-ins; try again later")
 	}
 	result := unchecked
-	defer func() { s.signin.throttle.release(s.svc.Now(), keys, result) }()
+	defer func() {
+		now := s.svc.Now()
+		s.signin.throttle.release(now, keys, result)
+		// Counted even when the client went away once its password was
+		// checked.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := s.signin.throttle.record(ctx, now, keys, result); err != nil {
+			s.log.Error("counting a sign-in in the store failed", slog.Any("err", err))
+		}
+	}()
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		defer t.Stop()

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/gapmap/gapmap/geo"
 )
 
 // Sign-in throttling. Failed sign-ins are counted per (name, address)
@@ -80,6 +82,23 @@ func (e *throttleEntry) forgive(now time.Time, r throttleRule) {
 	e.mark = e.mark.Add(time.Duration(n) * r.forgive)
 }
 
+// count takes an attempt that ended at now with o into the failures
+// counted under rule r; pair says whether they are the pair's, which a
+// success clears.
+func (e *throttleEntry) count(now time.Time, r throttleRule, o outcome, pair bool) {
+	e.forgive(now, r)
+	switch {
+	case o == failed:
+		if e.fails == 0 {
+			e.mark = now
+		}
+		e.fails++
+		e.last = now
+	case o == succeeded && pair:
+		e.fails = 0
+	}
+}
+
 // wait is how long until an attempt under rule r may start; 0 if now.
 func (e *throttleEntry) wait(now time.Time, r throttleRule) time.Duration {
 	n := e.fails + e.inflight
@@ -108,6 +127,12 @@ type signinThrottle struct {
 	mu      sync.Mutex
 	m       map[string]*throttleEntry
 	sweepAt int // sweep when the map reaches this many keys
+
+	// store, when set, keeps the failures (see throttlestore.go), so
+	// that the replicas over one store count the same; pruned is when
+	// its old counts were last removed.
+	store  geo.ThrottleStore
+	pruned time.Time
 }
 
 // throttleKeys are the keys of one attempt: its pair, address and name.
@@ -170,17 +195,7 @@ func (t *signinThrottle) release(now time.Time, k throttleKeys, o outcome) {
 			continue
 		}
 		e.inflight--
-		e.forgive(now, kr.rule)
-		switch {
-		case o == failed:
-			if e.fails == 0 {
-				e.mark = now
-			}
-			e.fails++
-			e.last = now
-		case o == succeeded && kr.key == k.pair:
-			e.fails = 0
-		}
+		e.count(now, kr.rule, o, kr.key == k.pair)
 		if e.fails == 0 && e.inflight == 0 {
 			delete(t.m, kr.key)
 		}

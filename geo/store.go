@@ -146,3 +146,28 @@ type Notifier interface {
 type Leader interface {
 	Lead(ctx context.Context, work string) (bool, error)
 }
+
+// ThrottleStore keeps the sign-in throttle's counts of failures, by key
+// (a name and address, an address, a name), so that every replica over
+// one store counts the same failures. Forgiving failures as time passes
+// is the caller's; a store only keeps what it is given.
+type ThrottleStore interface {
+	// ThrottleCounts returns the counts of those of keys that have one.
+	ThrottleCounts(ctx context.Context, keys []string) ([]ThrottleCount, error)
+	// UpdateThrottle calls fn with the count of each of keys, in keys'
+	// order (a zero count with its Key for a key without one), in a
+	// transaction that holds them against concurrent updates, and
+	// stores what fn left them: a count with no Fails is removed. The
+	// counts whose Last is before prune are removed first (the zero time
+	// removes none).
+	UpdateThrottle(ctx context.Context, keys []string, prune time.Time, fn func([]ThrottleCount)) error
+}
+
+// ThrottleCount is the failed sign-ins counted under one key.
+type ThrottleCount struct {
+	Key string
+	// Fails is the number of failures not yet forgiven; Last is when the
+	// last one happened and Mark when forgiving runs from.
+	Fails      int
+	Last, Mark time.Time
+}

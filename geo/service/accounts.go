@@ -369,3 +369,11 @@ func CheckPassword(_ context.Context, hash, password string) (bool, error) {
 	}
 	return credential.CheckPassword(hash, password)
 }
+
+// ThrottleStore returns the store's keeper of the sign-in throttle's
+// counts, nil when the store keeps none: over a store several replicas
+// share, their throttles count the same failures.
+func (s *Service) ThrottleStore() geo.ThrottleStore {
+	ts, _ := s.store.(geo.ThrottleStore)
+	return ts
+}
