@@ -367,8 +367,9 @@ END $$;
 CREATE TRIGGER gapmap_count_hole_registry AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hole_registry
   FOR EACH STATEMENT EXECUTE FUNCTION gapmap_count_holes();
 
+-- key is bytea: the throttle's keys hold NUL separators.
 CREATE TABLE signin_throttle (
-  key text PRIMARY KEY,
+  key bytea PRIMARY KEY,
   fails integer NOT NULL,
   last timestamptz NOT NULL,
   mark timestamptz NOT NULL

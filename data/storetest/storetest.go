@@ -26,6 +26,7 @@ type Store interface {
 	geo.TaskStore
 	geo.HoleStore
 	geo.WebhookStore
+	geo.ThrottleStore
 	ReplaceAreas(ctx context.Context, vintage string, areas []geo.Area) error
 	ReplaceTeams(ctx context.Context, ts []geo.Team) error
 	Counts(ctx context.Context) (areas, reports, teams, holes int, err error)
@@ -76,6 +77,7 @@ func Run(t *testing.T, b Backend) {
 		{"HoleRecordsRoundTrip", testHoleRecordsRoundTrip},
 		{"FreezeGaps", testFreezeGaps},
 		{"WebhooksRoundTrip", testWebhooksRoundTrip},
+		{"ThrottleShared", testThrottleShared},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
 	}

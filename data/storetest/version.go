@@ -71,6 +71,18 @@ func testVersionSeesOtherHandles(t *testing.T, b Backend) {
 		{"an analysis saved", a, func(s Store) error {
 			return s.SaveAnalysis(ctx, geo.Analysis{ComputedAt: time.Now(), Reports: 5})
 		}, ""},
+		{"hole records saved", other, func(s Store) error { return s.SaveHoleRecords(ctx, HoleRecords()) }, "Holes"},
+		{"a hole answered", a, func(s Store) error {
+			r := HoleRecords()[0]
+			r.Rev++
+			r.Tracks[0].State = geo.StateAcknowledged
+			return s.SaveHoleRecords(ctx, []geo.HoleRecord{r})
+		}, "Holes"},
+		{"a sign-in failure counted", other, func(s Store) error {
+			return s.UpdateThrottle(ctx, []string{"n\x00lan"}, time.Time{}, func(cs []geo.ThrottleCount) {
+				cs[0].Fails, cs[0].Last, cs[0].Mark = 1, time.Now(), time.Now()
+			})
+		}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
