@@ -517,7 +517,7 @@ func (s *Service) changeHole(ctx context.Context, v *geo.Viewer, id, action stri
 	// Over a store that several replicas share, another may have just
 	// changed the record: start from what is stored.
 	if _, ok := s.store.(geo.Leader); ok {
-		if _, err := s.reloadHoles(ctx); err != nil {
+		if _, _, err := s.reloadHoles(ctx); err != nil {
 			return HoleView{}, err
 		}
 	}

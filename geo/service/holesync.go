@@ -37,11 +37,11 @@ func (g *registry) saved(r *geo.HoleRecord) {
 }
 
 // reload merges the records read from the store into the registry and
-// returns how many changed.
-func (g *registry) reload(recs []geo.HoleRecord) int {
+// returns how many changed, and how many records of this service's own
+// it dropped for stored ones (see adopt).
+func (g *registry) reload(recs []geo.HoleRecord) (changed, adopted int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	changed := 0
 	for i := range recs {
 		st := &recs[i]
 		b, known := g.stored[st.ID]
@@ -49,6 +49,9 @@ func (g *registry) reload(recs []geo.HoleRecord) int {
 			continue // what this service read or wrote, or older
 		}
 		l := g.recs[st.ID]
+		if l == nil && st.Current && st.Leaf() {
+			adopted += g.adopt(st)
+		}
 		if l != nil && !g.dirty[st.ID] && l.Rev == st.Rev {
 			g.saved(l) // saved by this service, recorded here first
 			continue
@@ -73,28 +76,66 @@ func (g *registry) reload(recs []geo.HoleRecord) int {
 		g.stored[n.ID] = storedAt{rev: st.Rev, hist: len(st.History)}
 		changed++
 	}
-	return changed
+	return changed, adopted
+}
+
+// adopt drops the records of this service's own, never stored, that
+// hold cells of st, a current record another replica stored for the
+// same hole, so that the next analysis matches the hole to st and every
+// replica shows it under one ID. It returns how many it dropped. The
+// caller holds mu.
+func (g *registry) adopt(st *geo.HoleRecord) int {
+	n := 0
+	own := g.owner[st.Carrier]
+	for _, c := range st.Cells {
+		id, ok := own[c]
+		if !ok || id == st.ID {
+			continue
+		}
+		if _, stored := g.stored[id]; stored {
+			continue
+		}
+		if r := g.recs[id]; r != nil {
+			g.disown(r, r.Cells)
+		}
+		delete(g.recs, id)
+		delete(g.dirty, id)
+		delete(g.lives, id)
+		for name, m := range g.engine {
+			if m.id == id {
+				delete(g.engine, name)
+			}
+		}
+		n++
+	}
+	return n
 }
 
 // catchUpHoles reads the hole registry again and, when another process
 // changed it, publishes the analysis again with its states.
 func (w *watcher) catchUpHoles(ctx context.Context) error {
 	s := w.s
-	n, err := s.reloadHoles(ctx)
+	n, adopted, err := s.reloadHoles(ctx)
 	if err != nil || n == 0 {
 		return err
 	}
-	s.log.Info("picked up hole records written by another process", slog.Int("records", n))
+	s.log.Info("picked up hole records written by another process", slog.Int("records", n), slog.Int("adopted", adopted))
+	if adopted > 0 {
+		// The analysis matches its holes to the adopted records again.
+		s.sch.schedule()
+		return nil
+	}
 	s.republish()
 	return nil
 }
 
-// reloadHoles merges the registry as stored into the service's and
-// returns how many records changed.
-func (s *Service) reloadHoles(ctx context.Context) (int, error) {
+// reloadHoles merges the registry as stored into the service's (see
+// reload).
+func (s *Service) reloadHoles(ctx context.Context) (changed, adopted int, err error) {
 	recs, err := s.store.HoleRecords(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return s.reg.reload(recs), nil
+	changed, adopted = s.reg.reload(recs)
+	return changed, adopted, nil
 }
