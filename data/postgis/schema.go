@@ -354,6 +354,21 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(next_at) WHERE next_at IS NOT NULL;
 ` + countTriggerSQL("areas") + countTriggerSQL("teams") + countTriggerSQL("report_reviews"),
+	// 2, 3: numbers held for other changes; nothing here.
+	`SELECT 1`,
+	`SELECT 1`,
+	// 4: the serving state, as GeoPackage migration 11 (see
+	// SaveServeState).
+	`
+CREATE TABLE IF NOT EXISTS serve_state (
+  id integer PRIMARY KEY CHECK (id = 1),
+  areas_version bigint NOT NULL,
+  teams_version bigint NOT NULL,
+  reports bigint NOT NULL,
+  data bytea NOT NULL,
+  saved_at timestamptz NOT NULL
+);
+`,
 }
 
 // carrierScoreColumns are area_scores' per-carrier columns.
