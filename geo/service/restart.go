@@ -79,6 +79,9 @@ type catchUp struct {
 	loaded atomic.Int64 // reports read from the store so far
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// start begins the catch-up (see Options.HoldCatchUp); once.
+	start sync.Once
+	run   func()
 	// done is closed when the catch-up ends (nil: there is none).
 	done chan struct{}
 }
@@ -147,8 +150,19 @@ func (s *Service) restore(ctx context.Context, b *base, ver geo.Version, opt Opt
 	s.catch.cancel = cancel
 	s.catch.done = make(chan struct{})
 	s.catch.wg.Add(1)
-	go s.catchUp(cctx, b, ver, st.Reports, opt)
+	s.catch.run = func() { go s.catchUp(cctx, b, ver, st.Reports, opt) }
+	if !opt.HoldCatchUp {
+		s.StartCatchUp()
+	}
 	return true
+}
+
+// StartCatchUp begins a restart's catch-up held by Options.HoldCatchUp;
+// it does nothing when there is none, or it began.
+func (s *Service) StartCatchUp() {
+	if s.catch.run != nil {
+		s.catch.start.Do(s.catch.run)
+	}
 }
 
 // catchUpRetry is the wait before the catch-up tries again after a
@@ -302,6 +316,8 @@ func (s *Service) waitCatchUp() {
 func (s *Service) stopCatchUp() {
 	if s.catch.cancel != nil {
 		s.catch.cancel()
+		// A catch-up never begun ends at once, its context done.
+		s.StartCatchUp()
 	}
 	s.catch.wg.Wait()
 }

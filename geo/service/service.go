@@ -75,6 +75,10 @@ type Options struct {
 	// (nil means DefaultWebhookBackoff); a delivery is given up after
 	// len(WebhookBackoff)+1 attempts.
 	WebhookBackoff []time.Duration
+	// HoldCatchUp makes a restart that serves the analysis kept in the
+	// store wait for StartCatchUp before it reads the reports, so that
+	// the caller can first encode what it serves (see restart.go).
+	HoldCatchUp bool
 }
 
 // Service is the running application over a store. Its methods are safe
