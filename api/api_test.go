@@ -243,7 +243,8 @@ func parseFC(t *testing.T, b []byte) *geojson.FeatureCollection {
 func TestHealthz(t *testing.T) {
 	e := newEnv(t, Options{})
 	r := e.get("/healthz")
-	if r.status != 200 || strings.TrimSpace(string(r.body)) != `{"status":"ok"}` {
+	want := fmt.Sprintf(`{"status":"ok","analysis":"current","reports_loaded":%d}`, e.svc.Reports())
+	if r.status != 200 || strings.TrimSpace(string(r.body)) != want {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
+	"github.com/gapmap/gapmap/geo/index"
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
 )
@@ -175,20 +176,37 @@ func (s *Server) publishAreas(prev *ogcCollection, pst *state, st *state, n *pub
 		copy(col.features, prev.features)
 		col.share(prev)
 	}
-	var buf []byte
-	for k, i := range col.leaf {
-		sc := &res.Areas[i]
-		if reuse && sameScore(&pst.result.Areas[i], sc) {
-			continue
+	// The areas' boundaries are most of what a first publication
+	// encodes (a restart serving the kept analysis): encoded in parallel.
+	var mu sync.Mutex
+	var firstErr error
+	index.Parallel(len(col.leaf), func(lo, hi int) {
+		var buf []byte
+		encoded := 0
+		for k := lo; k < hi; k++ {
+			i := col.leaf[k]
+			sc := &res.Areas[i]
+			if reuse && sameScore(&pst.result.Areas[i], sc) {
+				continue
+			}
+			a := &st.areas[sc.Index]
+			var err error
+			if buf, err = export.AreaFeature(buf[:0], export.WithID, sc, a); err != nil {
+				mu.Lock()
+				firstErr = cmp.Or(firstErr, err)
+				mu.Unlock()
+				return
+			}
+			encoded++
+			col.features[k] = ogcFeature{id: sc.Code, bound: a.Geometry.Bound(), hasGeom: true,
+				from: math.MinInt64, to: math.MaxInt64, json: bytes.Clone(buf), zoom: new(zoomCache)}
 		}
-		a := &st.areas[sc.Index]
-		var err error
-		if buf, err = export.AreaFeature(buf[:0], export.WithID, sc, a); err != nil {
-			return nil, err
-		}
-		n.areas++
-		col.features[k] = ogcFeature{id: sc.Code, bound: a.Geometry.Bound(), hasGeom: true,
-			from: math.MinInt64, to: math.MaxInt64, json: bytes.Clone(buf), zoom: new(zoomCache)}
+		mu.Lock()
+		n.areas += encoded
+		mu.Unlock()
+	})
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	if !reuse {
 		col.index()

@@ -314,7 +314,14 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
+	// analysis is "catching_up" while a restarted service serves the
+	// analysis kept in the store and reads the reports, "current" after.
+	st := s.svc.Status()
+	analysis := "current"
+	if st.CatchingUp {
+		analysis = "catching_up"
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write([]byte(`{"status":"ok"}` + "\n"))
+	fmt.Fprintf(w, `{"status":"ok","analysis":%q,"reports_loaded":%d}`+"\n", analysis, st.Reports)
 	return nil
 }

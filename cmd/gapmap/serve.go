@@ -71,7 +71,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			allow = append(allow, h)
 		}
 	}
-	svc, err := service.New(ctx, store, service.Options{Logger: logger, AnswerDays: days, WebhookAllowHosts: allow})
+	svc, err := service.New(ctx, store, service.Options{Logger: logger, AnswerDays: days, WebhookAllowHosts: allow,
+		HoldCatchUp: true})
 	if err != nil {
 		return err
 	}
@@ -113,6 +114,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	// After a restart the kept analysis is served from here on; the
+	// reports are read and analysed again in the background.
+	svc.StartCatchUp()
 	select {
 	case err := <-errc:
 		return err

@@ -351,7 +351,24 @@ CREATE TABLE signin_throttle (
   mark TEXT NOT NULL
 );
 `,
+	// 10: the serving state, for a fast restart (see SaveServeState).
+	migrationServeState,
 }
+
+// migrationServeState keeps the published analysis of a running service
+// in one row, so a restart serves it at once (see geo.ServeState). Not
+// registered in gpkg_contents: the holes and area_scores tables already
+// show the analysis to GIS tools; this is the service's own encoding.
+const migrationServeState = `
+CREATE TABLE serve_state (
+  id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  areas_version INTEGER NOT NULL,
+  teams_version INTEGER NOT NULL,
+  reports INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  saved_at TEXT NOT NULL
+);
+`
 
 // migrationTasks keeps the teams' measurement tasks: the places each
 // team is asked to measure, open or done (see geo.Task). An attributes

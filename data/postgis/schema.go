@@ -375,6 +375,18 @@ CREATE TABLE signin_throttle (
   mark timestamptz NOT NULL
 );
 `,
+	// 3: the serving state, as GeoPackage migration 10 (see
+	// SaveServeState).
+	`
+CREATE TABLE serve_state (
+  id integer PRIMARY KEY CHECK (id = 1),
+  areas_version bigint NOT NULL,
+  teams_version bigint NOT NULL,
+  reports bigint NOT NULL,
+  data bytea NOT NULL,
+  saved_at timestamptz NOT NULL
+);
+`,
 }
 
 // carrierScoreColumns are area_scores' per-carrier columns.

@@ -36,6 +36,7 @@ type persister struct {
 
 	mu      sync.Mutex
 	next    *geo.Analysis // the newest analysis published and not yet saved
+	snap    *Snapshot     // the snapshot of next, kept for a restart (see restart.go)
 	failing bool          // the last save failed and was logged
 	started bool
 	closed  bool
@@ -55,16 +56,17 @@ func (p *persister) init(store geo.Store, log *slog.Logger, every time.Duration)
 	p.done = make(chan struct{})
 }
 
-// publish hands the persister a newly published result; it never blocks
-// on a save.
-func (p *persister) publish(res *geo.Result) {
+// publish hands the persister a newly published snapshot; it never
+// blocks on a save.
+func (p *persister) publish(snap *Snapshot) {
+	res := snap.Result
 	a := &geo.Analysis{ComputedAt: time.Now(), Reports: res.Summary.Reports, Holes: res.Holes, Areas: res.Areas}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return
 	}
-	p.next = a
+	p.next, p.snap = a, snap
 	if !p.started {
 		p.started = true
 		go p.run()
@@ -109,8 +111,8 @@ func (p *persister) save() error {
 	p.saving.Lock()
 	defer p.saving.Unlock()
 	p.mu.Lock()
-	a := p.next
-	p.next = nil
+	a, snap := p.next, p.snap
+	p.next, p.snap = nil, nil
 	p.mu.Unlock()
 	if a == nil {
 		return nil
@@ -129,6 +131,12 @@ func (p *persister) save() error {
 	if err == nil {
 		err = p.store.SaveAnalysis(context.Background(), *a)
 	}
+	if ss, ok := p.store.(geo.ServeStateStore); ok && err == nil && snap != nil && snap.engine != nil && snap.from != nil {
+		var st geo.ServeState
+		if st, err = encodeState(snap); err == nil {
+			err = ss.SaveServeState(context.Background(), st)
+		}
+	}
 	if p.also != nil {
 		err = errors.Join(err, p.also(context.Background()))
 	}
@@ -136,7 +144,7 @@ func (p *persister) save() error {
 	defer p.mu.Unlock()
 	if err != nil {
 		if p.next == nil {
-			p.next = a
+			p.next, p.snap = a, snap
 		}
 		if !p.failing {
 			p.failing = true

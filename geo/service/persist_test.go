@@ -44,10 +44,10 @@ func TestPersisterCoalesces(t *testing.T) {
 	var p persister
 	p.init(rs, slog.New(slog.DiscardHandler), time.Hour)
 	for i := 1; i <= 100; i++ {
-		p.publish(&geo.Result{Summary: geo.Summary{Reports: i}})
+		p.publish(&Snapshot{Result: &geo.Result{Summary: geo.Summary{Reports: i}}})
 	}
 	p.close()
-	p.publish(&geo.Result{Summary: geo.Summary{Reports: 101}}) // after close: not saved
+	p.publish(&Snapshot{Result: &geo.Result{Summary: geo.Summary{Reports: 101}}}) // after close: not saved
 	// The first save starts at once with the newest analysis published
 	// then; the rest wait out the hour, cut short by close, which saves
 	// the newest.
@@ -63,7 +63,7 @@ func TestPersisterLogsFailureOnce(t *testing.T) {
 	p.init(rs, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})), time.Hour)
 	defer p.close()
 	for i := 1; i <= 3; i++ {
-		p.publish(&geo.Result{Summary: geo.Summary{Reports: i}})
+		p.publish(&Snapshot{Result: &geo.Result{Summary: geo.Summary{Reports: i}}})
 		if err := p.save(); err != nil && !errors.Is(err, errSaveRefused) {
 			t.Fatalf("save %d: %v", i, err)
 		}

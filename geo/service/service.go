@@ -75,6 +75,10 @@ type Options struct {
 	// (nil means DefaultWebhookBackoff); a delivery is given up after
 	// len(WebhookBackoff)+1 attempts.
 	WebhookBackoff []time.Duration
+	// HoldCatchUp makes a restart that serves the analysis kept in the
+	// store wait for StartCatchUp before it reads the reports, so that
+	// the caller can first encode what it serves (see restart.go).
+	HoldCatchUp bool
 }
 
 // Service is the running application over a store. Its methods are safe
@@ -96,6 +100,7 @@ type Service struct {
 	reg     registry   // the holes' identity and answers
 	tick    ticker     // checks deadlines and month ends
 	hooks   dispatcher // sends the webhooks' deliveries
+	catch   catchUp    // reads the reports after a restart (restart.go)
 	// answerDays is Options.AnswerDays.
 	answerDays int
 
@@ -151,6 +156,10 @@ type Snapshot struct {
 	// when the snapshot is published.
 	engine  *geo.Result
 	holeIDs []string
+	// from is the base the analysis ran over; restored marks the
+	// analysis a restart found kept in the store (see restart.go).
+	from     *base
+	restored bool
 }
 
 // base is what the reports are analysed against: the areas, their
@@ -161,6 +170,9 @@ type base struct {
 	index  *index.Index
 	teams  []geo.Team
 	scopes sync.Map // staff scope key → []bool covered areas
+	// areasVer and teamsVer are the store's change counters (see
+	// geo.Version) the areas and teams were read at, or before.
+	areasVer, teamsVer int64
 }
 
 // locate returns the index of the finest area of b holding (lon, lat),
@@ -207,7 +219,7 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 			return nil, fmt.Errorf("service: %w", err)
 		}
 	}
-	b := &base{}
+	b := &base{areasVer: ver.Areas, teamsVer: ver.Teams}
 	if b.areas, err = store.Areas(ctx); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
@@ -230,6 +242,9 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 	s.hooks.reload(ctx)
 	if b.teams, err = store.Teams(ctx); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
+	}
+	if s.restore(ctx, b, ver, opt) {
+		return s, nil
 	}
 	var seq int64
 	err = store.EachReportSince(ctx, 0, func(n int64, r *geo.Report) error {
@@ -270,6 +285,7 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 // analysis, and waits for them to end, saving what is not saved yet. It
 // does not close the store.
 func (s *Service) Close() {
+	s.stopCatchUp()
 	s.watch.close()
 	s.tick.close()
 	s.sch.close()
@@ -280,7 +296,10 @@ func (s *Service) Close() {
 // WaitIdle waits until no analysis is running or pending, so that the
 // snapshot, and what subscribers made of it, reflects every write
 // accepted before the call.
-func (s *Service) WaitIdle() { s.sch.wait() }
+func (s *Service) WaitIdle() {
+	s.waitCatchUp()
+	s.sch.wait()
+}
 
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
@@ -467,6 +486,10 @@ func CommandLine(user string) *geo.Viewer {
 // that from all reports first when a bulk import or a review asked for
 // it, or the areas or teams changed.
 func (s *Service) analyze(ctx context.Context) error {
+	if s.catch.active.Load() {
+		// After a restart, the reports are still being read (restart.go).
+		return nil
+	}
 	start := time.Now()
 	rebuilt := false
 	s.mu.Lock()
@@ -506,7 +529,7 @@ func (s *Service) analyze(ctx context.Context) error {
 	holeIDs := s.reg.match(res.Holes, now)
 	s.reg.observe(ids, obs, rebuilt, s.rejectedNow, res.ReportBias)
 	s.reg.verify(now)
-	s.publish(&Snapshot{IDs: ids, Obs: obs, Areas: b.areas, Took: time.Since(start), engine: res, holeIDs: holeIDs})
+	s.publish(&Snapshot{IDs: ids, Obs: obs, Areas: b.areas, Took: time.Since(start), engine: res, holeIDs: holeIDs, from: b})
 	s.announce()
 	return nil
 }
@@ -528,7 +551,7 @@ func (s *Service) republish() {
 	if cur == nil {
 		return
 	}
-	s.publishLocked(&Snapshot{IDs: cur.IDs, Obs: cur.Obs, Areas: cur.Areas, engine: cur.engine, holeIDs: cur.holeIDs})
+	s.publishLocked(&Snapshot{IDs: cur.IDs, Obs: cur.Obs, Areas: cur.Areas, engine: cur.engine, holeIDs: cur.holeIDs, from: cur.from})
 }
 
 // publishLocked is publish; the caller holds pubMu.
@@ -537,7 +560,9 @@ func (s *Service) publishLocked(snap *Snapshot) {
 	s.seq++
 	snap.Seq = s.seq
 	s.snap.Store(snap)
-	s.persist.publish(snap.Result)
+	if !snap.restored {
+		s.persist.publish(snap)
+	}
 	for _, fn := range s.subs {
 		if err := fn(snap); err != nil {
 			s.log.Error("publishing the analysis failed", slog.Uint64("seq", snap.Seq), slog.Any("err", err))

@@ -251,10 +251,12 @@ func (s *Service) Tasks(ctx context.Context, v *geo.Viewer, area string) (TaskLi
 	if err := b.load(ctx, s.store); err != nil {
 		return TaskList{}, fmt.Errorf("service: tasks: %w", err)
 	}
-	if b.seq != snap.Seq {
-		s.mu.Lock()
-		live := s.live
-		s.mu.Unlock()
+	s.mu.Lock()
+	live := s.live
+	s.mu.Unlock()
+	// While catching up after a restart there is no live analysis yet:
+	// the tasks kept are listed as they are.
+	if b.seq != snap.Seq && live != nil {
 		// A re-test replaces what the analysis proposes at its place.
 		ps := live.Tasks()
 		rts := s.retestTasks(snap)

@@ -65,6 +65,9 @@ type watcher struct {
 func (w *watcher) start(s *Service, every time.Duration, ver geo.Version, seq int64) {
 	w.s = s
 	if every < 0 || !s.analyse {
+		s.mu.Lock()
+		w.own = nil // see restore
+		s.mu.Unlock()
 		return
 	}
 	if every == 0 {
@@ -72,7 +75,10 @@ func (w *watcher) start(s *Service, every time.Duration, ver geo.Version, seq in
 	}
 	w.every, w.ver, w.seq = every, ver, seq
 	s.mu.Lock()
-	w.own = map[string]struct{}{}
+	if w.own == nil {
+		// restore records the reports taken while catching up here.
+		w.own = map[string]struct{}{}
+	}
 	s.mu.Unlock()
 	w.stop = make(chan struct{})
 	w.done = make(chan struct{})
