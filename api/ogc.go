@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/topo"
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -127,6 +128,7 @@ type ogcCatalog struct {
 	// simplified caches per-zoom simplified features (see zoom.go).
 	mu         sync.Mutex
 	simplified map[string][]ogcFeature
+	topos      map[string]*topo.Topology
 	// bodies hold each whole layer, made on first request from the
 	// segments in shared (see wholelayer.go).
 	bodies map[string]*layerBody

@@ -4,23 +4,23 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"math"
 	"slices"
 	"sync/atomic"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
+	"github.com/gapmap/gapmap/geo/topo"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/simplify"
 )
 
 // Filtered layer requests are served from the features of the OGC catalog,
 // each encoded when it changes (see publish.go), so a bbox window is a
 // scan over bounds and a join of bytes, not a re-encoding of geometries.
 // With a zoom level below fullDetailZoom, areas and holes come simplified
-// to about a pixel at that zoom (Douglas–Peucker), so a whole-province
-// view stays small; each feature is simplified once per zoom level while
-// it does not change.
+// to about a pixel at that zoom, topology kept (Douglas–Peucker on the
+// arcs neighbours share, see geo/topo), with coordinates rounded for the
+// zoom, so a whole-province view stays small; each feature is encoded
+// once per zoom level while it does not change.
 
 // fullDetailZoom is the web-map zoom from which geometries are sent
 // unsimplified (a pixel is then about 5 m).
@@ -28,10 +28,6 @@ const fullDetailZoom = 15
 
 // minZoom is the coarsest zoom simplified for; coarser requests get it.
 const minZoom = 5
-
-// zoomTolerance is the size of one 256-pixel-tile pixel at zoom z, in
-// degrees of longitude.
-func zoomTolerance(z int) float64 { return 360 / (256 * math.Exp2(float64(z))) }
 
 // zoomCache holds one area's or hole's encodings simplified for each zoom
 // from minZoom to below fullDetailZoom, each made on first use. It goes
@@ -66,11 +62,15 @@ func (s *Server) layerFeatures(c *ogcCatalog, layer string, zoom int) ([]ogcFeat
 
 // simplifiedFeatures returns the areas or holes of col with geometries
 // simplified for zoom z, reusing col's ids, bounds and times, and each
-// feature's encoding for z when an earlier catalog made it.
+// feature's encoding for z when an earlier catalog made it. The layer is
+// simplified as one topology (see geo/topo): the boundary neighbours
+// share is cut into arcs each simplified once, so neighbouring communes
+// keep one common edge at every zoom, with coordinates rounded to what
+// the zoom can show.
 func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) ([]ogcFeature, error) {
-	tol := zoomTolerance(z)
 	res := c.st.result
 	out := make([]ogcFeature, len(col.features))
+	var simple []orb.MultiPolygon
 	var buf []byte
 	for i := range col.features {
 		out[i] = col.features[i]
@@ -79,20 +79,19 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 			out[i].json = *b
 			continue
 		}
+		if simple == nil {
+			simple = c.layerTopology(col, layer).Simplify(topo.PixelDegrees(z), topo.Decimals(z))
+		}
 		var err error
 		switch layer {
 		case "areas":
 			sc := &res.Areas[col.leaf[i]]
 			a := c.areas[sc.Index]
-			a.Geometry = simplifyMultiPolygon(a.Geometry, tol)
+			a.Geometry = simple[i]
 			buf, err = export.AreaFeature(buf[:0], export.WithID, sc, &a)
 		case "holes", outlineKey:
-			hi := i
-			if col.holePos != nil {
-				hi = int(col.holePos[i])
-			}
-			h := res.Holes[hi]
-			h.Geometry = simplifyMultiPolygon(h.Geometry, tol)
+			h := res.Holes[col.holeAt(i)]
+			h.Geometry = simple[i]
 			if col.outline {
 				buf = export.HoleOutlineFeature(buf[:0], export.WithID, &h)
 			} else {
@@ -100,7 +99,7 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 			}
 		case "unobserved":
 			u := res.Unobserved[i]
-			u.Geometry = simplifyMultiPolygon(u.Geometry, tol)
+			u.Geometry = simple[i]
 			buf = export.UnobservedFeature(buf[:0], export.WithID, &u)
 		}
 		if err != nil {
@@ -113,31 +112,40 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 	return out, nil
 }
 
-// simplifyMultiPolygon returns a simplified copy of mp: rings that
-// collapse below a triangle are dropped (a part whose outer ring
-// collapses goes with it), and when every part collapses the original is
-// kept so no feature loses its geometry.
-func simplifyMultiPolygon(mp orb.MultiPolygon, tol float64) orb.MultiPolygon {
-	out := simplify.DouglasPeucker(tol).MultiPolygon(mp.Clone())
-	n := 0
-	for _, p := range out {
-		if len(p) == 0 || len(p[0]) < 4 {
-			continue
-		}
-		k := 1
-		for _, r := range p[1:] {
-			if len(r) >= 4 {
-				p[k] = r
-				k++
-			}
-		}
-		out[n] = p[:k]
-		n++
+// holeAt is the index in the result's holes of the i-th feature of a
+// holes collection.
+func (col *ogcCollection) holeAt(i int) int {
+	if col.holePos != nil {
+		return int(col.holePos[i])
 	}
-	if n == 0 {
-		return mp
+	return i
+}
+
+// layerTopology returns the arcs of the geometries of the features of
+// col (the areas, holes or unobserved of layer), cut on first use and
+// kept for every zoom of this catalog. c.mu is held.
+func (c *ogcCatalog) layerTopology(col *ogcCollection, layer string) *topo.Topology {
+	if t := c.topos[layer]; t != nil {
+		return t
 	}
-	return out[:n]
+	res := c.st.result
+	mps := make([]orb.MultiPolygon, len(col.features))
+	for i := range mps {
+		switch layer {
+		case "areas":
+			mps[i] = c.areas[res.Areas[col.leaf[i]].Index].Geometry
+		case "holes", outlineKey:
+			mps[i] = res.Holes[col.holeAt(i)].Geometry
+		case "unobserved":
+			mps[i] = res.Unobserved[i].Geometry
+		}
+	}
+	t := topo.Build(mps)
+	if c.topos == nil {
+		c.topos = map[string]*topo.Topology{}
+	}
+	c.topos[layer] = t
+	return t
 }
 
 // writeLayerFeatures writes the features of an areas, holes or teams

@@ -4,65 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
-	"math"
 	"net/http"
 	"testing"
 
 	"github.com/paulmach/orb"
 )
-
-func circle(cx, cy, r float64, n int, cw bool) orb.Ring {
-	ring := make(orb.Ring, 0, n+1)
-	for i := 0; i < n; i++ {
-		a := 2 * math.Pi * float64(i) / float64(n)
-		if cw {
-			a = -a
-		}
-		ring = append(ring, orb.Point{cx + r*math.Cos(a), cy + r*math.Sin(a)})
-	}
-	return append(ring, ring[0])
-}
-
-func TestSimplifyMultiPolygon(t *testing.T) {
-	big := orb.Polygon{circle(105, 10, 0.05, 2000, false), circle(105, 10, 0.01, 400, true)}
-	tiny := orb.Polygon{circle(105.2, 10, 0.00001, 50, false)}
-	mp := orb.MultiPolygon{big, tiny}
-	tests := []struct {
-		name            string
-		tol             float64
-		parts, maxVerts int
-	}{
-		{"zoom 6 keeps the big ring and drops the tiny part", zoomTolerance(6), 1, 100},
-		{"zoom 12 keeps more detail", zoomTolerance(12), 1, 2000},
-		{"no tolerance keeps everything", 0, 2, 2501},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := simplifyMultiPolygon(mp, tc.tol)
-			if len(got) != tc.parts {
-				t.Fatalf("%d parts, want %d", len(got), tc.parts)
-			}
-			verts := 0
-			for _, p := range got {
-				for _, r := range p {
-					if len(r) < 4 || r[0] != r[len(r)-1] {
-						t.Errorf("ring of %d points, closed %v", len(r), r[0] == r[len(r)-1])
-					}
-					verts += len(r)
-				}
-			}
-			if verts > tc.maxVerts {
-				t.Errorf("%d vertices, want at most %d", verts, tc.maxVerts)
-			}
-		})
-	}
-	if len(mp[0][0]) != 2001 {
-		t.Errorf("input modified: outer ring has %d points", len(mp[0][0]))
-	}
-	if got := simplifyMultiPolygon(orb.MultiPolygon{tiny}, 1); len(got) != 1 || len(got[0][0]) != 51 {
-		t.Errorf("a geometry that collapses entirely must be kept as it was")
-	}
-}
 
 func TestLayerZoom(t *testing.T) {
 	e := newEnv(t, Options{})
