@@ -179,10 +179,13 @@ func (s *Server) handleLayer(layer string) handlerFunc {
 			body.finish(w)
 			return nil
 		}
-		if !narrowed && lq.coversAll(st.cat.cols[key]) {
-			// A window over the whole layer: the prepared bytes.
-			serveWhole(w, r, st, key)
-			return nil
+		if !narrowed {
+			if whole, ok := s.wholeKey(st.cat, key, lq); ok {
+				// A window over the whole layer, at a zoom or in full:
+				// the prepared bytes.
+				serveWhole(w, r, st, whole)
+				return nil
+			}
 		}
 		if err := s.writeLayerFeatures(bw, st.cat, layer, lq, hv); err != nil {
 			return fmt.Errorf("layer %s: %w", layer, err)

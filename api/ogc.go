@@ -129,6 +129,7 @@ type ogcCatalog struct {
 	mu         sync.Mutex
 	simplified map[string][]ogcFeature
 	topos      map[string]*topo.Topology
+	zoomBodies map[string]*layerBody
 	// bodies hold each whole layer, made on first request from the
 	// segments in shared (see wholelayer.go).
 	bodies map[string]*layerBody

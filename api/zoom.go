@@ -45,7 +45,7 @@ func (s *Server) layerFeatures(c *ogcCatalog, layer string, zoom int) ([]ogcFeat
 	z := max(zoom, minZoom)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := fmt.Sprintf("%s/%d", layer, z)
+	key := zoomKey(layer, z)
 	if f, ok := c.simplified[key]; ok {
 		return f, nil
 	}
@@ -58,6 +58,28 @@ func (s *Server) layerFeatures(c *ogcCatalog, layer string, zoom int) ([]ogcFeat
 	}
 	c.simplified[key] = f
 	return f, nil
+}
+
+// zoomKey names layer simplified for zoom z, in the catalog's caches.
+func zoomKey(layer string, z int) string { return fmt.Sprintf("%s/%d", layer, z) }
+
+// wholeKey returns the key of the prepared whole layer (see serveWhole)
+// that answers q on the collection key of c, and false when q needs a
+// filtered query: with no filter but a zoom, the layer simplified for the
+// zoom, its plain bytes and gzip made once.
+func (s *Server) wholeKey(c *ogcCatalog, key string, q layerQuery) (string, bool) {
+	z := q.zoom
+	q.zoom = -1
+	if !q.coversAll(c.cols[key]) {
+		return "", false
+	}
+	if z < 0 || z >= fullDetailZoom || key == "teams" {
+		return key, true
+	}
+	if _, err := s.layerFeatures(c, key, z); err != nil {
+		return "", false // the filtered query reports it
+	}
+	return zoomKey(key, max(z, minZoom)), true
 }
 
 // simplifiedFeatures returns the areas or holes of col with geometries

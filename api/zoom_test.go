@@ -89,3 +89,42 @@ func TestWholeLayerGzip(t *testing.T) {
 		}
 	}
 }
+
+// TestZoomedLayerGzip: a whole layer at a zoom is the prepared bytes of
+// that zoom, the same as the filtered query makes, and comes gzipped to
+// clients that accept it.
+func TestZoomedLayerGzip(t *testing.T) {
+	e := newEnv(t, Options{})
+	for _, layer := range []string{"areas", "holes", "unobserved"} {
+		for _, z := range []string{"3", "8", "14"} {
+			path := "/api/v1/layers/" + layer + "?zoom=" + z
+			plain := e.do("GET", path, "", nil, "Accept-Encoding", "identity")
+			if plain.status != 200 || plain.header.Get("Content-Encoding") != "" {
+				t.Fatalf("%s: status %d, Content-Encoding %q", path, plain.status, plain.header.Get("Content-Encoding"))
+			}
+			filtered := e.do("GET", path+"&limit=9999", "", nil, "Accept-Encoding", "identity")
+			if !bytes.Equal(plain.body, filtered.body) {
+				t.Errorf("%s: whole body differs from the filtered one", path)
+			}
+			fc := parseFC(t, plain.body)
+			if layer == "areas" && len(fc.Features) == 0 {
+				t.Errorf("%s: no features", path)
+			}
+			z := e.do("GET", path, "", nil, "Accept-Encoding", "gzip")
+			if z.header.Get("Content-Encoding") != "gzip" {
+				t.Fatalf("%s: Content-Encoding %q, want gzip", path, z.header.Get("Content-Encoding"))
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(z.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, plain.body) {
+				t.Errorf("%s: gzip body differs from the plain one", path)
+			}
+		}
+	}
+}
