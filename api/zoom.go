@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
@@ -32,7 +34,50 @@ const minZoom = 5
 // zoomCache holds one area's or hole's encodings simplified for each zoom
 // from minZoom to below fullDetailZoom, each made on first use. It goes
 // with the feature's bytes: a feature encoded again gets a new one.
-type zoomCache [fullDetailZoom - minZoom]atomic.Pointer[[]byte]
+type zoomCache [fullDetailZoom - minZoom]atomic.Pointer[zoomEncoding]
+
+// zoomEncoding is a feature encoded for a zoom from the simplified
+// geometries of top: it holds while the layer's geometries are those top
+// was cut from, as a neighbour's change moves the arcs they share.
+type zoomEncoding struct {
+	json []byte
+	top  *layerTopo
+}
+
+// layerTopo is the topology of a layer's geometries with its simplified
+// geometries for each zoom, kept across catalogs while the geometries are
+// the same.
+type layerTopo struct {
+	src    []orb.MultiPolygon
+	top    *topo.Topology
+	mu     sync.Mutex
+	simple [fullDetailZoom - minZoom][]orb.MultiPolygon
+}
+
+// simplified returns the geometries simplified for zoom z, made once.
+func (lt *layerTopo) simplified(z int) []orb.MultiPolygon {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	s := &lt.simple[z-minZoom]
+	if *s == nil {
+		*s = lt.top.Simplify(topo.PixelDegrees(z), topo.Decimals(z))
+	}
+	return *s
+}
+
+// sameGeometries reports whether a and b are the same geometries: the
+// same slices, as geometries are never modified.
+func sameGeometries(a, b []orb.MultiPolygon) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) || unsafe.SliceData(a[i]) != unsafe.SliceData(b[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // layerFeatures returns the pre-encoded features of the areas, holes,
 // hole outlines (outlineKey) or teams of c, simplified for zoom when
@@ -92,17 +137,18 @@ func (s *Server) wholeKey(c *ogcCatalog, key string, q layerQuery) (string, bool
 func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) ([]ogcFeature, error) {
 	res := c.st.result
 	out := make([]ogcFeature, len(col.features))
+	lt := c.layerTopology(col, layer)
 	var simple []orb.MultiPolygon
 	var buf []byte
 	for i := range col.features {
 		out[i] = col.features[i]
 		slot := &out[i].zoom[z-minZoom]
-		if b := slot.Load(); b != nil {
-			out[i].json = *b
+		if e := slot.Load(); e != nil && e.top == lt {
+			out[i].json = e.json
 			continue
 		}
 		if simple == nil {
-			simple = c.layerTopology(col, layer).Simplify(topo.PixelDegrees(z), topo.Decimals(z))
+			simple = lt.simplified(z)
 		}
 		var err error
 		switch layer {
@@ -128,7 +174,7 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 			return nil, fmt.Errorf("api: %s simplified: %w", layer, err)
 		}
 		b := bytes.Clone(buf)
-		slot.Store(&b)
+		slot.Store(&zoomEncoding{json: b, top: lt})
 		out[i].json = b
 	}
 	return out, nil
@@ -143,12 +189,12 @@ func (col *ogcCollection) holeAt(i int) int {
 	return i
 }
 
-// layerTopology returns the arcs of the geometries of the features of
-// col (the areas, holes or unobserved of layer), cut on first use and
-// kept for every zoom of this catalog. c.mu is held.
-func (c *ogcCatalog) layerTopology(col *ogcCollection, layer string) *topo.Topology {
-	if t := c.topos[layer]; t != nil {
-		return t
+// layerTopology returns the topology of the geometries of the features
+// of col (the areas, holes or unobserved of layer): the previous
+// catalog's when they are the same, else cut anew. c.mu is held.
+func (c *ogcCatalog) layerTopology(col *ogcCollection, layer string) *layerTopo {
+	if lt := c.topos[layer]; lt != nil {
+		return lt
 	}
 	res := c.st.result
 	mps := make([]orb.MultiPolygon, len(col.features))
@@ -162,12 +208,22 @@ func (c *ogcCatalog) layerTopology(col *ogcCollection, layer string) *topo.Topol
 			mps[i] = res.Unobserved[i].Geometry
 		}
 	}
-	t := topo.Build(mps)
-	if c.topos == nil {
-		c.topos = map[string]*topo.Topology{}
+	sh := c.shared
+	sh.topoMu.Lock()
+	lt := sh.topos[layer]
+	if lt == nil || !sameGeometries(lt.src, mps) {
+		lt = &layerTopo{src: mps, top: topo.Build(mps)}
+		if sh.topos == nil {
+			sh.topos = map[string]*layerTopo{}
+		}
+		sh.topos[layer] = lt
 	}
-	c.topos[layer] = t
-	return t
+	sh.topoMu.Unlock()
+	if c.topos == nil {
+		c.topos = map[string]*layerTopo{}
+	}
+	c.topos[layer] = lt
+	return lt
 }
 
 // writeLayerFeatures writes the features of an areas, holes or teams

@@ -128,3 +128,40 @@ func TestZoomedLayerGzip(t *testing.T) {
 		}
 	}
 }
+
+// TestFilteredLayerGzip: a window of a layer, made for the request, is
+// gzipped for clients that accept it and decompresses to the plain body.
+func TestFilteredLayerGzip(t *testing.T) {
+	e := newEnv(t, Options{})
+	for _, path := range []string{
+		"/api/v1/layers/areas?zoom=8&limit=2",
+		"/api/v1/layers/areas?bbox=105,9,107,12&zoom=12",
+		"/api/v1/layers/holes?carrier=viettel&zoom=9",
+		"/api/v1/layers/reports?limit=5",
+	} {
+		plain := e.do("GET", path, "", nil, "Accept-Encoding", "identity")
+		if plain.status != 200 || plain.header.Get("Content-Encoding") != "" {
+			t.Fatalf("%s: status %d, Content-Encoding %q", path, plain.status, plain.header.Get("Content-Encoding"))
+		}
+		z := e.do("GET", path, "", nil, "Accept-Encoding", "gzip")
+		if z.header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: Content-Encoding %q, want gzip", path, z.header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(z.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, plain.body) {
+			t.Errorf("%s: gzip body differs from the plain one", path)
+		}
+	}
+	// An error before any feature is written goes out plain.
+	bad := e.do("GET", "/api/v1/layers/areas?zoom=99", "", nil, "Accept-Encoding", "gzip")
+	if bad.status != 400 || bad.header.Get("Content-Encoding") != "" {
+		t.Errorf("bad zoom: status %d, Content-Encoding %q", bad.status, bad.header.Get("Content-Encoding"))
+	}
+}
