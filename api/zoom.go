@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/gapmap/gapmap/geo"
@@ -115,6 +116,13 @@ func zoomKey(layer string, z int) string { return fmt.Sprintf("%s/%d", layer, z)
 func (s *Server) wholeKey(c *ogcCatalog, key string, q layerQuery) (string, bool) {
 	z := q.zoom
 	q.zoom = -1
+	// Only reports are filtered by technology and time, and areas by
+	// no carrier (see writeLayerFeatures): the page sends them for every
+	// layer.
+	q.tech, q.hasTech, q.from, q.to = 0, false, time.Time{}, time.Time{}
+	if key == "areas" {
+		q.carrier = geo.CarrierUnknown
+	}
 	if !q.coversAll(c.cols[key]) {
 		return "", false
 	}

@@ -165,3 +165,30 @@ func TestFilteredLayerGzip(t *testing.T) {
 		t.Errorf("bad zoom: status %d, Content-Encoding %q", bad.status, bad.header.Get("Content-Encoding"))
 	}
 }
+
+// TestZoomedLayerIgnoresWhatDoesNotFilter: the page sends its carrier,
+// technology and dates with every layer; areas, which none of them
+// filter, still come as the prepared whole layer of the zoom.
+func TestZoomedLayerIgnoresWhatDoesNotFilter(t *testing.T) {
+	e := newEnv(t, Options{})
+	got := e.do("GET", "/api/v1/layers/areas?zoom=9&bbox=-180,-90,180,90&carrier=viettel&tech=4g&from=2025-01-01T00:00:00%2B07:00", "", nil, "Accept-Encoding", "identity")
+	c := e.srv.cur.load().cat
+	c.mu.Lock()
+	b := c.zoomBodies["areas/9"]
+	c.mu.Unlock()
+	if b == nil || b.plain == nil {
+		t.Fatal("the whole layer of zoom 9 was not prepared")
+	}
+	want := e.do("GET", "/api/v1/layers/areas?zoom=9", "", nil, "Accept-Encoding", "identity")
+	if got.status != 200 || !bytes.Equal(got.body, want.body) || !bytes.Equal(got.body, b.plain) {
+		t.Errorf("status %d; body differs from the whole layer's: %d and %d bytes", got.status, len(got.body), len(want.body))
+	}
+	// Holes are filtered by carrier: that is a window, not the whole.
+	e.do("GET", "/api/v1/layers/holes?zoom=10&carrier=viettel", "", nil, "Accept-Encoding", "identity")
+	c.mu.Lock()
+	made := len(c.zoomBodies)
+	c.mu.Unlock()
+	if made != 1 {
+		t.Error("holes of one carrier served as the whole layer")
+	}
+}
