@@ -37,13 +37,18 @@ func Build(polys []orb.MultiPolygon) *Topology {
 		a, b orb.Point
 		n    int8 // distinct neighbours seen, capped at 3
 	}
-	deg := map[orb.Point]*nb{}
+	size := 0
+	for _, mp := range polys {
+		for _, poly := range mp {
+			for _, ring := range poly {
+				size += len(ring)
+			}
+		}
+	}
+	// Most vertices are on two rings.
+	deg := make(map[orb.Point]nb, size/2)
 	see := func(p, q orb.Point) {
 		v := deg[p]
-		if v == nil {
-			v = &nb{}
-			deg[p] = v
-		}
 		switch {
 		case v.n == 0:
 			v.a, v.n = q, 1
@@ -51,7 +56,10 @@ func Build(polys []orb.MultiPolygon) *Topology {
 			v.b, v.n = q, 2
 		case v.n == 2 && q != v.a && q != v.b:
 			v.n = 3
+		default:
+			return
 		}
+		deg[p] = v
 	}
 	clean := make([]orb.MultiPolygon, len(polys))
 	for f, mp := range polys {
@@ -69,7 +77,7 @@ func Build(polys []orb.MultiPolygon) *Topology {
 			}
 		}
 	}
-	junction := func(p orb.Point) bool { v := deg[p]; return v == nil || v.n != 2 }
+	junction := func(p orb.Point) bool { return deg[p].n != 2 }
 	t := &Topology{src: polys, rings: make([][][][]arcRef, len(polys))}
 	byStart := map[[2]orb.Point]int32{} // first two points of an arc
 	addArc := func(pts []orb.Point) arcRef {

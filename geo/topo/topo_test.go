@@ -243,3 +243,17 @@ func BenchmarkProvinceView(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSimplify10k cuts 10k grid hamlets of 200 vertices into arcs
+// and simplifies them for zoom 8, as the first zoomed request of a layer
+// version does.
+func BenchmarkSimplify10k(b *testing.B) {
+	mps := geoms(grid.Areas(100, 100, 50, 102, 8.5, 0.05))
+	var arcs int
+	for b.Loop() {
+		t := Build(mps)
+		t.Simplify(PixelDegrees(8), Decimals(8))
+		arcs = t.Arcs()
+	}
+	b.ReportMetric(float64(arcs), "arcs")
+}
