@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"math"
@@ -173,16 +174,22 @@ func (s *Server) handleLayer(layer string) handlerFunc {
 		}
 		body := getBody(w)
 		defer body.release()
+		if acceptsGzip(r) {
+			body.compress(w)
+		}
 		bw := body.Writer
 		if layer == "reports" {
 			writeReportsGeoJSON(bw, st, lq)
 			body.finish(w)
 			return nil
 		}
-		if !narrowed && lq.coversAll(st.cat.cols[key]) {
-			// A window over the whole layer: the prepared bytes.
-			serveWhole(w, r, st, key)
-			return nil
+		if !narrowed {
+			if whole, ok := s.wholeKey(st.cat, key, lq); ok {
+				// A window over the whole layer, at a zoom or in full:
+				// the prepared bytes.
+				serveWhole(w, r, st, whole)
+				return nil
+			}
 		}
 		if err := s.writeLayerFeatures(bw, st.cat, layer, lq, hv); err != nil {
 			return fmt.Errorf("layer %s: %w", layer, err)
@@ -201,6 +208,27 @@ const bodyBufSize = 128 << 10
 type body struct {
 	*bufio.Writer
 	sent countingWriter
+	// gz, once compress is called, gzips what is sent.
+	gz *gzipSink
+}
+
+// gzipSink gzips what is written to it into w, marking the response
+// gzip-encoded on the first write, so an error answered before anything
+// was written goes out plain.
+type gzipSink struct {
+	w  http.ResponseWriter
+	zw *gzip.Writer
+	on bool
+}
+
+func (g *gzipSink) Write(p []byte) (int, error) {
+	if !g.on {
+		g.w.Header().Set("Content-Encoding", "gzip")
+		g.w.Header().Del("Content-Length")
+		g.zw.Reset(g.w)
+		g.on = true
+	}
+	return g.zw.Write(p)
 }
 
 // countingWriter counts the bytes written through it.
@@ -226,6 +254,9 @@ var bodyPool = sync.Pool{New: func() any {
 func getBody(w http.ResponseWriter) *body {
 	b := bodyPool.Get().(*body)
 	b.sent = countingWriter{w: w}
+	if b.gz != nil {
+		b.gz.w, b.gz.on = nil, false
+	}
 	b.Writer.Reset(&b.sent)
 	return b
 }
@@ -233,13 +264,37 @@ func getBody(w http.ResponseWriter) *body {
 // finish sends what is buffered, with a Content-Length when nothing was
 // sent before.
 func (b *body) finish(w http.ResponseWriter) error {
+	if b.gz != nil && b.gz.w != nil {
+		if err := b.Flush(); err != nil {
+			return err
+		}
+		if b.gz.on {
+			return b.gz.zw.Close()
+		}
+		return nil
+	}
 	if b.sent.n == 0 {
 		w.Header().Set("Content-Length", strconv.Itoa(b.Buffered()))
 	}
 	return b.Flush()
 }
 
+// compress makes the body go out gzipped (streamed, without a
+// Content-Length), for a client that accepts it.
+func (b *body) compress(w http.ResponseWriter) {
+	if b.gz == nil {
+		zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level cannot fail
+		b.gz = &gzipSink{zw: zw}
+	}
+	b.gz.w, b.gz.on = w, false
+	b.sent.w = b.gz
+}
+
 func (b *body) release() {
+	if b.gz != nil {
+		b.gz.w = nil
+		b.gz.zw.Reset(io.Discard)
+	}
 	b.sent.w = nil
 	b.Writer.Reset(&b.sent)
 	bodyPool.Put(b)

@@ -127,6 +127,8 @@ type ogcCatalog struct {
 	// simplified caches per-zoom simplified features (see zoom.go).
 	mu         sync.Mutex
 	simplified map[string][]ogcFeature
+	topos      map[string]*layerTopo
+	zoomBodies map[string]*layerBody
 	// bodies hold each whole layer, made on first request from the
 	// segments in shared (see wholelayer.go).
 	bodies map[string]*layerBody
@@ -145,6 +147,10 @@ type ogcCache struct {
 	mu    sync.Mutex
 	segMu sync.Mutex
 	segs  map[string]layerSegments
+	// topos are the layers' topologies, kept while their geometries
+	// stay the same (see zoom.go).
+	topoMu sync.Mutex
+	topos  map[string]*layerTopo
 }
 
 // ogcCatalog returns the catalog of the current state.

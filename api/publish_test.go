@@ -390,7 +390,7 @@ func TestPublishHoles(t *testing.T) {
 	var n publishStats
 	prev := &state{result: prevRes}
 	pc := publishHoles(nil, nil, prevRes, &n)
-	pc.features[0].zoom[2].Store(&[]byte{'z'})
+	pc.features[0].zoom[2].Store(&zoomEncoding{json: []byte{'z'}})
 	next := &geo.Result{Holes: []geo.Hole{hole("c", 1), hole("b", 8), hole("a", 5)}}
 	n = publishStats{}
 	col := publishHoles(pc, prev, next, &n)

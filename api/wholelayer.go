@@ -35,7 +35,16 @@ type wholeLayer struct {
 }
 
 func (c *ogcCatalog) whole(layer string) wholeLayer {
-	f := c.cols[layer].features
+	var f []ogcFeature
+	if col := c.cols[layer]; col != nil {
+		f = col.features
+	} else {
+		// A layer simplified for a zoom (see zoomKey), made by
+		// layerFeatures before its body is asked for.
+		c.mu.Lock()
+		f = c.simplified[layer]
+		c.mu.Unlock()
+	}
 	if layer == "reports" {
 		return wholeLayer{feats: f[max(0, len(f)-MaxLimit):], reverse: true}
 	}
@@ -105,6 +114,27 @@ func newLayerBodies() map[string]*layerBody {
 	return m
 }
 
+// body returns the body of a layer: one of those newLayerBodies made, or
+// that of a layer simplified for a zoom (see zoomKey), made on first use
+// and kept with the catalog, so each zoom's bytes and gzip are made once
+// for each version of the layer.
+func (c *ogcCatalog) body(layer string) *layerBody {
+	if b := c.bodies[layer]; b != nil {
+		return b
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.zoomBodies == nil {
+		c.zoomBodies = map[string]*layerBody{}
+	}
+	b := c.zoomBodies[layer]
+	if b == nil {
+		b = &layerBody{}
+		c.zoomBodies[layer] = b
+	}
+	return b
+}
+
 // Segments end after a feature whose id's hash is 0 modulo segMask+1 (so
 // about every 128 features), or at segMaxFeatures or segMaxBytes.
 const (
@@ -123,7 +153,7 @@ func idHash(id string) uint32 {
 
 // plain returns the whole layer of c, joining it the first time.
 func (c *ogcCatalog) plain(layer string) []byte {
-	b := c.bodies[layer]
+	b := c.body(layer)
 	b.plainOnce.Do(func() {
 		wl := c.whole(layer)
 		n := len(layerHead) + len(layerTail)
@@ -144,7 +174,7 @@ func (c *ogcCatalog) plain(layer string) []byte {
 // gzip returns the whole layer of c with its gzip, making it the first
 // time.
 func (c *ogcCatalog) gzip(layer string) *layerBody {
-	b := c.bodies[layer]
+	b := c.body(layer)
 	b.gzOnce.Do(func() { b.deflate(c.whole(layer), c.shared, layer) })
 	return b
 }

@@ -4,23 +4,26 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
+	"time"
+	"unsafe"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/export"
+	"github.com/gapmap/gapmap/geo/topo"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/simplify"
 )
 
 // Filtered layer requests are served from the features of the OGC catalog,
 // each encoded when it changes (see publish.go), so a bbox window is a
 // scan over bounds and a join of bytes, not a re-encoding of geometries.
 // With a zoom level below fullDetailZoom, areas and holes come simplified
-// to about a pixel at that zoom (Douglas–Peucker), so a whole-province
-// view stays small; each feature is simplified once per zoom level while
-// it does not change.
+// to about a pixel at that zoom, topology kept (Douglas–Peucker on the
+// arcs neighbours share, see geo/topo), with coordinates rounded for the
+// zoom, so a whole-province view stays small; each feature is encoded
+// once per zoom level while it does not change.
 
 // fullDetailZoom is the web-map zoom from which geometries are sent
 // unsimplified (a pixel is then about 5 m).
@@ -29,14 +32,53 @@ const fullDetailZoom = 15
 // minZoom is the coarsest zoom simplified for; coarser requests get it.
 const minZoom = 5
 
-// zoomTolerance is the size of one 256-pixel-tile pixel at zoom z, in
-// degrees of longitude.
-func zoomTolerance(z int) float64 { return 360 / (256 * math.Exp2(float64(z))) }
-
 // zoomCache holds one area's or hole's encodings simplified for each zoom
 // from minZoom to below fullDetailZoom, each made on first use. It goes
 // with the feature's bytes: a feature encoded again gets a new one.
-type zoomCache [fullDetailZoom - minZoom]atomic.Pointer[[]byte]
+type zoomCache [fullDetailZoom - minZoom]atomic.Pointer[zoomEncoding]
+
+// zoomEncoding is a feature encoded for a zoom from the simplified
+// geometries of top: it holds while the layer's geometries are those top
+// was cut from, as a neighbour's change moves the arcs they share.
+type zoomEncoding struct {
+	json []byte
+	top  *layerTopo
+}
+
+// layerTopo is the topology of a layer's geometries with its simplified
+// geometries for each zoom, kept across catalogs while the geometries are
+// the same.
+type layerTopo struct {
+	src    []orb.MultiPolygon
+	top    *topo.Topology
+	mu     sync.Mutex
+	simple [fullDetailZoom - minZoom][]orb.MultiPolygon
+}
+
+// simplified returns the geometries simplified for zoom z, made once.
+func (lt *layerTopo) simplified(z int) []orb.MultiPolygon {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	s := &lt.simple[z-minZoom]
+	if *s == nil {
+		*s = lt.top.Simplify(topo.PixelDegrees(z), topo.Decimals(z))
+	}
+	return *s
+}
+
+// sameGeometries reports whether a and b are the same geometries: the
+// same slices, as geometries are never modified.
+func sameGeometries(a, b []orb.MultiPolygon) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) || unsafe.SliceData(a[i]) != unsafe.SliceData(b[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // layerFeatures returns the pre-encoded features of the areas, holes,
 // hole outlines (outlineKey) or teams of c, simplified for zoom when
@@ -49,7 +91,7 @@ func (s *Server) layerFeatures(c *ogcCatalog, layer string, zoom int) ([]ogcFeat
 	z := max(zoom, minZoom)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := fmt.Sprintf("%s/%d", layer, z)
+	key := zoomKey(layer, z)
 	if f, ok := c.simplified[key]; ok {
 		return f, nil
 	}
@@ -64,35 +106,68 @@ func (s *Server) layerFeatures(c *ogcCatalog, layer string, zoom int) ([]ogcFeat
 	return f, nil
 }
 
+// zoomKey names layer simplified for zoom z, in the catalog's caches.
+func zoomKey(layer string, z int) string { return fmt.Sprintf("%s/%d", layer, z) }
+
+// wholeKey returns the key of the prepared whole layer (see serveWhole)
+// that answers q on the collection key of c, and false when q needs a
+// filtered query: with no filter but a zoom, the layer simplified for the
+// zoom, its plain bytes and gzip made once.
+func (s *Server) wholeKey(c *ogcCatalog, key string, q layerQuery) (string, bool) {
+	z := q.zoom
+	q.zoom = -1
+	// Only reports are filtered by technology and time, and areas by
+	// no carrier (see writeLayerFeatures): the page sends them for every
+	// layer.
+	q.tech, q.hasTech, q.from, q.to = 0, false, time.Time{}, time.Time{}
+	if key == "areas" {
+		q.carrier = geo.CarrierUnknown
+	}
+	if !q.coversAll(c.cols[key]) {
+		return "", false
+	}
+	if z < 0 || z >= fullDetailZoom || key == "teams" {
+		return key, true
+	}
+	if _, err := s.layerFeatures(c, key, z); err != nil {
+		return "", false // the filtered query reports it
+	}
+	return zoomKey(key, max(z, minZoom)), true
+}
+
 // simplifiedFeatures returns the areas or holes of col with geometries
 // simplified for zoom z, reusing col's ids, bounds and times, and each
-// feature's encoding for z when an earlier catalog made it.
+// feature's encoding for z when an earlier catalog made it. The layer is
+// simplified as one topology (see geo/topo): the boundary neighbours
+// share is cut into arcs each simplified once, so neighbouring communes
+// keep one common edge at every zoom, with coordinates rounded to what
+// the zoom can show.
 func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) ([]ogcFeature, error) {
-	tol := zoomTolerance(z)
 	res := c.st.result
 	out := make([]ogcFeature, len(col.features))
+	lt := c.layerTopology(col, layer)
+	var simple []orb.MultiPolygon
 	var buf []byte
 	for i := range col.features {
 		out[i] = col.features[i]
 		slot := &out[i].zoom[z-minZoom]
-		if b := slot.Load(); b != nil {
-			out[i].json = *b
+		if e := slot.Load(); e != nil && e.top == lt {
+			out[i].json = e.json
 			continue
+		}
+		if simple == nil {
+			simple = lt.simplified(z)
 		}
 		var err error
 		switch layer {
 		case "areas":
 			sc := &res.Areas[col.leaf[i]]
 			a := c.areas[sc.Index]
-			a.Geometry = simplifyMultiPolygon(a.Geometry, tol)
+			a.Geometry = simple[i]
 			buf, err = export.AreaFeature(buf[:0], export.WithID, sc, &a)
 		case "holes", outlineKey:
-			hi := i
-			if col.holePos != nil {
-				hi = int(col.holePos[i])
-			}
-			h := res.Holes[hi]
-			h.Geometry = simplifyMultiPolygon(h.Geometry, tol)
+			h := res.Holes[col.holeAt(i)]
+			h.Geometry = simple[i]
 			if col.outline {
 				buf = export.HoleOutlineFeature(buf[:0], export.WithID, &h)
 			} else {
@@ -100,44 +175,63 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 			}
 		case "unobserved":
 			u := res.Unobserved[i]
-			u.Geometry = simplifyMultiPolygon(u.Geometry, tol)
+			u.Geometry = simple[i]
 			buf = export.UnobservedFeature(buf[:0], export.WithID, &u)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("api: %s simplified: %w", layer, err)
 		}
 		b := bytes.Clone(buf)
-		slot.Store(&b)
+		slot.Store(&zoomEncoding{json: b, top: lt})
 		out[i].json = b
 	}
 	return out, nil
 }
 
-// simplifyMultiPolygon returns a simplified copy of mp: rings that
-// collapse below a triangle are dropped (a part whose outer ring
-// collapses goes with it), and when every part collapses the original is
-// kept so no feature loses its geometry.
-func simplifyMultiPolygon(mp orb.MultiPolygon, tol float64) orb.MultiPolygon {
-	out := simplify.DouglasPeucker(tol).MultiPolygon(mp.Clone())
-	n := 0
-	for _, p := range out {
-		if len(p) == 0 || len(p[0]) < 4 {
-			continue
-		}
-		k := 1
-		for _, r := range p[1:] {
-			if len(r) >= 4 {
-				p[k] = r
-				k++
-			}
-		}
-		out[n] = p[:k]
-		n++
+// holeAt is the index in the result's holes of the i-th feature of a
+// holes collection.
+func (col *ogcCollection) holeAt(i int) int {
+	if col.holePos != nil {
+		return int(col.holePos[i])
 	}
-	if n == 0 {
-		return mp
+	return i
+}
+
+// layerTopology returns the topology of the geometries of the features
+// of col (the areas, holes or unobserved of layer): the previous
+// catalog's when they are the same, else cut anew. c.mu is held.
+func (c *ogcCatalog) layerTopology(col *ogcCollection, layer string) *layerTopo {
+	if lt := c.topos[layer]; lt != nil {
+		return lt
 	}
-	return out[:n]
+	res := c.st.result
+	mps := make([]orb.MultiPolygon, len(col.features))
+	for i := range mps {
+		switch layer {
+		case "areas":
+			mps[i] = c.areas[res.Areas[col.leaf[i]].Index].Geometry
+		case "holes", outlineKey:
+			mps[i] = res.Holes[col.holeAt(i)].Geometry
+		case "unobserved":
+			mps[i] = res.Unobserved[i].Geometry
+		}
+	}
+	sh := c.shared
+	sh.topoMu.Lock()
+	lt := sh.topos[layer]
+	if lt == nil || !sameGeometries(lt.src, mps) {
+		lt = &layerTopo{src: mps, top: topo.Build(mps)}
+		if sh.topos == nil {
+			sh.topos = map[string]*layerTopo{}
+		}
+		sh.topos[layer] = lt
+	}
+	sh.topoMu.Unlock()
+	if c.topos == nil {
+		c.topos = map[string]*layerTopo{}
+	}
+	c.topos[layer] = lt
+	return lt
 }
 
 // writeLayerFeatures writes the features of an areas, holes or teams

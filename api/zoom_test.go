@@ -4,65 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
-	"math"
 	"net/http"
 	"testing"
 
 	"github.com/paulmach/orb"
 )
-
-func circle(cx, cy, r float64, n int, cw bool) orb.Ring {
-	ring := make(orb.Ring, 0, n+1)
-	for i := 0; i < n; i++ {
-		a := 2 * math.Pi * float64(i) / float64(n)
-		if cw {
-			a = -a
-		}
-		ring = append(ring, orb.Point{cx + r*math.Cos(a), cy + r*math.Sin(a)})
-	}
-	return append(ring, ring[0])
-}
-
-func TestSimplifyMultiPolygon(t *testing.T) {
-	big := orb.Polygon{circle(105, 10, 0.05, 2000, false), circle(105, 10, 0.01, 400, true)}
-	tiny := orb.Polygon{circle(105.2, 10, 0.00001, 50, false)}
-	mp := orb.MultiPolygon{big, tiny}
-	tests := []struct {
-		name            string
-		tol             float64
-		parts, maxVerts int
-	}{
-		{"zoom 6 keeps the big ring and drops the tiny part", zoomTolerance(6), 1, 100},
-		{"zoom 12 keeps more detail", zoomTolerance(12), 1, 2000},
-		{"no tolerance keeps everything", 0, 2, 2501},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := simplifyMultiPolygon(mp, tc.tol)
-			if len(got) != tc.parts {
-				t.Fatalf("%d parts, want %d", len(got), tc.parts)
-			}
-			verts := 0
-			for _, p := range got {
-				for _, r := range p {
-					if len(r) < 4 || r[0] != r[len(r)-1] {
-						t.Errorf("ring of %d points, closed %v", len(r), r[0] == r[len(r)-1])
-					}
-					verts += len(r)
-				}
-			}
-			if verts > tc.maxVerts {
-				t.Errorf("%d vertices, want at most %d", verts, tc.maxVerts)
-			}
-		})
-	}
-	if len(mp[0][0]) != 2001 {
-		t.Errorf("input modified: outer ring has %d points", len(mp[0][0]))
-	}
-	if got := simplifyMultiPolygon(orb.MultiPolygon{tiny}, 1); len(got) != 1 || len(got[0][0]) != 51 {
-		t.Errorf("a geometry that collapses entirely must be kept as it was")
-	}
-}
 
 func TestLayerZoom(t *testing.T) {
 	e := newEnv(t, Options{})
@@ -141,5 +87,108 @@ func TestWholeLayerGzip(t *testing.T) {
 		if !bytes.Equal(got, plain.body) {
 			t.Errorf("%s: gzip body differs from the plain one", path)
 		}
+	}
+}
+
+// TestZoomedLayerGzip: a whole layer at a zoom is the prepared bytes of
+// that zoom, the same as the filtered query makes, and comes gzipped to
+// clients that accept it.
+func TestZoomedLayerGzip(t *testing.T) {
+	e := newEnv(t, Options{})
+	for _, layer := range []string{"areas", "holes", "unobserved"} {
+		for _, z := range []string{"3", "8", "14"} {
+			path := "/api/v1/layers/" + layer + "?zoom=" + z
+			plain := e.do("GET", path, "", nil, "Accept-Encoding", "identity")
+			if plain.status != 200 || plain.header.Get("Content-Encoding") != "" {
+				t.Fatalf("%s: status %d, Content-Encoding %q", path, plain.status, plain.header.Get("Content-Encoding"))
+			}
+			filtered := e.do("GET", path+"&limit=9999", "", nil, "Accept-Encoding", "identity")
+			if !bytes.Equal(plain.body, filtered.body) {
+				t.Errorf("%s: whole body differs from the filtered one", path)
+			}
+			fc := parseFC(t, plain.body)
+			if layer == "areas" && len(fc.Features) == 0 {
+				t.Errorf("%s: no features", path)
+			}
+			z := e.do("GET", path, "", nil, "Accept-Encoding", "gzip")
+			if z.header.Get("Content-Encoding") != "gzip" {
+				t.Fatalf("%s: Content-Encoding %q, want gzip", path, z.header.Get("Content-Encoding"))
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(z.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, plain.body) {
+				t.Errorf("%s: gzip body differs from the plain one", path)
+			}
+		}
+	}
+}
+
+// TestFilteredLayerGzip: a window of a layer, made for the request, is
+// gzipped for clients that accept it and decompresses to the plain body.
+func TestFilteredLayerGzip(t *testing.T) {
+	e := newEnv(t, Options{})
+	for _, path := range []string{
+		"/api/v1/layers/areas?zoom=8&limit=2",
+		"/api/v1/layers/areas?bbox=105,9,107,12&zoom=12",
+		"/api/v1/layers/holes?carrier=viettel&zoom=9",
+		"/api/v1/layers/reports?limit=5",
+	} {
+		plain := e.do("GET", path, "", nil, "Accept-Encoding", "identity")
+		if plain.status != 200 || plain.header.Get("Content-Encoding") != "" {
+			t.Fatalf("%s: status %d, Content-Encoding %q", path, plain.status, plain.header.Get("Content-Encoding"))
+		}
+		z := e.do("GET", path, "", nil, "Accept-Encoding", "gzip")
+		if z.header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: Content-Encoding %q, want gzip", path, z.header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(z.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, plain.body) {
+			t.Errorf("%s: gzip body differs from the plain one", path)
+		}
+	}
+	// An error before any feature is written goes out plain.
+	bad := e.do("GET", "/api/v1/layers/areas?zoom=99", "", nil, "Accept-Encoding", "gzip")
+	if bad.status != 400 || bad.header.Get("Content-Encoding") != "" {
+		t.Errorf("bad zoom: status %d, Content-Encoding %q", bad.status, bad.header.Get("Content-Encoding"))
+	}
+}
+
+// TestZoomedLayerIgnoresWhatDoesNotFilter: the page sends its carrier,
+// technology and dates with every layer; areas, which none of them
+// filter, still come as the prepared whole layer of the zoom.
+func TestZoomedLayerIgnoresWhatDoesNotFilter(t *testing.T) {
+	e := newEnv(t, Options{})
+	got := e.do("GET", "/api/v1/layers/areas?zoom=9&bbox=-180,-90,180,90&carrier=viettel&tech=4g&from=2025-01-01T00:00:00%2B07:00", "", nil, "Accept-Encoding", "identity")
+	c := e.srv.cur.load().cat
+	c.mu.Lock()
+	b := c.zoomBodies["areas/9"]
+	c.mu.Unlock()
+	if b == nil || b.plain == nil {
+		t.Fatal("the whole layer of zoom 9 was not prepared")
+	}
+	want := e.do("GET", "/api/v1/layers/areas?zoom=9", "", nil, "Accept-Encoding", "identity")
+	if got.status != 200 || !bytes.Equal(got.body, want.body) || !bytes.Equal(got.body, b.plain) {
+		t.Errorf("status %d; body differs from the whole layer's: %d and %d bytes", got.status, len(got.body), len(want.body))
+	}
+	// Holes are filtered by carrier: that is a window, not the whole.
+	e.do("GET", "/api/v1/layers/holes?zoom=10&carrier=viettel", "", nil, "Accept-Encoding", "identity")
+	c.mu.Lock()
+	made := len(c.zoomBodies)
+	c.mu.Unlock()
+	if made != 1 {
+		t.Error("holes of one carrier served as the whole layer")
 	}
 }
