@@ -9,7 +9,7 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 export CGO_ENABLED := 1
 
-.PHONY: help run build test web web-test race bench fuzz lint clean demo accuracy
+.PHONY: help run build test web web-test race bench bench-scale fuzz lint clean demo accuracy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -101,6 +101,26 @@ bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M d
 	$(BIN) demo --out $(OUT)/bench --seed $(SEED) --reports 1000000
 	/usr/bin/env time -f '%e s wall, %M KB peak RSS' $(BIN) analyze --quiet --areas $(OUT)/bench/areas.geojson --reports $(OUT)/bench/reports.csv --teams $(OUT)/bench/teams.csv --out $(OUT)/bench-analysis
 	$(BIN) eval --truth $(OUT)/bench --holes $(OUT)/bench-analysis/holes.geojson
+	$(MAKE) bench-scale
+
+# bench-scale: `gapmap analyze` at national scale beside cmd/refjoin, the
+# bare spatial join (parse, R-tree of area boxes, Z-sorted points, a
+# crossing-number test on 2 workers, counts per area) over the same
+# files; prints both runs' wall time and peak RSS and analyze's ratios.
+SCALE_HAMLETS ?= 10000
+SCALE_REPORTS ?= 1000000
+SCALE_DIR     := $(OUT)/scale-$(SCALE_HAMLETS)x$(SCALE_REPORTS)
+TIMEFMT       := %e %M
+
+bench-scale: build ## analyze SCALE_HAMLETS × SCALE_REPORTS (10k × 1M) beside the reference join; wall and peak RSS ratios
+	$(GO) build -o bin/refjoin ./cmd/refjoin
+	test -f $(SCALE_DIR)/reports.csv || $(BIN) demo --hamlets $(SCALE_HAMLETS) --reports $(SCALE_REPORTS) --seed $(SEED) --out $(SCALE_DIR)
+	/usr/bin/env time -f '$(TIMEFMT)' -o $(SCALE_DIR)/refjoin.time bin/refjoin $(SCALE_DIR)/areas.geojson $(SCALE_DIR)/reports.csv >$(SCALE_DIR)/refjoin.out
+	/usr/bin/env time -f '$(TIMEFMT)' -o $(SCALE_DIR)/analyze.time $(BIN) analyze --quiet --areas $(SCALE_DIR)/areas.geojson --reports $(SCALE_DIR)/reports.csv --teams $(SCALE_DIR)/teams.csv --out $(SCALE_DIR)/analysis >/dev/null
+	@read rt rm <$(SCALE_DIR)/refjoin.time; read at am <$(SCALE_DIR)/analyze.time; \
+	 awk -v rt=$$rt -v rm=$$rm -v at=$$at -v am=$$am -v n='$(SCALE_HAMLETS) areas × $(SCALE_REPORTS) reports' 'BEGIN { \
+	   printf "%s\n  refjoin  %7.2f s wall %8.0f MB peak RSS\n  analyze  %7.2f s wall %8.0f MB peak RSS\n  ratio    %7.2f×        %8.2f×\n", \
+	     n, rt, rm/1024, at, am/1024, at/rt, am/rm }'
 
 fuzz: ## fuzz the report and area readers and the GeoPackage geometry decoder (FUZZTIME=30s each)
 	$(GO) test -run '^$$' -fuzz '^FuzzReadReportsCSV$$' -fuzztime $(FUZZTIME) ./geo/ingest

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gapmap/gapmap/data"
@@ -64,7 +67,45 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	prog := newProgress(stderr, *quiet)
 	start := time.Now()
 
-	// Areas.
+	// Reports are streamed into compact observations while the areas are
+	// read and indexed: the two files are independent, and each reader
+	// keeps one core busy.
+	rf, err := os.Open(*reportsPath)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	defer rf.Close()
+	reporters := geo.NewReporters()
+	var obs []geo.Obs
+	if st, err := rf.Stat(); err == nil {
+		obs = make([]geo.Obs, 0, min(st.Size()/60, 20_000_000))
+	}
+	var sum ingest.ReadSummary
+	reportsDone := make(chan error, 1)
+	rctx, stopReports := context.WithCancel(ctx)
+	go func() {
+		var err error
+		sum, err = ingest.ReadReports(rctx, bufio.NewReaderSize(rf, 1<<20), ingest.ReportFormat(*reportsPath), ingest.ReportOptions{
+			Now: time.Now(),
+		}, func(_ int, r *geo.Report) error {
+			obs = append(obs, r.ToObs(reporters))
+			return nil
+		})
+		reportsDone <- err
+	}()
+	// waitReports returns the reports' error; the areas' errors come
+	// first, and a return before the reports are needed stops the reader
+	// and waits for it.
+	waitReports := func() error {
+		if reportsDone == nil {
+			return nil
+		}
+		err := <-reportsDone
+		reportsDone = nil
+		return err
+	}
+	defer func() { stopReports(); waitReports() }()
+
 	prog.stage("read areas")
 	as, err := data.ReadAreas(ctx, *areasPath, data.AreaOptions{
 		CodeField: *codeField, NameField: *nameField, PopulationField: *popField,
@@ -84,28 +125,11 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	ix := index.New(as.Areas)
 	prog.done()
 
-	// Reports, streamed into compact observations.
 	prog.stage("read reports")
-	rf, err := os.Open(*reportsPath)
-	if err != nil {
-		return fmt.Errorf("reports: %w", err)
-	}
-	defer rf.Close()
-	reporters := geo.NewReporters()
-	var obs []geo.Obs
-	if st, err := rf.Stat(); err == nil {
-		obs = make([]geo.Obs, 0, min(st.Size()/60, 20_000_000))
-	}
-	sum, err := ingest.ReadReports(ctx, bufio.NewReaderSize(rf, 1<<20), ingest.ReportFormat(*reportsPath), ingest.ReportOptions{
-		Now:      time.Now(),
-		Progress: func(read, accepted int) { prog.count("reports", read) },
-	}, func(_ int, r *geo.Report) error {
-		obs = append(obs, r.ToObs(reporters))
-		return nil
-	})
-	if err != nil {
+	if err := waitReports(); err != nil {
 		return fmt.Errorf("reports %s: %w", *reportsPath, err)
 	}
+	prog.count("reports", sum.Read)
 	prog.done()
 	showErrors(stderr, "reports", *reportsPath, sum.Errors, sum.Rejected)
 	if sum.Read > 0 && sum.Accepted == 0 {
@@ -253,12 +277,26 @@ func writeOutputs(ctx context.Context, dir string, as *data.AreaSet, res *geo.Re
 			}{"gaps-" + c.String() + ".gpkg", func(w io.Writer) error { return gpkg.WriteGapList(ctx, w, c, holes) }},
 		)
 	}
-	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.write); err != nil {
-			return err
-		}
+	// The files are independent: written two at a time (the largest
+	// encoders keep a core each); every failure is returned.
+	errs := make([]error, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = writeFileAtomic(filepath.Join(dir, files[i].name), files[i].write)
+			}
+		}()
 	}
-	return nil
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(slices.DeleteFunc(errs, func(e error) bool { return e == nil })...)
 }
 
 func writeRejected(w io.Writer, groups ...geo.FieldErrors) error {

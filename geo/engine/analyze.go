@@ -107,11 +107,14 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 	stage("holes")
 	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes, ix, jump)
 	// How sure each cell is, with the carrier's report bias now known.
-	for i := range cells {
-		if c := &cells[i]; carrierSlot(c.Carrier) >= 0 {
-			c.ProbWeak, c.Share05, c.Share95 = weakPosterior(c.Weak, c.Reports, field.bias[carrierSlot(c.Carrier)], cfg.Holes.Threshold)
+	// Each cell's posterior is its own: computed in parallel.
+	index.Parallel(len(cells), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if c := &cells[i]; carrierSlot(c.Carrier) >= 0 {
+				c.ProbWeak, c.Share05, c.Share95 = weakPosterior(c.Weak, c.Reports, field.bias[carrierSlot(c.Carrier)], cfg.Holes.Threshold)
+			}
 		}
-	}
+	})
 	return ix, cells, field, ctx.Err()
 }
 

@@ -173,6 +173,7 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	}
 	const chunk = 8192
 	disks := make([][][]uint64, chunk)
+	var js []int32 // per chunk: the number of each disk cell, in disk order
 	for base := 0; base < f.nData; base += chunk {
 		n := min(chunk, f.nData-base)
 		index.Parallel(n, func(lo, hi int) {
@@ -180,34 +181,54 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 				disks[i] = index.CellDisk(f.cells[base+i], p.Rings)
 			}
 		})
+		// Number the cells in order (one thread: the numbering must not
+		// depend on scheduling), then spread the evidence: each carrier's
+		// sums are its own, so two workers take two carriers each.
+		js = js[:0]
 		for i := range n {
-			for d, ring := range disks[i] {
-				w := weights[d]
+			for _, ring := range disks[i] {
 				for _, cell := range ring {
 					j, ok := f.idx[cell]
 					if !ok {
 						j = int32(len(f.cells))
 						f.idx[cell] = j
 						f.cells = append(f.cells, cell)
-						for c := range nCarriers {
-							f.smooth[c] = append(f.smooth[c], hexAcc{})
-							f.fine[c] = append(f.fine[c], hexAcc{})
-						}
 					}
-					for c := range nCarriers {
-						src := f.raw[c][base+i]
+					js = append(js, j)
+				}
+			}
+		}
+		for c := range nCarriers {
+			f.smooth[c] = append(f.smooth[c], make([]hexAcc, len(f.cells)-len(f.smooth[c]))...)
+			f.fine[c] = append(f.fine[c], make([]hexAcc, len(f.cells)-len(f.fine[c]))...)
+		}
+		index.Each(2, func(w int) {
+			for c := w * nCarriers / 2; c < (w+1)*nCarriers/2; c++ {
+				smooth, fine, raw := f.smooth[c], f.fine[c], f.raw[c][base:]
+				k := 0
+				for i := range n {
+					src := raw[i]
+					for d, ring := range disks[i] {
 						if src.n == 0 {
+							k += len(ring)
 							continue
 						}
-						f.smooth[c][j].addScaled(src, w)
+						wt, fw := weights[d], int64(0)
 						if d <= p.FineRings {
-							f.fine[c][j].addScaled(src, fineWeights[d])
+							fw = fineWeights[d]
 						}
+						for _, j := range js[k : k+len(ring)] {
+							smooth[j].addScaled(src, wt)
+							if d <= p.FineRings {
+								fine[j].addScaled(src, fw)
+							}
+						}
+						k += len(ring)
 					}
 				}
 			}
-			disks[i] = nil
-		}
+		})
+		clear(disks[:n])
 	}
 	f.buildWide()
 	return f

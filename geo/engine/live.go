@@ -121,9 +121,13 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 		slot  int
 		cells []uint64
 	}
+	// Slots are independent: their components are found concurrently
+	// and concatenated in slot order.
+	var perSlot [nCarriers + 1][][]uint64
+	index.Each(nCarriers+1, func(s int) { perSlot[s] = components(l.flagged[s]) })
 	var comps []component
-	for s := range nCarriers + 1 {
-		for _, c := range components(l.flagged[s]) {
+	for s, cs := range perSlot {
+		for _, c := range cs {
 			comps = append(comps, component{s, c})
 		}
 	}
