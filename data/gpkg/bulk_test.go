@@ -60,3 +60,62 @@ func TestBulkRTree(t *testing.T) {
 	}
 	check(want)
 }
+
+// TestBulkCache: a large batch enlarges the write connection's page cache
+// only for its transaction; after it commits, or fails, the cache is back
+// to the size the store opened with, and a small batch leaves it alone.
+func TestBulkCache(t *testing.T) {
+	st, _ := openTemp(t)
+	ctx := context.Background()
+	size := func() int64 {
+		t.Helper()
+		var n int64
+		if err := st.db.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	opened := size()
+	at := time.Date(2025, 8, 1, 1, 0, 0, 0, time.UTC)
+	batch := func(prefix string, n int) []geo.Report {
+		rs := make([]geo.Report, n)
+		for i := range rs {
+			rs[i] = geo.Report{ID: fmt.Sprintf("%s%05d", prefix, i), Lat: 10, Lon: 106, ObservedAt: at, Carrier: geo.Viettel, Tech: geo.Tech4G}
+		}
+		return rs
+	}
+	// Within the transaction the cache is larger: bulkCache on a
+	// transaction of its own reports the size it found and sets one
+	// large enough for the rows.
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, changed, err := bulkCache(ctx, tx, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var during int64
+	if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&during); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	st.restoreCache(ctx, old)
+	if old != opened || !changed || during != -(1_000_000*bulkCacheKiBPerRow+64<<10) {
+		t.Errorf("bulkCache for 1M rows: found %d (want %d), changed %v, set %d", old, opened, changed, during)
+	}
+	if _, err := st.AddReports(ctx, batch("b", bulkRTreeMin), geo.AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := size(); got != opened {
+		t.Errorf("after a large batch: cache_size %d, want %d", got, opened)
+	}
+	rs := batch("f", bulkRTreeMin)
+	rs[len(rs)-1].ID = "b00000"
+	if _, err := st.AddReports(ctx, rs, geo.AuditEntry{}); !errors.Is(err, geo.ErrConflict) {
+		t.Fatalf("a duplicate id: %v", err)
+	}
+	if got := size(); got != opened {
+		t.Errorf("after a failed batch: cache_size %d, want %d", got, opened)
+	}
+}
