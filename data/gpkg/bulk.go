@@ -74,43 +74,6 @@ func (b *bulkRTree) finish(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// bulkCacheKiBPerRow is the page cache a batch gets for each of its rows:
-// a report's row, its entries in the unique indexes and in the R-tree take
-// under 1 KiB of pages together.
-const bulkCacheKiBPerRow = 1
-
-// bulkCacheMaxKiB caps the page cache of one batch (2 GiB).
-const bulkCacheMaxKiB = 2 << 20
-
-// bulkCache enlarges the page cache of tx's connection for a batch of n
-// rows so that the pages the batch changes stay in memory until it
-// commits. With the default 64 MiB, a batch larger than the cache spills
-// its changed pages to the WAL before the commit, and a page of the unique
-// indexes (whose keys arrive in no order) is written there again each
-// time it is changed after a spill: tens of times the file's size. The
-// cache only grows as pages are used. It returns the size to put back
-// after the commit (see restoreCache), and whether it changed it.
-func bulkCache(ctx context.Context, tx *sql.Tx, n int) (old int64, changed bool, err error) {
-	if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&old); err != nil {
-		return 0, false, err
-	}
-	kib := min(int64(n)*bulkCacheKiBPerRow+64<<10, bulkCacheMaxKiB)
-	if old < 0 && -old >= kib {
-		return old, false, nil
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -kib)); err != nil {
-		return 0, false, err
-	}
-	return old, true, nil
-}
-
-// restoreCache puts the page cache of the store's one write connection
-// back to size, which frees the pages above it. The connection stays
-// usable if this fails; it keeps the larger cache until it closes.
-func (s *Store) restoreCache(ctx context.Context, size int64) {
-	s.db.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, size))
-}
-
 // zOrder interleaves the bits of p's position on a 2³²-cell grid of the
 // globe.
 func zOrder(p orb.Point) uint64 {

@@ -29,17 +29,12 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.Audit
 		return 0, nil
 	}
 	received := time.Now().UTC().Format(time.RFC3339Nano)
-	var oldCache int64
-	var cacheChanged bool
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		// A large batch fills the R-tree once, after its rows, in the
 		// spatial order of the points, rather than through the insert
 		// trigger row by row (see bulkRTree).
 		var bulk *bulkRTree
 		if len(rs) >= bulkRTreeMin {
-			if oldCache, cacheChanged, err = bulkCache(ctx, tx, len(rs)); err != nil {
-				return err
-			}
 			if bulk, err = startBulkRTree(ctx, tx, "reports", len(rs)); err != nil {
 				return err
 			}
@@ -92,9 +87,6 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.Audit
 		}
 		return addAudit(ctx, tx, audit)
 	})
-	if cacheChanged {
-		s.restoreCache(ctx, oldCache)
-	}
 	if err != nil {
 		return 0, fmt.Errorf("gpkg: add reports: %w", err)
 	}
