@@ -12,7 +12,7 @@ export CGO_ENABLED := 1
 .PHONY: help run build test web web-test race bench bench-scale fuzz lint clean demo accuracy
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
 
 # Leaflet and its plugins, pinned in web/package-lock.json, copied into the
 # git-ignored folder that web/embed.go embeds.
@@ -96,11 +96,15 @@ race: ## run the tests of the concurrent packages under the race detector
 web-test: build ## run the page's tests in headless Chromium against bin/gapmap
 	GAPMAP_BIN=$(CURDIR)/$(BIN) node --test web/test/
 
-bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M demo reports
+bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M demo reports, import them, and load them into PostGIS with COPY + GiST for reference
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./geo/... ./data/... ./api/
 	$(BIN) demo --out $(OUT)/bench --seed $(SEED) --reports 1000000
 	/usr/bin/env time -f '%e s wall, %M KB peak RSS' $(BIN) analyze --quiet --areas $(OUT)/bench/areas.geojson --reports $(OUT)/bench/reports.csv --teams $(OUT)/bench/teams.csv --out $(OUT)/bench-analysis
 	$(BIN) eval --truth $(OUT)/bench --holes $(OUT)/bench-analysis/holes.geojson
+	rm -f $(OUT)/bench-import.gpkg $(OUT)/bench-import.gpkg-wal $(OUT)/bench-import.gpkg-shm
+	$(BIN) import areas --db $(OUT)/bench-import.gpkg $(OUT)/bench/areas.geojson
+	scripts/iostat-run.sh $(BIN) import reports --db $(OUT)/bench-import.gpkg $(OUT)/bench/reports.csv
+	GAPMAP_BENCH_REPORTS=$(CURDIR)/$(OUT)/bench/reports.csv $(GO) test -run '^$$' -bench '^BenchmarkImportReference$$' -benchtime 1x -timeout 30m ./data/postgis
 	$(MAKE) bench-scale
 
 # bench-scale: `gapmap analyze` at national scale beside cmd/refjoin, the
