@@ -81,13 +81,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *areasPath != "" {
 		cond.Source, cond.Communes = filepath.Base(*areasPath), *communes
 	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
+	if err := writeFiles(*outDir, []namedWriter{
 		{"areas.geojson", w.WriteAreasGeoJSON},
 		{"reports.csv", w.WriteReportsCSV},
 		{"teams.csv", w.WriteTeamsCSV},
@@ -95,10 +89,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		{"truth.json", w.Truth.WriteJSON},
 		{"truth-holes.geojson", w.Truth.HolesGeoJSON},
 		{"demo.json", func(out io.Writer) error { return writeJSONIndent(out, cond) }},
-	} {
-		if err := writeFileAtomic(filepath.Join(*outDir, f.name), f.write); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	what := "synthetic province"
 	if *areasPath != "" {
@@ -118,23 +110,35 @@ func writeScale(stdout io.Writer, outDir string, opt sim.ScaleOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
+	if err := writeFiles(outDir, []namedWriter{
 		{"areas.geojson", w.WriteAreasGeoJSON},
 		{"reports.csv", w.WriteReportsCSV},
 		{"teams.csv", w.WriteTeamsCSV},
-	} {
-		if err := writeFileAtomic(filepath.Join(outDir, f.name), f.write); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "national-scale grid (seed %d): %d hamlets, %d reports, %d teams → %s (%.1fs)\n",
 		opt.Seed, len(w.Areas), len(w.Reports), len(w.Teams), outDir, time.Since(start).Seconds())
+	return nil
+}
+
+// namedWriter is one output file: its name and what writes it.
+type namedWriter struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeFiles creates dir if missing and writes each file into it
+// atomically.
+func writeFiles(dir string, files []namedWriter) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.write); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -80,6 +80,8 @@ func TestDemoBadFlags(t *testing.T) {
 		{"drive share above 1", []string{"--drive-share", "1.5"}, "--drive-share"},
 		{"negative drive share", []string{"--drive-share", "-0.1"}, "--drive-share"},
 		{"bias below 1", []string{"--bias", "0.5"}, "--bias"},
+		{"negative hamlets", []string{"--hamlets", "-4"}, "--hamlets"},
+		{"hamlets with areas", []string{"--hamlets", "16", "--areas", "x.geojson"}, "--hamlets"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +99,36 @@ func TestDemoBadFlags(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("a refused demo wrote %d files", len(entries))
+	}
+}
+
+// TestDemoHamlets writes the national-scale grid: the areas, reports and
+// teams that import and analyze read, and no truth.
+func TestDemoHamlets(t *testing.T) {
+	out := t.TempDir()
+	if err, _, stderr := runCLI(t, "demo", "--out", out, "--hamlets", "16", "--reports", "300"); err != nil {
+		t.Fatalf("demo: %v\n%s", err, stderr)
+	}
+	var names []string
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "areas.geojson reports.csv teams.csv" {
+		t.Fatalf("wrote %s", got)
+	}
+	ana := t.TempDir()
+	err, _, stderr := runCLI(t, "analyze", "--quiet", "--areas", out+"/areas.geojson", "--reports", out+"/reports.csv",
+		"--teams", out+"/teams.csv", "--out", ana)
+	if err != nil {
+		t.Fatalf("analyze: %v\n%s", err, stderr)
+	}
+	b, err := os.ReadFile(ana + "/areas.geojson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), `"code":"H0`); n != 16 {
+		t.Errorf("analysis has %d of the 16 hamlets", n)
 	}
 }
 
