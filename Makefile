@@ -103,7 +103,7 @@ bench: build ## run the hot-path benchmarks at province sizes, then analyze 1M d
 	$(BIN) eval --truth $(OUT)/bench --holes $(OUT)/bench-analysis/holes.geojson
 	rm -f $(OUT)/bench-import.gpkg $(OUT)/bench-import.gpkg-wal $(OUT)/bench-import.gpkg-shm
 	$(BIN) import areas --db $(OUT)/bench-import.gpkg $(OUT)/bench/areas.geojson
-	scripts/iostat-run.sh $(BIN) import reports --db $(OUT)/bench-import.gpkg $(OUT)/bench/reports.csv
+	/usr/bin/env time -f '%e s wall, %M KB peak RSS, %O × 512 bytes written to disk' $(BIN) import reports --db $(OUT)/bench-import.gpkg $(OUT)/bench/reports.csv
 	GAPMAP_BENCH_REPORTS=$(CURDIR)/$(OUT)/bench/reports.csv $(GO) test -run '^$$' -bench '^BenchmarkImportReference$$' -benchtime 1x -timeout 30m ./data/postgis
 	$(MAKE) bench-scale
 
