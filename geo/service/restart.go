@@ -262,14 +262,21 @@ func (s *Service) readHeld(ctx context.Context, b *base, ver geo.Version, hint i
 		// the analysis.
 		return s.retryLive(ctx, b, err)
 	}
+	s.adoptLive(live, b, n)
+	return nil
+}
+
+// adoptLive makes live, built over the first n reports held on base b,
+// the service's live analysis, adding the reports held since, and ends
+// the catch-up.
+func (s *Service) adoptLive(live *engine.Live, b *base, n int) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, o := range s.obs[n:] {
 		live.AddLocated(o)
 	}
 	s.live, s.liveBase = live, b
 	s.catch.active.Store(false)
-	s.mu.Unlock()
-	return nil
 }
 
 // retryLive makes the live analysis over every report held after a
@@ -294,13 +301,7 @@ func (s *Service) retryLive(ctx context.Context, b *base, err error) error {
 		if live, err = engine.NewLive(ctx, in, s.cfg); err != nil {
 			continue
 		}
-		s.mu.Lock()
-		for _, o := range s.obs[n:] {
-			live.AddLocated(o)
-		}
-		s.live, s.liveBase = live, b
-		s.catch.active.Store(false)
-		s.mu.Unlock()
+		s.adoptLive(live, b, n)
 		return nil
 	}
 }
