@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,16 +20,7 @@ func TestPostgresRestart(t *testing.T) {
 	cluster.Skip(t)
 	bin := buildGapmap(t)
 	db := cluster.DSN(cluster.NewDatabase(t))
-	gapmap := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append(args, "--db", db)...).Output()
-		if err != nil {
-			t.Fatalf("gapmap %s: %v %s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	gapmap("import", "areas", filepath.Join("testdata", "areas.geojson"))
-	gapmap("user", "add", "--name", "ops", "--role", "admin", "--no-password")
+	gapmap := seedDB(t, bin, db)
 	auth := "Bearer " + strings.TrimSpace(gapmap("token", "create", "--user", "ops"))
 	_, a := startServe(t, bin, db)
 	_, b := startServe(t, bin, db)

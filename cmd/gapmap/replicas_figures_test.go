@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -30,16 +28,7 @@ func TestReplicaFigures(t *testing.T) {
 	}
 	bin := buildGapmap(t)
 	db := cluster.DSN(cluster.NewDatabase(t))
-	gapmap := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append(args, "--db", db)...).Output()
-		if err != nil {
-			t.Fatalf("gapmap %s: %v %s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	gapmap("import", "areas", filepath.Join("testdata", "areas.geojson"))
-	gapmap("user", "add", "--name", "ops", "--role", "admin", "--no-password")
+	gapmap := seedDB(t, bin, db)
 	rc := replicaClient{t: t, c: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
 		auth: "Bearer " + strings.TrimSpace(gapmap("token", "create", "--user", "ops"))}
 	_, a := startServe(t, bin, db)

@@ -73,16 +73,7 @@ func TestReplicas(t *testing.T) {
 	}
 	bin := buildGapmap(t)
 	db := cluster.DSN(cluster.NewDatabase(t))
-	gapmap := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append(args, "--db", db)...).Output()
-		if err != nil {
-			t.Fatalf("gapmap %s: %v %s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	gapmap("import", "areas", filepath.Join("testdata", "areas.geojson"))
-	gapmap("user", "add", "--name", "ops", "--role", "admin", "--no-password")
+	gapmap := seedDB(t, bin, db)
 	auth := "Bearer " + strings.TrimSpace(gapmap("token", "create", "--user", "ops"))
 	other := "Bearer " + strings.TrimSpace(gapmap("token", "create", "--user", "ops", "--label", "to revoke"))
 	cmdA, a := startServe(t, bin, db)
@@ -241,4 +232,23 @@ func TestReplicas(t *testing.T) {
 		}
 		t.Logf("%d reports acknowledged by A before SIGKILL, all found through B", len(acked))
 	})
+}
+
+// seedDB imports the test areas into the store at db and adds an admin
+// "ops" without a password, through the binary bin; it returns a function
+// that runs bin with args against db and returns its standard output,
+// failing the test on an error.
+func seedDB(t *testing.T, bin, db string) func(args ...string) string {
+	t.Helper()
+	gapmap := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append(args, "--db", db)...).Output()
+		if err != nil {
+			t.Fatalf("gapmap %s: %v %s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	gapmap("import", "areas", filepath.Join("testdata", "areas.geojson"))
+	gapmap("user", "add", "--name", "ops", "--role", "admin", "--no-password")
+	return gapmap
 }
