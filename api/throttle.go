@@ -59,10 +59,14 @@ var (
 
 // throttleEntry is the count of one key.
 type throttleEntry struct {
-	fails    int       // unforgiven failures
-	inflight int       // attempts being checked now
-	last     time.Time // the last failure
-	mark     time.Time // forgiveness runs from here
+	fails    int // unforgiven failures
+	inflight int // attempts being checked now
+	// unrecorded counts the attempts ended and counted here whose
+	// outcome the store (signinThrottle.store) has not yet taken: until
+	// it has, the store's counts lack them and do not replace these.
+	unrecorded int
+	last       time.Time // the last failure
+	mark       time.Time // forgiveness runs from here
 }
 
 // forgive forgets the failures whose time has passed.
@@ -133,6 +137,9 @@ type signinThrottle struct {
 	// its old counts were last removed.
 	store  geo.ThrottleStore
 	pruned time.Time
+	// recorded counts the outcomes the store has taken; a load whose
+	// read of the store overlapped one keeps the counts here.
+	recorded uint64
 }
 
 // throttleKeys are the keys of one attempt: its pair, address and name.
@@ -196,7 +203,10 @@ func (t *signinThrottle) release(now time.Time, k throttleKeys, o outcome) {
 		}
 		e.inflight--
 		e.count(now, kr.rule, o, kr.key == k.pair)
-		if e.fails == 0 && e.inflight == 0 {
+		if t.store != nil && o != unchecked {
+			e.unrecorded++
+		}
+		if e.fails == 0 && e.inflight == 0 && e.unrecorded == 0 {
 			delete(t.m, kr.key)
 		}
 	}
@@ -229,7 +239,7 @@ func (t *signinThrottle) sweep(now time.Time) {
 	}
 	var idle []aged
 	for k, e := range t.m {
-		if e.inflight > 0 {
+		if e.inflight > 0 || e.unrecorded > 0 {
 			continue
 		}
 		e.forgive(now, ruleOf(k))

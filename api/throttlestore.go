@@ -29,14 +29,25 @@ func (t *signinThrottle) load(ctx context.Context, now time.Time, k throttleKeys
 	if t.store == nil {
 		return nil
 	}
+	t.mu.Lock()
+	seen := t.recorded
+	t.mu.Unlock()
 	cs, err := t.store.ThrottleCounts(ctx, k.list())
 	if err != nil {
 		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.recorded != seen {
+		// An outcome counted here reached the store during the read,
+		// which may have missed it: these counts are the newer.
+		return nil
+	}
 	for _, key := range k.list() {
 		e := t.m[key]
+		if e != nil && e.unrecorded > 0 {
+			continue // the store lacks an outcome counted here
+		}
 		found := false
 		for _, c := range cs {
 			if c.Key == key && c.Fails > 0 {
@@ -58,7 +69,9 @@ func (t *signinThrottle) load(ctx context.Context, now time.Time, k throttleKeys
 }
 
 // record counts the outcome of an attempt that ended at now in the
-// store, when there is one; unchecked attempts count nothing. Once an
+// store, when there is one, after release counted it here; unchecked
+// attempts count nothing. Until it returns, load keeps this process's
+// counts of k's keys rather than the store's, which may lack it. Once an
 // hour it also removes the counts idle for throttleKeep.
 func (t *signinThrottle) record(ctx context.Context, now time.Time, k throttleKeys, o outcome) error {
 	if t.store == nil || o == unchecked {
@@ -70,11 +83,23 @@ func (t *signinThrottle) record(ctx context.Context, now time.Time, k throttleKe
 		t.pruned, prune = now, now.Add(-throttleKeep)
 	}
 	t.mu.Unlock()
-	return t.store.UpdateThrottle(ctx, k.list(), prune, func(cs []geo.ThrottleCount) {
+	err := t.store.UpdateThrottle(ctx, k.list(), prune, func(cs []geo.ThrottleCount) {
 		for i := range cs {
 			e := throttleEntry{fails: cs[i].Fails, last: cs[i].Last, mark: cs[i].Mark}
 			e.count(now, ruleOf(cs[i].Key), o, cs[i].Key == k.pair)
 			cs[i].Fails, cs[i].Last, cs[i].Mark = e.fails, e.last, e.mark
 		}
 	})
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.recorded++
+	for _, key := range k.list() {
+		if e := t.m[key]; e != nil && e.unrecorded > 0 {
+			e.unrecorded--
+			if e.fails == 0 && e.inflight == 0 && e.unrecorded == 0 {
+				delete(t.m, key)
+			}
+		}
+	}
+	return err
 }
