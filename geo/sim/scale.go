@@ -86,7 +86,9 @@ func Scale(opt ScaleOptions) (*World, error) {
 		if rr.Float64() < v.weak {
 			sig = -115 + rr.NormFloat64()*5
 		}
-		sig = math.Round(sig)
+		// A reading the report rules accept: a tail 5σ out would be
+		// rejected on import (10M reports hold a few).
+		sig = min(max(math.Round(sig), -140), -20)
 		r := geo.Report{
 			ID:         fmt.Sprintf("s%08d", i+1),
 			Lon:        round6(v.lon + rr.NormFloat64()*0.004),
