@@ -287,11 +287,14 @@ func landKm2(u int64) float64 { return float64(u) * landUnit }
 func (a *areaAccum) addTeams(teams []geo.Team) []geo.TeamOut {
 	a.nearKm = nil
 	out := make([]geo.TeamOut, len(teams))
+	byCode := a.firstByCode()
 	for ti, t := range teams {
 		out[ti] = geo.TeamOut{Team: t, Area: -1}
 		node := -1
 		if t.AreaCode != "" {
-			node = a.lookupCode(t.AreaCode)
+			if i, ok := byCode[t.AreaCode]; ok {
+				node = i
+			}
 		}
 		if node < 0 && t.HasLocation {
 			node = a.ix.Locate(t.Lon, t.Lat)
@@ -322,18 +325,16 @@ func (a *areaAccum) addTeams(teams []geo.Team) []geo.TeamOut {
 	return out
 }
 
-// lookupCode finds a node by code in any vintage (teams carry no
-// vintage); the first loaded wins.
-func (a *areaAccum) lookupCode(code string) int {
-	best := -1
+// firstByCode maps each code, in any vintage (teams carry no vintage),
+// to its first node: the first loaded wins.
+func (a *areaAccum) firstByCode() map[string]int {
+	m := make(map[string]int, len(a.nodes))
 	for i := range a.nodes {
-		if a.nodes[i].code == code {
-			if i, ok := a.byCode[codeKey(a.nodes[i].vintage, code)]; ok && (best < 0 || i < best) {
-				best = i
-			}
+		if _, ok := m[a.nodes[i].code]; !ok {
+			m[a.nodes[i].code] = i
 		}
 	}
-	return best
+	return m
 }
 
 // median is the median signal of node i for carrier slot s: from sorted
