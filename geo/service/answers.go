@@ -114,10 +114,10 @@ func (s *Service) accessOf(v *geo.Viewer, r *geo.HoleRecord) access {
 			return access{ok: true, track: own, notes: true}
 		}
 	case v.Role == geo.RoleStaff:
-		areas := s.Areas()
+		b := s.base.Load()
 		for _, code := range r.Areas {
-			for i := range areas {
-				if areas[i].Code == code && v.Covers(int32(i)) {
+			for _, i := range b.withCode(code) {
+				if v.Covers(i) {
 					return access{ok: true}
 				}
 			}

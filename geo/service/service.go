@@ -170,9 +170,25 @@ type base struct {
 	index  *index.Index
 	teams  []geo.Team
 	scopes sync.Map // staff scope key → []bool covered areas
+	// byCode maps an area code to its indexes (made when first asked).
+	byCode     map[string][]int32
+	byCodeOnce sync.Once
 	// areasVer and teamsVer are the store's change counters (see
 	// geo.Version) the areas and teams were read at, or before.
 	areasVer, teamsVer int64
+}
+
+// withCode returns the indexes of b's areas with code (one per vintage
+// that has it), in order.
+func (b *base) withCode(code string) []int32 {
+	b.byCodeOnce.Do(func() {
+		b.byCode = make(map[string][]int32, len(b.areas))
+		for i := range b.areas {
+			c := b.areas[i].Code
+			b.byCode[c] = append(b.byCode[c], int32(i))
+		}
+	})
+	return b.byCode[code]
 }
 
 // locate returns the index of the finest area of b holding (lon, lat),
