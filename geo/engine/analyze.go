@@ -106,16 +106,52 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 	cells, tabs := ci.coarseStats(in.Obs)
 	stage("holes")
 	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes, ix, jump)
-	// How sure each cell is, with the carrier's report bias now known.
-	// Each cell's posterior is its own: computed in parallel.
-	index.Parallel(len(cells), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if c := &cells[i]; carrierSlot(c.Carrier) >= 0 {
-				c.ProbWeak, c.Share05, c.Share95 = weakPosterior(c.Weak, c.Reports, field.bias[carrierSlot(c.Carrier)], cfg.Holes.Threshold)
-			}
+	cellPosteriors(cells, field.bias, cfg.Holes.Threshold)
+	return ix, cells, field, ctx.Err()
+}
+
+// cellPosteriors sets how sure each cell is, with the carriers' report
+// bias now known. The posterior is a pure function of the cell's counts
+// and its carrier's bias, and most cells share their counts with many
+// others: each distinct (carrier, weak, reports) is computed once, the
+// distinct ones in parallel.
+func cellPosteriors(cells []geo.CellStat, bias [nCarriers]float64, threshold float64) {
+	key := func(c *geo.CellStat) uint64 {
+		return uint64(carrierSlot(c.Carrier))<<62 | uint64(uint32(c.Weak))<<31 | uint64(uint32(c.Reports))
+	}
+	slot := make(map[uint64]int32)
+	var distinct []int32 // a cell with each distinct key
+	at := make([]int32, len(cells))
+	for i := range cells {
+		c := &cells[i]
+		if carrierSlot(c.Carrier) < 0 {
+			at[i] = -1
+			continue
+		}
+		k := key(c)
+		j, ok := slot[k]
+		if !ok {
+			j = int32(len(distinct))
+			slot[k] = j
+			distinct = append(distinct, int32(i))
+		}
+		at[i] = j
+	}
+	type post struct{ prob, p05, p95 float64 }
+	posts := make([]post, len(distinct))
+	index.Parallel(len(distinct), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			c := &cells[distinct[j]]
+			p := &posts[j]
+			p.prob, p.p05, p.p95 = weakPosterior(c.Weak, c.Reports, bias[carrierSlot(c.Carrier)], threshold)
 		}
 	})
-	return ix, cells, field, ctx.Err()
+	for i := range cells {
+		if j := at[i]; j >= 0 {
+			c := &cells[i]
+			c.ProbWeak, c.Share05, c.Share95 = posts[j].prob, posts[j].p05, posts[j].p95
+		}
+	}
 }
 
 // biasFromByCarrier says how each carrier's report bias was found, by
