@@ -347,10 +347,20 @@ func pickAt(v *[nCarriers][]hexAcc, j int32, c int) hexAcc {
 // A cell is judged only where the carrier's own reports reach it (see
 // supported); elsewhere it is unobserved, whatever the wider scales say.
 func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64, ok bool) {
+	j, in := f.idx[cell]
+	if !in {
+		j = -1
+	}
+	return f.shareOfAt(cell, j, c)
+}
+
+// shareOfAt is shareOf for a cell whose position in f.cells is known (j,
+// or −1 when the field does not hold it).
+func (f *hexField) shareOfAt(cell uint64, j int32, c int) (share float64, threshold float64, ok bool) {
 	if !f.supported(cell, c) {
 		return 0, 0, false
 	}
-	if j, ok := f.idx[cell]; ok {
+	if j >= 0 {
 		if a := pickAt(&f.fine, j, c); f.enough(a, -1) {
 			return a.ratio(), f.p.FineThreshold, true
 		}
@@ -425,8 +435,8 @@ func (f *hexField) enough(a hexAcc, level int) bool {
 // wide estimate judges weak — no cell beyond the support distance.
 func (f *hexField) flagged(c int) map[uint64]bool {
 	out := map[uint64]bool{}
-	for _, cell := range f.cells {
-		if ok, weak := f.judge(c, cell); ok && weak {
+	for j, cell := range f.cells {
+		if share, thr, ok := f.shareOfAt(cell, int32(j), c); ok && share > thr {
 			out[cell] = true
 		}
 	}
