@@ -23,7 +23,8 @@ const insertReport = `INSERT INTO reports (` + reportColumns + `, received_at, r
 // how many it added. A report without an ID gets a generated one ("r-"
 // and 16 hex digits). An ID already stored, or given twice, is a
 // conflict (geo.ErrConflict) and nothing is added. An entry with an
-// empty Action is not written.
+// empty Action is not written. Under a context of WithProgress, it
+// tells how far it is.
 func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.AuditEntry) (added int, err error) {
 	if len(rs) == 0 {
 		return 0, nil
@@ -44,8 +45,12 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.Audit
 			return err
 		}
 		defer st.Close()
+		progress := progressOf(ctx)
 		var b orb.Bound
 		for i := range rs {
+			if i%10_000 == 0 {
+				progress(i, len(rs))
+			}
 			r := rs[i]
 			if r.ID == "" {
 				if r.ID, err = newID(); err != nil {
@@ -77,6 +82,7 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.Audit
 				b = b.Extend(p)
 			}
 		}
+		progress(len(rs), len(rs))
 		if bulk != nil {
 			if err := bulk.finish(ctx, tx); err != nil {
 				return err
