@@ -78,8 +78,15 @@ func TestBulkRTree(t *testing.T) {
 	// A batch that fails on its last row leaves everything as it was.
 	rs := batch("f", bulkRTreeMin+1)
 	rs[len(rs)-1].ID = "b00000"
-	if _, err := st.AddReports(ctx, rs, geo.AuditEntry{}); !errors.Is(err, geo.ErrConflict) {
-		t.Fatalf("a duplicate id: %v", err)
+	if _, err := st.AddReports(ctx, rs, geo.AuditEntry{}); !errors.Is(err, geo.ErrConflict) || !strings.Contains(err.Error(), `"b00000"`) {
+		t.Fatalf("a stored id: %v", err)
+	}
+	check(want)
+	// So does one that gives an id twice; the error names it.
+	rs = batch("g", bulkRTreeMin+1)
+	rs[1500].ID = "g01234"
+	if _, err := st.AddReports(ctx, rs, geo.AuditEntry{}); !errors.Is(err, geo.ErrConflict) || !strings.Contains(err.Error(), `"g01234"`) {
+		t.Fatalf("an id given twice: %v", err)
 	}
 	check(want)
 }
