@@ -127,18 +127,30 @@ func strTiles(cells []rtreeCell, fanout int) [][]rtreeCell {
 	nodes := (len(cells) + fanout - 1) / fanout
 	slicesN := int(math.Ceil(math.Sqrt(float64(nodes))))
 	per := slicesN * fanout
-	cx := func(c rtreeCell) float64 { return float64(c.minx) + float64(c.maxx) }
-	cy := func(c rtreeCell) float64 { return float64(c.miny) + float64(c.maxy) }
-	slices.SortFunc(cells, func(a, b rtreeCell) int { return cmp.Or(cmp.Compare(cx(a), cx(b)), cmp.Compare(a.id, b.id)) })
+	// Centres doubled, compared as they are (the order of ties does not
+	// matter, and the sort is the same for the same input).
+	byX := func(a, b rtreeCell) int { return compare32(a.minx+a.maxx, b.minx+b.maxx) }
+	byY := func(a, b rtreeCell) int { return compare32(a.miny+a.maxy, b.miny+b.maxy) }
+	slices.SortFunc(cells, byX)
 	groups := make([][]rtreeCell, 0, nodes)
 	for s := 0; s < len(cells); s += per {
 		sl := cells[s:min(s+per, len(cells))]
-		slices.SortFunc(sl, func(a, b rtreeCell) int { return cmp.Or(cmp.Compare(cy(a), cy(b)), cmp.Compare(a.id, b.id)) })
+		slices.SortFunc(sl, byY)
 		for g := 0; g < len(sl); g += fanout {
 			groups = append(groups, sl[g:min(g+fanout, len(sl))])
 		}
 	}
 	return groups
+}
+
+func compare32(a, b float32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // cover is the cell id whose box holds every cell of n.

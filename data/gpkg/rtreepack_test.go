@@ -182,3 +182,17 @@ func TestPackedRTree(t *testing.T) {
 	}
 	same("after inserts and deletes")
 }
+
+// BenchmarkPackRTree packs the R-tree of 1M points spread over Vietnam.
+func BenchmarkPackRTree(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	pts := make([]rtreeCell, 1_000_000)
+	for i := range pts {
+		pts[i] = pointCell(int64(i+1), 102+rnd.Float64()*8, 8+rnd.Float64()*15)
+	}
+	cells := make([]rtreeCell, len(pts))
+	for b.Loop() {
+		copy(cells, pts)
+		packRTree(cells, 51)
+	}
+}
