@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/gpkg"
 	"github.com/gapmap/gapmap/geo/ingest"
 	"github.com/gapmap/gapmap/geo/service"
 )
@@ -88,10 +89,35 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 			return err
 		}
 		defer svc.Close()
+		// The reading shows its share of the file, the storing its share
+		// of the rows read, then the index is built.
+		var size int64
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+		in := &countingReader{r: f}
 		prog := newProgress(stderr, false)
 		prog.stage("read reports")
-		res, err := svc.ImportReports(ctx, service.CommandLine(getenv("USER")), bufio.NewReaderSize(f, 1<<20),
-			service.ImportOptions{Format: ingest.ReportFormat(input), Progress: func(read, _ int) { prog.count("reports", read) }})
+		sctx := gpkg.WithProgress(ctx, func(stored, total int) {
+			switch stored {
+			case 0:
+				prog.done()
+				prog.stage("store reports")
+			case total:
+				prog.done()
+				prog.stage("index reports")
+				return
+			}
+			prog.countOf("reports", stored, total, "")
+		})
+		res, err := svc.ImportReports(sctx, service.CommandLine(getenv("USER")), bufio.NewReaderSize(in, 1<<20),
+			service.ImportOptions{Format: ingest.ReportFormat(input), Progress: func(read, _ int) {
+				if size > 0 {
+					prog.countOf("reports", read, 0, fmt.Sprintf("%.0f%% of %.1f MB", 100*float64(in.n)/float64(size), float64(size)/1e6))
+				} else {
+					prog.count("reports", read)
+				}
+			}})
 		if err != nil {
 			return fmt.Errorf("import reports %s: %w (the store is unchanged)", input, err)
 		}
@@ -110,4 +136,34 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, "teams: %d stored, %d rejected (%.1fs)\n", len(teams), len(errs), time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// countOf is count with the total when known (n of total, and its
+// share), or else with a note of how far the input is.
+func (p *progress) countOf(what string, n, total int, note string) {
+	if p.quiet || time.Since(p.last) < 500*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	rate := float64(n) / time.Since(p.start).Seconds()
+	switch {
+	case total > 0:
+		fmt.Fprintf(p.w, "\r%s: %d of %d %s (%.0f%%, %.0f/s)   ", p.name, n, total, what, 100*float64(n)/float64(total), rate)
+	case note != "":
+		fmt.Fprintf(p.w, "\r%s: %d %s, %s (%.0f/s)   ", p.name, n, what, note, rate)
+	default:
+		fmt.Fprintf(p.w, "\r%s: %d %s (%.0f/s)   ", p.name, n, what, rate)
+	}
 }

@@ -90,3 +90,18 @@ func TestImportAreasLegacyShapefile(t *testing.T) {
 		t.Errorf("stored names %q", got)
 	}
 }
+
+// TestImportReportsProgress: the import tells on stderr when it is done
+// reading, storing and indexing, in that order.
+func TestImportReportsProgress(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.gpkg")
+	_, stderr := mustRun(t, "import", "reports", "--db", db, filepath.Join("testdata", "reports.csv"))
+	at := -1
+	for _, stage := range []string{"read reports ", "store reports ", "index reports "} {
+		i := strings.Index(stderr, "\r"+stage)
+		if i <= at {
+			t.Fatalf("stderr lacks the %q line after the ones before:\n%q", stage, stderr)
+		}
+		at = i
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
@@ -19,11 +20,45 @@ const reportColumns = `geom, id, observed_at, carrier, tech, signal_dbm, downloa
 const insertReport = `INSERT INTO reports (` + reportColumns + `, received_at, request_key, request_hash)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+// reportColumnsN is the number of values of insertReport.
+const reportColumnsN = 17
+
+// reportRowsBatch is how many rows one INSERT of AddReports carries.
+const reportRowsBatch = 64
+
+// insertReports is insertReport for n rows.
+func insertReports(n int) string {
+	one := "(?" + strings.Repeat(", ?", reportColumnsN-1) + ")"
+	return `INSERT INTO reports (` + reportColumns + `, received_at, request_key, request_hash)
+  VALUES ` + one + strings.Repeat(", "+one, n-1)
+}
+
+// duplicateReport is the conflict error of a statement that inserted n
+// reports of args and failed on a unique ID: it names the first ID that
+// is stored already or given twice.
+func duplicateReport(ctx context.Context, tx *sql.Tx, args []any, n int) error {
+	seen := make(map[string]bool, n)
+	for k := range n {
+		id := args[k*reportColumnsN+1].(string)
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM reports WHERE id = ?`, id).Scan(&one)
+		if seen[id] || err == nil {
+			return fmt.Errorf("report %q: duplicate id: %w", id, geo.ErrConflict)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		seen[id] = true
+	}
+	return fmt.Errorf("reports %q…: duplicate id: %w", args[1], geo.ErrConflict)
+}
+
 // AddReports stores rs and the audit entry in one transaction and returns
 // how many it added. A report without an ID gets a generated one ("r-"
 // and 16 hex digits). An ID already stored, or given twice, is a
 // conflict (geo.ErrConflict) and nothing is added. An entry with an
-// empty Action is not written.
+// empty Action is not written. Under a context of WithProgress, it
+// tells how far it is.
 func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.AuditEntry) (added int, err error) {
 	if len(rs) == 0 {
 		return 0, nil
@@ -39,44 +74,72 @@ func (s *Store) AddReports(ctx context.Context, rs []geo.Report, audit geo.Audit
 				return err
 			}
 		}
-		st, err := tx.PrepareContext(ctx, insertReport)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		var b orb.Bound
-		for i := range rs {
-			r := rs[i]
-			if r.ID == "" {
-				if r.ID, err = newID(); err != nil {
-					return err
-				}
-			}
-			args, err := reportArgs(&r)
-			if err != nil {
+		// Many rows a statement: one statement's work (its cursors, the
+		// AUTOINCREMENT counter, the driver's call) is shared by them.
+		var full *sql.Stmt
+		if len(rs) >= reportRowsBatch {
+			if full, err = tx.PrepareContext(ctx, insertReports(reportRowsBatch)); err != nil {
 				return err
 			}
-			res, err := st.ExecContext(ctx, append(args, received, nil, nil)...)
-			if err != nil {
-				if isUnique(err) {
-					return fmt.Errorf("report %q: duplicate id: %w", r.ID, geo.ErrConflict)
-				}
-				return fmt.Errorf("report %q: %w", r.ID, err)
+			defer full.Close()
+		}
+		progress := progressOf(ctx)
+		args := make([]any, 0, reportRowsBatch*reportColumnsN)
+		var b orb.Bound
+		for i := 0; i < len(rs); i += reportRowsBatch {
+			if i%10_000 < reportRowsBatch {
+				progress(i, len(rs))
 			}
-			p := orb.Point{r.Lon, r.Lat}
-			if bulk != nil {
-				fid, err := res.LastInsertId()
+			chunk := rs[i:min(i+reportRowsBatch, len(rs))]
+			args = args[:0]
+			for k := range chunk {
+				r := &chunk[k]
+				if r.ID == "" {
+					id, err := newID()
+					if err != nil {
+						return err
+					}
+					// rs is the caller's: the ID is set on a copy.
+					c := *r
+					c.ID = id
+					r = &c
+				}
+				a, err := reportArgs(r)
 				if err != nil {
 					return err
 				}
-				bulk.add(fid, p)
+				args = append(append(args, a...), received, nil, nil)
+				p := orb.Point{r.Lon, r.Lat}
+				if i+k == 0 {
+					b = p.Bound()
+				} else {
+					b = b.Extend(p)
+				}
 			}
-			if i == 0 {
-				b = p.Bound()
+			var res sql.Result
+			if len(chunk) == reportRowsBatch {
+				res, err = full.ExecContext(ctx, args...)
 			} else {
-				b = b.Extend(p)
+				res, err = tx.ExecContext(ctx, insertReports(len(chunk)), args...)
+			}
+			if err != nil {
+				if isUnique(err) {
+					return duplicateReport(ctx, tx, args, len(chunk))
+				}
+				return fmt.Errorf("reports %q…: %w", args[1], err)
+			}
+			if bulk != nil {
+				// The rows of one statement take consecutive fids.
+				last, err := res.LastInsertId()
+				if err != nil {
+					return err
+				}
+				for k := range chunk {
+					bulk.add(last-int64(len(chunk)-1-k), orb.Point{chunk[k].Lon, chunk[k].Lat})
+				}
 			}
 		}
+		progress(len(rs), len(rs))
 		if bulk != nil {
 			if err := bulk.finish(ctx, tx); err != nil {
 				return err

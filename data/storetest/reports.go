@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"regexp"
 	"sync"
@@ -133,6 +134,79 @@ func testReportsRoundTrip(t *testing.T, b Backend) {
 	id := regexp.MustCompile(`^r-[0-9a-f]{16}$`)
 	if len(ids) != len(want)+2 || !id.MatchString(ids[len(ids)-2]) || ids[len(ids)-1] != stored.ID || !id.MatchString(stored.ID) {
 		t.Errorf("generated ids: %q (AddReport returned %q)", ids, stored.ID)
+	}
+}
+
+// testLargeReportBatches: batches of thousands of reports (a store may
+// take another path for them) keep every report, in order, with its
+// place and fields; generated IDs are distinct; a duplicate ID anywhere
+// in such a batch, stored before or given twice, adds nothing; and single
+// reports are added after them as usual.
+func testLargeReportBatches(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := b.New(t)
+	at := time.Date(2025, 9, 1, 7, 0, 0, 0, ICT)
+	batch := func(prefix string, n int) []geo.Report {
+		rs := make([]geo.Report, n)
+		for i := range rs {
+			rs[i] = geo.Report{Lat: 8.5 + float64(i%1013)*0.0137, Lon: 102.2 + float64(i%997)*0.0071,
+				ObservedAt: at.Add(time.Duration(i) * time.Second), Carrier: geo.Carriers[i%len(geo.Carriers)],
+				Tech: geo.Tech4G, SignalDBm: Ptr(-80 - float64(i%40)), Submitter: "user:bulk"}
+			if prefix != "" {
+				rs[i].ID = fmt.Sprintf("%s%06d", prefix, i)
+			}
+		}
+		return rs
+	}
+	first, second := batch("L", 5000), batch("", 3001)
+	for _, rs := range [][]geo.Report{first, second} {
+		if n, err := s.AddReports(ctx, rs, geo.AuditEntry{}); err != nil || n != len(rs) {
+			t.Fatalf("AddReports of %d: %d, %v", len(rs), n, err)
+		}
+	}
+	want := append(append([]geo.Report(nil), first...), second...)
+	var got []geo.Report
+	if err := s.EachReport(ctx, func(r *geo.Report) error { got = append(got, *r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d reports, want %d", len(got), len(want))
+	}
+	ids := map[string]bool{}
+	for i := range want {
+		g, w := got[i], want[i]
+		if w.ID == "" {
+			w.ID = g.ID
+		}
+		ids[g.ID] = true
+		if !g.ObservedAt.Equal(w.ObservedAt) {
+			t.Fatalf("report %d: observed_at %v, want %v", i, g.ObservedAt, w.ObservedAt)
+		}
+		g.ObservedAt, w.ObservedAt = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("report %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+	if len(ids) != len(want) {
+		t.Errorf("%d distinct IDs for %d reports", len(ids), len(want))
+	}
+	stored := batch("M", 4000)
+	stored[3999].ID = "L004321"
+	twice := batch("N", 4000)
+	twice[3000].ID = twice[17].ID
+	for name, rs := range map[string][]geo.Report{"stored before": stored, "given twice": twice} {
+		if n, err := s.AddReports(ctx, rs, geo.AuditEntry{}); !errors.Is(err, geo.ErrConflict) || n != 0 {
+			t.Errorf("a batch with an ID %s: %d, %v; want 0 and ErrConflict", name, n, err)
+		}
+	}
+	if _, nr, _, _, _ := s.Counts(ctx); nr != len(want) {
+		t.Errorf("%d reports after failed batches, want %d", nr, len(want))
+	}
+	if _, created, err := s.AddReport(ctx, geo.Report{ID: "single", Lat: 10, Lon: 106, ObservedAt: at, Carrier: geo.Viettel}, geo.Submission{}); err != nil || !created {
+		t.Fatalf("AddReport after the batches: %v, %v", created, err)
+	}
+	if r, err := s.Report(ctx, "single"); err != nil || r.Lat != 10 {
+		t.Errorf("Report(single) = %+v, %v", r, err)
 	}
 }
 

@@ -52,6 +52,7 @@ func Run(t *testing.T, b Backend) {
 		{"AreasRoundTrip", testAreasRoundTrip},
 		{"ReplaceAreasFailureKeepsPrevious", testReplaceAreasFailureKeepsPrevious},
 		{"ReportsRoundTrip", testReportsRoundTrip},
+		{"LargeReportBatches", testLargeReportBatches},
 		{"AddReportIdempotent", testAddReportIdempotent},
 		{"SecondHandleSeesCommits", testSecondHandleSeesCommits},
 		{"TeamsAndCounts", testTeamsAndCounts},
