@@ -23,7 +23,7 @@ import (
 // readAreasGeoJSONSerial gives, errors included.
 
 const (
-	cutBlock   = 1 << 20   // bytes read at a time
+	cutBlock   = 4 << 10   // bytes first read at a time; more as features need
 	batchBytes = 256 << 10 // features' bytes handed to a worker at once
 )
 
@@ -184,7 +184,7 @@ type cutter struct {
 func (c *cutter) more() bool {
 	for !c.eof && c.rerr == nil {
 		if len(c.buf) == cap(c.buf) {
-			nb := make([]byte, len(c.buf), 2*cap(c.buf)+cutBlock)
+			nb := make([]byte, len(c.buf), max(2*cap(c.buf), cutBlock))
 			copy(nb, c.buf)
 			c.buf = nb
 		}
@@ -313,7 +313,7 @@ func (c *cutter) flush() bool {
 		return true
 	}
 	fb.data = c.buf[:c.pos:c.pos]
-	nb := make([]byte, len(c.buf)-c.pos, max(cutBlock, len(c.buf)-c.pos))
+	nb := make([]byte, len(c.buf)-c.pos, max(cap(c.buf), len(c.buf)-c.pos))
 	copy(nb, c.buf[c.pos:])
 	c.buf, c.pos = nb, 0
 	return c.send(fb)
