@@ -51,6 +51,24 @@ type featDone struct {
 // decoding them on every core; the areas, their order and the errors are
 // those of readAreasGeoJSONSerial.
 func readAreasGeoJSONFrom(ctx context.Context, r io.Reader, b *areaBuilder) error {
+	c := &cutter{r: r}
+	for len(c.buf) < batchBytes && c.more() {
+	}
+	if c.eof || c.rerr != nil {
+		// No more than a batch: decoded here, without goroutines.
+		var derr error
+		c.send = func(fb *featureBatch) bool {
+			if fb.err == nil && fb.single == nil {
+				decodeBatch(fb, b)
+			}
+			derr = deliver(ctx, b, fb)
+			return derr == nil
+		}
+		if err := c.run(); err != nil && err != errStopped && c.flush() {
+			return err
+		}
+		return derr
+	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
 	order := make(chan *featureBatch, 2*workers+2)
 	work := make(chan *featureBatch, 2*workers+2)
@@ -78,7 +96,7 @@ func readAreasGeoJSONFrom(ctx context.Context, r io.Reader, b *areaBuilder) erro
 				return false
 			}
 		}
-		c := &cutter{r: r, send: send}
+		c.send = send
 		if err := c.run(); err != nil && err != errStopped && c.flush() {
 			send(&featureBatch{err: err, done: make(chan struct{})})
 		}
@@ -101,22 +119,27 @@ func readAreasGeoJSONFrom(ctx context.Context, r io.Reader, b *areaBuilder) erro
 	}()
 	for fb := range order {
 		<-fb.done
-		switch {
-		case fb.err != nil:
-			return fb.err
-		case fb.single != nil:
-			if err := b.add(ctx, rawFromFeature(fb.single, nil)); err != nil {
-				return err
-			}
-			continue
+		if err := deliver(ctx, b, fb); err != nil {
+			return err
 		}
-		for _, d := range fb.out {
-			if d.fatal != nil {
-				return d.fatal
-			}
-			if err := b.take(ctx, 0, d.a, d.es); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// deliver takes the decoded features of fb into b, in order.
+func deliver(ctx context.Context, b *areaBuilder, fb *featureBatch) error {
+	switch {
+	case fb.err != nil:
+		return fb.err
+	case fb.single != nil:
+		return b.add(ctx, rawFromFeature(fb.single, nil))
+	}
+	for _, d := range fb.out {
+		if d.fatal != nil {
+			return d.fatal
+		}
+		if err := b.take(ctx, 0, d.a, d.es); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -325,7 +348,7 @@ var errStopped = errors.New("stopped")
 func (c *cutter) run() error {
 	for len(c.buf) < 3 && c.more() {
 	}
-	if c.rerr != nil {
+	if c.rerr != nil && len(c.buf) == 0 {
 		return fmt.Errorf("not JSON: %w", c.rerr)
 	}
 	if bytes.HasPrefix(c.buf, []byte("\xEF\xBB\xBF")) {
