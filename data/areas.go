@@ -152,6 +152,14 @@ type rawFeature struct {
 }
 
 func (b *areaBuilder) add(ctx context.Context, f rawFeature) error {
+	a, es := b.area(f)
+	return b.take(ctx, f.row, a, es)
+}
+
+// take counts one feature converted by area and keeps it, or its errors,
+// after the duplicate-code check, which needs the features before it: the
+// rest of area may run for several features at once.
+func (b *areaBuilder) take(ctx context.Context, fileRow int, a geo.Area, es geo.FieldErrors) error {
 	b.set.Read++
 	n := b.set.Read
 	if b.opt.Progress != nil && n%1000 == 0 {
@@ -163,10 +171,14 @@ func (b *areaBuilder) add(ctx context.Context, f rawFeature) error {
 		}
 	}
 	row := n
-	if f.row != 0 {
-		row = f.row
+	if fileRow != 0 {
+		row = fileRow
 	}
-	a, es := b.area(f)
+	if len(es) == 0 && a.Code != "" {
+		if first, dup := b.seen[a.Code]; dup {
+			es = geo.FieldErrors{{Field: "code", Reason: fmt.Sprintf("duplicate of feature #%d", first)}}
+		}
+	}
 	if len(es) == 0 {
 		b.seen[a.Code] = row
 		b.set.Areas = append(b.set.Areas, a)
@@ -185,7 +197,8 @@ func (b *areaBuilder) add(ctx context.Context, f rawFeature) error {
 	return nil
 }
 
-// area converts f and lists its problems.
+// area converts f and lists its problems, all but a duplicate code (see
+// take). It reads only b.opt, so it may run for several features at once.
 func (b *areaBuilder) area(f rawFeature) (geo.Area, geo.FieldErrors) {
 	var es geo.FieldErrors
 	bad := func(field, reason string) {
@@ -294,11 +307,6 @@ func (b *areaBuilder) area(f rawFeature) (geo.Area, geo.FieldErrors) {
 			field = "geometry"
 		}
 		bad(field, geomErr)
-	}
-	if len(es) == 0 && a.Code != "" {
-		if first, dup := b.seen[a.Code]; dup {
-			bad("code", fmt.Sprintf("duplicate of feature #%d", first))
-		}
 	}
 	return a, es
 }

@@ -62,6 +62,7 @@ func FuzzReadAreasGeoJSON(f *testing.F) {
 	f.Add([]byte(`{"type":"Feature","properties":{"code":"1"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]],[[5,5],[5,6],[6,6],[5,5]]]}}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		defer hangGuard()()
+		readBoth(t, in)
 		b := newAreaBuilder(AreaOptions{})
 		if err := readAreasGeoJSONFrom(context.Background(), bytes.NewReader(in), b); err != nil {
 			return

@@ -22,24 +22,32 @@ func readAreasGeoJSON(ctx context.Context, path string, b *areaBuilder) error {
 	return readAreasGeoJSONFrom(ctx, bufio.NewReaderSize(f, 1<<20), b)
 }
 
-// readAreasGeoJSONFrom streams the features of the GeoJSON in r into b.
-func readAreasGeoJSONFrom(ctx context.Context, r io.Reader, b *areaBuilder) error {
+// readAreasGeoJSONSerial streams the features of the GeoJSON in r into b
+// one at a time, all through encoding/json. readAreasGeoJSONFrom must give
+// the same areas and errors; the tests hold it to that.
+func readAreasGeoJSONSerial(ctx context.Context, r io.Reader, b *areaBuilder) error {
 	return ingest.StreamFeatures(r, func(_ int, gf *ingest.Feature, ferr error) error {
-		var rf rawFeature
-		if ferr != nil {
-			rf.geomErr, rf.errField = ferr.Error(), "feature"
-			return b.add(ctx, rf)
-		}
-		if !ingest.IsNull(gf.Properties) {
-			if err := json.Unmarshal(gf.Properties, &rf.props); err != nil {
-				rf.geomErr, rf.errField = "not a JSON object", "properties"
-			}
-		}
-		if rf.geomErr == "" {
-			rf.mp, rf.geomErr = decodePolygonal(gf.Geometry)
-		}
-		return b.add(ctx, rf)
+		return b.add(ctx, rawFromFeature(gf, ferr))
 	})
+}
+
+// rawFromFeature decodes a feature's properties and geometry; ferr is the
+// problem of a feature of the wrong shape.
+func rawFromFeature(gf *ingest.Feature, ferr error) rawFeature {
+	var rf rawFeature
+	if ferr != nil {
+		rf.geomErr, rf.errField = ferr.Error(), "feature"
+		return rf
+	}
+	if !ingest.IsNull(gf.Properties) {
+		if err := json.Unmarshal(gf.Properties, &rf.props); err != nil {
+			rf.geomErr, rf.errField = "not a JSON object", "properties"
+		}
+	}
+	if rf.geomErr == "" {
+		rf.mp, rf.geomErr = decodePolygonal(gf.Geometry)
+	}
+	return rf
 }
 
 // decodePolygonal decodes a GeoJSON Polygon or MultiPolygon geometry into a
