@@ -34,6 +34,8 @@ type layerQuery struct {
 	// reach, for the reports layer, is whose scope limits the reports
 	// (nil: none).
 	reach *geo.Viewer
+	// props, when not nil, is the properties asked for (see props.go).
+	props *propSelect
 }
 
 func defaultLayerQuery() layerQuery { return layerQuery{limit: MaxLimit, zoom: -1} }
@@ -96,6 +98,13 @@ func parseLayerQuery(layer string, q url.Values) (lq layerQuery, field, reason s
 			return lq, "zoom", "must be an integer from 0 to 24"
 		}
 		lq.zoom = z
+	}
+	if q.Has("properties") {
+		ps, reason := parsePropSelect(q.Get("properties"))
+		if reason != "" {
+			return lq, "properties", reason
+		}
+		lq.props = ps
 	}
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
@@ -367,6 +376,7 @@ func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 	feats := st.cat.cols["reports"].features
 	w.WriteString(layerHead)
 	n, matched := 0, 0
+	var pick []byte
 	for i := len(feats) - 1; i >= 0; i-- {
 		o := &st.obs[i]
 		if o.At < from || o.At > to || (q.reach != nil && !q.reach.Covers(o.Area)) ||
@@ -377,7 +387,12 @@ func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 		}
 		matched++
 		if n < q.limit {
-			writeFeatureLine(w, n == 0, feats[i].json)
+			b := feats[i].json
+			if q.props != nil && !q.props.all {
+				pick = pickProps(pick[:0], b, q.props.keep)
+				b = pick
+			}
+			writeFeatureLine(w, n == 0, b)
 			n++
 		}
 	}

@@ -147,7 +147,7 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 	out := make([]ogcFeature, len(col.features))
 	lt := c.layerTopology(col, layer)
 	var simple []orb.MultiPolygon
-	var buf []byte
+	var buf, slim []byte
 	for i := range col.features {
 		out[i] = col.features[i]
 		slot := &out[i].zoom[z-minZoom]
@@ -161,10 +161,12 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 		var err error
 		switch layer {
 		case "areas":
-			sc := &res.Areas[col.leaf[i]]
-			a := c.areas[sc.Index]
-			a.Geometry = simple[i]
-			buf, err = export.AreaFeature(buf[:0], export.WithID, sc, &a)
+			buf, err = c.zoomedArea(buf[:0], col, i, simple)
+			if err == nil && slimAreas(z) {
+				// Below slimZoom an area carries what the map shows.
+				slim = pickProps(slim[:0], buf, isMapProp)
+				buf, slim = slim, buf
+			}
 		case "holes", outlineKey:
 			h := res.Holes[col.holeAt(i)]
 			h.Geometry = simple[i]
@@ -186,6 +188,25 @@ func simplifiedFeatures(c *ogcCatalog, col *ogcCollection, layer string, z int) 
 		out[i].json = b
 	}
 	return out, nil
+}
+
+// zoomedArea appends the i-th area of col encoded in full with its
+// geometry from simple, the areas simplified for a zoom.
+func (c *ogcCatalog) zoomedArea(b []byte, col *ogcCollection, i int, simple []orb.MultiPolygon) ([]byte, error) {
+	sc := &c.st.result.Areas[col.leaf[i]]
+	a := c.areas[sc.Index]
+	a.Geometry = simple[i]
+	return export.AreaFeature(b, export.WithID, sc, &a)
+}
+
+// zoomedAreas returns the areas simplified for zoom z (at least minZoom,
+// below fullDetailZoom), for a request that asks for properties the
+// zoom's prepared features leave out (see slimZoom).
+func (c *ogcCatalog) zoomedAreas(z int) []orb.MultiPolygon {
+	c.mu.Lock()
+	lt := c.layerTopology(c.cols["areas"], "areas")
+	c.mu.Unlock()
+	return lt.simplified(max(z, minZoom))
 }
 
 // holeAt is the index in the result's holes of the i-th feature of a
@@ -255,6 +276,13 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 	}
 	res := c.st.result
 	col := c.cols[key]
+	// Areas below slimZoom asked for more than the map's properties are
+	// encoded in full from the zoom's geometries as they are written.
+	var zoomed []orb.MultiPolygon
+	if layer == "areas" && slimAreas(q.zoom) && q.props != nil && !q.props.within(areaMapProps) {
+		zoomed = c.zoomedAreas(q.zoom)
+	}
+	var enc, pick []byte
 	// With a small window, the R-tree finds the candidates; they are
 	// visited in feature order so output does not depend on the tree. A
 	// wide window scans.
@@ -293,10 +321,21 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 			}
 		}
 		matched++
-		if n < q.limit {
-			writeFeatureLine(w, n == 0, b)
-			n++
+		if n >= q.limit {
+			return
 		}
+		if zoomed != nil {
+			if enc, err = c.zoomedArea(enc[:0], col, i, zoomed); err != nil {
+				return
+			}
+			b = enc
+		}
+		if q.props != nil && !q.props.all {
+			pick = pickProps(pick[:0], b, q.props.keep)
+			b = pick
+		}
+		writeFeatureLine(w, n == 0, b)
+		n++
 	}
 	if useTree {
 		for _, i := range cand {
@@ -309,6 +348,9 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 			}
 			write(i)
 		}
+	}
+	if err != nil {
+		return fmt.Errorf("api: areas at zoom %d: %w", q.zoom, err)
 	}
 	writeCountedTail(w, matched, n)
 	return nil

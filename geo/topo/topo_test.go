@@ -3,6 +3,8 @@ package topo
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -256,4 +258,34 @@ func BenchmarkSimplify10k(b *testing.B) {
 		arcs = t.Arcs()
 	}
 	b.ReportMetric(float64(arcs), "arcs")
+}
+
+// BenchmarkBuildAndSimplify times, apart, cutting a grid of hamlets of
+// 200 vertices into arcs (once per layer version) and simplifying it for
+// zoom 8 (once per zoom); -benchmem gives what each allocates, and
+// live-MB is the heap the topology holds.
+func BenchmarkBuildAndSimplify(b *testing.B) {
+	for _, n := range []int{100, 317} {
+		mps := geoms(grid.Areas(n, n, 50, 102, 8.5, 0.05))
+		b.Run(fmt.Sprintf("%dk/build", n*n/1000), func(b *testing.B) {
+			var live float64
+			for b.Loop() {
+				runtime.GC()
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				t := Build(mps)
+				runtime.GC()
+				runtime.ReadMemStats(&m1)
+				live = float64(m1.HeapAlloc-m0.HeapAlloc) / 1e6
+				runtime.KeepAlive(t)
+			}
+			b.ReportMetric(live, "live-MB")
+		})
+		t := Build(mps)
+		b.Run(fmt.Sprintf("%dk/simplify8", n*n/1000), func(b *testing.B) {
+			for b.Loop() {
+				t.Simplify(PixelDegrees(8), Decimals(8))
+			}
+		})
+	}
 }

@@ -334,7 +334,8 @@ function layerURL(name, limit = REPORTS_LIMIT) {
   }
   if (name === 'reports') p.set('limit', limit);
   // Outlines simplified to about a pixel at this zoom keep a whole-province
-  // view small.
+  // view small; below zoom 12 the areas carry only what areaStyle and the
+  // level words read, and a click fetches the whole area (showArea).
   if (name === 'areas' || name === 'holes' || name === 'unobserved') p.set('zoom', Math.round(map.getZoom()));
   return `${API}layers/${name}?${p}`;
 }

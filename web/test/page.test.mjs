@@ -726,3 +726,54 @@ test('the service worker caches the page shell; English switch', async () => {
 test('no page load broke the content security policy', () => {
   assert.deepEqual(cspViolations, []);
 });
+
+test('at a low zoom the areas carry what the map styles by, and a click shows an area in full', async () => {
+  const ext = (await (await fetch(base + 'ogc/collections/areas')).json()).extent.spatial.bbox[0];
+  const { context, page, requests } = await newPage(`#v=9/${((ext[1] + ext[3]) / 2).toFixed(4)}/${((ext[0] + ext[2]) / 2).toFixed(4)}`);
+  assert.ok(requests.some((u) => /\/api\/v1\/layers\/areas\?.*zoom=9/.test(u)), 'areas asked for at zoom 9');
+  // The same colours as from the full properties, for every metric.
+  const diff = await page.evaluate(async () => {
+    const full = await (await fetch(gapmap.lastUrls.areas + '&properties=*')).json();
+    const byCode = new Map(full.features.map((f) => [f.properties.code, f.properties]));
+    const out = { slim: gapmap.shown.areas.every((p) => !('population' in p) && 'dead_share' in p && 'name' in p), n: 0, differ: [] };
+    const before = gapmap.state.metric;
+    for (const o of document.querySelectorAll('#f-metric option')) {
+      gapmap.state.metric = o.value;
+      for (const p of gapmap.shown.areas) {
+        out.n++;
+        const a = JSON.stringify(gapmap.areaStyle({ properties: p })), b = JSON.stringify(gapmap.areaStyle({ properties: byCode.get(p.code) }));
+        if (a !== b) out.differ.push(`${o.value} ${p.code}: ${a} ≠ ${b}`);
+        if (p.name !== byCode.get(p.code).name) out.differ.push(`name ${p.code}`);
+      }
+    }
+    gapmap.state.metric = before;
+    return out;
+  });
+  assert.ok(diff.slim, 'below zoom 12 the areas leave out population');
+  assert.ok(diff.n > 50, `${diff.n} styles compared`);
+  assert.deepEqual(diff.differ, []);
+  // Holes and teams put away, a click on a hamlet opens its panel with
+  // what only the whole area has: the carriers' rows and the trend.
+  await page.evaluate(() => { for (const id of ['l-holes', 'l-teams', 'l-tasks']) { const b = document.getElementById(id); if (b && b.checked) { b.checked = false; b.dispatchEvent(new Event('change')); } } });
+  const hit = await page.evaluate(() => {
+    const size = gapmap.map.getSize();
+    let best = null;
+    gapmap.map.eachLayer((l) => {
+      if (best || !l.feature?.properties?.code || !l.getBounds) return;
+      const pt = gapmap.map.latLngToContainerPoint(l.getBounds().getCenter());
+      if (pt.x > 100 && pt.y > 100 && pt.x < size.x - 100 && pt.y < size.y - 100) best = { x: pt.x, y: pt.y };
+    });
+    return best;
+  });
+  assert.ok(hit, 'a hamlet on the screen');
+  const mapBox = await page.locator('#map').boundingBox();
+  await page.mouse.click(mapBox.x + hit.x, mapBox.y + hit.y);
+  await page.locator('#panel h2[data-code]').waitFor();
+  const code = await page.getAttribute('#panel h2', 'data-code');
+  const area = await (await fetch(base + 'api/v1/areas/' + encodeURIComponent(code))).json();
+  assert.equal(await page.textContent('#panel h2'), area.name);
+  await page.locator('#panel svg.trend').waitFor();
+  assert.ok(await page.locator('#panel tbody tr').count() >= 4, 'carrier rows');
+  assert.ok((await page.textContent('#panel .muted')).includes(code));
+  await done(context);
+});
