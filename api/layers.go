@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/geo"
+	"github.com/gapmap/gapmap/geo/export"
 	"github.com/paulmach/orb"
 )
 
@@ -376,7 +377,7 @@ func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 	feats := st.cat.cols["reports"].features
 	w.WriteString(layerHead)
 	n, matched := 0, 0
-	var pick []byte
+	var buf, pick []byte
 	for i := len(feats) - 1; i >= 0; i-- {
 		o := &st.obs[i]
 		if o.At < from || o.At > to || (q.reach != nil && !q.reach.Covers(o.Area)) ||
@@ -387,7 +388,8 @@ func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 		}
 		matched++
 		if n < q.limit {
-			b := feats[i].json
+			buf = export.ReportFeature(buf[:0], feats[i].id, o)
+			b := buf
 			if q.props != nil && !q.props.all {
 				pick = pickProps(pick[:0], b, q.props.keep)
 				b = pick

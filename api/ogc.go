@@ -108,6 +108,9 @@ type ogcCollection struct {
 	first, last int64 // time extent when timed and non-empty
 	// log is what a reports collection grows into (see publish.go).
 	log *reportLog
+	// obs are a reports collection's reports, by feature: their features
+	// are encoded when written (see featureJSON), not kept.
+	obs []geo.Obs
 	// outline is true for the holes' outline features (see holes.go),
 	// whose i-th is the hole holePos[i] of the state's result; nil
 	// holePos: the i-th feature is the i-th hole.
@@ -564,7 +567,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 		if !c.match(f, &iq) || vis != nil && !vis(f) {
 			return
 		}
-		b := f.json
+		b := c.featureJSON(i)
 		if hv != nil {
 			var ok bool
 			if b, ok = hv.pick(i, c.features, full); !ok {
@@ -580,7 +583,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 		// Every feature matches: the page is a slice, no scan needed.
 		matched = len(c.features)
 		for i := iq.offset; i < len(c.features) && len(page) < iq.limit; i++ {
-			page = append(page, c.features[i].json)
+			page = append(page, c.featureJSON(i))
 		}
 	} else if iq.bbox != nil && !c.wide(*iq.bbox) {
 		// The R-tree finds the candidates; they are visited in feature
@@ -660,7 +663,7 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) error {
 	ok = ok && c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i])
 	var f []byte
 	if ok {
-		f = c.features[i].json
+		f = c.featureJSON(i)
 		if hv != nil {
 			f, ok = hv.pick(i, c.features, hv.fullFeatures())
 		}

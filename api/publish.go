@@ -355,21 +355,54 @@ func publishByID[T any](col, prev *ogcCollection, old, items []T, id func(*T) st
 
 // reportLog is the storage a reports collection grows into, shared by the
 // collections of successive publications: the features array (appended
-// to in place while it has room), the bytes of the features, and the id
-// index. Only the publisher (under ogcCache.mu) touches it.
+// to in place while it has room) and the id index. Only the publisher
+// (under ogcCache.mu) touches it. A report's feature is not kept
+// encoded: it is made from the report (the state's Obs and ID, which the
+// service holds anyway) when a response writes it, as cheap as copying
+// it (see featureJSON); kept, the encodings of 1M reports took 0.4 GB.
 type reportLog struct {
 	// n is the length of the longest collection over the log: a
 	// collection of n features may grow in place, a shorter one may not.
 	n   int
 	ids *idIndex
-	// buf has room for the bytes of the next features.
-	buf []byte
+	// newest holds the encodings of the reports a whole reports layer
+	// last joined (the newest MaxLimit), by position, so that the next
+	// one joins the same bytes and reuses their gzip (see wholelayer.go).
+	mu     sync.Mutex
+	newest map[int][]byte
 }
 
-// reportLogRoom is the least room left in a reportLog's buffer before a
-// feature is appended to it: more than the longest report feature (IDs
-// are at most 128 bytes, escaped at most six times over, twice).
-const reportLogRoom = 4 << 10
+// encodedFrom returns the encodings of c's features from lo on, kept in
+// c's log for the next call; those before lo are dropped from it.
+func (c *ogcCollection) encodedFrom(lo int) [][]byte {
+	l := c.log
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	next := make(map[int][]byte, len(c.features)-lo)
+	out := make([][]byte, len(c.features)-lo)
+	for i := lo; i < len(c.features); i++ {
+		b, ok := l.newest[i]
+		if !ok {
+			b = c.featureJSON(i)
+		}
+		next[i], out[i-lo] = b, b
+	}
+	if len(c.features) >= l.n {
+		// Only the longest collection over the log keeps what it joined:
+		// an older one's newest are not the log's.
+		l.newest = next
+	}
+	return out
+}
+
+// featureJSON returns the encoding of feature i of c; the caller must
+// not modify it.
+func (c *ogcCollection) featureJSON(i int) []byte {
+	if c.obs != nil {
+		return export.ReportFeature(make([]byte, 0, 512), c.features[i].id, &c.obs[i])
+	}
+	return c.features[i].json
+}
 
 // publishReports encodes the reports of st: the features of prev (of state
 // pst) and those of the reports added since, when st's reports begin with
@@ -378,7 +411,7 @@ func publishReports(prev *ogcCollection, pst *state, st *state, n *publishStats)
 	if prev == nil || prev.log.n != len(prev.features) || !extendsReports(pst, st) {
 		col := &ogcCollection{timed: true, allGeom: true, first: math.MaxInt64, last: math.MinInt64,
 			tree: &rtree.RTreeG[int32]{},
-			log:  &reportLog{ids: &idIndex{m: make(map[string]int32, len(st.obs))}, buf: make([]byte, 0, len(st.obs)*300+reportLogRoom)}}
+			log:  &reportLog{ids: &idIndex{m: make(map[string]int32, len(st.obs))}}}
 		// Room for the reports to come, so that the first ones do not
 		// copy the array (at 1M reports, 130 MB).
 		col.features = make([]ogcFeature, 0, len(st.obs)+len(st.obs)/8+1024)
@@ -402,16 +435,12 @@ func (col *ogcCollection) appendReports(st *state, from int, n *publishStats) {
 	defer ids.mu.Unlock()
 	for i := from; i < len(st.obs); i++ {
 		o := &st.obs[i]
-		if cap(l.buf)-len(l.buf) < reportLogRoom {
-			l.buf = make([]byte, 0, 256<<10)
-		}
-		start := len(l.buf)
-		l.buf = export.ReportFeature(l.buf, st.ids[i], o)
 		col.features = append(col.features, ogcFeature{id: st.ids[i], bound: orb.Point{o.Lon, o.Lat}.Bound(),
-			hasGeom: true, from: o.At, to: o.At, key: o.Area, json: l.buf[start:len(l.buf):len(l.buf)]})
+			hasGeom: true, from: o.At, to: o.At, key: o.Area})
 		col.add(i)
 		n.reports++
 	}
+	col.obs = st.obs[:len(col.features):len(col.features)]
 	l.n = len(col.features)
 }
 

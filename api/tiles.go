@@ -908,8 +908,9 @@ func changes(prev, next *ogcCatalog) map[string]*dirtySet {
 		}
 		diffFeatures(d["holes"], pc.features, nc.features)
 	}
-	pr, nr := prev.cols["reports"].features, next.cols["reports"].features
-	if m := len(pr); len(nr) < m || m > 0 && (!sameBytes(pr[0].json, nr[0].json) || !sameBytes(pr[m-1].json, nr[m-1].json)) {
+	pcr, ncr := prev.cols["reports"], next.cols["reports"]
+	pr, nr := pcr.features, ncr.features
+	if m := len(pr); len(nr) < m || m > 0 && (pcr.log != ncr.log || !sameSlice(pcr.obs, ncr.obs[:m])) {
 		// Reports are only appended to a log; a new log is a new start.
 		d["reports"] = all
 	} else {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -46,7 +47,14 @@ func (c *ogcCatalog) whole(layer string) wholeLayer {
 		c.mu.Unlock()
 	}
 	if layer == "reports" {
-		return wholeLayer{feats: f[max(0, len(f)-MaxLimit):], reverse: true}
+		// The newest, encoded for this layer (see featureJSON).
+		col := c.cols[layer]
+		lo := max(0, len(f)-MaxLimit)
+		fs := slices.Clone(f[lo:])
+		for i, b := range col.encodedFrom(lo) {
+			fs[i].json = b
+		}
+		return wholeLayer{feats: fs, reverse: true}
 	}
 	return wholeLayer{feats: f[:min(len(f), MaxLimit)]}
 }

@@ -41,6 +41,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 )
@@ -89,6 +90,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return err
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if path := getenv("GAPMAP_MEMPROFILE"); path != "" && args[0] != "serve" {
+		// A heap profile when the command ends, of what is live then and
+		// of every allocation made, for go tool pprof
+		// (-sample_index=inuse_space or alloc_space); serve writes its
+		// own once stopped, with what it held (see runServe).
+		defer func() {
+			if err := writeHeapProfile(path); err != nil {
+				fmt.Fprintln(stderr, "gapmap: heap profile:", err)
+			}
+		}()
 	}
 	logOut := stderr
 	if args[0] == "serve" {
@@ -148,4 +160,19 @@ func newLogger(level, format string, w io.Writer) *slog.Logger {
 		h = flushHandler{h, lw}
 	}
 	return slog.New(h)
+}
+
+// writeHeapProfile writes the heap profile to path, after a collection
+// so that it shows what is live.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +132,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if path := getenv("GAPMAP_MEMPROFILE"); path != "" {
+		// What the server held while serving: the service and the API
+		// are still alive here.
+		if err := writeHeapProfile(path); err != nil {
+			logger.Error("heap profile", "err", err)
+		}
+		runtime.KeepAlive(srv)
+		runtime.KeepAlive(svc)
 	}
 	logger.Info("stopped")
 	return nil
