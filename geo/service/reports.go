@@ -220,15 +220,54 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 	if opt.MaxErrors <= 0 {
 		opt.MaxErrors = 1000
 	}
-	type row struct {
-		n   int
-		rep geo.Report
+	// Each row is placed, owned and given its ID as it is read, so the
+	// import holds one copy of the accepted reports, not every row and
+	// then the accepted ones again. The rows rejected here come after the
+	// reader's own errors (see rejectLate).
+	var (
+		seen     = map[string]bool{}
+		good     []geo.Report
+		areas    []int32
+		goodRows []int
+		late     []*geo.FieldError
+		lateN    int
+		lateCut  bool
+	)
+	b := s.base.Load()
+	rejectLate := func(n int, es ...*geo.FieldError) {
+		lateN++
+		for _, e := range es {
+			if len(late) < opt.MaxErrors {
+				c := *e
+				c.Row = n
+				late = append(late, &c)
+			} else {
+				lateCut = true
+			}
+		}
 	}
-	var rows []row
 	sum, err := ingest.ReadReports(ctx, r, opt.Format,
 		ingest.ReportOptions{Now: s.now(), MaxErrors: opt.MaxErrors, Progress: opt.Progress},
-		func(n int, rep *geo.Report) error {
-			rows = append(rows, row{n, *rep})
+		func(n int, rp *geo.Report) error {
+			rep := *rp
+			area := b.locate(rep.Lon, rep.Lat)
+			if !v.Covers(area) {
+				rejectLate(n, outsideScope()...)
+				return nil
+			}
+			// Every report gets its ID here, since the store does not
+			// return the ones it generates.
+			s.own(v, &rep)
+			if rep.ID == "" {
+				rep.ID = newReportID()
+			} else if seen[rep.ID] {
+				rejectLate(n, idTaken())
+				return nil
+			}
+			seen[rep.ID] = true
+			good = append(good, rep)
+			areas = append(areas, area)
+			goodRows = append(goodRows, n)
 			return nil
 		})
 	if err != nil {
@@ -238,7 +277,15 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 		return ImportResult{}, &geo.Error{Kind: geo.ErrInvalid, Message: "cannot read the file: " + err.Error(),
 			Fields: geo.AsFieldErrors(err), Err: err}
 	}
-	res := ImportResult{Rejected: sum.Rejected, Errors: sum.Errors, Truncated: sum.Truncated}
+	seen = nil
+	res := ImportResult{Rejected: sum.Rejected + lateN, Errors: sum.Errors, Truncated: sum.Truncated || lateCut}
+	for _, e := range late {
+		if len(res.Errors) < opt.MaxErrors {
+			res.Errors = append(res.Errors, e)
+		} else {
+			res.Truncated = true
+		}
+	}
 	reject := func(n int, es ...*geo.FieldError) {
 		res.Rejected++
 		for _, e := range es {
@@ -250,32 +297,6 @@ func (s *Service) ImportReports(ctx context.Context, v *geo.Viewer, r io.Reader,
 				res.Truncated = true
 			}
 		}
-	}
-	seen := make(map[string]bool, len(rows))
-	good := make([]geo.Report, 0, len(rows))
-	areas := make([]int32, 0, len(rows))
-	goodRows := make([]int, 0, len(rows))
-	b := s.base.Load()
-	for i := range rows {
-		rep, n := rows[i].rep, rows[i].n
-		area := b.locate(rep.Lon, rep.Lat)
-		if !v.Covers(area) {
-			reject(n, outsideScope()...)
-			continue
-		}
-		// Every report gets its ID here, since the store does not return
-		// the ones it generates.
-		s.own(v, &rep)
-		if rep.ID == "" {
-			rep.ID = newReportID()
-		} else if seen[rep.ID] {
-			reject(n, idTaken())
-			continue
-		}
-		seen[rep.ID] = true
-		good = append(good, rep)
-		areas = append(areas, area)
-		goodRows = append(goodRows, n)
 	}
 	// entry is the audit entry of the import, stored with its reports.
 	entry := func() geo.AuditEntry {

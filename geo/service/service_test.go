@@ -224,6 +224,43 @@ func TestAddReportRules(t *testing.T) {
 	wantKind(t, "a carrier reads a raw report", err, geo.ErrForbidden, "")
 }
 
+// TestImportErrorsCut: with MaxErrors, the reader's own errors are kept
+// first, then the rows the service rejects (outside the scope, an ID
+// given twice) in row order, and Truncated says some were left out; every
+// rejected row is still counted.
+func TestImportErrorsCut(t *testing.T) {
+	ctx := context.Background()
+	const csv = "id,lat,lon,observed_at,carrier,signal_dbm\n" +
+		"a1,10.505,105.105,2025-08-30T08:00:00Z,viettel,-120\n" + // row 1: H1
+		"a2,10.705,105.305,2025-08-30T08:00:00Z,viettel,-120\n" + // row 2: H2, outside C1
+		"a1,10.506,105.106,2025-08-30T08:00:00Z,viettel,-120\n" + // row 3: a1 again
+		"a3,95,105.107,2025-08-30T08:00:00Z,viettel,-120\n" + // row 4: bad lat
+		"a5,10.507,105.107,2025-08-30T08:00:00Z,viettel,-120\n" // row 5: H1
+	for _, tc := range []struct {
+		max   int
+		want  string
+		trunc bool
+	}{
+		{1, "[4:lat]", true},
+		{3, "[2:lat 2:lon 4:lat]", true},
+		{4, "[2:lat 2:lon 3:id 4:lat]", false},
+	} {
+		svc := newService(t, openStore(t), service.Options{})
+		res, err := svc.ImportReports(ctx, staff(svc, "C1"), strings.NewReader(csv), service.ImportOptions{Format: ingest.FormatCSV, MaxErrors: tc.max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range res.Errors {
+			got = append(got, fmt.Sprintf("%d:%s", e.Row, e.Field))
+		}
+		if fmt.Sprint(got) != tc.want || res.Truncated != tc.trunc || res.Rejected != 3 || res.Accepted != 2 {
+			t.Errorf("MaxErrors %d: errors %v truncated %v, rejected %d accepted %d; want %s truncated %v, 3 rejected, 2 accepted",
+				tc.max, got, res.Truncated, res.Rejected, res.Accepted, tc.want, tc.trunc)
+		}
+	}
+}
+
 // TestImportRules: one duplicate rule and one scope rule, whoever
 // imports.
 func TestImportRules(t *testing.T) {
