@@ -363,6 +363,7 @@ func publishByID[T any](col, prev *ogcCollection, old, items []T, id func(*T) st
 type reportLog struct {
 	// n is the length of the longest collection over the log: a
 	// collection of n features may grow in place, a shorter one may not.
+	// Only the publisher writes it, under mu.
 	n   int
 	ids *idIndex
 	// newest holds the encodings of the reports a whole reports layer
@@ -441,7 +442,10 @@ func (col *ogcCollection) appendReports(st *state, from int, n *publishStats) {
 		n.reports++
 	}
 	col.obs = st.obs[:len(col.features):len(col.features)]
+	// A whole layer being joined reads n (see encodedFrom).
+	l.mu.Lock()
 	l.n = len(col.features)
+	l.mu.Unlock()
 }
 
 // extendsReports reports whether the reports of st begin with those of
