@@ -129,8 +129,8 @@ func strTiles(cells []rtreeCell, fanout int) [][]rtreeCell {
 	per := slicesN * fanout
 	// Centres doubled, compared as they are (the order of ties does not
 	// matter, and the sort is the same for the same input).
-	byX := func(a, b rtreeCell) int { return compare32(a.minx+a.maxx, b.minx+b.maxx) }
-	byY := func(a, b rtreeCell) int { return compare32(a.miny+a.maxy, b.miny+b.maxy) }
+	byX := func(a, b rtreeCell) int { return cmp.Compare(a.minx+a.maxx, b.minx+b.maxx) }
+	byY := func(a, b rtreeCell) int { return cmp.Compare(a.miny+a.maxy, b.miny+b.maxy) }
 	slices.SortFunc(cells, byX)
 	groups := make([][]rtreeCell, 0, nodes)
 	for s := 0; s < len(cells); s += per {
@@ -141,16 +141,6 @@ func strTiles(cells []rtreeCell, fanout int) [][]rtreeCell {
 		}
 	}
 	return groups
-}
-
-func compare32(a, b float32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // cover is the cell id whose box holds every cell of n.
