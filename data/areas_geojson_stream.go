@@ -323,6 +323,32 @@ func (c *cutter) decodeValue(v any) error {
 }
 
 // syntax is the error for an unexpected byte.
+// separator reads what follows a member or an element: a ',' and
+// returns the first byte of the next (end there would be a trailing
+// comma: the error says next), or end, which it consumes and returns;
+// anything else is an error saying after.
+func (c *cutter) separator(end byte, next, after string) (byte, error) {
+	ch, ok := c.space()
+	if !ok {
+		return 0, c.eofErr()
+	}
+	switch ch {
+	case ',':
+		c.pos++
+		if ch, ok = c.space(); !ok {
+			return 0, c.eofErr()
+		}
+		if ch == end {
+			return 0, syntax(ch, next)
+		}
+		return ch, nil
+	case end:
+		c.pos++
+		return end, nil
+	}
+	return 0, syntax(ch, after)
+}
+
 func syntax(ch byte, where string) error {
 	return fmt.Errorf("invalid character %q %s", ch, where)
 }
@@ -435,22 +461,9 @@ func (c *cutter) run() error {
 				return fmt.Errorf("%s: %w", key, err)
 			}
 		}
-		if ch, ok = c.space(); !ok {
-			return c.eofErr()
-		}
-		switch ch {
-		case ',':
-			c.pos++
-			if ch, ok = c.space(); !ok {
-				return c.eofErr()
-			}
-			if ch == '}' {
-				return syntax(ch, "looking for beginning of object key string")
-			}
-		case '}':
-			c.pos++
-		default:
-			return syntax(ch, "after object key:value pair")
+		var err error
+		if ch, err = c.separator('}', "looking for beginning of object key string", "after object key:value pair"); err != nil {
+			return err
 		}
 	}
 	switch typ {
@@ -495,23 +508,11 @@ func (c *cutter) features() error {
 				return err
 			}
 		}
-		if ch, ok = c.space(); !ok {
-			return c.eofErr()
+		if ch, err = c.separator(']', "looking for beginning of value", "after array element"); err != nil {
+			return err
 		}
-		switch ch {
-		case ',':
-			c.pos++
-			if ch, ok = c.space(); !ok {
-				return c.eofErr()
-			}
-			if ch == ']' {
-				return syntax(ch, "looking for beginning of value")
-			}
-		case ']':
-			c.pos++
+		if ch == ']' {
 			return c.flushed()
-		default:
-			return syntax(ch, "after array element")
 		}
 	}
 }
