@@ -368,13 +368,24 @@ func (p *progress) stage(name string) {
 	p.name, p.start, p.last = name, time.Now(), time.Now()
 }
 
-func (p *progress) count(what string, n int) {
+func (p *progress) count(what string, n int) { p.countOf(what, n, 0, "") }
+
+// countOf is count with the total when known (n of total, and its
+// share), or else with a note of how far the input is.
+func (p *progress) countOf(what string, n, total int, note string) {
 	if p.quiet || time.Since(p.last) < 500*time.Millisecond {
 		return
 	}
 	p.last = time.Now()
 	rate := float64(n) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r%s: %d %s (%.0f/s)   ", p.name, n, what, rate)
+	switch {
+	case total > 0:
+		fmt.Fprintf(p.w, "\r%s: %d of %d %s (%.0f%%, %.0f/s)   ", p.name, n, total, what, 100*float64(n)/float64(total), rate)
+	case note != "":
+		fmt.Fprintf(p.w, "\r%s: %d %s, %s (%.0f/s)   ", p.name, n, what, note, rate)
+	default:
+		fmt.Fprintf(p.w, "\r%s: %d %s (%.0f/s)   ", p.name, n, what, rate)
+	}
 }
 
 func (p *progress) done() {

@@ -149,21 +149,3 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
-
-// countOf is count with the total when known (n of total, and its
-// share), or else with a note of how far the input is.
-func (p *progress) countOf(what string, n, total int, note string) {
-	if p.quiet || time.Since(p.last) < 500*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	rate := float64(n) / time.Since(p.start).Seconds()
-	switch {
-	case total > 0:
-		fmt.Fprintf(p.w, "\r%s: %d of %d %s (%.0f%%, %.0f/s)   ", p.name, n, total, what, 100*float64(n)/float64(total), rate)
-	case note != "":
-		fmt.Fprintf(p.w, "\r%s: %d %s, %s (%.0f/s)   ", p.name, n, what, note, rate)
-	default:
-		fmt.Fprintf(p.w, "\r%s: %d %s (%.0f/s)   ", p.name, n, what, rate)
-	}
-}
