@@ -295,7 +295,17 @@ func (f *hexField) buildWide() {
 // with enough evidence: LocalMinReports at every scale but the coarsest,
 // MinEvidence there.
 func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
-	share, thr, ok := f.shareOf(cell, c)
+	j, in := f.idx[cell]
+	if !in {
+		j = -1
+	}
+	return f.judgeAt(c, cell, j)
+}
+
+// judgeAt is judge for a cell whose position in f.cells is known (j, or
+// −1 when the field does not hold it).
+func (f *hexField) judgeAt(c int, cell uint64, j int32) (judged, weak bool) {
+	share, thr, ok := f.shareOfAt(cell, j, c)
 	return ok, ok && share > thr
 }
 
@@ -436,7 +446,7 @@ func (f *hexField) enough(a hexAcc, level int) bool {
 func (f *hexField) flagged(c int) map[uint64]bool {
 	out := map[uint64]bool{}
 	for j, cell := range f.cells {
-		if share, thr, ok := f.shareOfAt(cell, int32(j), c); ok && share > thr {
+		if ok, weak := f.judgeAt(c, cell, int32(j)); ok && weak {
 			out[cell] = true
 		}
 	}
