@@ -266,43 +266,49 @@ func flagAll(f *hexField, p geo.HoleParams) ([nCarriers]map[uint64]bool, map[uin
 	var flagged [nCarriers]map[uint64]bool
 	index.Each(nCarriers, func(s int) { flagged[s] = f.flagged(s) })
 	// Holes are clipped to the loaded areas: a cell whose centre lies in
-	// no area is in no hole. Each weak cell is looked up once, in
-	// parallel, and remembered (see hexField.isInside).
-	var weak []uint64
+	// no area is in no hole. The weak cells of every carrier are looked
+	// up once, in parallel, and remembered (see hexField.isInside).
+	n := 0
+	for s := range nCarriers {
+		n += len(flagged[s])
+	}
+	weak := make([]uint64, 0, n)
 	for s := range nCarriers {
 		for cell := range flagged[s] {
-			if _, ok := f.inside[cell]; !ok {
-				f.inside[cell] = false
-				weak = append(weak, cell)
-			}
+			weak = append(weak, cell)
 		}
 	}
+	slices.Sort(weak)
+	weak = slices.Compact(weak)
 	in := make([]bool, len(weak))
 	index.Parallel(len(weak), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			in[i] = f.locate(weak[i])
+			known, ok := f.inside[weak[i]]
+			if !ok {
+				known = f.locate(weak[i])
+			}
+			in[i] = known
 		}
 	})
+	if len(f.inside) == 0 {
+		f.inside = make(map[uint64]bool, len(weak))
+	}
 	for i, cell := range weak {
 		f.inside[cell] = in[i]
 	}
-	for s := range nCarriers {
+	index.Each(nCarriers, func(s int) {
 		for cell := range flagged[s] {
 			if !f.inside[cell] {
 				delete(flagged[s], cell)
 			}
 		}
-	}
-	// Dead zones lie inside some carrier's hole: test each such cell
+	})
+	// Dead zones lie inside some carrier's hole: each such cell is tested
 	// once, in parallel.
-	seen := map[uint64]bool{}
-	var cand []uint64
-	for s := range nCarriers {
-		for cell := range flagged[s] {
-			if !seen[cell] {
-				seen[cell] = true
-				cand = append(cand, cell)
-			}
+	cand := weak[:0]
+	for i, cell := range weak {
+		if in[i] {
+			cand = append(cand, cell)
 		}
 	}
 	isDead := make([]bool, len(cand))
@@ -324,9 +330,10 @@ func flagAll(f *hexField, p geo.HoleParams) ([nCarriers]map[uint64]bool, map[uin
 // weak for every carrier that can be judged there (at least
 // DeadMinCarriers of them), and weak over all carriers' reports pooled.
 func (f *hexField) isDead(cell uint64, p geo.HoleParams) bool {
+	j := f.position(cell)
 	judged, weak := 0, 0
 	for c := range nCarriers {
-		if v, ok := f.share(c, cell); ok {
+		if v, _, ok := f.shareOfAt(cell, j, c); ok {
 			judged++
 			if v > p.DeadThreshold {
 				weak++
@@ -336,7 +343,7 @@ func (f *hexField) isDead(cell uint64, p geo.HoleParams) bool {
 	if judged < p.DeadMinCarriers || weak != judged {
 		return false
 	}
-	v, ok := f.pooledShare(cell)
+	v, _, ok := f.shareOfAt(cell, j, nCarriers)
 	return p.DeadPooled == 0 || (ok && v > p.DeadPooled)
 }
 

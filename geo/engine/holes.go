@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -91,7 +92,11 @@ type hexField struct {
 	fine   [nCarriers][]hexAcc // per cell, the narrow kernel
 	// wide[k] holds the wide-scale estimate per cell k+1 resolutions
 	// coarser than Res.
-	wide     []map[uint64]*[nCarriers]hexAcc
+	wide []wideLevel
+	// up[k][j] is the position in wide[k] of the ancestor of cell j,
+	// found when the field was built, or −1 when it was not there (a
+	// wide cell made later, by Live, is looked up by cell).
+	up       [][]int32
 	bias     [nCarriers]float64
 	biasFrom [nCarriers]geo.BiasEstimate
 	// extra lists, per cell, the observations added after the field was
@@ -174,6 +179,7 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	const chunk = 8192
 	disks := make([][][]uint64, chunk)
 	var js []int32 // per chunk: the number of each disk cell, in disk order
+	var at []int   // per chunk: where each data cell's disk starts in js
 	for base := 0; base < f.nData; base += chunk {
 		n := min(chunk, f.nData-base)
 		index.Parallel(n, func(lo, hi int) {
@@ -181,20 +187,50 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 				disks[i] = index.CellDisk(f.cells[base+i], p.Rings)
 			}
 		})
-		// Number the cells in order (one thread: the numbering must not
-		// depend on scheduling), then spread the evidence: each carrier's
-		// sums are its own, so two workers take two carriers each.
-		js = js[:0]
+		// Number the cells in order, then spread the evidence: each
+		// carrier's sums are its own, so two workers take two carriers
+		// each. The cells numbered already (most of them: neighbouring
+		// disks overlap) are looked up in parallel; the rest are numbered
+		// in disk order on one thread, so the numbering does not depend on
+		// scheduling.
+		at = at[:0]
+		k := 0
+		for i := range n {
+			at = append(at, k)
+			for _, ring := range disks[i] {
+				k += len(ring)
+			}
+		}
+		js = slices.Grow(js[:0], k)[:k]
+		index.Parallel(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				k := at[i]
+				for _, ring := range disks[i] {
+					for _, cell := range ring {
+						j, ok := f.idx[cell]
+						if !ok {
+							j = -1
+						}
+						js[k] = j
+						k++
+					}
+				}
+			}
+		})
+		k = 0
 		for i := range n {
 			for _, ring := range disks[i] {
 				for _, cell := range ring {
-					j, ok := f.idx[cell]
-					if !ok {
-						j = int32(len(f.cells))
-						f.idx[cell] = j
-						f.cells = append(f.cells, cell)
+					if js[k] < 0 {
+						j, ok := f.idx[cell]
+						if !ok {
+							j = int32(len(f.cells))
+							f.idx[cell] = j
+							f.cells = append(f.cells, cell)
+						}
+						js[k] = j
 					}
-					js = append(js, j)
+					k++
 				}
 			}
 		}
@@ -244,50 +280,105 @@ func gaussian(rings int, bw float64) []int64 {
 	return w
 }
 
+// wideLevel is one wide scale: its cells, their positions and their
+// per-carrier estimates. The estimates are held by value, not one
+// allocation a cell, so that a national field is not millions of small
+// objects for the collector to walk.
+type wideLevel struct {
+	pos   map[uint64]int32
+	cells []uint64
+	acc   [][nCarriers]hexAcc
+}
+
+// at returns the estimate of cell, or nil when the level has none. The
+// pointer is good until the level grows (see addCell).
+func (w *wideLevel) at(cell uint64) *[nCarriers]hexAcc {
+	if k, ok := w.pos[cell]; ok {
+		return &w.acc[k]
+	}
+	return nil
+}
+
+// addCell returns the position of cell, adding it with no evidence.
+func (w *wideLevel) addCell(cell uint64) int32 {
+	k, ok := w.pos[cell]
+	if !ok {
+		k = int32(len(w.cells))
+		w.pos[cell] = k
+		w.cells = append(w.cells, cell)
+		w.acc = append(w.acc, [nCarriers]hexAcc{})
+	}
+	return k
+}
+
 // buildWide pools the data cells' evidence into their ancestors 1 …
 // WideLevels resolutions coarser and spreads it over WideRings rings at
-// each level. Cells are visited in order so sums do not depend on map
-// order.
+// each level, then notes each field cell's ancestor at every level (see
+// up). Cells are visited in order so sums do not depend on map order.
 func (f *hexField) buildWide() {
 	p := f.p
 	weights := f.wideWeights
-	f.wide = make([]map[uint64]*[nCarriers]hexAcc, p.WideLevels)
+	f.wide = make([]wideLevel, p.WideLevels)
+	f.up = make([][]int32, p.WideLevels)
 	for k := range p.WideLevels {
 		res := p.Res - 1 - k
-		par := map[uint64]*[nCarriers]hexAcc{}
+		par := map[uint64]int32{}
 		var keys []uint64
+		var sums [][nCarriers]hexAcc
 		for j := 0; j < f.nData; j++ {
 			pc := index.CellParent(f.cells[j], res)
-			a := par[pc]
-			if a == nil {
-				a = &[nCarriers]hexAcc{}
-				par[pc] = a
+			i, ok := par[pc]
+			if !ok {
+				i = int32(len(keys))
+				par[pc] = i
 				keys = append(keys, pc)
+				sums = append(sums, [nCarriers]hexAcc{})
 			}
 			for c := range nCarriers {
-				a[c].add(f.raw[c][j])
+				sums[i][c].add(f.raw[c][j])
 			}
 		}
-		slices.Sort(keys)
-		wide := make(map[uint64]*[nCarriers]hexAcc, len(keys)*4)
-		for _, pc := range keys {
-			src := par[pc]
-			for d, ring := range index.CellDisk(pc, p.WideRings) {
-				w := weights[d]
+		order := make([]int32, len(keys))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
+		w := wideLevel{pos: make(map[uint64]int32, len(keys)*4)}
+		for _, i := range order {
+			src := &sums[i]
+			for d, ring := range index.CellDisk(keys[i], p.WideRings) {
+				wt := weights[d]
 				for _, cell := range ring {
-					dst := wide[cell]
-					if dst == nil {
-						dst = &[nCarriers]hexAcc{}
-						wide[cell] = dst
-					}
+					dst := &w.acc[w.addCell(cell)]
 					for c := range nCarriers {
-						dst[c].addScaled(src[c], w)
+						dst[c].addScaled(src[c], wt)
 					}
 				}
 			}
 		}
-		f.wide[k] = wide
+		f.wide[k] = w
+		up := make([]int32, len(f.cells))
+		index.Parallel(len(f.cells), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				up[j] = -1
+				if i, ok := w.pos[index.CellParent(f.cells[j], res)]; ok {
+					up[j] = i
+				}
+			}
+		})
+		f.up[k] = up
 	}
+}
+
+// wideOf returns the estimate at wide level k over cell (at the evidence
+// resolution; j its position in the field, or −1), or nil.
+func (f *hexField) wideOf(k int, cell uint64, j int32) *[nCarriers]hexAcc {
+	if j >= 0 && int(j) < len(f.up[k]) {
+		if i := f.up[k][j]; i >= 0 {
+			return &f.wide[k].acc[i]
+		}
+	}
+	return f.wide[k].at(index.CellParent(cell, f.p.Res-1-k))
 }
 
 // judge says whether cell (at the evidence resolution) can be judged for
@@ -295,11 +386,16 @@ func (f *hexField) buildWide() {
 // with enough evidence: LocalMinReports at every scale but the coarsest,
 // MinEvidence there.
 func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
-	j, in := f.idx[cell]
-	if !in {
-		j = -1
+	return f.judgeAt(c, cell, f.position(cell))
+}
+
+// position is cell's position in f.cells, or −1 when the field does not
+// hold it.
+func (f *hexField) position(cell uint64) int32 {
+	if j, ok := f.idx[cell]; ok {
+		return j
 	}
-	return f.judgeAt(c, cell, j)
+	return -1
 }
 
 // judgeAt is judge for a cell whose position in f.cells is known (j, or
@@ -307,21 +403,6 @@ func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
 func (f *hexField) judgeAt(c int, cell uint64, j int32) (judged, weak bool) {
 	share, thr, ok := f.shareOfAt(cell, j, c)
 	return ok, ok && share > thr
-}
-
-// share is the estimated weak share of cell for carrier slot c from the
-// finest scale with enough evidence, and whether there is one.
-func (f *hexField) share(c int, cell uint64) (float64, bool) {
-	v, _, ok := f.shareOf(cell, c)
-	return v, ok
-}
-
-// pooledShare is the estimated weak share of cell over all carriers'
-// reports together (how likely a report of any carrier there says weak),
-// from the finest scale where the pooled evidence is enough.
-func (f *hexField) pooledShare(cell uint64) (float64, bool) {
-	v, _, ok := f.shareOf(cell, nCarriers)
-	return v, ok
 }
 
 // pick returns a's accumulator for carrier slot c, or for c = nCarriers
@@ -357,17 +438,13 @@ func pickAt(v *[nCarriers][]hexAcc, j int32, c int) hexAcc {
 // A cell is judged only where the carrier's own reports reach it (see
 // supported); elsewhere it is unobserved, whatever the wider scales say.
 func (f *hexField) shareOf(cell uint64, c int) (share float64, threshold float64, ok bool) {
-	j, in := f.idx[cell]
-	if !in {
-		j = -1
-	}
-	return f.shareOfAt(cell, j, c)
+	return f.shareOfAt(cell, f.position(cell), c)
 }
 
 // shareOfAt is shareOf for a cell whose position in f.cells is known (j,
 // or −1 when the field does not hold it).
 func (f *hexField) shareOfAt(cell uint64, j int32, c int) (share float64, threshold float64, ok bool) {
-	if !f.supported(cell, c) {
+	if !f.supportedBy(f.wideOf(0, cell, j), c) {
 		return 0, 0, false
 	}
 	if j >= 0 {
@@ -378,8 +455,8 @@ func (f *hexField) shareOfAt(cell uint64, j int32, c int) (share float64, thresh
 			return a.ratio(), f.p.Threshold, true
 		}
 	}
-	for k, wide := range f.wide {
-		if w := wide[index.CellParent(cell, f.p.Res-1-k)]; w != nil {
+	for k := range f.wide {
+		if w := f.wideOf(k, cell, j); w != nil {
 			if a := pick(w, c); f.enough(a, k+1) {
 				return a.ratio(), f.p.Threshold, true
 			}
@@ -423,7 +500,12 @@ func (f *hexField) supported(cell uint64, c int) bool {
 // supportedWide is supported for every cell under wide cell pc (one
 // resolution coarser than the evidence grid).
 func (f *hexField) supportedWide(pc uint64, c int) bool {
-	w := f.wide[0][pc]
+	return f.supportedBy(f.wide[0].at(pc), c)
+}
+
+// supportedBy is supportedWide for the first wide estimate w of a wide
+// cell (nil: none).
+func (f *hexField) supportedBy(w *[nCarriers]hexAcc, c int) bool {
 	return w != nil && float64(pick(w, c).n) >= f.p.SupportMinReports*kernelScale
 }
 
@@ -451,8 +533,10 @@ func (f *hexField) flagged(c int) map[uint64]bool {
 		}
 	}
 	var kids [7]uint64
-	for pc, a := range f.wide[0] {
-		if !f.supportedWide(pc, c) {
+	w0 := &f.wide[0]
+	for i, pc := range w0.cells {
+		a := &w0.acc[i]
+		if !f.supportedBy(a, c) {
 			continue
 		}
 		// A cell beyond the field is judged by a wide estimate: this one

@@ -968,16 +968,12 @@ func (f *hexField) add(o *geo.Obs, s int, cell uint64, r geo.Rules) spread {
 		sp.local = append(sp.local, ring...)
 	}
 	sp.wide = make([][]uint64, len(f.wide))
-	for k, wide := range f.wide {
+	for k := range f.wide {
+		w := &f.wide[k]
 		pc := index.CellParent(cell, f.p.Res-1-k)
 		for d, ring := range index.CellDisk(pc, f.p.WideRings) {
 			for _, c := range ring {
-				a := wide[c]
-				if a == nil {
-					a = &[nCarriers]hexAcc{}
-					wide[c] = a
-				}
-				a[s].addScaled(src, f.wideWeights[d])
+				w.acc[w.addCell(c)][s].addScaled(src, f.wideWeights[d])
 			}
 			sp.wide[k] = append(sp.wide[k], ring...)
 		}
@@ -1024,7 +1020,7 @@ func (f *hexField) touched(s int, sp spread) []uint64 {
 				if slices.Contains(sp.wide[k-1], ch) {
 					continue // taken from there
 				}
-				if a := f.wide[k-1][ch]; a != nil && f.enough(a[s], k) {
+				if a := f.wide[k-1].at(ch); a != nil && f.enough(a[s], k) {
 					continue
 				}
 				down(ch, k-1)

@@ -106,8 +106,12 @@ func (g *landGrid) reached(f *hexField, cells []uint64, a *areaAccum) {
 // update marks land cell k (cell c) observed for each slot whose support
 // it has gained (support only grows).
 func (g *landGrid) update(f *hexField, k int32, c uint64, a *areaAccum) {
+	w := f.wide[0].at(c)
+	if w == nil {
+		return
+	}
 	for s := range nCarriers + 1 {
-		if g.seen[s][k] || !f.supportedWide(c, s) {
+		if g.seen[s][k] || !f.supportedBy(w, s) {
 			continue
 		}
 		g.seen[s][k] = true
