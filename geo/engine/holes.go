@@ -545,11 +545,13 @@ func (f *hexField) flagged(c int) map[uint64]bool {
 		if f.enough(pick(a, c), 1) && pick(a, c).ratio() <= f.p.Threshold {
 			continue
 		}
+		// Children of different wide cells are different cells: only
+		// those the field does not hold are left to judge.
 		for _, ch := range index.CellChildrenInto(kids[:0], pc) {
-			if _, in := f.idx[ch]; in || out[ch] {
+			if _, in := f.idx[ch]; in {
 				continue
 			}
-			if ok, weak := f.judge(c, ch); ok && weak {
+			if ok, weak := f.judgeAt(c, ch, -1); ok && weak {
 				out[ch] = true
 			}
 		}

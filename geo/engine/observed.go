@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/gapmap/gapmap/geo"
@@ -41,7 +42,7 @@ type landGrid struct {
 
 // newLandGrid covers the areas of ix with land cells at resolution res.
 func newLandGrid(ix *index.Index, res int) *landGrid {
-	g := &landGrid{res: res, pos: map[uint64]int32{}}
+	g := &landGrid{res: res}
 	per := make([][]uint64, ix.Len())
 	index.Each(ix.Len(), func(i int) {
 		per[i] = ix.AreaCells(i, res)
@@ -50,20 +51,38 @@ func newLandGrid(ix *index.Index, res int) *landGrid {
 			per[i] = []uint64{index.CellAt(c[0], c[1], res)}
 		}
 	})
+	// A cell in several areas' lists is the first area's: the (cell,
+	// area) pairs are sorted by cell, then area, and the first of each
+	// cell kept.
+	n := 0
+	for _, cs := range per {
+		n += len(cs)
+	}
+	type owned struct {
+		cell uint64
+		area int32
+	}
+	pairs := make([]owned, 0, n)
 	for i, cs := range per {
 		for _, c := range cs {
-			if _, dup := g.pos[c]; !dup {
-				g.pos[c] = int32(i) // the area, for now
-				g.cells = append(g.cells, c)
-			}
+			pairs = append(pairs, owned{c, int32(i)})
 		}
+		per[i] = nil
 	}
-	slices.Sort(g.cells)
-	g.area = make([]int32, len(g.cells))
-	g.land = make([]int64, len(g.cells))
-	for k, c := range g.cells {
-		g.area[k] = g.pos[c]
-		g.pos[c] = int32(k)
+	slices.SortFunc(pairs, func(a, b owned) int {
+		if c := cmp.Compare(a.cell, b.cell); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.area, b.area)
+	})
+	pairs = slices.CompactFunc(pairs, func(a, b owned) bool { return a.cell == b.cell })
+	g.cells = make([]uint64, len(pairs))
+	g.area = make([]int32, len(pairs))
+	g.land = make([]int64, len(pairs))
+	g.pos = make(map[uint64]int32, len(pairs))
+	for k, o := range pairs {
+		g.cells[k], g.area[k] = o.cell, o.area
+		g.pos[o.cell] = int32(k)
 	}
 	index.Parallel(len(g.cells), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
