@@ -145,7 +145,7 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 	}
 	l.addHoles(holes)
 	for _, h := range holes {
-		l.acc.addHole(&h.Hole, l.info, 1)
+		l.acc.addHole(&h.Hole, h.infos, 1)
 	}
 	return l, ctx.Err()
 }

@@ -174,7 +174,7 @@ func addCellInfo(m map[uint64]*cellInfo, holes []geo.Hole, ix *index.Index) {
 // centres of each hole cell's seven children.
 func (a *areaAccum) addHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
 	for i := range holes {
-		a.addHole(&holes[i], info, 1)
+		a.addHole(&holes[i], cellInfos(holes[i].CellIDs, info), 1)
 	}
 }
 

@@ -176,13 +176,14 @@ func (a *areaAccum) addObs(obs []geo.Obs) {
 	}
 }
 
-// addHole adds (sign 1) or removes (sign −1) one hole's land. Land in any
+// addHole adds (sign 1) or removes (sign −1) one hole's land, infos
+// being its cells' information in the order of its cells. Land in any
 // carrier's hole counts once however many carriers' holes cover it: cover
 // counts them per cell.
-func (a *areaAccum) addHole(h *geo.Hole, info map[uint64]*cellInfo, sign int64) {
+func (a *areaAccum) addHole(h *geo.Hole, infos []*cellInfo, sign int64) {
 	s := slotOf(h.Carrier)
-	for _, c := range h.CellIDs {
-		a.addCell(s, c, info[c], sign)
+	for i, c := range h.CellIDs {
+		a.addCell(s, c, infos[i], sign)
 	}
 }
 
@@ -195,12 +196,14 @@ func (a *areaAccum) addCell(s int, c uint64, inf *cellInfo, sign int64) {
 	}
 	a.sample(inf, func(n *areaNode, u int64) { n.carHole[s] += sign * u })
 	before := a.cover[c]
-	a.cover[c] += int32(sign)
-	if (before == 0) != (a.cover[c] == 0) {
+	after := before + int32(sign)
+	if (before == 0) != (after == 0) {
 		a.sample(inf, func(n *areaNode, u int64) { n.hole += sign * u })
 	}
-	if a.cover[c] == 0 {
+	if after == 0 {
 		delete(a.cover, c)
+	} else {
+		a.cover[c] = after
 	}
 }
 
