@@ -248,12 +248,11 @@ func newCellInfo(c uint64, ix *index.Index) cellInfo {
 
 // addCellsInfo adds to m the cells it does not hold yet.
 func addCellsInfo(m map[uint64]*cellInfo, all []uint64, ix *index.Index) {
-	var cells []uint64
-	for _, c := range all {
-		if _, ok := m[c]; !ok {
-			m[c] = nil
-			cells = append(cells, c)
-		}
+	cells := slices.Clone(all)
+	slices.Sort(cells)
+	cells = slices.Compact(cells)
+	if len(m) > 0 {
+		cells = slices.DeleteFunc(cells, func(c uint64) bool { _, ok := m[c]; return ok })
 	}
 	infos := make([]cellInfo, len(cells))
 	index.Parallel(len(cells), func(lo, hi int) {

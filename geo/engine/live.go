@@ -103,7 +103,7 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 	}
 	l.flagged[nCarriers] = dead
 	for s := range l.holeOf {
-		l.holeOf[s] = map[uint64]int{}
+		l.holeOf[s] = make(map[uint64]int, len(l.flagged[s]))
 		l.refreshing[s] = map[int]bool{}
 	}
 	l.acc = newAreaAccum(ix, in.Areas, cfg)
