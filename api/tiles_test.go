@@ -109,10 +109,18 @@ func TestTiles(t *testing.T) {
 			if _, ok := f.Geometry.(orb.Polygon); !ok {
 				t.Errorf("%s: %T, want a polygon", f.Properties["code"], f.Geometry)
 			}
-			for _, k := range []string{"name", "level", "reports", "observed_share", "dead_share", "action"} {
+			for _, k := range []string{"name", "level", "observed_share", "dead_share", "action"} {
 				if _, ok := f.Properties[k]; !ok {
 					t.Errorf("%s: no %s", f.Properties["code"], k)
 				}
+			}
+			if _, ok := f.Properties["reports"]; ok {
+				t.Errorf("%s: reports at zoom 9, below slimZoom", f.Properties["code"])
+			}
+		}
+		for _, f := range e.anon().tileAt(tilePath("areas", h1, slimZoom)).Features {
+			if _, ok := f.Properties["reports"]; !ok {
+				t.Errorf("%s: no reports at slimZoom", f.Properties["code"])
 			}
 		}
 		slices.Sort(codes)
