@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/gapmap/gapmap/geo"
@@ -77,6 +78,26 @@ func (ps *propSelect) within(set map[string]bool) bool {
 
 // keep reports whether ps asks for the property name.
 func (ps *propSelect) keep(name []byte) bool { return ps.all || ps.names[string(name)] }
+
+// has is keep for a name held as a string.
+func (ps *propSelect) has(name string) bool { return ps.all || ps.names[name] }
+
+// key is ps as a cache key: "" for no selection, "*" for all, else the
+// names sorted and joined by commas.
+func (ps *propSelect) key() string {
+	switch {
+	case ps == nil:
+		return ""
+	case ps.all:
+		return "*"
+	}
+	names := make([]string, 0, len(ps.names))
+	for n := range ps.names {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
 
 // slimAreas reports whether the areas at zoom z carry areaMapProps by
 // default rather than all their properties.

@@ -70,8 +70,14 @@ const (
 	// before clipping (4 pixels), so outlines do not show at tile edges.
 	polygonBuffer = 64
 	// polygonTolerance is how far (in tile units, a sixteenth of a
-	// pixel) Douglas–Peucker may move an outline.
-	polygonTolerance = 1.0
+	// pixel) Douglas–Peucker may move an outline; below slimZoom,
+	// polygonToleranceLow (a quarter of a pixel), where a hamlet is a
+	// few pixels and most of its points are closer than that. Each
+	// outline is simplified alone, so neighbours' common edges may part
+	// by up to twice that: half a pixel at most below slimZoom, which a
+	// map does not show as a sliver.
+	polygonTolerance    = 1.0
+	polygonToleranceLow = 4.0
 	// mimeMVT is the media type of a vector tile.
 	mimeMVT = "application/vnd.mapbox-vector-tile"
 )
@@ -132,7 +138,7 @@ func (q tileQuery) key() string {
 	if !q.to.IsZero() {
 		to = q.to.Unix()
 	}
-	return fmt.Sprintf("%d/%d/%t/%d/%d/%d", q.carrier, q.tech, q.hasTech, from, to, q.level)
+	return fmt.Sprintf("%d/%d/%t/%d/%d/%d/%s", q.carrier, q.tech, q.hasTech, from, to, q.level, q.props.key())
 }
 
 // parseTile reads z, x and y: a zoom from 0 to tileMaxZoom and a column
@@ -257,7 +263,33 @@ func (s *Server) buildTile(c *ogcCatalog, layer string, view tileView, q tileQue
 	if err != nil || len(l.Features) == 0 {
 		return nil, err
 	}
+	if keep := tileProps(layer, q.props, t.Z); keep != nil {
+		for _, f := range l.Features {
+			for k := range f.Properties {
+				if !keep(k) {
+					delete(f.Properties, k)
+				}
+			}
+		}
+	}
 	return mvt.Marshal(mvt.Layers{l})
+}
+
+// tileProps returns which properties the features of a tile of layer at
+// zoom z keep (nil: all they have), as the layers pick them
+// (properties= a list or "*", see props.go): those ps names, all of
+// them for "*", and without properties= the areas' map properties
+// below slimZoom (areaMapProps), everything else.
+func tileProps(layer string, ps *propSelect, z maptile.Zoom) func(string) bool {
+	switch {
+	case ps != nil && ps.all:
+		return nil
+	case ps != nil:
+		return ps.has
+	case layer == "areas" && slimAreas(int(z)):
+		return func(k string) bool { return areaMapProps[k] }
+	}
+	return nil
 }
 
 // tileCandidates returns the features of col whose bounds touch b, in
@@ -526,10 +558,35 @@ func b2i(b bool) int {
 	return 0
 }
 
+// shareStep is the precision of the shares in an areas tile below
+// slimZoom: a thousandth (0.1 percentage point), ten times finer than
+// the page prints them and twenty times finer than its narrowest colour
+// class. Shares unique to each area made most of a low-zoom tile's
+// bytes (each a float64 of its own in the tile's value table, and a
+// larger index in every feature's tags); rounded, the areas share a
+// thousand values at most.
+const shareStep = 1000
+
+// roundShare rounds a share in [0, 1] to the nearest 1/shareStep,
+// keeping a share above 0 above 0 and one below 1 below 1 (no data yet,
+// observed_share 0, stays told apart from a little).
+func roundShare(v float64) float64 {
+	r := math.Round(v*shareStep) / shareStep
+	switch {
+	case r == 0 && v > 0:
+		r = 1.0 / shareStep
+	case r == 1 && v < 1:
+		r = float64(shareStep-1) / shareStep
+	}
+	return r
+}
+
 // areasTile makes the leaf areas of c touching t, with the figures the
 // map styles with (the whole area is at /api/v1/areas/{code}); an area
-// smaller than a pixel is left out.
+// smaller than a pixel is left out. Below slimZoom the shares are
+// rounded to a thousandth (roundShare).
 func areasTile(c *ogcCatalog, q tileQuery, t maptile.Tile) *mvt.Layer {
+	round := slimAreas(int(t.Z))
 	res := c.st.result
 	col := c.cols["areas"]
 	l := &mvt.Layer{Name: "areas", Version: 2, Extent: tileExtent}
@@ -551,15 +608,19 @@ func areasTile(c *ogcCatalog, q tileQuery, t maptile.Tile) *mvt.Layer {
 			nums[cs.Carrier.String()+"_hole_share"] = cs.HoleShare
 		}
 		for k, v := range nums {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) { // unknown: left out
-				p[k] = v
+			if math.IsNaN(v) || math.IsInf(v, 0) { // unknown: left out
+				continue
 			}
+			if round && strings.HasSuffix(k, "_share") {
+				v = roundShare(v)
+			}
+			p[k] = v
 		}
 		f := geojson.NewFeature(projectPolygons(c.areas[sc.Index].Geometry, t))
 		f.Properties = p
 		l.Features = append(l.Features, f)
 	}
-	polygonLayer(l)
+	polygonLayer(l, t.Z)
 	return l
 }
 
@@ -595,7 +656,7 @@ func holesTile(c *ogcCatalog, hv *holesView, q tileQuery, t maptile.Tile) (*mvt.
 		f.Properties = p
 		l.Features = append(l.Features, f)
 	}
-	polygonLayer(l)
+	polygonLayer(l, t.Z)
 	return l, nil
 }
 
@@ -654,15 +715,20 @@ func projectPolygons(mp orb.MultiPolygon, t maptile.Tile) orb.MultiPolygon {
 	return out
 }
 
-// polygonLayer clips l's outlines (in tile units) to the tile and its
-// buffer, simplifies them to a sixteenth of a pixel, drops what is left
+// polygonLayer clips l's outlines (in tile units of a tile at zoom z) to
+// the tile and its buffer, simplifies them to a sixteenth of a pixel (a
+// quarter below slimZoom, see polygonTolerance), drops what is left
 // smaller than a tile unit and orients the rings as the specification
 // wants (outer rings of positive area in tile coordinates, holes
 // negative).
-func polygonLayer(l *mvt.Layer) {
+func polygonLayer(l *mvt.Layer, z maptile.Zoom) {
+	tol := polygonTolerance
+	if slimAreas(int(z)) {
+		tol = polygonToleranceLow
+	}
 	ls := mvt.Layers{l}
 	ls.Clip(orb.Bound{Min: orb.Point{-polygonBuffer, -polygonBuffer}, Max: orb.Point{tileExtent + polygonBuffer, tileExtent + polygonBuffer}})
-	ls.Simplify(simplify.DouglasPeucker(polygonTolerance))
+	ls.Simplify(simplify.DouglasPeucker(tol))
 	ls.RemoveEmpty(1, 1)
 	for _, f := range l.Features {
 		switch g := f.Geometry.(type) {

@@ -109,10 +109,18 @@ func TestTiles(t *testing.T) {
 			if _, ok := f.Geometry.(orb.Polygon); !ok {
 				t.Errorf("%s: %T, want a polygon", f.Properties["code"], f.Geometry)
 			}
-			for _, k := range []string{"name", "level", "reports", "observed_share", "dead_share", "action"} {
+			for _, k := range []string{"name", "level", "observed_share", "dead_share", "action"} {
 				if _, ok := f.Properties[k]; !ok {
 					t.Errorf("%s: no %s", f.Properties["code"], k)
 				}
+			}
+			if _, ok := f.Properties["reports"]; ok {
+				t.Errorf("%s: reports at zoom 9, below slimZoom", f.Properties["code"])
+			}
+		}
+		for _, f := range e.anon().tileAt(tilePath("areas", h1, slimZoom)).Features {
+			if _, ok := f.Properties["reports"]; !ok {
+				t.Errorf("%s: no reports at slimZoom", f.Properties["code"])
 			}
 		}
 		slices.Sort(codes)
@@ -667,4 +675,213 @@ func newCityReportsServer(b *testing.B, n int) (*Server, string) {
 		b.Fatal(err)
 	}
 	return srv, tok
+}
+
+// newScaleServer is a server over a store holding sim.Scale's grid of
+// 10,000 hamlets of about 200 vertices (the shape of /work/scale's
+// national-scale data, 1.1° a side) with reports, analysed, and the z8
+// tile covering the grid.
+func newScaleServer(t *testing.T, reports int) (*Server, maptile.Tile) {
+	t.Helper()
+	ctx := context.Background()
+	w, err := sim.Scale(sim.ScaleOptions{Seed: 1, Hamlets: 10_000, Reports: reports})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "scale.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.ReplaceAreas(ctx, w.Areas[0].Vintage, w.Areas); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddReports(ctx, w.Reports, geo.AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	now := sim.DefaultEnd.Add(24 * time.Hour)
+	svc, err := service.New(ctx, st, service.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	srv, err := New(svc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.WaitIdle()
+	var b orb.Bound
+	for i, a := range w.Areas {
+		if i == 0 {
+			b = a.Geometry.Bound()
+		}
+		b = b.Union(a.Geometry.Bound())
+	}
+	tl := maptile.At(b.Center(), 8)
+	if maptile.At(b.Min, 8) != tl || maptile.At(b.Max, 8) != tl {
+		t.Fatalf("the grid %v is not in one tile at zoom 8", b)
+	}
+	return srv, tl
+}
+
+// serveTile returns the body of path from h, plain or gzipped.
+func serveTile(t *testing.T, h http.Handler, path string, gz bool) []byte {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	if gz {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.Bytes())
+	}
+	return rec.Body.Bytes()
+}
+
+// zoom8Budget is what the whole-province view at zoom 8 may weigh
+// (issue 14): the areas tile of 10,000 hamlets, plain.
+const zoom8Budget = 1_000_000
+
+// TestAreasTileZoom8: the areas tile covering 10,000 hamlets at zoom 8
+// is within zoom8Budget plain, holds every hamlet (none is below a
+// pixel there), and styles each as the full tiles (from slimZoom) do:
+// the map's properties, strings the same, shares within a step of
+// shareStep (0 and 1 exactly), so that "no data yet" and the page's
+// colour class are the same but for a share within a step of a class
+// bound.
+func TestAreasTileZoom8(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 hamlets")
+	}
+	srv, tl := newScaleServer(t, 100_000)
+	h := srv.Handler()
+	path := fmt.Sprintf("/tiles/areas/%d/%d/%d.mvt", tl.Z, tl.X, tl.Y)
+	plain := serveTile(t, h, path, false)
+	gz := serveTile(t, h, path, true)
+	all := serveTile(t, h, path+"?properties=*", false)
+	t.Logf("%s: %d bytes plain, %d gzipped; %d with properties=*", path, len(plain), len(gz), len(all))
+	if len(plain) > zoom8Budget {
+		t.Errorf("%s: %d bytes plain, over the budget of %d", path, len(plain), zoom8Budget)
+	}
+	if len(gz) >= len(plain) || len(all) <= len(plain) {
+		t.Errorf("%s: gzipped %d, with every property %d, plain %d", path, len(gz), len(all), len(plain))
+	}
+	l := decodeTile(t, path, plain)
+
+	// The full areas, as the tiles from slimZoom have them.
+	full := map[string]geojson.Properties{}
+	for _, ft := range provinceTiles(srv.cur.load(), slimZoom) {
+		p := fmt.Sprintf("/tiles/areas/%d/%d/%d.mvt", ft.Z, ft.X, ft.Y)
+		if fl := decodeTile(t, p, serveTile(t, h, p, false)); fl != nil {
+			for _, f := range fl.Features {
+				full[f.Properties.MustString("code")] = f.Properties
+			}
+		}
+	}
+	if l == nil || len(l.Features) != len(full) || len(full) != 10_000 {
+		t.Fatalf("%s: %d features, want the %d hamlets of the tiles at slimZoom", path, len(l.Features), len(full))
+	}
+	const ramp = 6 // classes of the page's ramp, bounds (i/6)²
+	class := func(v float64) int { return min(ramp-1, int(math.Floor(math.Sqrt(v)*ramp))) }
+	rounded := 0
+	for _, f := range l.Features {
+		code, _ := f.Properties["code"].(string)
+		fp := full[code]
+		if fp == nil {
+			t.Fatalf("tile area %q is not in the tiles at slimZoom", code)
+		}
+		for k := range f.Properties {
+			if !areaMapProps[k] {
+				t.Errorf("%s: %s carried below slimZoom", code, k)
+			}
+		}
+		for k := range areaMapProps {
+			got, want := f.Properties[k], fp[k]
+			if want == nil {
+				if got != nil {
+					t.Errorf("%s: %s = %v, the area has none", code, k, got)
+				}
+				continue
+			}
+			w, isNum := want.(float64)
+			if !isNum {
+				if got != want {
+					t.Errorf("%s: %s = %v, want %v", code, k, got, want)
+				}
+				continue
+			}
+			g, _ := got.(float64)
+			if d := math.Abs(g - w); d > 1.0/shareStep || (w == 0) != (g == 0) || (w == 1) != (g == 1) {
+				t.Errorf("%s: %s = %v, the area's %v", code, k, g, w)
+			}
+			if g != w {
+				rounded++
+			}
+			if class(g) != class(w) {
+				bound := math.Pow(float64(max(class(g), class(w)))/ramp, 2)
+				if math.Abs(w-bound) > 1.0/shareStep {
+					t.Errorf("%s: %s %v is in class %d, the area's %v in %d", code, k, g, class(g), w, class(w))
+				}
+			}
+		}
+	}
+	if rounded == 0 {
+		t.Error("no share was rounded: the test says nothing")
+	}
+}
+
+// TestTileProperties: properties= picks the properties of tile
+// features as it does on the layers (a list, unknown names ignored, or
+// "*" for all), on areas below and from slimZoom and on the other
+// layers, each choice a tile of its own in the cache; a malformed list
+// is refused.
+func TestTileProperties(t *testing.T) {
+	e := newEnv(t, Options{})
+	h1 := orb.Point{105.11, 10.51}
+	keys := func(l *mvt.Layer) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range l.Features {
+			for k := range f.Properties {
+				m[k] = true
+			}
+		}
+		return m
+	}
+	low, high := tilePath("areas", h1, 9), tilePath("areas", h1, slimZoom)
+	full := keys(e.tileAt(high))
+	if !full["reports"] || !full["population"] || !full["rank"] {
+		t.Fatalf("areas at slimZoom: %v", full)
+	}
+	if got := keys(e.tileAt(low)); len(got) == 0 || got["reports"] {
+		t.Errorf("areas at zoom 9: %v", got)
+	} else {
+		for k := range got {
+			if !areaMapProps[k] {
+				t.Errorf("areas at zoom 9 carry %s", k)
+			}
+		}
+	}
+	for _, path := range []string{low, high} {
+		if got := keys(e.tileAt(path + "?properties=*")); len(got) != len(full) {
+			t.Errorf("%s?properties=*: %v, want %v", path, got, full)
+		}
+		l := e.tileAt(path + "?properties=code,%20population,no_such")
+		if got := keys(l); len(got) != 2 || !got["code"] || !got["population"] {
+			t.Errorf("%s?properties=code,population,no_such: %v", path, got)
+		}
+		for _, f := range l.Features {
+			if f.Properties["population"] == nil {
+				t.Errorf("%s: %v without population", path, f.Properties["code"])
+			}
+		}
+	}
+	// The same tile asked for differently is cached apart.
+	if got := keys(e.tileAt(low)); got["population"] {
+		t.Errorf("areas at zoom 9 after properties=population: %v", got)
+	}
+	if got := keys(e.tileAt(tilePath("holes", h1, 12) + "?properties=carrier")); len(got) != 1 || !got["carrier"] {
+		t.Errorf("holes?properties=carrier: %v", got)
+	}
+	wantProblem(t, e.get(low+"?properties=,"), 400, "properties")
 }
