@@ -78,7 +78,7 @@ func (f *hexField) contribution(o *geo.Obs, s int, r geo.Rules) hexAcc {
 }
 
 // hexField is the evidence grid: the cells that have reports and the cells
-// near them, with raw and smoothed evidence per carrier.
+// near them, with smoothed evidence per carrier.
 type hexField struct {
 	p      geo.HoleParams
 	ci     *cellIndex
@@ -87,7 +87,6 @@ type hexField struct {
 	idx    map[uint64]int32 // cell → position in cells
 	nData  int
 	spans  [][nCarriers]span   // per data cell: its keys in ci, per carrier
-	raw    [nCarriers][]hexAcc // per data cell
 	smooth [nCarriers][]hexAcc // per cell
 	fine   [nCarriers][]hexAcc // per cell, the narrow kernel
 	// wide[k] holds the wide-scale estimate per cell k+1 resolutions
@@ -150,14 +149,16 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 		f.spans[j][ci.slot(k)] = span{int32(lo), int32(hi)}
 	})
 	f.nData = len(f.cells)
+	// The raw sums are needed only to build the smoothed and wide ones.
+	var raw [nCarriers][]hexAcc
 	for c := range nCarriers {
-		f.raw[c] = make([]hexAcc, f.nData)
+		raw[c] = make([]hexAcc, f.nData)
 	}
 	index.Parallel(f.nData, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			for s := range nCarriers {
 				sp := f.spans[j][s]
-				a := &f.raw[s][j]
+				a := &raw[s][j]
 				for _, key := range ci.keys[sp.lo:sp.hi] {
 					a.add(f.contribution(&obs[ci.obs(key)], s, r))
 				}
@@ -240,7 +241,7 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 		}
 		index.Each(2, func(w int) {
 			for c := w * nCarriers / 2; c < (w+1)*nCarriers/2; c++ {
-				smooth, fine, raw := f.smooth[c], f.fine[c], f.raw[c][base:]
+				smooth, fine, raw := f.smooth[c], f.fine[c], raw[c][base:]
 				k := 0
 				for i := range n {
 					src := raw[i]
@@ -266,7 +267,7 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 		})
 		clear(disks[:n])
 	}
-	f.buildWide()
+	f.buildWide(&raw)
 	return f
 }
 
@@ -315,7 +316,7 @@ func (w *wideLevel) addCell(cell uint64) int32 {
 // WideLevels resolutions coarser and spreads it over WideRings rings at
 // each level, then notes each field cell's ancestor at every level (see
 // up). Cells are visited in order so sums do not depend on map order.
-func (f *hexField) buildWide() {
+func (f *hexField) buildWide(raw *[nCarriers][]hexAcc) {
 	p := f.p
 	weights := f.wideWeights
 	f.wide = make([]wideLevel, p.WideLevels)
@@ -335,7 +336,7 @@ func (f *hexField) buildWide() {
 				sums = append(sums, [nCarriers]hexAcc{})
 			}
 			for c := range nCarriers {
-				sums[i][c].add(f.raw[c][j])
+				sums[i][c].add(raw[c][j])
 			}
 		}
 		order := make([]int32, len(keys))
