@@ -48,8 +48,10 @@ func Analyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, error)
 	if in.Progress != nil {
 		in.Progress("outline holes and score areas")
 	}
+	tasks := l.Tasks()
+	l.release()
 	res := l.ResultWithOutlines()
-	res.Tasks = l.Tasks()
+	res.Tasks = tasks
 	return res, ctx.Err()
 }
 

@@ -150,6 +150,18 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 	return l, ctx.Err()
 }
 
+// release lets go of what only taking more reports needs: the evidence
+// field and the flagged cells with their holes. Analyze asks for one
+// Result and its tasks, and the field is the largest part of what a
+// Live holds, so it goes before the outlines are drawn. A released Live
+// gives its Result and nothing more.
+func (l *Live) release() {
+	l.f = nil
+	l.flagged = [nCarriers + 1]map[uint64]bool{}
+	l.holeOf = [nCarriers + 1]map[uint64]int{}
+	l.near = nil
+}
+
 // newHole counts the evidence in cells (sorted, connected) of slot and
 // returns their hole, or nil when the evidence is not enough.
 func (l *Live) newHole(slot int, cells []uint64) *liveHole {
@@ -292,6 +304,9 @@ func (l *Live) add(o geo.Obs) bool {
 func (l *Live) flush() {
 	for slot := range l.pending {
 		cells := l.pending[slot]
+		if len(cells) == 0 && len(l.refreshing[slot]) == 0 {
+			continue
+		}
 		set, holeOf := l.flagged[slot], l.holeOf[slot]
 		// gone lists, per hole, its cells that left: the hole may have
 		// split or emptied.
