@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/index"
@@ -605,29 +604,34 @@ func estimateBias(tabs []biasTable) (float64, int, bool) {
 // components groups flagged cells into connected regions (H3 neighbours).
 func components(flagged map[uint64]bool) [][]uint64 {
 	keys := make([]uint64, 0, len(flagged))
-	for c := range flagged {
-		keys = append(keys, c)
+	for c, ok := range flagged {
+		if ok {
+			keys = append(keys, c)
+		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	seen := make(map[uint64]bool, len(keys))
+	slices.Sort(keys)
+	// A neighbour is found in the sorted cells, which says both whether
+	// it is flagged and where its seen mark is: neighbours are mostly
+	// near in H3 order, so the search stays in cache, unlike a map's.
+	seen := make([]bool, len(keys))
 	var out [][]uint64
-	for _, start := range keys {
-		if seen[start] {
+	for si, start := range keys {
+		if seen[si] {
 			continue
 		}
 		comp := []uint64{start}
-		seen[start] = true
+		seen[si] = true
 		for q := 0; q < len(comp); q++ {
 			for _, ring := range index.CellDisk(comp[q], 1)[1:] {
 				for _, n := range ring {
-					if flagged[n] && !seen[n] {
-						seen[n] = true
+					if i, ok := slices.BinarySearch(keys, n); ok && !seen[i] {
+						seen[i] = true
 						comp = append(comp, n)
 					}
 				}
 			}
 		}
-		sort.Slice(comp, func(i, j int) bool { return comp[i] < comp[j] })
+		slices.Sort(comp)
 		out = append(out, comp)
 	}
 	return out
