@@ -615,6 +615,7 @@ func components(flagged map[uint64]bool) [][]uint64 {
 	// near in H3 order, so the search stays in cache, unlike a map's.
 	seen := make([]bool, len(keys))
 	var out [][]uint64
+	var nbs []uint64
 	for si, start := range keys {
 		if seen[si] {
 			continue
@@ -622,12 +623,11 @@ func components(flagged map[uint64]bool) [][]uint64 {
 		comp := []uint64{start}
 		seen[si] = true
 		for q := 0; q < len(comp); q++ {
-			for _, ring := range index.CellDisk(comp[q], 1)[1:] {
-				for _, n := range ring {
-					if i, ok := slices.BinarySearch(keys, n); ok && !seen[i] {
-						seen[i] = true
-						comp = append(comp, n)
-					}
+			nbs = index.CellNeighbours(nbs[:0], comp[q])
+			for _, n := range nbs {
+				if i, ok := slices.BinarySearch(keys, n); ok && !seen[i] {
+					seen[i] = true
+					comp = append(comp, n)
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gapmap/gapmap/geo"
@@ -103,5 +104,27 @@ func TestCellChildrenMatchesH3(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestCellNeighboursMatchesCellDisk(t *testing.T) {
+	cells := []uint64{CellAt(106.4, 10.5, 10), CellAt(105.1, 9.2, 10), CellAt(-70.1, -33.4, 9)}
+	// A pentagon at resolution 10 and a cell beside it.
+	pent := uint64(h3.Pentagons(10)[0])
+	if !h3.Cell(pent).IsPentagon() {
+		t.Fatalf("%s is not a pentagon", CellString(pent))
+	}
+	cells = append(cells, pent, CellDisk(pent, 1)[1][0])
+	for _, c := range cells {
+		got := CellNeighbours(nil, c)
+		want := CellDisk(c, 1)[1]
+		slices.Sort(got)
+		want = slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: neighbours %x, CellDisk says %x", CellString(c), got, want)
+		}
+	}
+	if n := len(CellNeighbours(nil, pent)); n != 5 {
+		t.Errorf("a pentagon has %d neighbours, want 5", n)
 	}
 }
