@@ -203,15 +203,12 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 		}
 		js = slices.Grow(js[:0], k)[:k]
 		index.Parallel(n, func(lo, hi int) {
+			var seen recentCells
 			for i := lo; i < hi; i++ {
 				k := at[i]
 				for _, ring := range disks[i] {
 					for _, cell := range ring {
-						j, ok := f.idx[cell]
-						if !ok {
-							j = -1
-						}
-						js[k] = j
+						js[k] = seen.lookup(f.idx, cell)
 						k++
 					}
 				}
@@ -268,6 +265,31 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	}
 	f.buildWide(&raw)
 	return f
+}
+
+// recentCells remembers the positions of cells looked up lately in a
+// field's index. The data cells come in H3 order, so one cell's disk
+// shares most of its cells with the disks before it: most lookups are
+// answered here, from a few kilobytes that stay in cache, rather than
+// from a map of millions of cells.
+type recentCells [1 << 12]struct {
+	cell uint64
+	j    int32
+}
+
+// lookup returns cell's position in idx, or −1 when idx does not hold it
+// (not remembered: the caller adds it).
+func (r *recentCells) lookup(idx map[uint64]int32, cell uint64) int32 {
+	e := &r[(cell*0x9E3779B97F4A7C15)>>52]
+	if e.cell == cell && cell != 0 {
+		return e.j
+	}
+	j, ok := idx[cell]
+	if !ok {
+		return -1
+	}
+	e.cell, e.j = cell, j
+	return j
 }
 
 // gaussian returns Gaussian weights, in kernel units (see hexAcc), for
