@@ -187,9 +187,24 @@ func (l *Live) addHoles(holes []*liveHole) {
 		cells = append(cells, h.CellIDs...)
 	}
 	addCellsInfo(l.info, cells, l.ix)
+	// Each hole is measured on its own: in parallel when there are many,
+	// each worker with its own scratch.
+	workers := 1
+	if len(cells) >= 1<<14 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	index.Each(workers, func(w int) {
+		km := l.km
+		if w > 0 {
+			km = newAreaKm(l.ix.Len())
+		}
+		for i := w; i < len(holes); i += workers {
+			h := holes[i]
+			h.infos = cellInfos(h.CellIDs, l.info)
+			l.measure(h, km)
+		}
+	})
 	for _, h := range holes {
-		h.infos = cellInfos(h.CellIDs, l.info)
-		l.measure(h)
 		k := l.next
 		l.next++
 		l.holes[k] = h
@@ -201,11 +216,12 @@ func (l *Live) addHoles(holes []*liveHole) {
 }
 
 // measure sets a hole's area, centroid, areas, people and priority from
-// its cells' information, and clears its outline.
-func (l *Live) measure(h *liveHole) {
+// its cells' information, and clears its outline; km is the scratch
+// (l.km, or a worker's own).
+func (l *Live) measure(h *liveHole, km *areaKm) {
 	h.Geometry = nil
 	measureHole(&h.Hole, h.infos)
-	fillHoleArea(&h.Hole, h.infos, l.ix, l.cfg, l.land, l.km)
+	fillHoleArea(&h.Hole, h.infos, l.ix, l.cfg, l.land, km)
 }
 
 // slotOf is carrierSlot with dead zones in slot nCarriers.
@@ -405,7 +421,7 @@ func (l *Live) rebuild(slot int, groups []holeGroup, broken map[int]bool) {
 		}
 	}
 	for _, u := range kept {
-		l.measure(u.h)
+		l.measure(u.h, l.km)
 		l.holes[u.g.base] = u.h
 		for _, c := range u.g.cells {
 			holeOf[c] = u.g.base
