@@ -72,7 +72,9 @@ func newCellIndex(obs []geo.Obs, coarse, fine int) (*cellIndex, error) {
 			keys[i] = (bits>>ci.fd)<<(2+ci.fd+ci.idxBits) | uint64(s)<<(ci.fd+ci.idxBits) | digits<<ci.idxBits | uint64(i)
 		}
 	})
-	slices.Sort(keys)
+	// Each key ends in its observation's index, rising with its place:
+	// sorting by the bits above it, stably, is sorting the keys.
+	index.SortHigh(keys, 64-ci.idxBits)
 	n := sort.Search(len(keys), func(i int) bool { return keys[i] == math.MaxUint64 })
 	ci.keys = keys[:n]
 	return ci, nil

@@ -213,7 +213,7 @@ func (ix *Index) hilbertOrder(n int, at func(i int) (float64, float64)) []uint64
 			keys[i] = uint64(hilbert16(x, y))<<32 | uint64(i)
 		}
 	})
-	radixSortHigh32(keys)
+	SortHigh(keys, 32)
 	return keys
 }
 
@@ -240,19 +240,31 @@ func hilbert16(x, y uint32) uint32 {
 	return d
 }
 
-// radixSortHigh32 sorts v by its upper 32 bits (LSD radix sort, stable, 11
-// bits per pass); the low bits keep their input order among equal keys.
-func radixSortHigh32(v []uint64) {
-	if len(v) < 256 {
-		slices.Sort(v)
+// SortHigh sorts v by its upper bits bits (at most 64) with an LSD
+// radix sort, 11 bits a pass, stable: values equal in those bits keep
+// their input order. When the low bits of each value rise with its
+// position in v (an index kept below a key), the result is that of
+// slices.Sort, in a few linear passes instead of n log n comparisons.
+func SortHigh(v []uint64, bits uint) {
+	if len(v) < 256 || bits == 0 {
+		if bits > 0 {
+			slices.SortStableFunc(v, func(a, b uint64) int { return cmp.Compare(a>>(64-bits), b>>(64-bits)) })
+		}
 		return
 	}
+	const digit = 11
+	passes := (min(bits, 64) + digit - 1) / digit
 	buf := make([]uint64, len(v))
 	src, dst := v, buf
-	for shift := uint(32); shift < 64; shift += 11 {
-		var count [2048]int
+	for shift := 64 - int(passes*digit); shift < 64; shift += digit {
+		sh := uint(max(shift, 0))
+		mask := uint64(1<<digit - 1)
+		if shift < 0 {
+			mask >>= uint(-shift) // the lowest digit is narrower
+		}
+		var count [1 << digit]int
 		for _, x := range src {
-			count[(x>>shift)&2047]++
+			count[(x>>sh)&mask]++
 		}
 		sum := 0
 		for i, c := range count {
@@ -260,14 +272,15 @@ func radixSortHigh32(v []uint64) {
 			sum += c
 		}
 		for _, x := range src {
-			k := (x >> shift) & 2047
+			k := (x >> sh) & mask
 			dst[count[k]] = x
 			count[k]++
 		}
 		src, dst = dst, src
 	}
-	// Three passes: the result is in buf.
-	copy(v, src)
+	if &src[0] != &v[0] {
+		copy(v, src)
+	}
 }
 
 // Parallel splits [0, n) into one contiguous chunk per CPU and runs fn on
