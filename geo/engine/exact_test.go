@@ -126,3 +126,4 @@ func lineDiff(want, got string, max int) string {
 	}
 	return strings.Join(out, "\n")
 }
+

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"slices"
 
@@ -73,24 +74,13 @@ func (l *Live) tasks() []geo.Task {
 	}
 	l.flush()
 	// The land in and beside each slot's holes.
-	var holeLand [nCarriers + 1]map[uint64]bool
-	for s := range holeLand {
-		holeLand[s] = map[uint64]bool{}
-	}
-	for _, h := range l.holes {
-		s := slotOf(h.Carrier)
-		for _, c := range h.CellIDs {
-			p := index.CellParent(c, g.res)
-			if holeLand[s][p] {
-				continue
-			}
-			for _, ring := range index.CellDisk(p, 1) {
-				for _, n := range ring {
-					holeLand[s][n] = true
-				}
+	holeLand := besideHoles(g.res, func(yield func(*geo.Hole) bool) {
+		for _, h := range l.holes {
+			if !yield(&h.Hole) {
+				return
 			}
 		}
-	}
+	})
 	// What each land cell asks for, and its households.
 	want := make([]placeTask, len(g.cells))
 	homes := make([]float64, len(g.cells))
@@ -142,6 +132,31 @@ func (l *Live) tasks() []geo.Task {
 			continue
 		}
 		out = append(out, l.teamTasks(t, area, byArea[area], nearBy[area], want, homes, per)...)
+	}
+	return out
+}
+
+// besideHoles returns, per slot, the land cells (at resolution res) under
+// the holes and the ring around each: the same whatever order the holes
+// come in.
+func besideHoles(res int, holes iter.Seq[*geo.Hole]) [nCarriers + 1]map[uint64]bool {
+	var out, done [nCarriers + 1]map[uint64]bool
+	for s := range out {
+		out[s], done[s] = map[uint64]bool{}, map[uint64]bool{}
+	}
+	for h := range holes {
+		s := slotOf(h.Carrier)
+		for _, c := range h.CellIDs {
+			p := index.CellParent(c, res)
+			if done[s][p] {
+				continue
+			}
+			done[s][p] = true
+			out[s][p] = true
+			for _, n := range index.CellNeighbours(nil, p) {
+				out[s][n] = true
+			}
+		}
 	}
 	return out
 }
