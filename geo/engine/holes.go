@@ -180,6 +180,7 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	disks := make([][][]uint64, chunk)
 	var js []int32 // per chunk: the number of each disk cell, in disk order
 	var at []int   // per chunk: where each data cell's disk starts in js
+	var added recentCells
 	for base := 0; base < f.nData; base += chunk {
 		n := min(chunk, f.nData-base)
 		index.Parallel(n, func(lo, hi int) {
@@ -219,13 +220,9 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 			for _, ring := range disks[i] {
 				for _, cell := range ring {
 					if js[k] < 0 {
-						j, ok := f.idx[cell]
-						if !ok {
-							j = int32(len(f.cells))
-							f.idx[cell] = j
+						js[k] = added.number(f.idx, cell, func() {
 							f.cells = append(f.cells, cell)
-						}
-						js[k] = j
+						})
 					}
 					k++
 				}
@@ -268,10 +265,10 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 }
 
 // recentCells remembers the positions of cells looked up lately in a
-// field's index. The data cells come in H3 order, so one cell's disk
-// shares most of its cells with the disks before it: most lookups are
-// answered here, from a few kilobytes that stay in cache, rather than
-// from a map of millions of cells.
+// map from cell to position. Cells come in H3 order (data cells, and
+// their ancestors), so one cell's disk shares most of its cells with the
+// disks before it: most lookups are answered here, from a few kilobytes
+// that stay in cache, rather than from a map of millions of cells.
 type recentCells [1 << 12]struct {
 	cell uint64
 	j    int32
@@ -281,13 +278,27 @@ type recentCells [1 << 12]struct {
 // (not remembered: the caller adds it).
 func (r *recentCells) lookup(idx map[uint64]int32, cell uint64) int32 {
 	e := &r[(cell*0x9E3779B97F4A7C15)>>52]
-	if e.cell == cell && cell != 0 {
+	if e.cell == cell {
 		return e.j
 	}
 	j, ok := idx[cell]
 	if !ok {
 		return -1
 	}
+	e.cell, e.j = cell, j
+	return j
+}
+
+// number returns cell's position in idx, numbering it len(idx) when idx
+// does not hold it yet (and calling add, which must make room for it).
+func (r *recentCells) number(idx map[uint64]int32, cell uint64, add func()) int32 {
+	if j := r.lookup(idx, cell); j >= 0 {
+		return j
+	}
+	j := int32(len(idx))
+	idx[cell] = j
+	add()
+	e := &r[(cell*0x9E3779B97F4A7C15)>>52]
 	e.cell, e.j = cell, j
 	return j
 }
@@ -347,15 +358,13 @@ func (f *hexField) buildWide(raw *[nCarriers][]hexAcc) {
 		par := map[uint64]int32{}
 		var keys []uint64
 		var sums [][nCarriers]hexAcc
+		var recent recentCells // the data cells come grouped by ancestor
 		for j := 0; j < f.nData; j++ {
 			pc := index.CellParent(f.cells[j], res)
-			i, ok := par[pc]
-			if !ok {
-				i = int32(len(keys))
-				par[pc] = i
+			i := recent.number(par, pc, func() {
 				keys = append(keys, pc)
 				sums = append(sums, [nCarriers]hexAcc{})
-			}
+			})
 			for c := range nCarriers {
 				sums[i][c].add(raw[c][j])
 			}
@@ -366,12 +375,16 @@ func (f *hexField) buildWide(raw *[nCarriers][]hexAcc) {
 		}
 		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
 		w := wideLevel{pos: make(map[uint64]int32, len(keys)*4)}
+		recent = recentCells{}
 		for _, i := range order {
 			src := &sums[i]
 			for d, ring := range index.CellDisk(keys[i], p.WideRings) {
 				wt := weights[d]
 				for _, cell := range ring {
-					dst := &w.acc[w.addCell(cell)]
+					dst := &w.acc[recent.number(w.pos, cell, func() {
+						w.cells = append(w.cells, cell)
+						w.acc = append(w.acc, [nCarriers]hexAcc{})
+					})]
 					for c := range nCarriers {
 						dst[c].addScaled(src[c], wt)
 					}
