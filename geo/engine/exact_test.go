@@ -126,4 +126,3 @@ func lineDiff(want, got string, max int) string {
 	}
 	return strings.Join(out, "\n")
 }
-
