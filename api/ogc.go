@@ -101,8 +101,10 @@ type ogcCollection struct {
 	hasBBox                bool
 	// allGeom is true when every feature has a geometry.
 	allGeom bool
-	// tree indexes the features' bounds for window queries.
-	tree *rtree.RTreeG[int32]
+	// tree indexes the features' bounds for window queries; a reports
+	// collection's points index them instead.
+	tree   *rtree.RTreeG[int32]
+	points *pointIndex
 	// leaf maps an areas feature to its position in the result's Areas.
 	leaf        []int
 	first, last int64 // time extent when timed and non-empty
@@ -525,6 +527,19 @@ func (c *ogcCollection) wide(b orb.Bound) bool {
 	return w*h >= 0.25*(c.bbox.Max[0]-c.bbox.Min[0])*(c.bbox.Max[1]-c.bbox.Min[1])
 }
 
+// touching appends to cand the features of c whose bounds touch b, edges
+// included, in no set order.
+func (c *ogcCollection) touching(cand []int32, b orb.Bound) []int32 {
+	if c.points != nil {
+		return c.points.within(cand, c.obs, b)
+	}
+	c.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
+		cand = append(cand, i)
+		return true
+	})
+	return cand
+}
+
 // coveredBy reports whether every feature of c lies in bbox (nil: no
 // bbox, which every feature passes).
 func (c *ogcCollection) coveredBy(bbox *orb.Bound) bool {
@@ -588,11 +603,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 	} else if iq.bbox != nil && !c.wide(*iq.bbox) {
 		// The R-tree finds the candidates; they are visited in feature
 		// order so pages are stable. A wide window scans instead.
-		var cand []int32
-		c.tree.Search(iq.bbox.Min, iq.bbox.Max, func(_, _ [2]float64, i int32) bool {
-			cand = append(cand, i)
-			return true
-		})
+		cand := c.touching(nil, *iq.bbox)
 		slices.Sort(cand)
 		for _, i := range cand {
 			visit(int(i))

@@ -111,7 +111,7 @@ func sameSlice[T any](a, b []T) bool {
 // share gives col prev's index, bounds and extent: col has the same
 // features as prev, in the same places, though some may be re-encoded.
 func (col *ogcCollection) share(prev *ogcCollection) {
-	col.ids, col.tree = prev.ids, prev.tree
+	col.ids, col.tree, col.points = prev.ids, prev.tree, prev.points
 	col.bbox, col.hasBBox, col.allGeom = prev.bbox, prev.hasBBox, prev.allGeom
 	col.first, col.last = prev.first, prev.last
 }
@@ -130,12 +130,14 @@ func (col *ogcCollection) index() {
 }
 
 // add takes feature i into col's index, bounds and extent; the caller
-// owns col.tree and col.ids.
+// owns col.tree (nil for reports, see pointIndex) and col.ids.
 func (col *ogcCollection) add(i int) {
 	f := &col.features[i]
 	col.ids.m[f.id] = int32(i)
 	if f.hasGeom {
-		col.tree.Insert(f.bound.Min, f.bound.Max, int32(i))
+		if col.tree != nil {
+			col.tree.Insert(f.bound.Min, f.bound.Max, int32(i))
+		}
 		if col.hasBBox {
 			col.bbox = col.bbox.Union(f.bound)
 		} else {
@@ -411,19 +413,21 @@ func (c *ogcCollection) featureJSON(i int) []byte {
 func publishReports(prev *ogcCollection, pst *state, st *state, n *publishStats) *ogcCollection {
 	if prev == nil || prev.log.n != len(prev.features) || !extendsReports(pst, st) {
 		col := &ogcCollection{timed: true, allGeom: true, first: math.MaxInt64, last: math.MinInt64,
-			tree: &rtree.RTreeG[int32]{},
-			log:  &reportLog{ids: &idIndex{m: make(map[string]int32, len(st.obs))}}}
+			log: &reportLog{ids: &idIndex{m: make(map[string]int32, len(st.obs))}}}
 		// Room for the reports to come, so that the first ones do not
 		// copy the array (at 1M reports, 130 MB).
 		col.features = make([]ogcFeature, 0, len(st.obs)+len(st.obs)/8+1024)
 		col.ids = col.log.ids
 		col.appendReports(st, 0, n)
+		col.points = newPointIndex(col.obs)
 		return col
 	}
 	col := *prev
 	if len(st.obs) > len(prev.features) {
-		col.tree = prev.tree.Copy() // copy on write: prev's readers are not disturbed
 		col.appendReports(st, len(prev.features), n)
+		if col.points.stale(len(col.obs)) {
+			col.points = newPointIndex(col.obs) // prev's readers keep theirs
+		}
 	}
 	return &col
 }

@@ -272,10 +272,7 @@ func tileCandidates(col *ogcCollection, b orb.Bound) []int32 {
 		}
 		return cand
 	}
-	col.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
-		cand = append(cand, i)
-		return true
-	})
+	cand = col.touching(cand, b)
 	slices.Sort(cand)
 	return cand
 }
@@ -357,14 +354,11 @@ func reportsTile(c *ogcCatalog, places *reportPlaces, view tileView, q tileQuery
 	shift := 20 - int(t.Z) // from 32-bit fractions of the world to tile units at t.Z
 	// Over a window of more than a fiftieth of the reports' extent the
 	// places are scanned (8 bytes a report, in order), over a smaller one
-	// the R-tree finds the candidates.
+	// the index finds the candidates.
 	var cand []int32
 	wide := shift >= 0 && col.covered(b) > 0.02
 	if !wide {
-		col.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
-			cand = append(cand, i)
-			return true
-		})
+		cand = col.touching(cand, b)
 		if !cluster {
 			slices.Sort(cand) // the features in report order; cells do not depend on it
 		}

@@ -289,10 +289,7 @@ func (s *Server) writeLayerFeatures(w *bufio.Writer, c *ogcCatalog, layer string
 	var cand []int32
 	useTree := q.bbox != nil && !col.wide(*q.bbox)
 	if useTree {
-		col.tree.Search(q.bbox.Min, q.bbox.Max, func(_, _ [2]float64, i int32) bool {
-			cand = append(cand, i)
-			return true
-		})
+		cand = col.touching(cand, *q.bbox)
 		slices.Sort(cand)
 	}
 	w.WriteString(layerHead)
