@@ -110,9 +110,11 @@ type ogcCollection struct {
 	first, last int64 // time extent when timed and non-empty
 	// log is what a reports collection grows into (see publish.go).
 	log *reportLog
-	// obs are a reports collection's reports, by feature: their features
-	// are encoded when written (see featureJSON), not kept.
-	obs []geo.Obs
+	// obs and rids are a reports collection's reports and their ids: its
+	// features are made from them when read (see feature), and encoded
+	// when written (see featureJSON), not kept.
+	obs  []geo.Obs
+	rids []string
 	// outline is true for the holes' outline features (see holes.go),
 	// whose i-th is the hole holePos[i] of the state's result; nil
 	// holePos: the i-th feature is the i-th hole.
@@ -196,17 +198,36 @@ func ogcAccess(id string) geo.Permission {
 // visible reports whether v may see feature f of c (see visibility).
 func (c *ogcCollection) visible(v *geo.Viewer, f *ogcFeature) bool {
 	vis := c.visibility(v)
-	return vis == nil || vis(f)
+	return vis == nil || vis(f.key)
 }
 
 // visibility returns the test of which features of c v may see — the
 // reports its scope covers — or nil when v sees them all (the common
 // case, kept out of the scan). What v sees of the holes is a holesView's.
-func (c *ogcCollection) visibility(v *geo.Viewer) func(*ogcFeature) bool {
+func (c *ogcCollection) visibility(v *geo.Viewer) func(key int32) bool {
 	if c.id == "reports" && !v.CoversAll() {
-		return func(f *ogcFeature) bool { return v.Covers(f.key) }
+		return v.Covers
 	}
 	return nil
+}
+
+// size is the number of features of c.
+func (c *ogcCollection) size() int {
+	if c.log != nil {
+		return len(c.obs)
+	}
+	return len(c.features)
+}
+
+// featureAt returns feature i of c: in c's features, or for a report
+// made in buf from the report.
+func (c *ogcCollection) featureAt(i int, buf *ogcFeature) *ogcFeature {
+	if c.log == nil {
+		return &c.features[i]
+	}
+	o := &c.obs[i]
+	*buf = ogcFeature{id: c.rids[i], bound: orb.Point{o.Lon, o.Lat}.Bound(), hasGeom: true, from: o.At, to: o.At, key: o.Area}
+	return buf
 }
 
 // ogcLink is a link of an OGC document.
@@ -576,10 +597,11 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 	vis := c.visibility(&PrincipalFrom(r.Context()).Viewer)
 	full := hv.fullFeatures()
 	matched := 0
-	page := make([][]byte, 0, min(iq.limit, len(c.features)))
+	page := make([][]byte, 0, min(iq.limit, c.size()))
+	var rf ogcFeature
 	visit := func(i int) {
-		f := &c.features[i]
-		if !c.match(f, &iq) || vis != nil && !vis(f) {
+		f := c.featureAt(i, &rf)
+		if !c.match(f, &iq) || vis != nil && !vis(f.key) {
 			return
 		}
 		b := c.featureJSON(i)
@@ -596,8 +618,8 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 	}
 	if vis == nil && (hv == nil || hv.see == nil) && !(iq.hasTime && c.timed) && c.coveredBy(iq.bbox) {
 		// Every feature matches: the page is a slice, no scan needed.
-		matched = len(c.features)
-		for i := iq.offset; i < len(c.features) && len(page) < iq.limit; i++ {
+		matched = c.size()
+		for i := iq.offset; i < matched && len(page) < iq.limit; i++ {
 			page = append(page, c.featureJSON(i))
 		}
 	} else if iq.bbox != nil && !c.wide(*iq.bbox) {
@@ -609,7 +631,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 			visit(int(i))
 		}
 	} else {
-		for i := range c.features {
+		for i := range c.size() {
 			visit(i)
 		}
 	}
@@ -671,7 +693,8 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := mux.Vars(r)["featureId"]
 	i, ok := c.find(id)
-	ok = ok && c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i])
+	var rf ogcFeature
+	ok = ok && c.visible(&PrincipalFrom(r.Context()).Viewer, c.featureAt(i, &rf))
 	var f []byte
 	if ok {
 		f = c.featureJSON(i)

@@ -89,3 +89,4 @@ func TestPointIndexStale(t *testing.T) {
 		t.Error("not stale after 36,865 reports appended to 1M")
 	}
 }
+

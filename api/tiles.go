@@ -903,13 +903,12 @@ func changes(prev, next *ogcCatalog) map[string]*dirtySet {
 		diffFeatures(d["holes"], pc.features, nc.features)
 	}
 	pcr, ncr := prev.cols["reports"], next.cols["reports"]
-	pr, nr := pcr.features, ncr.features
-	if m := len(pr); len(nr) < m || m > 0 && (pcr.log != ncr.log || !sameSlice(pcr.obs, ncr.obs[:m])) {
+	if m := pcr.size(); ncr.size() < m || m > 0 && (pcr.log != ncr.log || !sameSlice(pcr.obs, ncr.obs[:m])) {
 		// Reports are only appended to a log; a new log is a new start.
 		d["reports"] = all
 	} else {
-		for i := m; i < len(nr); i++ {
-			d["reports"].add(nr[i].bound)
+		for i := m; i < ncr.size(); i++ {
+			d["reports"].add(orb.Point{ncr.obs[i].Lon, ncr.obs[i].Lat}.Bound())
 		}
 	}
 	for _, ds := range d {
