@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -90,3 +91,35 @@ func TestPointIndexStale(t *testing.T) {
 	}
 }
 
+// TestIDIndexMatchesMap: the id index finds what a map from id to the
+// last position added finds, for the first n features, as it grows.
+func TestIDIndexMatchesMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var ids []string
+	idAt := func(i int) string { return ids[i] }
+	x := newIDIndex(0)
+	m := map[string]int{}
+	for i := range 3000 {
+		id := fmt.Sprintf("r%d", r.IntN(2500)) // some added again
+		ids = append(ids, id)
+		x.add(i, idAt)
+		m[id] = i
+		if i%97 != 0 {
+			continue
+		}
+		for _, n := range []int{i + 1, i / 2} {
+			for k := range 2600 {
+				q := fmt.Sprintf("r%d", k)
+				want, ok := m[q]
+				ok = ok && want < n
+				got, gok := x.find(q, n, idAt)
+				if gok != ok || ok && got != want {
+					t.Fatalf("after %d ids, first %d: %s found at %d (%v), want %d (%v)", i+1, n, q, got, gok, want, ok)
+				}
+			}
+		}
+	}
+	if len(x.slots) < 2*len(m) || len(x.slots) > 8*len(m) {
+		t.Errorf("%d slots for %d ids", len(x.slots), len(m))
+	}
+}

@@ -120,7 +120,7 @@ func (col *ogcCollection) share(prev *ogcCollection) {
 // features.
 func (col *ogcCollection) index() {
 	col.tree = &rtree.RTreeG[int32]{}
-	col.ids = &idIndex{m: make(map[string]int32, len(col.features))}
+	col.ids = newIDIndex(len(col.features))
 	col.allGeom = true
 	col.hasBBox = false
 	col.first, col.last = math.MaxInt64, math.MinInt64
@@ -133,7 +133,7 @@ func (col *ogcCollection) index() {
 // owns col.tree (nil for reports, see pointIndex) and col.ids.
 func (col *ogcCollection) add(i int) {
 	f := &col.features[i]
-	col.ids.m[f.id] = int32(i)
+	col.ids.add(i, col.featureID)
 	if f.hasGeom {
 		if col.tree != nil {
 			col.tree.Insert(f.bound.Min, f.bound.Max, int32(i))
@@ -413,7 +413,7 @@ func (c *ogcCollection) featureJSON(i int) []byte {
 func publishReports(prev *ogcCollection, pst *state, st *state, n *publishStats) *ogcCollection {
 	if prev == nil || prev.log.n != prev.size() || !extendsReports(pst, st) {
 		col := &ogcCollection{timed: true, allGeom: true, first: math.MaxInt64, last: math.MinInt64,
-			log: &reportLog{ids: &idIndex{m: make(map[string]int32, len(st.obs))}}}
+			log: &reportLog{ids: newIDIndex(len(st.obs))}}
 		col.ids = col.log.ids
 		col.appendReports(st, 0, n)
 		col.points = newPointIndex(col.obs)
@@ -437,9 +437,10 @@ func (col *ogcCollection) appendReports(st *state, from int, n *publishStats) {
 	ids := col.ids
 	ids.mu.Lock()
 	defer ids.mu.Unlock()
+	idAt := func(j int) string { return st.ids[j] }
 	for i := from; i < len(st.obs); i++ {
 		o := &st.obs[i]
-		ids.m[st.ids[i]] = int32(i)
+		ids.add(i, idAt)
 		if b := (orb.Point{o.Lon, o.Lat}).Bound(); col.hasBBox {
 			col.bbox = col.bbox.Union(b)
 		} else {
@@ -480,23 +481,11 @@ func extendsReports(prev, st *state) bool {
 	return true
 }
 
-// idIndex finds a feature by its id. The reports collections of
-// successive publications share one, to which ids are only added; a
-// position found is checked against the asking collection's features.
-type idIndex struct {
-	mu sync.RWMutex
-	m  map[string]int32
-}
-
 // find returns the position of the feature with the given id.
 func (col *ogcCollection) find(id string) (int, bool) {
 	col.ids.mu.RLock()
-	i, ok := col.ids.m[id]
-	col.ids.mu.RUnlock()
-	if !ok || int(i) >= col.size() || col.featureID(int(i)) != id {
-		return 0, false
-	}
-	return int(i), true
+	defer col.ids.mu.RUnlock()
+	return col.ids.find(id, col.size(), col.featureID)
 }
 
 // featureID is the id of feature i of col.
