@@ -315,7 +315,7 @@ func (b *body) release() {
 func (q layerQuery) coversAll(col *ogcCollection) bool {
 	d := defaultLayerQuery()
 	d.bbox = q.bbox
-	if q != d || len(col.features) > q.limit {
+	if q != d || col.size() > q.limit {
 		return false
 	}
 	if q.bbox == nil {
@@ -374,11 +374,11 @@ func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 	if !q.to.IsZero() {
 		to = q.to.Unix()
 	}
-	feats := st.cat.cols["reports"].features
+	ids := st.cat.cols["reports"].rids
 	w.WriteString(layerHead)
 	n, matched := 0, 0
 	var buf, pick []byte
-	for i := len(feats) - 1; i >= 0; i-- {
+	for i := len(ids) - 1; i >= 0; i-- {
 		o := &st.obs[i]
 		if o.At < from || o.At > to || (q.reach != nil && !q.reach.Covers(o.Area)) ||
 			(q.carrier != geo.CarrierUnknown && o.Carrier != q.carrier) ||
@@ -388,7 +388,7 @@ func writeReportsGeoJSON(w *bufio.Writer, st *state, q layerQuery) {
 		}
 		matched++
 		if n < q.limit {
-			buf = export.ReportFeature(buf[:0], feats[i].id, o)
+			buf = export.ReportFeature(buf[:0], ids[i], o)
 			b := buf
 			if q.props != nil && !q.props.all {
 				pick = pickProps(pick[:0], b, q.props.keep)

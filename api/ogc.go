@@ -101,16 +101,20 @@ type ogcCollection struct {
 	hasBBox                bool
 	// allGeom is true when every feature has a geometry.
 	allGeom bool
-	// tree indexes the features' bounds for window queries.
-	tree *rtree.RTreeG[int32]
+	// tree indexes the features' bounds for window queries; a reports
+	// collection's points index them instead.
+	tree   *rtree.RTreeG[int32]
+	points *pointIndex
 	// leaf maps an areas feature to its position in the result's Areas.
 	leaf        []int
 	first, last int64 // time extent when timed and non-empty
 	// log is what a reports collection grows into (see publish.go).
 	log *reportLog
-	// obs are a reports collection's reports, by feature: their features
-	// are encoded when written (see featureJSON), not kept.
-	obs []geo.Obs
+	// obs and rids are a reports collection's reports and their ids: its
+	// features are made from them when read (see feature), and encoded
+	// when written (see featureJSON), not kept.
+	obs  []geo.Obs
+	rids []string
 	// outline is true for the holes' outline features (see holes.go),
 	// whose i-th is the hole holePos[i] of the state's result; nil
 	// holePos: the i-th feature is the i-th hole.
@@ -194,17 +198,36 @@ func ogcAccess(id string) geo.Permission {
 // visible reports whether v may see feature f of c (see visibility).
 func (c *ogcCollection) visible(v *geo.Viewer, f *ogcFeature) bool {
 	vis := c.visibility(v)
-	return vis == nil || vis(f)
+	return vis == nil || vis(f.key)
 }
 
 // visibility returns the test of which features of c v may see — the
 // reports its scope covers — or nil when v sees them all (the common
 // case, kept out of the scan). What v sees of the holes is a holesView's.
-func (c *ogcCollection) visibility(v *geo.Viewer) func(*ogcFeature) bool {
+func (c *ogcCollection) visibility(v *geo.Viewer) func(key int32) bool {
 	if c.id == "reports" && !v.CoversAll() {
-		return func(f *ogcFeature) bool { return v.Covers(f.key) }
+		return v.Covers
 	}
 	return nil
+}
+
+// size is the number of features of c.
+func (c *ogcCollection) size() int {
+	if c.log != nil {
+		return len(c.obs)
+	}
+	return len(c.features)
+}
+
+// featureAt returns feature i of c: in c's features, or for a report
+// made in buf from the report.
+func (c *ogcCollection) featureAt(i int, buf *ogcFeature) *ogcFeature {
+	if c.log == nil {
+		return &c.features[i]
+	}
+	o := &c.obs[i]
+	*buf = ogcFeature{id: c.rids[i], bound: orb.Point{o.Lon, o.Lat}.Bound(), hasGeom: true, from: o.At, to: o.At, key: o.Area}
+	return buf
 }
 
 // ogcLink is a link of an OGC document.
@@ -525,6 +548,19 @@ func (c *ogcCollection) wide(b orb.Bound) bool {
 	return w*h >= 0.25*(c.bbox.Max[0]-c.bbox.Min[0])*(c.bbox.Max[1]-c.bbox.Min[1])
 }
 
+// touching appends to cand the features of c whose bounds touch b, edges
+// included, in no set order.
+func (c *ogcCollection) touching(cand []int32, b orb.Bound) []int32 {
+	if c.points != nil {
+		return c.points.within(cand, c.obs, b)
+	}
+	c.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
+		cand = append(cand, i)
+		return true
+	})
+	return cand
+}
+
 // coveredBy reports whether every feature of c lies in bbox (nil: no
 // bbox, which every feature passes).
 func (c *ogcCollection) coveredBy(bbox *orb.Bound) bool {
@@ -561,10 +597,11 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 	vis := c.visibility(&PrincipalFrom(r.Context()).Viewer)
 	full := hv.fullFeatures()
 	matched := 0
-	page := make([][]byte, 0, min(iq.limit, len(c.features)))
+	page := make([][]byte, 0, min(iq.limit, c.size()))
+	var rf ogcFeature
 	visit := func(i int) {
-		f := &c.features[i]
-		if !c.match(f, &iq) || vis != nil && !vis(f) {
+		f := c.featureAt(i, &rf)
+		if !c.match(f, &iq) || vis != nil && !vis(f.key) {
 			return
 		}
 		b := c.featureJSON(i)
@@ -581,24 +618,20 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 	}
 	if vis == nil && (hv == nil || hv.see == nil) && !(iq.hasTime && c.timed) && c.coveredBy(iq.bbox) {
 		// Every feature matches: the page is a slice, no scan needed.
-		matched = len(c.features)
-		for i := iq.offset; i < len(c.features) && len(page) < iq.limit; i++ {
+		matched = c.size()
+		for i := iq.offset; i < matched && len(page) < iq.limit; i++ {
 			page = append(page, c.featureJSON(i))
 		}
 	} else if iq.bbox != nil && !c.wide(*iq.bbox) {
 		// The R-tree finds the candidates; they are visited in feature
 		// order so pages are stable. A wide window scans instead.
-		var cand []int32
-		c.tree.Search(iq.bbox.Min, iq.bbox.Max, func(_, _ [2]float64, i int32) bool {
-			cand = append(cand, i)
-			return true
-		})
+		cand := c.touching(nil, *iq.bbox)
 		slices.Sort(cand)
 		for _, i := range cand {
 			visit(int(i))
 		}
 	} else {
-		for i := range c.features {
+		for i := range c.size() {
 			visit(i)
 		}
 	}
@@ -660,7 +693,8 @@ func (s *Server) handleOGCItem(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := mux.Vars(r)["featureId"]
 	i, ok := c.find(id)
-	ok = ok && c.visible(&PrincipalFrom(r.Context()).Viewer, &c.features[i])
+	var rf ogcFeature
+	ok = ok && c.visible(&PrincipalFrom(r.Context()).Viewer, c.featureAt(i, &rf))
 	var f []byte
 	if ok {
 		f = c.featureJSON(i)

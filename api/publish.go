@@ -111,7 +111,7 @@ func sameSlice[T any](a, b []T) bool {
 // share gives col prev's index, bounds and extent: col has the same
 // features as prev, in the same places, though some may be re-encoded.
 func (col *ogcCollection) share(prev *ogcCollection) {
-	col.ids, col.tree = prev.ids, prev.tree
+	col.ids, col.tree, col.points = prev.ids, prev.tree, prev.points
 	col.bbox, col.hasBBox, col.allGeom = prev.bbox, prev.hasBBox, prev.allGeom
 	col.first, col.last = prev.first, prev.last
 }
@@ -120,7 +120,7 @@ func (col *ogcCollection) share(prev *ogcCollection) {
 // features.
 func (col *ogcCollection) index() {
 	col.tree = &rtree.RTreeG[int32]{}
-	col.ids = &idIndex{m: make(map[string]int32, len(col.features))}
+	col.ids = newIDIndex(len(col.features))
 	col.allGeom = true
 	col.hasBBox = false
 	col.first, col.last = math.MaxInt64, math.MinInt64
@@ -130,12 +130,14 @@ func (col *ogcCollection) index() {
 }
 
 // add takes feature i into col's index, bounds and extent; the caller
-// owns col.tree and col.ids.
+// owns col.tree (nil for reports, see pointIndex) and col.ids.
 func (col *ogcCollection) add(i int) {
 	f := &col.features[i]
-	col.ids.m[f.id] = int32(i)
+	col.ids.add(i, col.featureID)
 	if f.hasGeom {
-		col.tree.Insert(f.bound.Min, f.bound.Max, int32(i))
+		if col.tree != nil {
+			col.tree.Insert(f.bound.Min, f.bound.Max, int32(i))
+		}
 		if col.hasBBox {
 			col.bbox = col.bbox.Union(f.bound)
 		} else {
@@ -379,16 +381,16 @@ func (c *ogcCollection) encodedFrom(lo int) [][]byte {
 	l := c.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	next := make(map[int][]byte, len(c.features)-lo)
-	out := make([][]byte, len(c.features)-lo)
-	for i := lo; i < len(c.features); i++ {
+	next := make(map[int][]byte, c.size()-lo)
+	out := make([][]byte, c.size()-lo)
+	for i := lo; i < c.size(); i++ {
 		b, ok := l.newest[i]
 		if !ok {
 			b = c.featureJSON(i)
 		}
 		next[i], out[i-lo] = b, b
 	}
-	if len(c.features) >= l.n {
+	if c.size() >= l.n {
 		// Only the longest collection over the log keeps what it joined:
 		// an older one's newest are not the log's.
 		l.newest = next
@@ -400,7 +402,7 @@ func (c *ogcCollection) encodedFrom(lo int) [][]byte {
 // not modify it.
 func (c *ogcCollection) featureJSON(i int) []byte {
 	if c.obs != nil {
-		return export.ReportFeature(make([]byte, 0, 512), c.features[i].id, &c.obs[i])
+		return export.ReportFeature(make([]byte, 0, 512), c.rids[i], &c.obs[i])
 	}
 	return c.features[i].json
 }
@@ -409,42 +411,54 @@ func (c *ogcCollection) featureJSON(i int) []byte {
 // pst) and those of the reports added since, when st's reports begin with
 // pst's; all of them otherwise.
 func publishReports(prev *ogcCollection, pst *state, st *state, n *publishStats) *ogcCollection {
-	if prev == nil || prev.log.n != len(prev.features) || !extendsReports(pst, st) {
+	if prev == nil || prev.log.n != prev.size() || !extendsReports(pst, st) {
 		col := &ogcCollection{timed: true, allGeom: true, first: math.MaxInt64, last: math.MinInt64,
-			tree: &rtree.RTreeG[int32]{},
-			log:  &reportLog{ids: &idIndex{m: make(map[string]int32, len(st.obs))}}}
-		// Room for the reports to come, so that the first ones do not
-		// copy the array (at 1M reports, 130 MB).
-		col.features = make([]ogcFeature, 0, len(st.obs)+len(st.obs)/8+1024)
+			log: &reportLog{ids: newIDIndex(len(st.obs))}}
 		col.ids = col.log.ids
 		col.appendReports(st, 0, n)
+		col.points = newPointIndex(col.obs)
 		return col
 	}
 	col := *prev
-	if len(st.obs) > len(prev.features) {
-		col.tree = prev.tree.Copy() // copy on write: prev's readers are not disturbed
-		col.appendReports(st, len(prev.features), n)
+	if len(st.obs) > prev.size() {
+		col.appendReports(st, prev.size(), n)
+		if col.points.stale(len(col.obs)) {
+			col.points = newPointIndex(col.obs) // prev's readers keep theirs
+		}
 	}
 	return &col
 }
 
-// appendReports encodes st's reports from the from-th on into col.
+// appendReports takes st's reports from the from-th on into col: into
+// its id index, bounds and time extent (see add), the features being
+// the reports themselves (see featureAt).
 func (col *ogcCollection) appendReports(st *state, from int, n *publishStats) {
 	l := col.log
 	ids := col.ids
 	ids.mu.Lock()
 	defer ids.mu.Unlock()
+	idAt := func(j int) string { return st.ids[j] }
 	for i := from; i < len(st.obs); i++ {
 		o := &st.obs[i]
-		col.features = append(col.features, ogcFeature{id: st.ids[i], bound: orb.Point{o.Lon, o.Lat}.Bound(),
-			hasGeom: true, from: o.At, to: o.At, key: o.Area})
-		col.add(i)
+		ids.add(i, idAt)
+		if b := (orb.Point{o.Lon, o.Lat}).Bound(); col.hasBBox {
+			col.bbox = col.bbox.Union(b)
+		} else {
+			col.bbox, col.hasBBox = b, true
+		}
+		if o.At != math.MinInt64 {
+			col.first = min(col.first, o.At)
+		}
+		if o.At != math.MaxInt64 {
+			col.last = max(col.last, o.At)
+		}
 		n.reports++
 	}
-	col.obs = st.obs[:len(col.features):len(col.features)]
+	m := len(st.obs)
+	col.obs, col.rids = st.obs[:m:m], st.ids[:m:m]
 	// A whole layer being joined reads n (see encodedFrom).
 	l.mu.Lock()
-	l.n = len(col.features)
+	l.n = m
 	l.mu.Unlock()
 }
 
@@ -467,23 +481,19 @@ func extendsReports(prev, st *state) bool {
 	return true
 }
 
-// idIndex finds a feature by its id. The reports collections of
-// successive publications share one, to which ids are only added; a
-// position found is checked against the asking collection's features.
-type idIndex struct {
-	mu sync.RWMutex
-	m  map[string]int32
-}
-
 // find returns the position of the feature with the given id.
 func (col *ogcCollection) find(id string) (int, bool) {
 	col.ids.mu.RLock()
-	i, ok := col.ids.m[id]
-	col.ids.mu.RUnlock()
-	if !ok || int(i) >= len(col.features) || col.features[i].id != id {
-		return 0, false
+	defer col.ids.mu.RUnlock()
+	return col.ids.find(id, col.size(), col.featureID)
+}
+
+// featureID is the id of feature i of col.
+func (col *ogcCollection) featureID(i int) string {
+	if col.log != nil {
+		return col.rids[i]
 	}
-	return int(i), true
+	return col.features[i].id
 }
 
 // Values compared between analyses. Numbers are compared by their bits,

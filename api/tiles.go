@@ -304,10 +304,7 @@ func tileCandidates(col *ogcCollection, b orb.Bound) []int32 {
 		}
 		return cand
 	}
-	col.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
-		cand = append(cand, i)
-		return true
-	})
+	cand = col.touching(cand, b)
 	slices.Sort(cand)
 	return cand
 }
@@ -389,14 +386,11 @@ func reportsTile(c *ogcCatalog, places *reportPlaces, view tileView, q tileQuery
 	shift := 20 - int(t.Z) // from 32-bit fractions of the world to tile units at t.Z
 	// Over a window of more than a fiftieth of the reports' extent the
 	// places are scanned (8 bytes a report, in order), over a smaller one
-	// the R-tree finds the candidates.
+	// the index finds the candidates.
 	var cand []int32
 	wide := shift >= 0 && col.covered(b) > 0.02
 	if !wide {
-		col.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
-			cand = append(cand, i)
-			return true
-		})
+		cand = col.touching(cand, b)
 		if !cluster {
 			slices.Sort(cand) // the features in report order; cells do not depend on it
 		}
@@ -975,13 +969,12 @@ func changes(prev, next *ogcCatalog) map[string]*dirtySet {
 		diffFeatures(d["holes"], pc.features, nc.features)
 	}
 	pcr, ncr := prev.cols["reports"], next.cols["reports"]
-	pr, nr := pcr.features, ncr.features
-	if m := len(pr); len(nr) < m || m > 0 && (pcr.log != ncr.log || !sameSlice(pcr.obs, ncr.obs[:m])) {
+	if m := pcr.size(); ncr.size() < m || m > 0 && (pcr.log != ncr.log || !sameSlice(pcr.obs, ncr.obs[:m])) {
 		// Reports are only appended to a log; a new log is a new start.
 		d["reports"] = all
 	} else {
-		for i := m; i < len(nr); i++ {
-			d["reports"].add(nr[i].bound)
+		for i := m; i < ncr.size(); i++ {
+			d["reports"].add(orb.Point{ncr.obs[i].Lon, ncr.obs[i].Lat}.Bound())
 		}
 	}
 	for _, ds := range d {

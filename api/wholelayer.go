@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
-	"slices"
 	"sync"
 	"unsafe"
 )
@@ -37,6 +36,17 @@ type wholeLayer struct {
 
 func (c *ogcCatalog) whole(layer string) wholeLayer {
 	var f []ogcFeature
+	if layer == "reports" {
+		// The newest, made and encoded for this layer (see featureJSON).
+		col := c.cols[layer]
+		lo := max(0, col.size()-MaxLimit)
+		fs := make([]ogcFeature, col.size()-lo)
+		for i, b := range col.encodedFrom(lo) {
+			col.featureAt(lo+i, &fs[i])
+			fs[i].json = b
+		}
+		return wholeLayer{feats: fs, reverse: true}
+	}
 	if col := c.cols[layer]; col != nil {
 		f = col.features
 	} else {
@@ -45,16 +55,6 @@ func (c *ogcCatalog) whole(layer string) wholeLayer {
 		c.mu.Lock()
 		f = c.simplified[layer]
 		c.mu.Unlock()
-	}
-	if layer == "reports" {
-		// The newest, encoded for this layer (see featureJSON).
-		col := c.cols[layer]
-		lo := max(0, len(f)-MaxLimit)
-		fs := slices.Clone(f[lo:])
-		for i, b := range col.encodedFrom(lo) {
-			fs[i].json = b
-		}
-		return wholeLayer{feats: fs, reverse: true}
 	}
 	return wholeLayer{feats: f[:min(len(f), MaxLimit)]}
 }

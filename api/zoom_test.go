@@ -5,8 +5,11 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"reflect"
+	"slices"
 	"testing"
 
+	"github.com/gapmap/gapmap/geo/topo"
 	"github.com/paulmach/orb"
 )
 
@@ -190,5 +193,55 @@ func TestZoomedLayerIgnoresWhatDoesNotFilter(t *testing.T) {
 	c.mu.Unlock()
 	if made != 1 {
 		t.Error("holes of one carrier served as the whole layer")
+	}
+}
+
+// TestSimplifiedKeptForRecentZooms: a layer keeps the simplified
+// geometries of the zooms last asked for only, and makes a zoom's again,
+// the same, when asked for it after it was let go.
+func TestSimplifiedKeptForRecentZooms(t *testing.T) {
+	var mps []orb.MultiPolygon
+	for i := range 30 {
+		x, y := 106+float64(i%6)*0.01, 10+float64(i/6)*0.01
+		var ring orb.Ring
+		for k := range 40 { // a wobbly square, so that zooms simplify it differently
+			f := float64(k) / 10
+			d := 0.0003 * float64(k%3)
+			switch k / 10 {
+			case 0:
+				ring = append(ring, orb.Point{x + f*0.01, y - d})
+			case 1:
+				ring = append(ring, orb.Point{x + 0.01 + d, y + (f-1)*0.01})
+			case 2:
+				ring = append(ring, orb.Point{x + (3-f)*0.01, y + 0.01 + d})
+			default:
+				ring = append(ring, orb.Point{x - d, y + (4-f)*0.01})
+			}
+		}
+		ring = append(ring, ring[0])
+		mps = append(mps, orb.MultiPolygon{{ring}})
+	}
+	lt := &layerTopo{src: mps, top: topo.Build(mps)}
+	first := map[int][]orb.MultiPolygon{}
+	kept := func() (zs []int) {
+		for i, s := range lt.simple {
+			if s != nil {
+				zs = append(zs, i+minZoom)
+			}
+		}
+		return zs
+	}
+	for _, step := range []struct {
+		z    int
+		kept []int
+	}{{6, []int{6}}, {7, []int{6, 7}}, {6, []int{6, 7}}, {12, []int{6, 12}}, {7, []int{7, 12}}, {7, []int{7, 12}}, {6, []int{6, 7}}} {
+		got := lt.simplified(step.z)
+		if f, ok := first[step.z]; ok && !reflect.DeepEqual(f, got) {
+			t.Errorf("zoom %d simplified again differs", step.z)
+		}
+		first[step.z] = got
+		if !slices.Equal(kept(), step.kept) {
+			t.Errorf("after zoom %d, zooms %v kept, want %v", step.z, kept(), step.kept)
+		}
 	}
 }
