@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -30,19 +29,7 @@ import (
 // (up to the reader's cap) go to rejected.csv.
 const maxShownErrors = 20
 
-// analyzeGCPercent is the collector's target for analyze when GOGC is
-// not set (see runAnalyze).
-const analyzeGCPercent = 50
-
 func runAnalyze(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) error {
-	// analyze holds one large analysis until it is written: with Go's
-	// default (GOGC=100) the heap may grow to twice what is live before a
-	// collection, which at national scale is gigabytes held for nothing.
-	// Collecting at half that costs about 1–2% of the CPU (README,
-	// National scale); GOGC, when set, has the last word.
-	if getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(analyzeGCPercent))
-	}
 	fs := newFlagSet("analyze", stdout)
 	areasPath := fs.String("areas", "", "area boundaries: GeoJSON, Shapefile (.shp) or zipped Shapefile (.zip), EPSG:4326")
 	reportsPath := fs.String("reports", "", "weak-signal reports: CSV or GeoJSON")

@@ -42,6 +42,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 )
@@ -75,10 +76,22 @@ func exitCode(err error) int {
 }
 
 // run is the whole program; tests call it directly.
+// gcPercent is the collector's target when GOGC is not set (see run).
+const gcPercent = 50
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		writeUsage(stderr)
 		return usageError{"no command given"}
+	}
+	// The commands hold one large analysis (analyze, serve) or batch
+	// (import): with Go's default (GOGC=100) the heap grows to twice what
+	// is live before a collection, which at national scale is gigabytes
+	// held for nothing. At half that the collector costs about 1–2 % more
+	// CPU and serve's throughput did not change (README, National scale).
+	// GOGC, when set, has the last word.
+	if getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	}
 	if path := getenv("GAPMAP_CPUPROFILE"); path != "" {
 		// A CPU profile of the whole command, for go tool pprof.
