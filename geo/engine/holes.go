@@ -338,10 +338,15 @@ func (w *wideLevel) addCell(cell uint64) int32 {
 	if !ok {
 		k = int32(len(w.cells))
 		w.pos[cell] = k
-		w.cells = append(w.cells, cell)
-		w.acc = append(w.acc, [nCarriers]hexAcc{})
+		w.grow(cell)
 	}
 	return k
+}
+
+// grow makes room for cell, just numbered in pos, with no evidence.
+func (w *wideLevel) grow(cell uint64) {
+	w.cells = append(w.cells, cell)
+	w.acc = append(w.acc, [nCarriers]hexAcc{})
 }
 
 // buildWide pools the data cells' evidence into their ancestors 1 …
@@ -381,10 +386,7 @@ func (f *hexField) buildWide(raw *[nCarriers][]hexAcc) {
 			for d, ring := range index.CellDisk(keys[i], p.WideRings) {
 				wt := weights[d]
 				for _, cell := range ring {
-					dst := &w.acc[recent.number(w.pos, cell, func() {
-						w.cells = append(w.cells, cell)
-						w.acc = append(w.acc, [nCarriers]hexAcc{})
-					})]
+					dst := &w.acc[recent.number(w.pos, cell, func() { w.grow(cell) })]
 					for c := range nCarriers {
 						dst[c].addScaled(src[c], wt)
 					}
@@ -518,28 +520,17 @@ func (f *hexField) locate(cell uint64) bool {
 	return f.ix.Locate(c[0], c[1]) >= 0
 }
 
-// supported says whether cell has enough of carrier slot c's own reports
-// near it to be judged at all: SupportMinReports, kernel-weighted, in the
-// first wide estimate (the reports pooled into the cell's parent one
-// resolution coarser and spread over WideRings rings of those). That is
-// the support distance: with the defaults (resolution-9 parents, ≈350 m
-// apart, 2 rings, bandwidth 1.2 rings, 0.4 reports) one report in the
-// parent or the ring around it (within about 550 m), or two reports two
-// rings away (about 900 m). Beyond it a place is unobserved, never a
-// hole: the coarser scale only estimates the share of places that are
-// supported.
-func (f *hexField) supported(cell uint64, c int) bool {
-	return f.supportedWide(index.CellParent(cell, f.p.Res-1), c)
-}
-
-// supportedWide is supported for every cell under wide cell pc (one
-// resolution coarser than the evidence grid).
-func (f *hexField) supportedWide(pc uint64, c int) bool {
-	return f.supportedBy(f.wide[0].at(pc), c)
-}
-
-// supportedBy is supportedWide for the first wide estimate w of a wide
-// cell (nil: none).
+// supportedBy says whether the cells under a wide cell, w being its
+// first wide estimate (nil: none), have enough of carrier slot c's own
+// reports near them to be judged at all: SupportMinReports,
+// kernel-weighted, in that estimate (the reports pooled into the cells'
+// parent one resolution coarser and spread over WideRings rings of
+// those). That is the support distance: with the defaults (resolution-9
+// parents, ≈350 m apart, 2 rings, bandwidth 1.2 rings, 0.4 reports) one
+// report in the parent or the ring around it (within about 550 m), or
+// two reports two rings away (about 900 m). Beyond it a place is
+// unobserved, never a hole: the coarser scale only estimates the share of
+// places that are supported.
 func (f *hexField) supportedBy(w *[nCarriers]hexAcc, c int) bool {
 	return w != nil && float64(pick(w, c).n) >= f.p.SupportMinReports*kernelScale
 }
@@ -558,7 +549,7 @@ func (f *hexField) enough(a hexAcc, level int) bool {
 }
 
 // flagged returns the cells judged weak for carrier slot c: the field's
-// cells, and the cells under supported wide cells (see supported) that a
+// cells, and the cells under supported wide cells (see supportedBy) that a
 // wide estimate judges weak — no cell beyond the support distance.
 func (f *hexField) flagged(c int) map[uint64]bool {
 	out := map[uint64]bool{}
