@@ -14,7 +14,7 @@ import (
 // H3 cells one resolution coarser than the evidence grid, each belonging
 // to the finest area that holds its centre (an area too small to hold one gets
 // the cell of its centroid). Land cells are at the resolution of the
-// support (see hexField.supported): a land cell is observed for a carrier
+// support (see hexField.supportedBy): a land cell is observed for a carrier
 // when that carrier's reports support it, and observed for all carriers
 // (slot nCarriers) when all carriers' reports pooled do. The
 // rest is unobserved: the map of what is not yet known, and each area's
