@@ -55,6 +55,30 @@ func (a *hexAcc) add(b hexAcc) {
 	a.n += b.n
 }
 
+// fieldAcc is a hexAcc as the field keeps it per cell, in 20 bytes
+// rather than 24: weak and good in full, n saturating at 2³²−1 kernel
+// units (about a million reports, where it is only ever compared with
+// thresholds of a few reports, and evidence only grows).
+type fieldAcc [5]uint32
+
+// get returns the accumulator.
+func (s *fieldAcc) get() hexAcc {
+	return hexAcc{
+		weak: int64(uint64(s[0]) | uint64(s[1])<<32),
+		good: int64(uint64(s[2]) | uint64(s[3])<<32),
+		n:    int64(s[4]),
+	}
+}
+
+// addScaled adds w times b to s.
+func (s *fieldAcc) addScaled(b hexAcc, w int64) {
+	a := s.get()
+	a.addScaled(b, w)
+	s[0], s[1] = uint32(a.weak), uint32(uint64(a.weak)>>32)
+	s[2], s[3] = uint32(a.good), uint32(uint64(a.good)>>32)
+	s[4] = uint32(min(a.n, math.MaxUint32))
+}
+
 // ratio is the weak share of a's evidence.
 func (a hexAcc) ratio() float64 { return float64(a.weak) / float64(a.weak+a.good) }
 
@@ -85,9 +109,9 @@ type hexField struct {
 	cells  []uint64         // all cells (data cells first)
 	idx    map[uint64]int32 // cell → position in cells
 	nData  int
-	spans  [][nCarriers]span   // per data cell: its keys in ci, per carrier
-	smooth [nCarriers][]hexAcc // per cell
-	fine   [nCarriers][]hexAcc // per cell, the narrow kernel
+	spans  [][nCarriers]span     // per data cell: its keys in ci, per carrier
+	smooth [nCarriers][]fieldAcc // per cell
+	fine   [nCarriers][]fieldAcc // per cell, the narrow kernel
 	// wide[k] holds the wide-scale estimate per cell k+1 resolutions
 	// coarser than Res.
 	wide []wideLevel
@@ -173,8 +197,8 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	f.wideWeights = gaussian(p.WideRings, p.WideBandwidth)
 	weights, fineWeights := f.weights, f.fineWeights
 	for c := range nCarriers {
-		f.smooth[c] = make([]hexAcc, f.nData, f.nData*2)
-		f.fine[c] = make([]hexAcc, f.nData, f.nData*2)
+		f.smooth[c] = make([]fieldAcc, f.nData, f.nData*2)
+		f.fine[c] = make([]fieldAcc, f.nData, f.nData*2)
 	}
 	const chunk = 8192
 	disks := make([][][]uint64, chunk)
@@ -229,8 +253,8 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 			}
 		}
 		for c := range nCarriers {
-			f.smooth[c] = append(f.smooth[c], make([]hexAcc, len(f.cells)-len(f.smooth[c]))...)
-			f.fine[c] = append(f.fine[c], make([]hexAcc, len(f.cells)-len(f.fine[c]))...)
+			f.smooth[c] = append(f.smooth[c], make([]fieldAcc, len(f.cells)-len(f.smooth[c]))...)
+			f.fine[c] = append(f.fine[c], make([]fieldAcc, len(f.cells)-len(f.fine[c]))...)
 		}
 		index.Each(2, func(w int) {
 			for c := w * nCarriers / 2; c < (w+1)*nCarriers/2; c++ {
@@ -259,6 +283,12 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 			}
 		})
 		clear(disks[:n])
+	}
+	// The sums were grown a chunk at a time; their spare room is about a
+	// tenth of the field, and Live grows them as it needs.
+	for c := range nCarriers {
+		f.smooth[c] = slices.Clone(f.smooth[c])
+		f.fine[c] = slices.Clone(f.fine[c])
 	}
 	f.buildWide(&raw)
 	return f
@@ -379,7 +409,9 @@ func (f *hexField) buildWide(raw *[nCarriers][]hexAcc) {
 			order[i] = int32(i)
 		}
 		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
-		w := wideLevel{pos: make(map[uint64]int32, len(keys)*4)}
+		// A ring of WideRings rings around each ancestor adds about as
+		// many cells again as there are ancestors.
+		w := wideLevel{pos: make(map[uint64]int32, len(keys)*2)}
 		recent = recentCells{}
 		for _, i := range order {
 			src := &sums[i]
@@ -456,13 +488,13 @@ func pick(a *[nCarriers]hexAcc, c int) hexAcc {
 }
 
 // pickAt is pick for the accumulators of cell j in v (fine or smooth).
-func pickAt(v *[nCarriers][]hexAcc, j int32, c int) hexAcc {
+func pickAt(v *[nCarriers][]fieldAcc, j int32, c int) hexAcc {
 	if c < nCarriers {
-		return v[c][j]
+		return v[c][j].get()
 	}
 	var s hexAcc
 	for c := range v {
-		s.add(v[c][j])
+		s.add(v[c][j].get())
 	}
 	return s
 }

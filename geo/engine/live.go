@@ -45,7 +45,8 @@ type Live struct {
 	// flagged[s] are the cells judged weak for carrier slot s; flagged
 	// [nCarriers] are the dead-zone cells.
 	flagged [nCarriers + 1]map[uint64]bool
-	// holes by key, and, per slot, which hole each of its cells is in.
+	// holes by key, and, per slot, which hole each of its cells is in
+	// (not kept when no report will be added).
 	holes  map[int]*liveHole
 	holeOf [nCarriers + 1]map[uint64]int
 	next   int
@@ -103,7 +104,9 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 	}
 	l.flagged[nCarriers] = dead
 	for s := range l.holeOf {
-		l.holeOf[s] = make(map[uint64]int, len(l.flagged[s]))
+		if keep {
+			l.holeOf[s] = make(map[uint64]int, len(l.flagged[s]))
+		}
 		l.refreshing[s] = map[int]bool{}
 	}
 	l.acc = newAreaAccum(ix, in.Areas, cfg)
@@ -135,6 +138,9 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 	index.Each(min(len(comps), 4*runtime.GOMAXPROCS(0)), func(w int) {
 		for i := w; i < len(comps); i += min(len(comps), 4*runtime.GOMAXPROCS(0)) {
 			made[i] = l.newHole(comps[i].slot, comps[i].cells)
+			if h := made[i]; h != nil && !keep {
+				h.st = nil // its counts serve only to change it by reports
+			}
 		}
 	})
 	var holes []*liveHole
@@ -208,9 +214,10 @@ func (l *Live) addHoles(holes []*liveHole) {
 		k := l.next
 		l.next++
 		l.holes[k] = h
-		s := slotOf(h.Carrier)
-		for _, c := range h.CellIDs {
-			l.holeOf[s][c] = k
+		if holeOf := l.holeOf[slotOf(h.Carrier)]; holeOf != nil {
+			for _, c := range h.CellIDs {
+				holeOf[c] = k
+			}
 		}
 	}
 }
@@ -1021,8 +1028,8 @@ func (f *hexField) cellIndexOf(c uint64) int32 {
 	f.idx[c] = j
 	f.cells = append(f.cells, c)
 	for s := range nCarriers {
-		f.smooth[s] = append(f.smooth[s], hexAcc{})
-		f.fine[s] = append(f.fine[s], hexAcc{})
+		f.smooth[s] = append(f.smooth[s], fieldAcc{})
+		f.fine[s] = append(f.fine[s], fieldAcc{})
 	}
 	return j
 }
@@ -1060,7 +1067,7 @@ func (f *hexField) touched(s int, sp spread) []uint64 {
 			if slices.Contains(sp.local, ch) {
 				continue
 			}
-			if j, ok := f.idx[ch]; ok && (f.enough(f.fine[s][j], -1) || f.enough(f.smooth[s][j], 0)) {
+			if j, ok := f.idx[ch]; ok && (f.enough(f.fine[s][j].get(), -1) || f.enough(f.smooth[s][j].get(), 0)) {
 				continue
 			}
 			out = append(out, ch)
