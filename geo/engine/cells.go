@@ -203,12 +203,13 @@ func popcount8(x uint8) int {
 	return n
 }
 
-// cellInfo is what the scoring needs about a cell in a hole: its
-// boundary, area and centre, and the areas containing seven sample points
-// that each stand for about a seventh of the cell (-1 outside every
-// area): the centre and the points halfway from it to each vertex.
+// cellInfo is what the scoring needs about a cell in a hole: its area
+// and centre, and the areas containing seven sample points that each
+// stand for about a seventh of the cell (-1 outside every area): the
+// centre and the points halfway from it to each vertex. Its boundary is
+// not kept: an outline asks H3 for it again (see Live.outline), which
+// costs less than holding a ring per hole cell through the analysis.
 type cellInfo struct {
-	ring   orb.Ring
 	km2    float64
 	centre orb.Point
 	in     [7]int32
@@ -237,7 +238,7 @@ func newCellInfo(c uint64, ix *index.Index) cellInfo {
 		p, q := ring[i], ring[i+1]
 		a2 += ((p[0]-cx)*kx)*((q[1]-cy)*k) - ((q[0]-cx)*kx)*((p[1]-cy)*k)
 	}
-	inf := cellInfo{ring: ring, km2: math.Abs(a2) / 2, centre: orb.Point{cx, cy}}
+	inf := cellInfo{km2: math.Abs(a2) / 2, centre: orb.Point{cx, cy}}
 	inf.in[0] = int32(ix.Locate(cx, cy))
 	for i := 0; i < 6 && i < n; i++ {
 		inf.in[i+1] = int32(ix.Locate((cx+ring[i][0])/2, (cy+ring[i][1])/2))

@@ -863,6 +863,7 @@ const outlineTopoMin = 64
 // when a Result last outlined that hole (see Live.mark), so that outline
 // tells a hole's cells without reading holeOf.
 type cellTopo struct {
+	ring orb.Ring // the cell's boundary
 	vid  [6]int32
 	nb   [6]uint64
 	nbT  [6]*cellTopo
@@ -880,10 +881,10 @@ func (l *Live) addTopo(c uint64) {
 	if _, ok := l.topo[c]; ok {
 		return
 	}
-	t := &cellTopo{inf: l.info[c]}
+	t := &cellTopo{inf: l.info[c], ring: index.CellBoundary(c)}
 	l.topo[c] = t
 	t.inf.topo = t
-	r := t.inf.ring
+	r := t.ring
 	if len(r) != 7 { // a pentagon or a cell with distortion vertices
 		return
 	}
@@ -925,7 +926,12 @@ func (l *Live) addTopo(c uint64) {
 // cell in order that has it, as when cellsToMultiPolygon numbers the
 // vertices. It only reads l.
 func (l *Live) outline(k int, h *liveHole) orb.MultiPolygon {
-	ring := func(c uint64) orb.Ring { return l.info[c].ring }
+	ring := func(c uint64) orb.Ring {
+		if t := l.info[c].topo; t != nil {
+			return t.ring
+		}
+		return index.CellBoundary(c)
+	}
 	if len(h.CellIDs) < outlineTopoMin {
 		return index.CellsToMultiPolygonWith(h.CellIDs, ring)
 	}
@@ -960,10 +966,10 @@ func (l *Live) outline(k int, h *liveHole) orb.MultiPolygon {
 			starts = append(starts, a)
 			// The vertex is shared by this cell, the one across side i
 			// (not in the hole) and the one across the side before.
-			p := t.inf.ring[i]
+			p := t.ring[i]
 			if o := t.nbT[(i+5)%6]; in(o) && t.nb[(i+5)%6] < c {
 				j := slices.Index(o.vid[:], t.vid[i])
-				p = o.inf.ring[j]
+				p = o.ring[j]
 			}
 			pts[a], set[a] = p, true
 		}

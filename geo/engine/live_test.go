@@ -74,7 +74,7 @@ func checkLive(t *testing.T, l *Live, res *geo.Result) {
 	addCellInfo(l.info, want, l.ix)
 	measureHoles(want, l.info)
 	fillHoleAreas(want, l.ix, l.info, l.cfg, l.land)
-	outlineHoles(want, l.info)
+	outlineHoles(want)
 	rankHoles(want)
 	if len(want) != len(res.Holes) {
 		t.Fatalf("%d holes, want %d", len(res.Holes), len(want))

@@ -11,7 +11,6 @@ import (
 	"github.com/gapmap/gapmap/geo"
 	"github.com/gapmap/gapmap/geo/index"
 	"github.com/gapmap/gapmap/geo/internal/geotest"
-	"github.com/paulmach/orb"
 )
 
 // The batch hole method: the analysis as it was written before it became
@@ -22,7 +21,7 @@ import (
 // area and centroid, from the cells' information.
 func shapeHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
 	measureHoles(holes, info)
-	outlineHoles(holes, info)
+	outlineHoles(holes)
 }
 
 // measureHoles sets each hole's area and centroid.
@@ -33,11 +32,11 @@ func measureHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
 }
 
 // outlineHoles sets each hole's geometry, in parallel.
-func outlineHoles(holes []geo.Hole, info map[uint64]*cellInfo) {
+func outlineHoles(holes []geo.Hole) {
 	index.Parallel(len(holes), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			h := &holes[i]
-			h.Geometry = index.CellsToMultiPolygonWith(h.CellIDs, func(c uint64) orb.Ring { return info[c].ring })
+			h.Geometry = index.CellsToMultiPolygon(h.CellIDs)
 		}
 	})
 }
