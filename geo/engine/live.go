@@ -821,10 +821,11 @@ func (l *Live) result() *geo.Result {
 			}
 		}
 	}
+	b := l.boundaries(todo)
 	index.Parallel(len(todo), func(lo, hi int) {
 		for _, k := range todo[lo:hi] {
 			h := l.holes[k]
-			h.Geometry = l.outline(k, h)
+			h.Geometry = l.outline(k, h, b)
 		}
 	})
 	// Sort the holes before copying them: a Hole is large to move. No two
@@ -918,30 +919,71 @@ func (l *Live) addTopo(c uint64) {
 	}
 }
 
+// boundaries holds the boundaries of the cells of some holes, computed
+// once per cell for the outlines of one Result and then let go: a ring
+// per hole cell is more than the analysis should hold throughout, and a
+// cell is in the holes of several carriers.
+type boundaries struct {
+	cells []uint64 // sorted
+	rings []orb.Ring
+}
+
+// boundaries computes, in parallel, the boundaries of the cells of holes
+// todo that are not outlined from their topology (see outline).
+func (l *Live) boundaries(todo []int) *boundaries {
+	var cells []uint64
+	for _, k := range todo {
+		if h := l.holes[k]; !hasTopo(h) {
+			cells = append(cells, h.CellIDs...)
+		}
+	}
+	slices.Sort(cells)
+	b := &boundaries{cells: slices.Compact(cells)}
+	b.rings = make([]orb.Ring, len(b.cells))
+	index.Parallel(len(b.cells), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			b.rings[i] = index.CellBoundary(b.cells[i])
+		}
+	})
+	return b
+}
+
+// ring returns c's boundary, from b when it holds c.
+func (b *boundaries) ring(c uint64) orb.Ring {
+	if i, ok := slices.BinarySearch(b.cells, c); ok {
+		return b.rings[i]
+	}
+	return index.CellBoundary(c)
+}
+
+// hasTopo says whether h is a large hole whose every cell has its
+// topology, so that outline follows the topology.
+func hasTopo(h *liveHole) bool {
+	if len(h.CellIDs) < outlineTopoMin {
+		return false
+	}
+	for _, inf := range h.infos {
+		if t := inf.topo; t == nil || !t.ok {
+			return false
+		}
+	}
+	return true
+}
+
 // outline draws hole k (h) as cellsToMultiPolygon would: the same rings,
 // from the same vertices, in the same order. When every cell of a large
 // hole has its topology, the boundary is the sides whose cell across is
 // not in the hole (not marked for it: see cellTopo), found in one pass
 // over the cells in order without matching edges; and a boundary vertex takes its position from the first
 // cell in order that has it, as when cellsToMultiPolygon numbers the
-// vertices. It only reads l.
-func (l *Live) outline(k int, h *liveHole) orb.MultiPolygon {
-	ring := func(c uint64) orb.Ring {
-		if t := l.info[c].topo; t != nil {
-			return t.ring
-		}
-		return index.CellBoundary(c)
-	}
-	if len(h.CellIDs) < outlineTopoMin {
+// vertices. It only reads l; b holds the boundaries of h's cells.
+func (l *Live) outline(k int, h *liveHole, b *boundaries) orb.MultiPolygon {
+	ring := b.ring
+	if !hasTopo(h) {
 		return index.CellsToMultiPolygonWith(h.CellIDs, ring)
 	}
 	m, s := l.mark(k), slotOf(h.Carrier)
 	in := func(t *cellTopo) bool { return t != nil && t.mark[s] == m }
-	for _, inf := range h.infos {
-		if t := inf.topo; t == nil || !t.ok {
-			return index.CellsToMultiPolygonWith(h.CellIDs, ring)
-		}
-	}
 	local := map[int32]int32{}
 	var pts []orb.Point
 	var next, starts []int32
