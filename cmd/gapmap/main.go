@@ -75,10 +75,10 @@ func exitCode(err error) int {
 	return 1
 }
 
-// run is the whole program; tests call it directly.
 // gcPercent is the collector's target when GOGC is not set (see run).
 const gcPercent = 50
 
+// run is the whole program; tests call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		writeUsage(stderr)
