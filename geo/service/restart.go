@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,6 +199,11 @@ func (s *Service) catchUp(ctx context.Context, b *base, ver geo.Version, hint in
 	s.sch.schedule()
 	s.sch.wait()
 	s.catch.behind.Store(false)
+	// Catching up held the stored analysis and the live one side by side,
+	// and the garbage of reading every report: hand the memory that is
+	// free now back to the system once, rather than keep it resident
+	// until the runtime's background scavenger gets to it.
+	debug.FreeOSMemory()
 	s.log.Info("caught up", slog.Int("reports", s.Reports()), slog.Duration("took", time.Since(start)))
 	if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 		s.log.Error("checking deadlines failed", slog.Any("err", err))
