@@ -124,6 +124,7 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	prog.stage("index areas")
 	ix := index.New(as.Areas)
+	ix.SharePoints()
 	prog.done()
 
 	prog.stage("read reports")

@@ -67,6 +67,25 @@ func New(areas []geo.Area) *Index {
 	return ix
 }
 
+// SharePoints points each area's rings into the index's own copy of
+// their points (the same values), so that the points are held once and
+// the copies the areas were read into can be collected: half of what a
+// large boundary set takes. The caller must own the areas: nothing may
+// read them while SharePoints runs, and nothing may change a ring's
+// points in place afterwards.
+func (ix *Index) SharePoints() {
+	for i := range ix.areas {
+		pts := ix.prep[i].pts
+		k := 0
+		for _, poly := range ix.areas[i].Geometry {
+			for j, ring := range poly {
+				poly[j] = orb.Ring(pts[k : k+len(ring) : k+len(ring)])
+				k += len(ring)
+			}
+		}
+	}
+}
+
 // buildGrid lays a uniform grid of about two cells per area over the
 // index's bounds and lists in each cell the areas whose bounds overlap it,
 // in the order Locate prefers them.

@@ -279,3 +279,53 @@ func TestSortHighMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+func TestSharePoints(t *testing.T) {
+	t.Run("lake and two parts", func(t *testing.T) {
+		checkSharePoints(t, []geo.Area{
+			{Code: "C1", Level: geo.LevelCommune, Geometry: orb.MultiPolygon{{
+				{{0, 0}, {4, 0}, {4, 4}, {0, 4}, {0, 0}},
+				{{1, 1}, {1, 2}, {2, 2}, {2, 1}, {1, 1}},
+			}}},
+			{Code: "C2", Level: geo.LevelCommune, Geometry: orb.MultiPolygon{
+				geotest.Square(5, 0, 6, 1)[0],
+				geotest.Square(7, 0, 8, 1)[0],
+			}},
+		})
+	})
+	t.Run("real communes", func(t *testing.T) {
+		checkSharePoints(t, geotest.ReadCommunes(t, "communes_2025_ca_mau_96.geojson"))
+	})
+}
+
+// checkSharePoints checks that SharePoints leaves every geometry as it
+// was, that every ring then lies in the index's copy of the points, in
+// order, and that the index still locates points as planar does.
+func checkSharePoints(t *testing.T, areas []geo.Area) {
+	t.Helper()
+	want := make([]orb.MultiPolygon, len(areas))
+	for i := range areas {
+		want[i] = areas[i].Geometry.Clone()
+	}
+	ix := New(areas)
+	ix.SharePoints()
+	for i := range areas {
+		got := areas[i].Geometry
+		if !orb.Equal(got, want[i]) {
+			t.Fatalf("area %s: geometry changed", areas[i].Code)
+		}
+		pts, k := ix.prep[i].pts, 0
+		for _, poly := range got {
+			for _, ring := range poly {
+				if &ring[0] != &pts[k] || cap(ring) != len(ring) {
+					t.Fatalf("area %s: a ring does not share the index's points at %d", areas[i].Code, k)
+				}
+				k += len(ring)
+			}
+		}
+		if k != len(pts) {
+			t.Fatalf("area %s: rings cover %d of the index's %d points", areas[i].Code, k, len(pts))
+		}
+	}
+	checkAgainstPlanar(t, areas, 5000)
+}

@@ -240,6 +240,7 @@ func New(ctx context.Context, store Store, opt Options) (*Service, error) {
 		return nil, fmt.Errorf("service: %w", err)
 	}
 	b.index = index.New(b.areas)
+	b.index.SharePoints() // the areas were just read: nothing else holds them
 	s.base.Store(b)
 	s.sch.init(s)
 	s.persist.init(store, s.log, opt.SaveAnalysisEvery)

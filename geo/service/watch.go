@@ -207,6 +207,7 @@ func (w *watcher) catchUpBase(ctx context.Context, areas, teams bool) error {
 			return err
 		}
 		b.index = index.New(b.areas)
+		b.index.SharePoints() // the areas were just read: nothing else holds them
 	}
 	if teams {
 		if b.teams, err = s.store.Teams(ctx); err != nil {
