@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"time"
@@ -48,8 +49,17 @@ func Analyze(ctx context.Context, in Input, cfg geo.Config) (*geo.Result, error)
 	if in.Progress != nil {
 		in.Progress("outline holes and score areas")
 	}
-	tasks := l.Tasks()
-	l.release()
+	// Nothing is added to l: the evidence field and the flagged cells go
+	// as soon as the tasks have read them. Collecting then sets the next
+	// collection's goal from what is left (about half), rather than from
+	// the field's peak, which the tasks' and outlines' garbage would
+	// otherwise fill again.
+	l.mu.Lock()
+	tasks := l.tasks(func() {
+		l.release()
+		runtime.GC()
+	})
+	l.mu.Unlock()
 	res := l.ResultWithOutlines()
 	res.Tasks = tasks
 	return res, ctx.Err()

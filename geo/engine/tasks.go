@@ -63,16 +63,26 @@ type placeTask struct {
 func (l *Live) Tasks() []geo.Task {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.tasks()
+	return l.tasks(nil)
 }
 
-func (l *Live) tasks() []geo.Task {
+// tasks is Tasks. The evidence field is read first, for the places near a
+// threshold; fieldDone, when not nil, is called as soon as it is no
+// longer needed (Analyze lets it go there, before the rest of the work).
+func (l *Live) tasks(fieldDone func()) []geo.Task {
 	per := l.cfg.TasksPerTeam
 	g := l.land9
 	if per <= 0 || len(g.cells) == 0 || len(l.teams) == 0 {
+		if fieldDone != nil {
+			fieldDone()
+		}
 		return nil
 	}
 	l.flush()
+	near := l.nearThreshold()
+	if fieldDone != nil {
+		fieldDone()
+	}
 	// The land in and beside each slot's holes.
 	holeLand := besideHoles(g.res, func(yield func(*geo.Hole) bool) {
 		for _, h := range l.holes {
@@ -86,7 +96,7 @@ func (l *Live) tasks() []geo.Task {
 	homes := make([]float64, len(g.cells))
 	index.Parallel(len(g.cells), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			want[k] = l.placeTask(k, &holeLand)
+			want[k] = l.placeTask(k, &holeLand, near[k])
 			a := g.area[k]
 			if land := l.land[a]; land > 0 {
 				homes[k] = l.households(int(a)) * landKm2(g.land[k]) / land
@@ -175,8 +185,9 @@ func (l *Live) households(i int) float64 {
 // cannot judge it (all carriers before one), else near_threshold when a
 // carrier's share is close to its threshold; zero weight when a
 // measurement there would change nothing. beside[s] holds the land in and
-// around slot s's holes.
-func (l *Live) placeTask(k int, beside *[nCarriers + 1]map[uint64]bool) placeTask {
+// around slot s's holes, and near the slots (a bit each) whose weak share
+// there is near its threshold (see nearThreshold).
+func (l *Live) placeTask(k int, beside *[nCarriers + 1]map[uint64]bool, near uint8) placeTask {
 	g := l.land9
 	c := g.cells[k]
 	best := placeTask{}
@@ -205,13 +216,35 @@ func (l *Live) placeTask(k int, beside *[nCarriers + 1]map[uint64]bool) placeTas
 	if best.weight > 0 {
 		return best
 	}
-	centre := index.CellCenterChild(c)
 	for s := range nCarriers {
-		if share, thr, ok := l.f.shareOf(centre, s); ok && math.Abs(share-thr) <= taskMargin {
+		if near&(1<<s) != 0 {
 			consider(geo.TaskNearThreshold, s)
 		}
 	}
 	return best
+}
+
+// nearThreshold returns, per land cell that every carrier's reports
+// reach, a bit for each carrier slot whose estimated weak share there
+// (at the cell's centre child) is within taskMargin of its threshold:
+// what placeTask asks of the evidence field.
+func (l *Live) nearThreshold() []uint8 {
+	g := l.land9
+	near := make([]uint8, len(g.cells))
+	index.Parallel(len(g.cells), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			if !g.seen[nCarriers][k] || slices.ContainsFunc(g.seen[:nCarriers], func(seen []bool) bool { return !seen[k] }) {
+				continue
+			}
+			centre := index.CellCenterChild(g.cells[k])
+			for s := range nCarriers {
+				if share, thr, ok := l.f.shareOf(centre, s); ok && math.Abs(share-thr) <= taskMargin {
+					near[k] |= 1 << s
+				}
+			}
+		}
+	})
+	return near
 }
 
 // teamTasks picks team t's places among the land cells worth measuring
