@@ -106,8 +106,8 @@ type hexField struct {
 	p      geo.HoleParams
 	ci     *cellIndex
 	obs    []geo.Obs
-	cells  []uint64         // all cells (data cells first)
-	idx    map[uint64]int32 // cell → position in cells
+	cells  []uint64  // all cells (data cells first)
+	idx    cellTable // the positions of cells
 	nData  int
 	spans  [][nCarriers]span     // per data cell: its keys in ci, per carrier
 	smooth [nCarriers][]fieldAcc // per cell
@@ -138,7 +138,7 @@ type hexField struct {
 // is the estimate from the jump at the weak threshold (see jumpBias), used
 // where drive tests are too few.
 func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo.Rules, p geo.HoleParams, ix *index.Index, jump *biasEstimate) *hexField {
-	f := &hexField{p: p, ci: ci, obs: obs, idx: map[uint64]int32{}, ix: ix, inside: map[uint64]bool{}}
+	f := &hexField{p: p, ci: ci, obs: obs, ix: ix, inside: map[uint64]bool{}}
 	// The report bias: from drive tests where a carrier has enough, else
 	// from the jump at the weak threshold (all carriers' reports
 	// together), else the parameter.
@@ -162,11 +162,11 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	runs(ci.keys, ci.fineGroup, func(lo, hi int) {
 		k := ci.keys[lo]
 		cell := ci.fineCell(k)
-		j, ok := f.idx[cell]
+		j, ok := f.idx.find(f.cells, cell)
 		if !ok {
 			j = int32(len(f.cells))
-			f.idx[cell] = j
 			f.cells = append(f.cells, cell)
+			f.idx.add(f.cells)
 			f.spans = append(f.spans, [nCarriers]span{})
 		}
 		f.spans[j][ci.slot(k)] = span{int32(lo), int32(hi)}
@@ -233,7 +233,7 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 				k := at[i]
 				for _, ring := range disks[i] {
 					for _, cell := range ring {
-						js[k] = seen.lookup(f.idx, cell)
+						js[k] = seen.lookup(&f.idx, f.cells, cell)
 						k++
 					}
 				}
@@ -244,8 +244,9 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 			for _, ring := range disks[i] {
 				for _, cell := range ring {
 					if js[k] < 0 {
-						js[k] = added.number(f.idx, cell, func() {
+						js[k] = added.number(&f.idx, f.cells, cell, func() []uint64 {
 							f.cells = append(f.cells, cell)
+							return f.cells
 						})
 					}
 					k++
@@ -304,14 +305,14 @@ type recentCells [1 << 12]struct {
 	j    int32
 }
 
-// lookup returns cell's position in idx, or −1 when idx does not hold it
-// (not remembered: the caller adds it).
-func (r *recentCells) lookup(idx map[uint64]int32, cell uint64) int32 {
+// lookup returns cell's position in cells (indexed by t), or −1 when t
+// does not hold it (not remembered: the caller adds it).
+func (r *recentCells) lookup(t *cellTable, cells []uint64, cell uint64) int32 {
 	e := &r[(cell*0x9E3779B97F4A7C15)>>52]
 	if e.cell == cell {
 		return e.j
 	}
-	j, ok := idx[cell]
+	j, ok := t.find(cells, cell)
 	if !ok {
 		return -1
 	}
@@ -319,15 +320,15 @@ func (r *recentCells) lookup(idx map[uint64]int32, cell uint64) int32 {
 	return j
 }
 
-// number returns cell's position in idx, numbering it len(idx) when idx
-// does not hold it yet (and calling add, which must make room for it).
-func (r *recentCells) number(idx map[uint64]int32, cell uint64, add func()) int32 {
-	if j := r.lookup(idx, cell); j >= 0 {
+// number returns cell's position in cells (indexed by t), numbering it
+// len(cells) when t does not hold it yet: then add appends it to cells
+// (and makes room for it beside) and returns the longer list.
+func (r *recentCells) number(t *cellTable, cells []uint64, cell uint64, add func() []uint64) int32 {
+	if j := r.lookup(t, cells, cell); j >= 0 {
 		return j
 	}
-	j := int32(len(idx))
-	idx[cell] = j
-	add()
+	j := int32(len(cells))
+	t.add(add())
 	e := &r[(cell*0x9E3779B97F4A7C15)>>52]
 	e.cell, e.j = cell, j
 	return j
@@ -348,7 +349,7 @@ func gaussian(rings int, bw float64) []int64 {
 // allocation a cell, so that a national field is not millions of small
 // objects for the collector to walk.
 type wideLevel struct {
-	pos   map[uint64]int32
+	pos   cellTable // the positions of cells
 	cells []uint64
 	acc   [][nCarriers]hexAcc
 }
@@ -356,7 +357,7 @@ type wideLevel struct {
 // at returns the estimate of cell, or nil when the level has none. The
 // pointer is good until the level grows (see addCell).
 func (w *wideLevel) at(cell uint64) *[nCarriers]hexAcc {
-	if k, ok := w.pos[cell]; ok {
+	if k, ok := w.pos.find(w.cells, cell); ok {
 		return &w.acc[k]
 	}
 	return nil
@@ -364,19 +365,20 @@ func (w *wideLevel) at(cell uint64) *[nCarriers]hexAcc {
 
 // addCell returns the position of cell, adding it with no evidence.
 func (w *wideLevel) addCell(cell uint64) int32 {
-	k, ok := w.pos[cell]
+	k, ok := w.pos.find(w.cells, cell)
 	if !ok {
 		k = int32(len(w.cells))
-		w.pos[cell] = k
-		w.grow(cell)
+		w.pos.add(w.grow(cell))
 	}
 	return k
 }
 
-// grow makes room for cell, just numbered in pos, with no evidence.
-func (w *wideLevel) grow(cell uint64) {
+// grow appends cell, with no evidence, and returns the cells (for pos,
+// which the caller tells).
+func (w *wideLevel) grow(cell uint64) []uint64 {
 	w.cells = append(w.cells, cell)
 	w.acc = append(w.acc, [nCarriers]hexAcc{})
+	return w.cells
 }
 
 // buildWide pools the data cells' evidence into their ancestors 1 …
@@ -390,15 +392,16 @@ func (f *hexField) buildWide(raw *[nCarriers][]hexAcc) {
 	f.up = make([][]int32, p.WideLevels)
 	for k := range p.WideLevels {
 		res := p.Res - 1 - k
-		par := map[uint64]int32{}
+		var par cellTable
 		var keys []uint64
 		var sums [][nCarriers]hexAcc
 		var recent recentCells // the data cells come grouped by ancestor
 		for j := 0; j < f.nData; j++ {
 			pc := index.CellParent(f.cells[j], res)
-			i := recent.number(par, pc, func() {
+			i := recent.number(&par, keys, pc, func() []uint64 {
 				keys = append(keys, pc)
 				sums = append(sums, [nCarriers]hexAcc{})
+				return keys
 			})
 			for c := range nCarriers {
 				sums[i][c].add(raw[c][j])
@@ -411,14 +414,14 @@ func (f *hexField) buildWide(raw *[nCarriers][]hexAcc) {
 		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
 		// A ring of WideRings rings around each ancestor adds about as
 		// many cells again as there are ancestors.
-		w := wideLevel{pos: make(map[uint64]int32, len(keys)*2)}
+		w := wideLevel{pos: newCellTable(len(keys) * 2)}
 		recent = recentCells{}
 		for _, i := range order {
 			src := &sums[i]
 			for d, ring := range index.CellDisk(keys[i], p.WideRings) {
 				wt := weights[d]
 				for _, cell := range ring {
-					dst := &w.acc[recent.number(w.pos, cell, func() { w.grow(cell) })]
+					dst := &w.acc[recent.number(&w.pos, w.cells, cell, func() []uint64 { return w.grow(cell) })]
 					for c := range nCarriers {
 						dst[c].addScaled(src[c], wt)
 					}
@@ -430,7 +433,7 @@ func (f *hexField) buildWide(raw *[nCarriers][]hexAcc) {
 		index.Parallel(len(f.cells), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				up[j] = -1
-				if i, ok := w.pos[index.CellParent(f.cells[j], res)]; ok {
+				if i, ok := w.pos.find(w.cells, index.CellParent(f.cells[j], res)); ok {
 					up[j] = i
 				}
 			}
@@ -461,7 +464,7 @@ func (f *hexField) judge(c int, cell uint64) (judged, weak bool) {
 // position is cell's position in f.cells, or −1 when the field does not
 // hold it.
 func (f *hexField) position(cell uint64) int32 {
-	if j, ok := f.idx[cell]; ok {
+	if j, ok := f.idx.find(f.cells, cell); ok {
 		return j
 	}
 	return -1
@@ -606,7 +609,7 @@ func (f *hexField) flagged(c int) map[uint64]bool {
 		// Children of different wide cells are different cells: only
 		// those the field does not hold are left to judge.
 		for _, ch := range index.CellChildrenInto(kids[:0], pc) {
-			if _, in := f.idx[ch]; in {
+			if _, in := f.idx.find(f.cells, ch); in {
 				continue
 			}
 			if ok, weak := f.judgeAt(c, ch, -1); ok && weak {
@@ -620,7 +623,7 @@ func (f *hexField) flagged(c int) map[uint64]bool {
 // each calls fn for every observation of carrier car (CarrierAll: any
 // carrier) in data cell cell.
 func (f *hexField) each(cell uint64, car geo.Carrier, fn func(*geo.Obs)) {
-	if j, ok := f.idx[cell]; ok && int(j) < f.nData {
+	if j, ok := f.idx.find(f.cells, cell); ok && int(j) < f.nData {
 		for s, sp := range f.spans[j] {
 			if car != geo.CarrierAll && geo.Carriers[s] != car {
 				continue

@@ -1069,12 +1069,12 @@ func (f *hexField) add(o *geo.Obs, s int, cell uint64, r geo.Rules) spread {
 
 // cellIndexOf returns cell's position in the field, adding it.
 func (f *hexField) cellIndexOf(c uint64) int32 {
-	if j, ok := f.idx[c]; ok {
+	if j, ok := f.idx.find(f.cells, c); ok {
 		return j
 	}
 	j := int32(len(f.cells))
-	f.idx[c] = j
 	f.cells = append(f.cells, c)
+	f.idx.add(f.cells)
 	for s := range nCarriers {
 		f.smooth[s] = append(f.smooth[s], fieldAcc{})
 		f.fine[s] = append(f.fine[s], fieldAcc{})
@@ -1115,7 +1115,7 @@ func (f *hexField) touched(s int, sp spread) []uint64 {
 			if slices.Contains(sp.local, ch) {
 				continue
 			}
-			if j, ok := f.idx[ch]; ok && (f.enough(f.fine[s][j].get(), -1) || f.enough(f.smooth[s][j].get(), 0)) {
+			if j, ok := f.idx.find(f.cells, ch); ok && (f.enough(f.fine[s][j].get(), -1) || f.enough(f.smooth[s][j].get(), 0)) {
 				continue
 			}
 			out = append(out, ch)
