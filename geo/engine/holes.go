@@ -55,29 +55,66 @@ func (a *hexAcc) add(b hexAcc) {
 	a.n += b.n
 }
 
-// fieldAcc is a hexAcc as the field keeps it per cell, in 20 bytes
-// rather than 24: weak and good in full, n saturating at 2³²−1 kernel
-// units (about a million reports, where it is only ever compared with
-// thresholds of a few reports, and evidence only grows).
-type fieldAcc [5]uint32
+// fieldSums is one carrier's hexAcc at one scale for every cell of the
+// field, in 16 bytes a cell rather than 24: weak and good in 48 bits
+// each, n in 32, saturating at 2³²−1 kernel units (about a million
+// reports, where it is only ever compared with thresholds of a few
+// reports, and evidence only grows). A cell whose weak or good sum
+// outgrows 48 bits (the full weight of some 65,000 reports in one
+// kernel) is kept whole in big instead, its weak bits all ones, so every
+// sum stays exact.
+type fieldSums struct {
+	v   [][4]uint32
+	big map[int32]hexAcc
+}
 
-// get returns the accumulator.
-func (s *fieldAcc) get() hexAcc {
-	return hexAcc{
-		weak: int64(uint64(s[0]) | uint64(s[1])<<32),
-		good: int64(uint64(s[2]) | uint64(s[3])<<32),
-		n:    int64(s[4]),
+// sums48 is the largest sum 48 bits hold, and the weak bits of a cell
+// kept in big.
+const sums48 = 1<<48 - 1
+
+// get returns cell j's sums.
+func (s *fieldSums) get(j int32) hexAcc {
+	e := &s.v[j]
+	weak := uint64(e[0]) | uint64(e[1]&0xFFFF)<<32
+	if weak == sums48 {
+		return s.big[j]
 	}
+	return hexAcc{weak: int64(weak), good: int64(uint64(e[1]>>16) | uint64(e[2])<<16), n: int64(e[3])}
 }
 
-// addScaled adds w times b to s.
-func (s *fieldAcc) addScaled(b hexAcc, w int64) {
-	a := s.get()
+// addScaled adds w times b to cell j's sums.
+func (s *fieldSums) addScaled(j int32, b hexAcc, w int64) {
+	a := s.get(j)
 	a.addScaled(b, w)
-	s[0], s[1] = uint32(a.weak), uint32(uint64(a.weak)>>32)
-	s[2], s[3] = uint32(a.good), uint32(uint64(a.good)>>32)
-	s[4] = uint32(min(a.n, math.MaxUint32))
+	s.set(j, a)
 }
+
+// set stores a as cell j's sums.
+func (s *fieldSums) set(j int32, a hexAcc) {
+	e := &s.v[j]
+	if a.weak >= sums48 || a.good > sums48 || e[0] == math.MaxUint32 && e[1]&0xFFFF == 0xFFFF {
+		if s.big == nil {
+			s.big = map[int32]hexAcc{}
+		}
+		a.n = min(a.n, math.MaxUint32)
+		s.big[j] = a
+		e[0], e[1] = math.MaxUint32, e[1]|0xFFFF
+		return
+	}
+	weak, good := uint64(a.weak), uint64(a.good)
+	e[0] = uint32(weak)
+	e[1] = uint32(weak>>32) | uint32(good)<<16
+	e[2] = uint32(good >> 16)
+	e[3] = uint32(min(a.n, math.MaxUint32))
+}
+
+// grow gives the sums n cells, the new ones empty.
+func (s *fieldSums) grow(n int) {
+	s.v = append(s.v, make([][4]uint32, n-len(s.v))...)
+}
+
+// trim drops the room the sums were grown with.
+func (s *fieldSums) trim() { s.v = slices.Clone(s.v) }
 
 // ratio is the weak share of a's evidence.
 func (a hexAcc) ratio() float64 { return float64(a.weak) / float64(a.weak+a.good) }
@@ -109,9 +146,9 @@ type hexField struct {
 	cells  []uint64  // all cells (data cells first)
 	idx    cellTable // the positions of cells
 	nData  int
-	spans  [][nCarriers]span     // per data cell: its keys in ci, per carrier
-	smooth [nCarriers][]fieldAcc // per cell
-	fine   [nCarriers][]fieldAcc // per cell, the narrow kernel
+	spans  [][nCarriers]span    // per data cell: its keys in ci, per carrier
+	smooth [nCarriers]fieldSums // per cell
+	fine   [nCarriers]fieldSums // per cell, the narrow kernel
 	// wide[k] holds the wide-scale estimate per cell k+1 resolutions
 	// coarser than Res.
 	wide []wideLevel
@@ -197,8 +234,8 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	f.wideWeights = gaussian(p.WideRings, p.WideBandwidth)
 	weights, fineWeights := f.weights, f.fineWeights
 	for c := range nCarriers {
-		f.smooth[c] = make([]fieldAcc, f.nData, f.nData*2)
-		f.fine[c] = make([]fieldAcc, f.nData, f.nData*2)
+		f.smooth[c].v = make([][4]uint32, f.nData, f.nData*2)
+		f.fine[c].v = make([][4]uint32, f.nData, f.nData*2)
 	}
 	const chunk = 8192
 	disks := make([][][]uint64, chunk)
@@ -254,12 +291,12 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 			}
 		}
 		for c := range nCarriers {
-			f.smooth[c] = append(f.smooth[c], make([]fieldAcc, len(f.cells)-len(f.smooth[c]))...)
-			f.fine[c] = append(f.fine[c], make([]fieldAcc, len(f.cells)-len(f.fine[c]))...)
+			f.smooth[c].grow(len(f.cells))
+			f.fine[c].grow(len(f.cells))
 		}
 		index.Each(2, func(w int) {
 			for c := w * nCarriers / 2; c < (w+1)*nCarriers/2; c++ {
-				smooth, fine, raw := f.smooth[c], f.fine[c], raw[c][base:]
+				smooth, fine, raw := &f.smooth[c], &f.fine[c], raw[c][base:]
 				k := 0
 				for i := range n {
 					src := raw[i]
@@ -273,9 +310,9 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 							fw = fineWeights[d]
 						}
 						for _, j := range js[k : k+len(ring)] {
-							smooth[j].addScaled(src, wt)
+							smooth.addScaled(j, src, wt)
 							if d <= p.FineRings {
-								fine[j].addScaled(src, fw)
+								fine.addScaled(j, src, fw)
 							}
 						}
 						k += len(ring)
@@ -288,8 +325,8 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	// The sums were grown a chunk at a time; their spare room is about a
 	// tenth of the field, and Live grows them as it needs.
 	for c := range nCarriers {
-		f.smooth[c] = slices.Clone(f.smooth[c])
-		f.fine[c] = slices.Clone(f.fine[c])
+		f.smooth[c].trim()
+		f.fine[c].trim()
 	}
 	f.buildWide(&raw)
 	return f
@@ -491,13 +528,13 @@ func pick(a *[nCarriers]hexAcc, c int) hexAcc {
 }
 
 // pickAt is pick for the accumulators of cell j in v (fine or smooth).
-func pickAt(v *[nCarriers][]fieldAcc, j int32, c int) hexAcc {
+func pickAt(v *[nCarriers]fieldSums, j int32, c int) hexAcc {
 	if c < nCarriers {
-		return v[c][j].get()
+		return v[c].get(j)
 	}
 	var s hexAcc
 	for c := range v {
-		s.add(v[c][j].get())
+		s.add(v[c].get(j))
 	}
 	return s
 }

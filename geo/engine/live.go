@@ -1046,9 +1046,9 @@ func (f *hexField) add(o *geo.Obs, s int, cell uint64, r geo.Rules) spread {
 	for d, ring := range index.CellDisk(cell, f.p.Rings) {
 		for _, c := range ring {
 			j := f.cellIndexOf(c)
-			f.smooth[s][j].addScaled(src, f.weights[d])
+			f.smooth[s].addScaled(j, src, f.weights[d])
 			if d <= f.p.FineRings {
-				f.fine[s][j].addScaled(src, f.fineWeights[d])
+				f.fine[s].addScaled(j, src, f.fineWeights[d])
 			}
 		}
 		sp.local = append(sp.local, ring...)
@@ -1076,8 +1076,8 @@ func (f *hexField) cellIndexOf(c uint64) int32 {
 	f.cells = append(f.cells, c)
 	f.idx.add(f.cells)
 	for s := range nCarriers {
-		f.smooth[s] = append(f.smooth[s], fieldAcc{})
-		f.fine[s] = append(f.fine[s], fieldAcc{})
+		f.smooth[s].v = append(f.smooth[s].v, [4]uint32{})
+		f.fine[s].v = append(f.fine[s].v, [4]uint32{})
 	}
 	return j
 }
@@ -1115,7 +1115,7 @@ func (f *hexField) touched(s int, sp spread) []uint64 {
 			if slices.Contains(sp.local, ch) {
 				continue
 			}
-			if j, ok := f.idx.find(f.cells, ch); ok && (f.enough(f.fine[s][j].get(), -1) || f.enough(f.smooth[s][j].get(), 0)) {
+			if j, ok := f.idx.find(f.cells, ch); ok && (f.enough(f.fine[s].get(j), -1) || f.enough(f.smooth[s].get(j), 0)) {
 				continue
 			}
 			out = append(out, ch)
