@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -232,5 +234,32 @@ func TestHoleLife(t *testing.T) {
 	h.Life = geo.HoleLife{}
 	if b := HoleFeature(nil, NoID, &h); !bytes.Contains(b, []byte(`"state":"open"`)) || bytes.Contains(b, []byte(`"answer_due"`)) {
 		t.Errorf("a hole without a registry state: %s", b)
+	}
+}
+
+// TestAppendNumMatchesAppendFloat checks that appendNum writes what
+// strconv.AppendFloat writes for the rounded value, at every precision,
+// over coordinates, signals, shares, halves at the rounding edge and
+// numbers at every magnitude up to and past 1e8.
+func TestAppendNumMatchesAppendFloat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var vals []float64
+	for range 200000 {
+		vals = append(vals,
+			100+rng.Float64()*10, // longitudes
+			-rng.Float64()*140,   // signal levels
+			rng.Float64(),        // shares
+			math.Pow(10, rng.Float64()*10-2)*float64(1-2*rng.IntN(2)), // any magnitude, either sign
+			float64(rng.IntN(2000000))/2e6,                            // halves at the rounding edge
+		)
+	}
+	vals = append(vals, 0, math.Copysign(0, -1), -1e-9, 1e-9, 0.5, -0.5, 99999999.99999999, 1e8, -1e8, 123456789.123, 5e-8, -5e-8, 4.9999999e-8)
+	for prec := range len(pow10) {
+		for _, v := range vals {
+			want := strconv.AppendFloat(nil, roundTo(v, prec), 'f', -1, 64)
+			if got := appendNum(nil, v, prec); string(got) != string(want) {
+				t.Fatalf("appendNum(%v, %d) = %s, AppendFloat gives %s", v, prec, got, want)
+			}
+		}
 	}
 }
