@@ -72,10 +72,13 @@ type fieldSums struct {
 // kept in big.
 const sums48 = 1<<48 - 1
 
+// weakBits are the weak sum's 48 bits of a packed cell e.
+func weakBits(e *[4]uint32) uint64 { return uint64(e[0]) | uint64(e[1]&0xFFFF)<<32 }
+
 // get returns cell j's sums.
 func (s *fieldSums) get(j int32) hexAcc {
 	e := &s.v[j]
-	weak := uint64(e[0]) | uint64(e[1]&0xFFFF)<<32
+	weak := weakBits(e)
 	if weak == sums48 {
 		return s.big[j]
 	}
@@ -92,7 +95,7 @@ func (s *fieldSums) addScaled(j int32, b hexAcc, w int64) {
 // set stores a as cell j's sums.
 func (s *fieldSums) set(j int32, a hexAcc) {
 	e := &s.v[j]
-	if a.weak >= sums48 || a.good > sums48 || e[0] == math.MaxUint32 && e[1]&0xFFFF == 0xFFFF {
+	if a.weak >= sums48 || a.good > sums48 || weakBits(e) == sums48 {
 		if s.big == nil {
 			s.big = map[int32]hexAcc{}
 		}
@@ -337,15 +340,23 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 // their ancestors), so one cell's disk shares most of its cells with the
 // disks before it: most lookups are answered here, from a few kilobytes
 // that stay in cache, rather than from a map of millions of cells.
-type recentCells [1 << 12]struct {
+type recentCells [1 << 12]recentCell
+
+// recentCell is a cell remembered and its position.
+type recentCell struct {
 	cell uint64
 	j    int32
+}
+
+// entry is where cell is remembered.
+func (r *recentCells) entry(cell uint64) *recentCell {
+	return &r[(cell*0x9E3779B97F4A7C15)>>52]
 }
 
 // lookup returns cell's position in cells (indexed by t), or −1 when t
 // does not hold it (not remembered: the caller adds it).
 func (r *recentCells) lookup(t *cellTable, cells []uint64, cell uint64) int32 {
-	e := &r[(cell*0x9E3779B97F4A7C15)>>52]
+	e := r.entry(cell)
 	if e.cell == cell {
 		return e.j
 	}
@@ -366,7 +377,7 @@ func (r *recentCells) number(t *cellTable, cells []uint64, cell uint64, add func
 	}
 	j := int32(len(cells))
 	t.add(add())
-	e := &r[(cell*0x9E3779B97F4A7C15)>>52]
+	e := r.entry(cell)
 	e.cell, e.j = cell, j
 	return j
 }

@@ -1076,8 +1076,8 @@ func (f *hexField) cellIndexOf(c uint64) int32 {
 	f.cells = append(f.cells, c)
 	f.idx.add(f.cells)
 	for s := range nCarriers {
-		f.smooth[s].v = append(f.smooth[s].v, [4]uint32{})
-		f.fine[s].v = append(f.fine[s].v, [4]uint32{})
+		f.smooth[s].grow(len(f.cells))
+		f.fine[s].grow(len(f.cells))
 	}
 	return j
 }

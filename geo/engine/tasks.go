@@ -63,26 +63,22 @@ type placeTask struct {
 func (l *Live) Tasks() []geo.Task {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.tasks(nil)
+	return l.tasks(func() {})
 }
 
 // tasks is Tasks. The evidence field is read first, for the places near a
-// threshold; fieldDone, when not nil, is called as soon as it is no
-// longer needed (Analyze lets it go there, before the rest of the work).
+// threshold; fieldDone is called as soon as it is no longer needed
+// (Analyze lets it go there, before the rest of the work).
 func (l *Live) tasks(fieldDone func()) []geo.Task {
 	per := l.cfg.TasksPerTeam
 	g := l.land9
 	if per <= 0 || len(g.cells) == 0 || len(l.teams) == 0 {
-		if fieldDone != nil {
-			fieldDone()
-		}
+		fieldDone()
 		return nil
 	}
 	l.flush()
 	near := l.nearThreshold()
-	if fieldDone != nil {
-		fieldDone()
-	}
+	fieldDone()
 	// The land in and beside each slot's holes.
 	holeLand := besideHoles(g.res, func(yield func(*geo.Hole) bool) {
 		for _, h := range l.holes {
