@@ -127,7 +127,7 @@ func formatNum(v float64, prec int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return ""
 	}
-	return strconv.FormatFloat(roundTo(v, prec), 'f', -1, 64)
+	return string(appendNum(nil, v, prec))
 }
 
 const hexDigits = "0123456789abcdef"
