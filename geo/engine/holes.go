@@ -63,10 +63,22 @@ func (a *hexAcc) add(b hexAcc) {
 // outgrows 48 bits (the full weight of some 65,000 reports in one
 // kernel) is kept whole in big instead, its weak bits all ones, so every
 // sum stays exact.
+//
+// The cells are held in pages of sumsPage: the field grows a chunk of
+// cells at a time, to a size known only at the end, and pages grow it
+// without copying what is there and with less than a page to spare (a
+// slice grown by append would copy the sums each time and end with up
+// to a quarter of them spare, and trimming it copies them again).
 type fieldSums struct {
-	v   [][4]uint32
-	big map[int32]hexAcc
+	pages []*[sumsPage][4]uint32
+	big   map[int32]hexAcc
 }
+
+// sumsPage is the number of cells in a page of fieldSums (512 KiB).
+const (
+	sumsPageBits = 15
+	sumsPage     = 1 << sumsPageBits
+)
 
 // sums48 is the largest sum 48 bits hold, and the weak bits of a cell
 // kept in big.
@@ -75,9 +87,14 @@ const sums48 = 1<<48 - 1
 // weakBits are the weak sum's 48 bits of a packed cell e.
 func weakBits(e *[4]uint32) uint64 { return uint64(e[0]) | uint64(e[1]&0xFFFF)<<32 }
 
+// entry is cell j's packed sums.
+func (s *fieldSums) entry(j int32) *[4]uint32 {
+	return &s.pages[j>>sumsPageBits][j&(sumsPage-1)]
+}
+
 // get returns cell j's sums.
 func (s *fieldSums) get(j int32) hexAcc {
-	e := &s.v[j]
+	e := s.entry(j)
 	weak := weakBits(e)
 	if weak == sums48 {
 		return s.big[j]
@@ -94,7 +111,7 @@ func (s *fieldSums) addScaled(j int32, b hexAcc, w int64) {
 
 // set stores a as cell j's sums.
 func (s *fieldSums) set(j int32, a hexAcc) {
-	e := &s.v[j]
+	e := s.entry(j)
 	if a.weak >= sums48 || a.good > sums48 || weakBits(e) == sums48 {
 		if s.big == nil {
 			s.big = map[int32]hexAcc{}
@@ -111,13 +128,12 @@ func (s *fieldSums) set(j int32, a hexAcc) {
 	e[3] = uint32(min(a.n, math.MaxUint32))
 }
 
-// grow gives the sums n cells, the new ones empty.
+// grow gives the sums room for n cells, the new ones empty.
 func (s *fieldSums) grow(n int) {
-	s.v = append(s.v, make([][4]uint32, n-len(s.v))...)
+	for len(s.pages)*sumsPage < n {
+		s.pages = append(s.pages, new([sumsPage][4]uint32))
+	}
 }
-
-// trim drops the room the sums were grown with.
-func (s *fieldSums) trim() { s.v = slices.Clone(s.v) }
 
 // ratio is the weak share of a's evidence.
 func (a hexAcc) ratio() float64 { return float64(a.weak) / float64(a.weak+a.good) }
@@ -237,8 +253,8 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 	f.wideWeights = gaussian(p.WideRings, p.WideBandwidth)
 	weights, fineWeights := f.weights, f.fineWeights
 	for c := range nCarriers {
-		f.smooth[c].v = make([][4]uint32, f.nData, f.nData*2)
-		f.fine[c].v = make([][4]uint32, f.nData, f.nData*2)
+		f.smooth[c].grow(f.nData)
+		f.fine[c].grow(f.nData)
 	}
 	const chunk = 8192
 	disks := make([][][]uint64, chunk)
@@ -324,12 +340,6 @@ func buildField(obs []geo.Obs, ci *cellIndex, tabs [nCarriers][]biasTable, r geo
 			}
 		})
 		clear(disks[:n])
-	}
-	// The sums were grown a chunk at a time; their spare room is about a
-	// tenth of the field, and Live grows them as it needs.
-	for c := range nCarriers {
-		f.smooth[c].trim()
-		f.fine[c].trim()
 	}
 	f.buildWide(&raw)
 	return f
