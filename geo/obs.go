@@ -44,6 +44,7 @@ const (
 type Reporters struct {
 	ids   map[string]uint32
 	names []string
+	key   []byte // scratch for keyID
 }
 
 // NewReporters returns an empty table.
@@ -63,6 +64,20 @@ func (rs *Reporters) ID(name string) uint32 {
 	rs.ids[name] = id
 	rs.names = append(rs.names, name)
 	return id
+}
+
+// keyID is ID(r.ReporterKey()) without building the key of a known
+// reporter: a file of millions of reports names each reporter many
+// times, and the key is a new string only when it is added.
+func (rs *Reporters) keyID(r *Report) uint32 {
+	if r.Submitter != "" || r.Reporter == "" {
+		return rs.ID(r.Submitter)
+	}
+	rs.key = append(append(rs.key[:0], reporterPrefix...), r.Reporter...)
+	if id, ok := rs.ids[string(rs.key)]; ok {
+		return id
+	}
+	return rs.ID(string(rs.key))
 }
 
 // Name returns the name for id.
@@ -99,7 +114,7 @@ func (r *Report) ToObs(rs *Reporters) Obs {
 		o.Flags |= FlagNoService
 	}
 	if rs != nil {
-		o.Reporter = rs.ID(r.ReporterKey())
+		o.Reporter = rs.keyID(r)
 	}
 	return o
 }

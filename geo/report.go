@@ -60,8 +60,11 @@ func (r *Report) ReporterKey() string {
 	if r.Submitter != "" || r.Reporter == "" {
 		return r.Submitter
 	}
-	return "reporter:" + r.Reporter
+	return reporterPrefix + r.Reporter
 }
+
+// reporterPrefix marks a typed reporter's key (see ReporterKey).
+const reporterPrefix = "reporter:"
 
 // Limits on report values.
 const (
