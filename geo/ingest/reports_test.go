@@ -444,3 +444,89 @@ func TestGeoJSONWithBOM(t *testing.T) {
 		}
 	}
 }
+
+// TestReadReportsManyBatches reads a file of many batches (see
+// csvBatch) with bad rows of every kind spread through it, and checks
+// that the reports come in file order with their rows, that every
+// problem is listed at its row, in order, and that a callback error or
+// a cancelled context stops the reading at once, whichever batch the
+// workers have reached.
+func TestReadReportsManyBatches(t *testing.T) {
+	const n = 5*csvBatchRows + 17
+	var b strings.Builder
+	b.WriteString("id,lat,lon,observed_at,carrier,note\n")
+	line := 1 // the header's
+	var wantIDs []string
+	var wantRows, badRows []int
+	for i := range n {
+		line++
+		id := fmt.Sprintf("r%05d", i)
+		switch {
+		case i%701 == 3:
+			fmt.Fprintf(&b, "%s,north,106.1,2025-07-01T08:00:00+07:00,viettel,\n", id)
+			badRows = append(badRows, line-1)
+		case i%977 == 5:
+			fmt.Fprintf(&b, "%s,10.5,106.1,2025-07-01T08:00:00+07:00\n", id) // too few fields
+			badRows = append(badRows, line-1)
+		case i%1500 == 7:
+			// A quoted note over two lines: one row, two lines.
+			fmt.Fprintf(&b, "%s,10.5,106.1,2025-07-01T08:00:00+07:00,mobifone,\"Ấp Bình Hòa\nkhông có sóng\"\n", id)
+			wantIDs, wantRows = append(wantIDs, id), append(wantRows, line-1)
+			line++
+		default:
+			fmt.Fprintf(&b, "%s,10.5,106.1,2025-07-01T08:00:00+07:00,vinaphone,sóng yếu %d\n", id, i)
+			wantIDs, wantRows = append(wantIDs, id), append(wantRows, line-1)
+		}
+	}
+	got, sum, err := readAll(t, b.String(), FormatCSV, ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Read != n || sum.Accepted != len(wantIDs) || sum.Rejected != len(badRows) {
+		t.Fatalf("summary %+v; want %d read, %d accepted, %d rejected", sum, n, len(wantIDs), len(badRows))
+	}
+	if len(got) != len(wantIDs) {
+		t.Fatalf("%d reports, want %d", len(got), len(wantIDs))
+	}
+	for i, g := range got {
+		if g.rep.ID != wantIDs[i] || g.row != wantRows[i] {
+			t.Fatalf("report %d: %s at row %d, want %s at row %d", i, g.rep.ID, g.row, wantIDs[i], wantRows[i])
+		}
+	}
+	var errRows []int
+	for _, e := range sum.Errors {
+		errRows = append(errRows, e.Row)
+	}
+	if !reflect.DeepEqual(errRows, badRows) {
+		t.Errorf("problems at rows %v, want %v", errRows, badRows)
+	}
+	if g := got[len(got)-1].rep; !strings.HasPrefix(g.Note, "sóng yếu") {
+		t.Errorf("last note %q", g.Note)
+	}
+
+	stop := errors.New("stop")
+	for _, at := range []int{1, csvBatchRows, 3*csvBatchRows + 1} {
+		calls := 0
+		sum, err := ReadReports(context.Background(), strings.NewReader(b.String()), FormatCSV, ReportOptions{Now: testNow}, func(int, *geo.Report) error {
+			calls++
+			if calls == at {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || calls != at || sum.Accepted != at-1 {
+			t.Errorf("stop at %d: err %v, %d calls, summary %+v", at, err, calls, sum)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	_, err = ReadReports(ctx, strings.NewReader(b.String()), FormatCSV, ReportOptions{Now: testNow}, func(int, *geo.Report) error {
+		if calls++; calls == 2*csvBatchRows {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || calls >= n-len(badRows) {
+		t.Errorf("cancelled: err %v after %d calls", err, calls)
+	}
+}
