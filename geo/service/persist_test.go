@@ -21,7 +21,8 @@ type recordingStore struct {
 	Store
 	mu    sync.Mutex
 	fail  bool
-	saves []int // Reports of each analysis saved
+	delay time.Duration // how long each save takes, at least
+	saves []int         // Reports of each analysis saved
 }
 
 var errSaveRefused = errors.New("disk full")
@@ -32,6 +33,7 @@ func (s *recordingStore) SaveAnalysis(ctx context.Context, a geo.Analysis) error
 	if s.fail {
 		return errSaveRefused
 	}
+	time.Sleep(s.delay)
 	if err := s.Store.SaveAnalysis(ctx, a); err != nil {
 		return err
 	}
@@ -53,6 +55,37 @@ func TestPersisterCoalesces(t *testing.T) {
 	// the newest.
 	if n := len(rs.saves); n < 1 || n > 2 || rs.saves[n-1] != 100 {
 		t.Errorf("saved analyses of %v reports, want at most two, the last of 100", rs.saves)
+	}
+}
+
+// TestPersisterPacesSlowSaves publishes an analysis every millisecond
+// for a second to a store whose saves take 40 ms, with an interval of
+// 1 ms: the saves are paced by their duration (saveShare), so reports
+// are not kept waiting on the store's writer most of the time, and the
+// newest analysis is still saved on close.
+func TestPersisterPacesSlowSaves(t *testing.T) {
+	const delay = 40 * time.Millisecond
+	rs := &recordingStore{Store: openTestStore(t), delay: delay}
+	var p persister
+	p.init(rs, slog.New(slog.DiscardHandler), time.Millisecond)
+	start := time.Now()
+	n := 0
+	for time.Since(start) < time.Second {
+		n++
+		p.publish(&Snapshot{Result: &geo.Result{Summary: geo.Summary{Reports: n}}})
+		time.Sleep(time.Millisecond)
+	}
+	p.close()
+	elapsed := time.Since(start)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	// Unpaced, the saves would follow one another: elapsed/delay of them.
+	most := int(elapsed/(saveShare*delay)) + 2
+	if len(rs.saves) > most || len(rs.saves) < 2 {
+		t.Errorf("%d saves in %v of 40 ms each, want 2 to %d", len(rs.saves), elapsed, most)
+	}
+	if last := rs.saves[len(rs.saves)-1]; last != n {
+		t.Errorf("last save of %d reports, want the newest, %d", last, n)
 	}
 }
 
