@@ -537,9 +537,10 @@ func sameReach(a, b *geo.TeamReach) bool {
 }
 
 func sameHole(a, b *geo.Hole) bool {
-	return a.ID == b.ID && a.Carrier == b.Carrier && sameGeometry(a.Geometry, b.Geometry) &&
+	// The figures first, the lists last: a hole that did not change
+	// shares its lists with the one before, which then compare at once.
+	return a.ID == b.ID && a.Carrier == b.Carrier &&
 		a.Centroid == b.Centroid && sameFloat(a.AreaKm2, b.AreaKm2) && a.Cells == b.Cells &&
-		slices.Equal(a.CellIDs, b.CellIDs) && slices.EqualFunc(a.Areas, b.Areas, sameAreaRef) &&
 		sameFloat(a.Population, b.Population) && sameFloat(a.Households, b.Households) &&
 		a.Reports == b.Reports && a.Weak == b.Weak && a.Reporters == b.Reporters &&
 		sameFloat(a.WeakShare, b.WeakShare) && sameFloat(a.WeakLow, b.WeakLow) &&
@@ -547,22 +548,32 @@ func sameHole(a, b *geo.Hole) bool {
 		a.FirstObserved.Equal(b.FirstObserved) && a.LastObserved.Equal(b.LastObserved) &&
 		sameFloat(a.Severity, b.Severity) && sameFloat(a.Confidence, b.Confidence) &&
 		sameFloat(a.ProbWeak, b.ProbWeak) && sameFloat(a.Share05, b.Share05) && sameFloat(a.Share95, b.Share95) &&
-		sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank && a.Life == b.Life
+		sameFloat(a.Priority, b.Priority) && a.Rank == b.Rank && a.Life == b.Life &&
+		(sameSlice(a.CellIDs, b.CellIDs) || slices.Equal(a.CellIDs, b.CellIDs)) &&
+		(sameSlice(a.Areas, b.Areas) || slices.EqualFunc(a.Areas, b.Areas, sameAreaRef)) &&
+		sameGeometry(a.Geometry, b.Geometry)
 }
 
 // sameOutline reports whether holes a and b have the same outline
 // feature (see export.HoleOutlineFeature).
 func sameOutline(a, b *geo.Hole) bool {
-	return a.ID == b.ID && a.Carrier == b.Carrier && a.Life.State == b.Life.State && sameGeometry(a.Geometry, b.Geometry) &&
+	return a.ID == b.ID && a.Carrier == b.Carrier && a.Life.State == b.Life.State &&
 		sameFloat(a.AreaKm2, b.AreaKm2) &&
-		slices.EqualFunc(a.Areas, b.Areas, func(x, y geo.AreaRef) bool { return x.Code == y.Code && x.Name == y.Name })
+		(sameSlice(a.Areas, b.Areas) ||
+			slices.EqualFunc(a.Areas, b.Areas, func(x, y geo.AreaRef) bool { return x.Code == y.Code && x.Name == y.Name })) &&
+		sameGeometry(a.Geometry, b.Geometry)
 }
 
 func sameAreaRef(a, b geo.AreaRef) bool {
 	return a.Code == b.Code && a.Name == b.Name && sameFloat(a.Km2, b.Km2)
 }
 
+// sameGeometry reports whether a and b have the same points: at once
+// when they are one slice (an unchanged hole keeps its outline).
 func sameGeometry(a, b orb.MultiPolygon) bool {
+	if sameSlice(a, b) {
+		return true
+	}
 	return slices.EqualFunc(a, b, func(p, q orb.Polygon) bool {
 		return slices.EqualFunc(p, q, func(r, s orb.Ring) bool { return slices.Equal(r, s) })
 	})
