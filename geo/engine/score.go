@@ -67,6 +67,34 @@ type areaAccum struct {
 	order   []int
 	nearKm  []float64
 	scratch []areaNode
+	// ranked is, per level, the nodes in the order of the last ranking:
+	// one report moves few areas, so the next ranking starts from it.
+	ranked map[geo.Level][]int
+}
+
+// rankSort sorts idx by less, a total order. idx is mostly sorted
+// already (the last ranking), so it is sorted by insertion, which moves
+// only what changed, unless that grows past a few moves per element:
+// then it is sorted afresh.
+func rankSort(idx []int, less func(x, y int) bool) {
+	moves := 0
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && less(idx[j], idx[j-1]); j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+			if moves++; moves > 4*len(idx) {
+				slices.SortFunc(idx, func(x, y int) int {
+					switch {
+					case less(x, y):
+						return -1
+					case less(y, x):
+						return 1
+					}
+					return 0
+				})
+				return
+			}
+		}
+	}
 }
 
 func codeKey(vintage, code string) string { return vintage + "\x00" + code }
@@ -518,18 +546,24 @@ func (a *areaAccum) scores() []geo.AreaScore {
 		}
 		out[i] = s
 	}
-	// Rank within each level.
-	byLevel := map[geo.Level][]int{}
-	for i := range out {
-		byLevel[out[i].Level] = append(byLevel[out[i].Level], i)
+	// Rank within each level: by priority, highest first, then by code
+	// (then by place, so the order is total and any sort gives it).
+	if a.ranked == nil {
+		a.ranked = map[geo.Level][]int{}
+		for i := range out {
+			a.ranked[out[i].Level] = append(a.ranked[out[i].Level], i)
+		}
 	}
-	for _, idx := range byLevel {
-		sort.SliceStable(idx, func(x, y int) bool {
-			a, b := &out[idx[x]], &out[idx[y]]
+	for _, idx := range a.ranked {
+		rankSort(idx, func(x, y int) bool {
+			a, b := &out[x], &out[y]
 			if a.Priority != b.Priority {
 				return a.Priority > b.Priority
 			}
-			return a.Code < b.Code
+			if a.Code != b.Code {
+				return a.Code < b.Code
+			}
+			return x < y
 		})
 		for r, i := range idx {
 			out[i].Rank = r + 1
