@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os/exec"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/gapmap/gapmap/geo/engine"
 	"github.com/gapmap/gapmap/geo/index"
 	"github.com/gapmap/gapmap/geo/sim"
+	"github.com/paulmach/orb"
 )
 
 // analysisVersion is the migration that adds the analysis tables.
@@ -387,29 +390,162 @@ func BenchmarkSaveAnalysis(b *testing.B) {
 			}
 		}
 	}
+	// changed is a like the next analysis after one report: a hole's
+	// and a score's figures changed, all else as it was.
+	changed := func(a geo.Analysis) geo.Analysis {
+		c := a
+		c.ComputedAt = a.ComputedAt.Add(time.Second)
+		c.Holes = slices.Clone(a.Holes)
+		c.Holes[0].Reports++
+		c.Areas = slices.Clone(a.Areas)
+		c.Areas[0].Reports++
+		return c
+	}
 	for _, bc := range []struct {
 		name string
 		a    geo.Analysis
 	}{{"demo", demo}, {"areas=10000", big}} {
-		b.Run(bc.name, func(b *testing.B) {
-			s, err := Open(ctx, b.TempDir()+"/gapmap.gpkg")
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.ReplaceAreas(ctx, w.Areas[0].Vintage, w.Areas); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := s.SaveAnalysis(ctx, bc.a); err != nil {
+		for _, mode := range []string{"whole", "one-report"} {
+			b.Run(bc.name+"/"+mode, func(b *testing.B) {
+				s, err := Open(ctx, b.TempDir()+"/gapmap.gpkg")
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(len(bc.a.Holes)), "holes")
-			b.ReportMetric(float64(vertices), "hole_vertices")
-			b.ReportMetric(float64(len(bc.a.Areas)), "scores")
-		})
+				defer s.Close()
+				if err := s.ReplaceAreas(ctx, w.Areas[0].Vintage, w.Areas); err != nil {
+					b.Fatal(err)
+				}
+				next := [2]geo.Analysis{bc.a, changed(bc.a)}
+				if err := s.SaveAnalysis(ctx, next[1]); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					a := next[i%2]
+					a.ComputedAt = a.ComputedAt.Add(time.Duration(i) * time.Minute)
+					if mode == "whole" {
+						s.saved = nil // as a first save, or after another process's
+					}
+					if err := s.SaveAnalysis(ctx, a); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(len(bc.a.Holes)), "holes")
+				b.ReportMetric(float64(vertices), "hole_vertices")
+				b.ReportMetric(float64(len(bc.a.Areas)), "scores")
+			})
+		}
+	}
+}
+
+func TestSaveAnalysisWritesWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	fresh, _ := openTemp(t)
+	for _, st := range []*Store{s, fresh} {
+		if err := st.ReplaceAreas(ctx, "2025", vnAreas("2025")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a1 := testAnalysis()
+	// Milliseconds that end in zeros, which a time read back and
+	// formatted again would drop.
+	a1.ComputedAt = time.Date(2026, 7, 1, 2, 30, 15, 120_000_000, time.UTC)
+	extra := a1.Holes[0]
+	extra.ID, extra.Carrier, extra.Rank = "mobifone-77aa", geo.MobiFone, 1
+	a1.Holes = append(a1.Holes, extra)
+	if err := s.SaveAnalysis(ctx, a1); err != nil {
+		t.Fatal(err)
+	}
+	fids := func(st *Store, table, key string) map[string]int64 {
+		m := map[string]int64{}
+		for _, r := range queryRows(t, st, `SELECT fid, `+key+` AS k FROM `+table) {
+			m[fmt.Sprint(r["k"])] = r["fid"].(int64)
+		}
+		return m
+	}
+	holeFids, scoreFids := fids(s, "holes", "id"), fids(s, "area_scores", "code")
+
+	a2 := testAnalysis()
+	a2.ComputedAt = a1.ComputedAt.Add(time.Minute)
+	a2.Holes[0].Reports++ // changed
+	added := a2.Holes[0]
+	added.ID, added.Carrier = "vinaphone-9b01", geo.VinaPhone
+	added.Geometry = orb.MultiPolygon{{storetest.Square(106.5, 10.5, 0.02)}} // past the others: the bounds grow
+	a2.Holes = append(a2.Holes, added)                                       // "mobifone-77aa" is gone
+	a2.Areas[1].Reports = 3                                                  // changed
+	a2.Areas = a2.Areas[:2]                                                  // "X01" is gone
+	for _, st := range []*Store{s, fresh} {
+		if err := st.SaveAnalysis(ctx, a2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const holeCols = `id, carrier, rank, priority, severity, confidence, area_km2, population_affected,
+  households_affected, reports, weak_reports, weak_share, median_signal_dbm, first_observed, last_observed,
+  area_codes, reporters, cells, weak_low, area_names, state, hex(geom) AS geom`
+	scoreCols := strings.Join(slices.DeleteFunc(slices.Clone(tables.ScoreColumns), func(c string) bool { return c == "computed_at" }), ", ")
+	for _, q := range []string{`SELECT ` + holeCols + ` FROM holes ORDER BY id`, `SELECT ` + scoreCols + ` FROM area_scores ORDER BY vintage, code`,
+		`SELECT computed_at, reports, holes, dead_zones, areas FROM analysis`, `SELECT table_name, min_x, max_x, min_y, max_y FROM gpkg_contents ORDER BY table_name`} {
+		if got, want := queryRows(t, s, q), queryRows(t, fresh, q); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", q, got, want)
+		}
+	}
+	at1, at2 := dateTime(a1.ComputedAt), dateTime(a2.ComputedAt)
+	for _, c := range []struct {
+		table, key, k string
+		rewritten     bool
+	}{{"holes", "id", "viettel-8a1f", true}, {"holes", "id", "all-33c0", false}, {"holes", "id", "vinaphone-9b01", true},
+		{"area_scores", "code", "001", false}, {"area_scores", "code", "002", true}} {
+		rows := queryRows(t, s, `SELECT fid, strftime('%Y-%m-%dT%H:%M:%fZ', computed_at) AS at FROM `+c.table+` WHERE `+c.key+` = ?`, c.k)
+		if len(rows) != 1 {
+			t.Fatalf("%s %s: %d rows", c.table, c.k, len(rows))
+		}
+		old := map[string]map[string]int64{"holes": holeFids, "area_scores": scoreFids}[c.table][c.k]
+		fid, at := rows[0]["fid"].(int64), rows[0]["at"]
+		switch {
+		case c.rewritten && (fid == old || at != at2):
+			t.Errorf("%s %s: fid %d (was %d), computed_at %v; want it written again at %s", c.table, c.k, fid, old, at, at2)
+		case !c.rewritten && (fid != old || at != at1):
+			t.Errorf("%s %s: fid %d (was %d), computed_at %v; want it left as saved at %s", c.table, c.k, fid, old, at, at1)
+		}
+	}
+
+	// Another process saved an analysis since: everything is written
+	// again, whatever this store remembers.
+	if _, err := s.db.ExecContext(ctx, `UPDATE analysis SET computed_at = '2026-01-01T00:00:00.000Z'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE holes SET reports = -1 WHERE id = 'all-33c0'`); err != nil {
+		t.Fatal(err)
+	}
+	a3 := a2
+	a3.ComputedAt = a2.ComputedAt.Add(time.Minute)
+	if err := s.SaveAnalysis(ctx, a3); err != nil {
+		t.Fatal(err)
+	}
+	if rows := queryRows(t, s, `SELECT reports FROM holes WHERE id = 'all-33c0'`); len(rows) != 1 || rows[0]["reports"] != int64(a3.Holes[1].Reports) {
+		t.Errorf("after another process's save: %v, want the hole written again", rows)
+	}
+	// A save that fails leaves the stored analysis as it was, and the
+	// next one starts from it.
+	dup := a3
+	dup.ComputedAt = a3.ComputedAt.Add(time.Minute)
+	dup.Holes = append(slices.Clone(a3.Holes), a3.Holes[0])
+	if err := s.SaveAnalysis(ctx, dup); !errors.Is(err, geo.ErrConflict) {
+		t.Fatalf("duplicate hole: %v", err)
+	}
+	a4 := a3
+	a4.ComputedAt = dup.ComputedAt.Add(time.Minute)
+	a4.Holes = slices.Clone(a3.Holes)
+	a4.Holes[1].Weak--
+	for _, st := range []*Store{s, fresh} {
+		if err := st.SaveAnalysis(ctx, a4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := `SELECT ` + holeCols + ` FROM holes ORDER BY id`
+	if got, want := queryRows(t, s, q), queryRows(t, fresh, q); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a failed save:\n got %v\nwant %v", got, want)
 	}
 }

@@ -42,6 +42,10 @@ type Store struct {
 	db  *sql.DB     // the one writer
 	rdb *sql.DB     // readers
 	ver versionConn // watches the file for commits (see Version)
+	// saving serialises SaveAnalysis; saved is what its last save wrote
+	// (see lastSave).
+	saving sync.Mutex
+	saved  *lastSave
 }
 
 // readers is the size of the read pool.
