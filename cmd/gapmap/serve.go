@@ -150,12 +150,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // store that has no areas and no reports, so a fresh install shows a
 // populated map.
 func seedDemo(ctx context.Context, store store, seed int64, logger *slog.Logger) (seeded bool, err error) {
-	areas, reports, _, _, err := store.Counts(ctx)
-	if err != nil {
+	if empty, err := store.Empty(ctx); err != nil || !empty {
 		return false, err
-	}
-	if areas > 0 || reports > 0 {
-		return false, nil
 	}
 	start := time.Now()
 	w, err := sim.Generate(sim.Options{Seed: seed})

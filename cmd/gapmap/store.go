@@ -18,7 +18,7 @@ type store interface {
 	service.Store
 	ReplaceAreas(ctx context.Context, vintage string, areas []geo.Area) error
 	ReplaceTeams(ctx context.Context, ts []geo.Team) error
-	Counts(ctx context.Context) (areas, reports, teams, holes int, err error)
+	Empty(ctx context.Context) (bool, error)
 	Close() error
 }
 

@@ -178,6 +178,16 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// Empty reports whether the store holds no areas and no reports. It
+// reads a row at most, where counting would read every report.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var empty bool
+	if err := s.rdb.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM areas) AND NOT EXISTS (SELECT 1 FROM reports)`).Scan(&empty); err != nil {
+		return false, fmt.Errorf("gpkg: empty: %w", err)
+	}
+	return empty, nil
+}
+
 // Counts returns the number of rows of each feature table.
 func (s *Store) Counts(ctx context.Context) (areas, reports, teams, holes int, err error) {
 	err = s.rdb.QueryRowContext(ctx, `SELECT

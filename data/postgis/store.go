@@ -204,6 +204,16 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.pool, fn)
 }
 
+// Empty reports whether the store holds no areas and no reports. It
+// reads a row at most, where counting would read every report.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var empty bool
+	if err := s.pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM areas) AND NOT EXISTS (SELECT 1 FROM reports)`).Scan(&empty); err != nil {
+		return false, fmt.Errorf("postgis: empty: %w", classify(err))
+	}
+	return empty, nil
+}
+
 // Counts returns the number of rows of each feature table.
 func (s *Store) Counts(ctx context.Context) (areas, reports, teams, holes int, err error) {
 	err = s.pool.QueryRow(ctx, `SELECT

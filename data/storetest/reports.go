@@ -323,6 +323,33 @@ func testTeamsAndCounts(t *testing.T, b Backend) {
 	}
 }
 
+// testEmpty checks that a store is empty until it holds areas or
+// reports, either one, and that teams alone do not count.
+func testEmpty(t *testing.T, b Backend) {
+	ctx := context.Background()
+	want := func(s Store, what string, empty bool) {
+		t.Helper()
+		if got, err := s.Empty(ctx); err != nil || got != empty {
+			t.Errorf("%s: empty %v, %v; want %v", what, got, err, empty)
+		}
+	}
+	s := b.New(t)
+	want(s, "new store", true)
+	if err := s.ReplaceTeams(ctx, Teams()); err != nil {
+		t.Fatal(err)
+	}
+	want(s, "teams only", true)
+	if _, err := s.AddReports(ctx, []geo.Report{{ID: "r1", Lat: 21.01, Lon: 105.81, ObservedAt: time.Now(), Carrier: geo.Viettel}}, geo.AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	want(s, "a report", false)
+	a := b.New(t)
+	if err := a.ReplaceAreas(ctx, "2025", Areas("2025")); err != nil {
+		t.Fatal(err)
+	}
+	want(a, "areas", false)
+}
+
 // testSaveAnalysisReplaces saves an analysis three times; each leaves
 // exactly what it holds.
 func testSaveAnalysisReplaces(t *testing.T, b Backend) {

@@ -30,6 +30,7 @@ type Store interface {
 	ReplaceAreas(ctx context.Context, vintage string, areas []geo.Area) error
 	ReplaceTeams(ctx context.Context, ts []geo.Team) error
 	Counts(ctx context.Context) (areas, reports, teams, holes int, err error)
+	Empty(ctx context.Context) (bool, error)
 	Close() error
 }
 
@@ -56,6 +57,7 @@ func Run(t *testing.T, b Backend) {
 		{"AddReportIdempotent", testAddReportIdempotent},
 		{"SecondHandleSeesCommits", testSecondHandleSeesCommits},
 		{"TeamsAndCounts", testTeamsAndCounts},
+		{"Empty", testEmpty},
 		{"SaveAnalysisReplaces", testSaveAnalysisReplaces},
 		{"SaveAnalysisRejects", testSaveAnalysisRejects},
 		{"Users", testUsers},
