@@ -402,3 +402,53 @@ func TestNewStoreOwnerOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestServeStateParts saves serving states larger than a part, smaller
+// and empty, and one over the parts a save cut short left behind, and
+// reads each back whole; only the kept state's parts stay. A state kept
+// in one row, as before the parts, still reads.
+func TestServeStateParts(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, ok, err := s.ServeState(ctx); ok || err != nil {
+		t.Fatalf("new store: ok %v, %v", ok, err)
+	}
+	big := make([]byte, 2*servePart+12345)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	parts := func() (n, gens int) {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT generation) FROM serve_state_parts`).Scan(&n, &gens); err != nil {
+			t.Fatal(err)
+		}
+		return n, gens
+	}
+	for k, data := range [][]byte{big, []byte("Tổ công nghệ số"), {}, big[:servePart]} {
+		if k == 2 {
+			// A save cut short after its parts: they are of a newer
+			// generation than the kept one.
+			if _, err := s.db.ExecContext(ctx, `INSERT INTO serve_state_parts (generation, part, data)
+  VALUES ((SELECT generation FROM serve_state) + 1, 0, x'00')`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := geo.ServeState{Areas: int64(k + 1), Teams: 2, Reports: 1_000_000 + k, Data: data}
+		if err := s.SaveServeState(ctx, want); err != nil {
+			t.Fatalf("save %d: %v", k, err)
+		}
+		got, ok, err := s.ServeState(ctx)
+		if err != nil || !ok || got.Areas != want.Areas || got.Teams != want.Teams || got.Reports != want.Reports || !bytes.Equal(got.Data, want.Data) {
+			t.Fatalf("state %d: ok %v, %v, %d bytes (%d, %d, %d); want %d bytes", k, ok, err, len(got.Data), got.Areas, got.Teams, got.Reports, len(data))
+		}
+		wantParts := max(1, (len(data)+servePart-1)/servePart)
+		if n, gens := parts(); n != wantParts || gens != 1 {
+			t.Errorf("state %d: %d parts of %d generations, want %d of one", k, n, gens, wantParts)
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE serve_state SET generation = NULL, data = x'0102'`); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.ServeState(ctx); err != nil || !ok || !bytes.Equal(got.Data, []byte{1, 2}) {
+		t.Errorf("a state kept in its row: %v %v %v", got.Data, ok, err)
+	}
+}

@@ -353,7 +353,23 @@ CREATE TABLE signin_throttle (
 `,
 	// 10: the serving state, for a fast restart (see SaveServeState).
 	migrationServeState,
+	// 11: the serving state in parts, each written in its own short
+	// transaction (see SaveServeState).
+	migrationServeStateParts,
 }
+
+// migrationServeStateParts lets the serving state be kept in parts:
+// serve_state.generation, when set, names the parts that hold it, in
+// order, and its data is then empty.
+const migrationServeStateParts = `
+ALTER TABLE serve_state ADD COLUMN generation INTEGER;
+CREATE TABLE serve_state_parts (
+  generation INTEGER NOT NULL,
+  part INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (generation, part)
+);
+`
 
 // migrationServeState keeps the published analysis of a running service
 // in one row, so a restart serves it at once (see geo.ServeState). Not
