@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"iter"
-	"maps"
 	"math"
 	"strings"
 	"time"
@@ -227,66 +225,35 @@ func holeRows(hs []geo.Hole, at string) ([]savedRow, error) {
 	return rows, nil
 }
 
-// saveHoles makes the rows of holes those of rows: all of them written
-// anew when prev is nil, else only those whose sum differs from prev's,
-// and those prev has and rows not deleted. hs are the holes of rows, for
-// the table's bounds. area_codes and area_names hold the codes and names
-// of the areas a hole touches as JSON arrays.
-func saveHoles(ctx context.Context, tx *sql.Tx, rows []savedRow, prev *lastSave, hs []geo.Hole) error {
-	if prev == nil {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM holes`); err != nil {
-			return err
-		}
-	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO holes
+// holesTable is how writeRows writes holes. area_codes and area_names
+// hold the codes and names of the areas a hole touches as JSON arrays.
+var holesTable = rowTable{
+	name: "holes",
+	insert: `INSERT INTO holes
   (geom, id, carrier, rank, priority, severity, confidence, area_km2, population_affected,
    households_affected, reports, weak_reports, weak_share, median_signal_dbm,
    first_observed, last_observed, area_codes, reporters, cells, weak_low, area_names, computed_at, state)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	del, err := tx.PrepareContext(ctx, `DELETE FROM holes WHERE id = ?`)
-	if err != nil {
-		return err
-	}
-	defer del.Close()
-	changed := prev == nil
-	var keep map[string]bool
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	delete:  `DELETE FROM holes WHERE id = ?`,
+	keyArgs: func(id string) []any { return []any{id} },
+	failed: func(id string, err error) error {
+		if isUnique(err) {
+			return fmt.Errorf("hole %q: duplicate id: %w", id, geo.ErrConflict)
+		}
+		return fmt.Errorf("hole %q: %w", id, err)
+	},
+}
+
+// saveHoles makes the rows of holes those of rows (see writeRows) and
+// keeps the table's bounds; hs are the holes of rows.
+func saveHoles(ctx context.Context, tx *sql.Tx, rows []savedRow, prev *lastSave, hs []geo.Hole) error {
+	var sums map[string]rowSum
 	if prev != nil {
-		keep = make(map[string]bool, len(rows))
+		sums = prev.holes
 	}
-	for _, r := range rows {
-		if prev != nil {
-			keep[r.key] = true
-			if sum, ok := prev.holes[r.key]; ok {
-				if sum == r.sum {
-					continue
-				}
-				if _, err := del.ExecContext(ctx, r.key); err != nil {
-					return err
-				}
-			}
-			changed = true
-		}
-		if _, err := st.ExecContext(ctx, r.args...); err != nil {
-			if isUnique(err) {
-				return fmt.Errorf("hole %q: duplicate id: %w", r.key, geo.ErrConflict)
-			}
-			return fmt.Errorf("hole %q: %w", r.key, err)
-		}
-	}
-	for id := range prev.holeKeys() {
-		if !keep[id] {
-			if _, err := del.ExecContext(ctx, id); err != nil {
-				return err
-			}
-			changed = true
-		}
-	}
-	if !changed {
-		return nil
+	changed, err := writeRows(ctx, tx, holesTable, rows, sums)
+	if err != nil || !changed {
+		return err
 	}
 	if prev == nil {
 		return refreshBounds(ctx, tx, "holes")
@@ -314,12 +281,67 @@ func saveHoles(ctx context.Context, tx *sql.Tx, rows []savedRow, prev *lastSave,
 	return err
 }
 
-// holeKeys ranges over the IDs of the holes p saved (none for nil).
-func (p *lastSave) holeKeys() iter.Seq[string] {
-	if p == nil {
-		return func(func(string) bool) {}
+// rowTable is one table of the analysis as writeRows writes it.
+type rowTable struct {
+	name    string                            // the table
+	insert  string                            // inserts a row of savedRow.args
+	delete  string                            // deletes the row of keyArgs(key)
+	keyArgs func(key string) []any            // the arguments of delete
+	failed  func(key string, err error) error // the error of a failed insert
+}
+
+// writeRows makes the rows of t those of rows. With sums nil (no last
+// save to go by) every row is deleted and rows are inserted; else a row
+// whose sum equals its sum in sums is left as it was, one whose sum
+// differs is replaced, one sums lacks is inserted, and one sums has and
+// rows lack is deleted. It reports whether it wrote anything.
+func writeRows(ctx context.Context, tx *sql.Tx, t rowTable, rows []savedRow, sums map[string]rowSum) (bool, error) {
+	if sums == nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.name); err != nil {
+			return false, err
+		}
 	}
-	return maps.Keys(p.holes)
+	ins, err := tx.PrepareContext(ctx, t.insert)
+	if err != nil {
+		return false, err
+	}
+	defer ins.Close()
+	del, err := tx.PrepareContext(ctx, t.delete)
+	if err != nil {
+		return false, err
+	}
+	defer del.Close()
+	changed := sums == nil
+	var keep map[string]bool
+	if sums != nil {
+		keep = make(map[string]bool, len(rows))
+	}
+	for _, r := range rows {
+		if sums != nil {
+			keep[r.key] = true
+			if sum, ok := sums[r.key]; ok {
+				if sum == r.sum {
+					continue
+				}
+				if _, err := del.ExecContext(ctx, t.keyArgs(r.key)...); err != nil {
+					return false, err
+				}
+			}
+			changed = true
+		}
+		if _, err := ins.ExecContext(ctx, r.args...); err != nil {
+			return false, t.failed(r.key, err)
+		}
+	}
+	for k := range sums {
+		if !keep[k] {
+			if _, err := del.ExecContext(ctx, t.keyArgs(k)...); err != nil {
+				return false, err
+			}
+			changed = true
+		}
+	}
+	return changed, nil
 }
 
 // geomEmpty reports whether g has no points (ST_IsEmpty).
@@ -364,60 +386,33 @@ func scoreRows(scores []geo.AreaScore, at string) ([]savedRow, error) {
 	return rows, nil
 }
 
-// saveScores makes the rows of area_scores those of rows, as saveHoles
-// does for holes.
+// scoresTable is how writeRows writes area scores.
+var scoresTable = rowTable{
+	name: "area_scores",
+	insert: `INSERT INTO area_scores (` + strings.Join(tables.ScoreColumns, ", ") +
+		`) VALUES (?` + strings.Repeat(", ?", len(tables.ScoreColumns)-1) + `)`,
+	delete: `DELETE FROM area_scores WHERE vintage = ? AND code = ?`,
+	keyArgs: func(k string) []any {
+		vintage, code, _ := strings.Cut(k, "\x00")
+		return []any{vintage, code}
+	},
+	failed: func(k string, err error) error {
+		vintage, code, _ := strings.Cut(k, "\x00")
+		if isUnique(err) {
+			return fmt.Errorf("area score %q: duplicate code in vintage %q: %w", code, vintage, geo.ErrConflict)
+		}
+		return fmt.Errorf("area score %q: %w", code, err)
+	},
+}
+
+// saveScores makes the rows of area_scores those of rows (see writeRows).
 func saveScores(ctx context.Context, tx *sql.Tx, rows []savedRow, prev *lastSave) error {
-	if prev == nil {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM area_scores`); err != nil {
-			return err
-		}
-	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO area_scores (`+strings.Join(tables.ScoreColumns, ", ")+
-		`) VALUES (?`+strings.Repeat(", ?", len(tables.ScoreColumns)-1)+`)`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	del, err := tx.PrepareContext(ctx, `DELETE FROM area_scores WHERE vintage = ? AND code = ?`)
-	if err != nil {
-		return err
-	}
-	defer del.Close()
-	var keep map[string]bool
+	var sums map[string]rowSum
 	if prev != nil {
-		keep = make(map[string]bool, len(rows))
+		sums = prev.scores
 	}
-	for _, r := range rows {
-		if prev != nil {
-			keep[r.key] = true
-			if sum, ok := prev.scores[r.key]; ok {
-				if sum == r.sum {
-					continue
-				}
-				if _, err := del.ExecContext(ctx, r.args[0], r.args[1]); err != nil {
-					return err
-				}
-			}
-		}
-		if _, err := st.ExecContext(ctx, r.args...); err != nil {
-			vintage, code := r.args[0], r.args[1]
-			if isUnique(err) {
-				return fmt.Errorf("area score %q: duplicate code in vintage %q: %w", code, vintage, geo.ErrConflict)
-			}
-			return fmt.Errorf("area score %q: %w", code, err)
-		}
-	}
-	if prev != nil {
-		for k := range prev.scores {
-			if !keep[k] {
-				vintage, code, _ := strings.Cut(k, "\x00")
-				if _, err := del.ExecContext(ctx, vintage, code); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	_, err := writeRows(ctx, tx, scoresTable, rows, sums)
+	return err
 }
 
 // finite is v, or NULL when v is NaN or infinite (SQLite has no NaN).
