@@ -4,7 +4,7 @@
 // admin (password from the server's second line) makes a staff user scoped
 // to one commune and a carrier user; every page load is checked for
 // content-security-policy violations.
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,33 @@ let scopeView = ''; // a map view (#v=…) at zoom 16 inside that commune
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 let xssReport = null; // {id, lat, lon}
 const cspViolations = [];
+
+// test is node's, with the server's last log lines and the slow steps of
+// newPage added to a failure's message: a failure in CI is all there is
+// to go by.
+const slowSteps = [];
+function test(name, fn) {
+  return nodeTest(name, async (t) => {
+    slowSteps.length = 0;
+    try {
+      await fn(t);
+    } catch (e) {
+      const tail = serverLog.join('').split('\n').slice(-40).join('\n');
+      e.message += `\nslow steps: ${JSON.stringify(slowSteps)}\nserver log, last lines:\n${tail}`;
+      throw e;
+    }
+  });
+}
+
+// timed runs step, noting it in slowSteps when it took over 5 s.
+async function timed(what, step) {
+  const t0 = Date.now();
+  try {
+    return await step();
+  } finally {
+    if (Date.now() - t0 > 5000) slowSteps.push(`${what}: ${Date.now() - t0} ms`);
+  }
+}
 
 // apiSession signs in from node and returns {cookie, csrf} for api().
 async function apiSession(u) {
@@ -132,9 +159,12 @@ after(async () => {
 // own requests must be what the tests observe. Every content-security-
 // policy violation, as an event or a console message, is recorded.
 async function newPage(hash = '', { serviceWorkers = 'block', as, viewport = { width: 1280, height: 800 }, url = base } = {}) {
-  const context = await browser.newContext({ serviceWorkers, viewport });
+  const context = await timed('new context', () => browser.newContext({ serviceWorkers, viewport }));
+  // A loaded 2-core machine can starve the browser for a while: the
+  // steps wait up to a minute, not playwright's 30 s.
+  context.setDefaultTimeout(60000);
   if (as) {
-    const r = await context.request.post(url + 'api/v1/session', { data: { name: users[as].name, password: users[as].password } });
+    const r = await timed('sign in', () => context.request.post(url + 'api/v1/session', { data: { name: users[as].name, password: users[as].password } }));
     assert.equal(r.status(), 200, `sign in as ${as}`);
   }
   await context.exposeFunction('__cspViolation', (v) => cspViolations.push(v));
@@ -149,8 +179,8 @@ async function newPage(hash = '', { serviceWorkers = 'block', as, viewport = { w
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   await page.route(/tile\.openstreetmap\.org/, (r) => r.abort());
-  await page.goto(url + hash);
-  await page.waitForFunction(() => window.gapmap && gapmap.layerCounts.areas > 0 && gapmap.pending === 0, null, { timeout: 30000 });
+  await timed('goto', () => page.goto(url + hash));
+  await timed('layers', () => page.waitForFunction(() => window.gapmap && gapmap.layerCounts.areas > 0 && gapmap.pending === 0, null, { timeout: 60000 }));
   return { context, page, errors, requests, consoleErrors };
 }
 
