@@ -66,10 +66,14 @@ func (s *Store) SaveAnalysis(ctx context.Context, a geo.Analysis) error {
 				dead++
 			}
 		}
-		if err := saveHoles(ctx, tx, holes, prev, a.Holes); err != nil {
+		var holeSums, scoreSums map[string]rowSum // nil: rewrite everything
+		if prev != nil {
+			holeSums, scoreSums = prev.holes, prev.scores
+		}
+		if err := saveHoles(ctx, tx, holes, holeSums, a.Holes); err != nil {
 			return err
 		}
-		if err := saveScores(ctx, tx, scores, prev); err != nil {
+		if _, err := writeRows(ctx, tx, scoresTable, scores, scoreSums); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM analysis`); err != nil {
@@ -244,18 +248,14 @@ var holesTable = rowTable{
 	},
 }
 
-// saveHoles makes the rows of holes those of rows (see writeRows) and
-// keeps the table's bounds; hs are the holes of rows.
-func saveHoles(ctx context.Context, tx *sql.Tx, rows []savedRow, prev *lastSave, hs []geo.Hole) error {
-	var sums map[string]rowSum
-	if prev != nil {
-		sums = prev.holes
-	}
+// saveHoles makes the rows of holes those of rows (see writeRows, which
+// sums is for) and keeps the table's bounds; hs are the holes of rows.
+func saveHoles(ctx context.Context, tx *sql.Tx, rows []savedRow, sums map[string]rowSum, hs []geo.Hole) error {
 	changed, err := writeRows(ctx, tx, holesTable, rows, sums)
 	if err != nil || !changed {
 		return err
 	}
-	if prev == nil {
+	if sums == nil {
 		return refreshBounds(ctx, tx, "holes")
 	}
 	// The bounds of what the rows now hold, from the holes rather than by
@@ -403,16 +403,6 @@ var scoresTable = rowTable{
 		}
 		return fmt.Errorf("area score %q: %w", code, err)
 	},
-}
-
-// saveScores makes the rows of area_scores those of rows (see writeRows).
-func saveScores(ctx context.Context, tx *sql.Tx, rows []savedRow, prev *lastSave) error {
-	var sums map[string]rowSum
-	if prev != nil {
-		sums = prev.scores
-	}
-	_, err := writeRows(ctx, tx, scoresTable, rows, sums)
-	return err
 }
 
 // finite is v, or NULL when v is NaN or infinite (SQLite has no NaN).

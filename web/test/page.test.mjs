@@ -180,7 +180,7 @@ async function newPage(hash = '', { serviceWorkers = 'block', as, viewport = { w
   });
   await page.route(/tile\.openstreetmap\.org/, (r) => r.abort());
   await timed('goto', () => page.goto(url + hash));
-  await timed('layers', () => page.waitForFunction(() => window.gapmap && gapmap.layerCounts.areas > 0 && gapmap.pending === 0, null, { timeout: 60000 }));
+  await timed('layers', () => page.waitForFunction(() => window.gapmap && gapmap.layerCounts.areas > 0 && gapmap.pending === 0));
   return { context, page, errors, requests, consoleErrors };
 }
 
