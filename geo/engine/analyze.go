@@ -116,7 +116,7 @@ func analyzeStart(ctx context.Context, in Input, cfg geo.Config, stage func(stri
 		return nil, nil, nil, err
 	}
 	cells, tabs := ci.coarseStats(in.Obs)
-	stage("holes")
+	stage("evidence field")
 	field := buildField(in.Obs, ci, tabs, cfg.Rules, cfg.Holes, ix, jump)
 	cellPosteriors(cells, field.bias, cfg.Holes.Threshold)
 	return ix, cells, field, ctx.Err()

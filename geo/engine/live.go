@@ -98,6 +98,7 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 		holes: map[int]*liveHole{}, near: map[uint64][]uint64{}, bias: f.biasByCarrier(), from: f.biasFromByCarrier(), land: areaLand(ix), info: map[uint64]*cellInfo{},
 		verts: map[[2]int64]int32{}, topo: map[uint64]*cellTopo{}, km: newAreaKm(ix.Len())}
 	l.f.extra = map[uint64][]int32{}
+	stage("weak cells")
 	flagged, dead := flagAll(l.f, cfg.Holes)
 	for s := range nCarriers {
 		l.flagged[s] = flagged[s]
@@ -109,6 +110,7 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 		}
 		l.refreshing[s] = map[int]bool{}
 	}
+	stage("land grid and area counts")
 	l.acc = newAreaAccum(ix, in.Areas, cfg)
 	l.land9 = newLandGrid(ix, cfg.Holes.Res-1)
 	l.land9.supportAll(l.f, l.acc)
@@ -118,6 +120,7 @@ func newLive(ctx context.Context, in Input, cfg geo.Config, keep bool) (*Live, e
 	}
 	l.tally = newObsTally(obs)
 	l.teams = l.acc.addTeams(in.Teams)
+	stage("holes")
 	// Each hole's evidence is counted on its own, in parallel; the holes
 	// keep the order of their components.
 	type component struct {
